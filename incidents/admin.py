@@ -1,0 +1,67 @@
+from django import forms
+from django.contrib import admin
+
+from forces.admin import ForceScopedAdmin
+from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport
+
+PROVENANCE = ["import_batch", "source_row", "source_key", "data_version", "withdrawn_in_version"]
+
+
+class CedUseInline(admin.TabularInline):
+    model = CedUse
+    extra = 0
+    fields = [
+        "device_number", "device_model", *[flag for _, flag in reversed(LADDER)],
+        "cartridge_number", "cycles", "cycle_extended", "missed_one_probe", "missed_both_probes",
+    ]
+
+
+class ReportAdminForm(forms.ModelForm):
+    class Meta:
+        model = UseOfForceReport
+        fields = "__all__"
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            # The database refuses a report without a level one of its devices was used at;
+            # say so here rather than fail on save.
+            for use in self.instance.ced_uses.all():
+                for level, flag in LADDER:
+                    if getattr(use, flag) and not cleaned.get(flag):
+                        self.add_error(flag, f"Device {use.device_number} was used at level '{level.label}'.")
+        return cleaned
+
+
+@admin.register(UseOfForceReport)
+class UseOfForceReportAdmin(ForceScopedAdmin):
+    form = ReportAdminForm
+    inlines = [CedUseInline]
+    list_display = ["id", "occurred_on", "force", "area", "highest_ced_level", "subject_ethnicity", "data_version"]
+    list_filter = ["highest_ced_level", "ced_used", "body_worn_video", "subject_ethnicity", "subject_age", "force"]
+    list_select_related = ["force", "area"]
+    search_fields = ["=id", "incident_reference", "source_key"]
+    readonly_fields = ["highest_ced_level", *PROVENANCE]
+    raw_id_fields = ["import_batch"]
+    show_full_result_count = False  # counting millions of rows on every page is slow
+
+    def save_related(self, request, form, formsets, change):
+        # Levels ticked on a device are levels of the report: record them before the
+        # devices are saved, so the report's highest level follows the ladder rule.
+        report = form.instance
+        for formset in formsets:
+            for device in formset.cleaned_data:
+                if device and not device.get("DELETE"):
+                    for _, flag in LADDER:
+                        setattr(report, flag, getattr(report, flag) or bool(device.get(flag)))
+                    report.ced_used = True
+        report.save()
+        super().save_related(request, form, formsets, change)
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(ForceScopedAdmin):
+    list_display = ["force", "data_version", "source_name", "status", "rows_read", "rows_added", "rows_rejected", "created_at"]
+    list_filter = ["status", "source_format", "force"]
+    search_fields = ["source_name"]
+    readonly_fields = [field.name for field in ImportBatch._meta.fields]

@@ -1,0 +1,398 @@
+"""The national use-of-force form: one report = one officer's use of force on one person.
+
+Multi-select groups of the form (locations, impact factors, reasons, outcomes) are one
+boolean column per option, so any of them counts with plain SQL aggregation on every
+backend. Their columns share a prefix; `UseOfForceReport.options(prefix)` lists them.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Case, Q, Value, When
+
+from forces.models import Area, DeviceModel, Force
+
+
+class CedLevel(models.IntegerChoices):
+    """The CED ladder. The number is the rank: a higher number is a higher level."""
+
+    NOT_STATED = 0, "Not stated"
+    DRAWN = 1, "Drawn"
+    AIMED = 2, "Aimed"
+    RED_DOTTED = 3, "Red-dotted"
+    ARCED = 4, "Arced"
+    DRIVE_STUN = 5, "Drive stun"
+    FIRED = 6, "Fired"
+    ANGLE_DRIVE_STUN = 7, "Angle drive stun"
+
+
+DISCHARGE_LEVELS = (CedLevel.DRIVE_STUN, CedLevel.FIRED, CedLevel.ANGLE_DRIVE_STUN)
+NON_DISCHARGE_LEVELS = (CedLevel.DRAWN, CedLevel.AIMED, CedLevel.RED_DOTTED, CedLevel.ARCED)
+
+# Each ladder level and the flag column that records it, highest first.
+LADDER = (
+    (CedLevel.ANGLE_DRIVE_STUN, "ced_angle_drive_stun"),
+    (CedLevel.FIRED, "ced_fired"),
+    (CedLevel.DRIVE_STUN, "ced_drive_stun"),
+    (CedLevel.ARCED, "ced_arced"),
+    (CedLevel.RED_DOTTED, "ced_red_dotted"),
+    (CedLevel.AIMED, "ced_aimed"),
+    (CedLevel.DRAWN, "ced_drawn"),
+)
+LADDER_FLAGS = tuple(flag for _, flag in LADDER)
+
+
+def highest_level(levels_used):
+    """The ladder rule: a report that used several levels counts once, at its highest.
+
+    With no level recorded the CED use still counts, as "not stated".
+    """
+    return max(levels_used, default=CedLevel.NOT_STATED)
+
+
+def highest_level_of(flags):
+    """The ladder rule applied to a mapping of ladder flag column → bool."""
+    return highest_level(level for level, flag in LADDER if flags.get(flag))
+
+
+class LadderFlags(models.Model):
+    """The seven ladder levels as flags, shared by a report and each device it used."""
+
+    ced_drawn = models.BooleanField("drawn", default=False)
+    ced_aimed = models.BooleanField("aimed", default=False)
+    ced_red_dotted = models.BooleanField("red-dotted", default=False)
+    ced_arced = models.BooleanField("arced", default=False)
+    ced_drive_stun = models.BooleanField("drive stun", default=False)
+    ced_fired = models.BooleanField("fired", default=False)
+    ced_angle_drive_stun = models.BooleanField("angle drive stun", default=False)
+
+    class Meta:
+        abstract = True
+
+
+class AgeBand(models.TextChoices):
+    UNDER_11 = "under_11", "Under 11"
+    FROM_11_TO_17 = "11_17", "11–17"
+    FROM_18_TO_34 = "18_34", "18–34"
+    FROM_35_TO_49 = "35_49", "35–49"
+    FROM_50_TO_64 = "50_64", "50–64"
+    FROM_65 = "65_plus", "65 and over"
+    NOT_REPORTED = "not_reported", "Not reported"
+
+
+class Gender(models.TextChoices):
+    MALE = "male", "Male"
+    FEMALE = "female", "Female"
+    OTHER = "other", "Other"
+    NOT_REPORTED = "not_reported", "Not reported"
+
+
+class Ethnicity(models.TextChoices):
+    """The five published groups (officer-perceived) and Not reported."""
+
+    WHITE = "white", "White"
+    BLACK = "black", "Black (or Black British)"
+    ASIAN = "asian", "Asian (or Asian British)"
+    MIXED = "mixed", "Mixed"
+    OTHER = "other", "Other"
+    NOT_REPORTED = "not_reported", "Not reported"
+
+
+class HealthCondition(models.TextChoices):
+    """Called "disability" in editions before 2019/20."""
+
+    MENTAL = "mental", "Mental"
+    PHYSICAL = "physical", "Physical"
+    PHYSICAL_AND_MENTAL = "physical_and_mental", "Physical and mental"
+    NONE = "none", "None"
+    NOT_REPORTED = "not_reported", "Not reported"
+
+
+class Conduct(models.IntegerChoices):
+    """Subject's primary conduct, an ordinal scale (higher is more resistant)."""
+
+    COMPLIANT = 1, "Compliant"
+    PASSIVE = 2, "Passive resistance"
+    VERBAL = 3, "Verbal resistance/gestures"
+    ACTIVE = 4, "Active resistance"
+    AGGRESSIVE = 5, "Aggressive resistance"
+    SERIOUS = 6, "Serious or aggravated resistance"
+
+
+class OfficerInjury(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    SEVERE = "severe", "Severe"
+    NOT_REPORTED = "not_reported", "Not reported"
+
+
+class SubjectInjury(models.TextChoices):
+    NONE = "none", "None"
+    MINOR = "minor", "Minor"
+    SEVERE = "severe", "Severe"
+    DEATH = "death", "Death"
+    NOT_REPORTED = "not_reported", "Not reported"
+
+
+class YesNoNotStated(models.TextChoices):
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_STATED = "not_stated", "Not stated"
+
+
+LOCATION_GROUPS = {
+    "Public": (
+        "location_street",
+        "location_open_ground",
+        "location_retail",
+        "location_licensed",
+        "location_public_transport",
+        "location_stadium",
+    ),
+    "Police setting": (
+        "location_vehicle_caged",
+        "location_vehicle_uncaged",
+        "location_police_station",
+        "location_custody",
+    ),
+    "Medical setting": ("location_hospital", "location_mental_health_setting", "location_ambulance"),
+    "Dwelling": ("location_dwelling",),
+    "Other": ("location_other",),
+}
+
+
+class ImportBatch(models.Model):
+    """One file (or one demo generation) loaded for one force: a new data version."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to start"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    class Format(models.TextChoices):
+        MET = "met", "Metropolitan Police record-level export"
+        CANONICAL = "canonical", "Taser oversight canonical CSV"
+        DEMO = "demo", "Generated demo data"
+
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="import_batches")
+    data_version = models.PositiveIntegerField(help_text="Increases by one with each batch of the force")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    source_name = models.CharField(max_length=255)
+    source_format = models.CharField(max_length=10, choices=Format.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    rows_read = models.PositiveIntegerField(default=0)
+    rows_added = models.PositiveIntegerField(default=0)
+    rows_changed = models.PositiveIntegerField(default=0)
+    rows_unchanged = models.PositiveIntegerField(default=0)
+    rows_withdrawn = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["force", "-data_version"]
+        verbose_name_plural = "import batches"
+        constraints = [
+            models.UniqueConstraint(fields=["force", "data_version"], name="one_batch_per_data_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.force} v{self.data_version}: {self.source_name}"
+
+
+class UseOfForceReport(LadderFlags):
+    """One officer's use of force on one person (one national use-of-force form)."""
+
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="reports")
+    area = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    occurred_on = models.DateField()
+    occurred_at = models.TimeField(null=True, blank=True)
+    incident_reference = models.CharField(
+        max_length=60, blank=True, help_text="Shared by the reports of one incident, where the source gives one"
+    )
+    officer_reference = models.CharField(
+        max_length=60, blank=True, help_text="The force's pseudonymous officer reference; never an identity"
+    )
+
+    # Location (multi-select).
+    location_street = models.BooleanField("street/highway", default=False)
+    location_open_ground = models.BooleanField("open ground", default=False)
+    location_retail = models.BooleanField("retail premises", default=False)
+    location_licensed = models.BooleanField("licensed premises", default=False)
+    location_public_transport = models.BooleanField("public transport", default=False)
+    location_stadium = models.BooleanField("sports or event stadia", default=False)
+    location_vehicle_caged = models.BooleanField("police vehicle with cage", default=False)
+    location_vehicle_uncaged = models.BooleanField("police vehicle without cage", default=False)
+    location_police_station = models.BooleanField("police station (excluding custody)", default=False)
+    location_custody = models.BooleanField("custody block", default=False)
+    location_hospital = models.BooleanField("hospital/A&E (non-mental-health)", default=False)
+    location_mental_health_setting = models.BooleanField("mental health setting", default=False)
+    location_ambulance = models.BooleanField("ambulance", default=False)
+    location_dwelling = models.BooleanField("dwelling", default=False)
+    location_other = models.BooleanField("other location", default=False)
+
+    # Subject, as perceived by the officer.
+    subject_age = models.CharField(max_length=12, choices=AgeBand.choices, default=AgeBand.NOT_REPORTED)
+    subject_gender = models.CharField(max_length=12, choices=Gender.choices, default=Gender.NOT_REPORTED)
+    subject_ethnicity = models.CharField(max_length=12, choices=Ethnicity.choices, default=Ethnicity.NOT_REPORTED)
+    subject_ethnicity_source = models.CharField(
+        max_length=40, blank=True, help_text="Ethnicity as the source recorded it, e.g. Chinese or Don't know"
+    )
+    subject_health = models.CharField(
+        "subject health condition", max_length=20, choices=HealthCondition.choices, default=HealthCondition.NOT_REPORTED
+    )
+    subject_conduct = models.PositiveSmallIntegerField(
+        choices=Conduct.choices, null=True, blank=True, help_text="Empty when not stated"
+    )
+
+    # Impact factors (multi-select).
+    impact_weapon = models.BooleanField("possession of a weapon", default=False)
+    impact_alcohol = models.BooleanField("alcohol", default=False)
+    impact_drugs = models.BooleanField("drugs", default=False)
+    impact_mental_health = models.BooleanField("mental health", default=False)
+    impact_prior_knowledge = models.BooleanField("prior knowledge", default=False)
+    impact_size_gender_build = models.BooleanField("size/gender/build", default=False)
+    impact_acute_behavioural_disturbance = models.BooleanField("acute behavioural disturbance", default=False)
+    impact_crowd = models.BooleanField("crowd", default=False)
+    impact_other = models.BooleanField("other impact factor", default=False)
+
+    # Reasons (multi-select).
+    reason_protect_self = models.BooleanField("protect self", default=False)
+    reason_protect_public = models.BooleanField("protect public", default=False)
+    reason_protect_subject = models.BooleanField("protect subject", default=False)
+    reason_protect_other_officers = models.BooleanField("protect other officers", default=False)
+    reason_prevent_offence = models.BooleanField("prevent offence", default=False)
+    reason_secure_evidence = models.BooleanField("secure evidence", default=False)
+    reason_effect_search = models.BooleanField("effect search", default=False)
+    reason_effect_arrest = models.BooleanField("effect arrest", default=False)
+    reason_method_of_entry = models.BooleanField("method of entry", default=False)
+    reason_remove_handcuffs = models.BooleanField("remove handcuffs", default=False)
+    reason_prevent_harm = models.BooleanField("prevent harm", default=False)
+    reason_prevent_escape = models.BooleanField("prevent escape", default=False)
+    reason_other = models.BooleanField("other reason", default=False)
+
+    # Officer context (empty = not stated).
+    officer_single_crewed = models.BooleanField("single-crewed", null=True, blank=True)
+    officer_ced_trained = models.BooleanField("CED-trained", null=True, blank=True)
+    officer_carrying_ced = models.BooleanField("carrying CED", null=True, blank=True)
+    officer_assaulted = models.BooleanField("officer assaulted", null=True, blank=True)
+    officer_threatened_with_weapon = models.BooleanField("officer threatened with a weapon", null=True, blank=True)
+    officer_main_duty = models.CharField(max_length=80, blank=True)
+    body_worn_video = models.CharField(
+        "body-worn video recording", max_length=10, choices=YesNoNotStated.choices, default=YesNoNotStated.NOT_STATED
+    )
+
+    # Outcomes (multi-select) and injuries.
+    outcome_made_off = models.BooleanField("made off/escaped", default=False)
+    outcome_arrested = models.BooleanField("arrested", default=False)
+    outcome_hospitalised = models.BooleanField("hospitalised", default=False)
+    outcome_detained_mha = models.BooleanField("detained (Mental Health Act)", default=False)
+    outcome_fatality = models.BooleanField("fatality", default=False)
+    outcome_other = models.BooleanField("other outcome", default=False)
+    officer_injury = models.CharField(max_length=12, choices=OfficerInjury.choices, default=OfficerInjury.NOT_REPORTED)
+    subject_injury = models.CharField(max_length=12, choices=SubjectInjury.choices, default=SubjectInjury.NOT_REPORTED)
+
+    # CED: the ladder flags come from LadderFlags (every level used, over all devices and
+    # the tactics columns); the highest is stored so SQL can count by it.
+    ced_used = models.BooleanField("CED used", default=False)
+    highest_ced_level = models.PositiveSmallIntegerField(
+        "highest CED level", choices=CedLevel.choices, null=True, blank=True, help_text="Empty when no CED was used"
+    )
+
+    # Provenance and revisions.
+    import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    source_row = models.PositiveIntegerField(null=True, blank=True, help_text="Row number in the source file")
+    source_key = models.CharField(
+        max_length=64, blank=True, help_text="Identity of the record across editions of the source"
+    )
+    data_version = models.PositiveIntegerField(default=1, help_text="Data version that last wrote this report")
+    withdrawn_in_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Data version from which the source no longer holds this report"
+    )
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        indexes = [
+            models.Index(fields=["force", "occurred_on"], name="report_force_date"),
+            models.Index(fields=["area", "occurred_on"], name="report_area_date"),
+            models.Index(fields=["force", "highest_ced_level", "occurred_on"], name="report_force_level_date"),
+            models.Index(fields=["force", "incident_reference"], name="report_force_incident"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["force", "source_key"], condition=~Q(source_key=""), name="report_source_key_unique_in_force"
+            ),
+            # The stored highest level always follows the ladder rule over the flags.
+            models.CheckConstraint(
+                condition=Q(ced_used=False, highest_ced_level__isnull=True, **dict.fromkeys(LADDER_FLAGS, False))
+                | Q(
+                    ced_used=True,
+                    highest_ced_level=Case(
+                        *(When(**{flag: True}, then=Value(int(level))) for level, flag in LADDER),
+                        default=Value(int(CedLevel.NOT_STATED)),
+                    ),
+                ),
+                name="highest_ced_level_follows_ladder",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Report {self.pk} ({self.force_id}, {self.occurred_on})"
+
+    def save(self, *args, **kwargs):
+        # The stored highest level is derived, never entered: the ladder rule decides it.
+        self.ced_used = self.ced_used or any(getattr(self, flag) for flag in LADDER_FLAGS)
+        self.highest_ced_level = highest_level_of(self.__dict__) if self.ced_used else None
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def options(cls, prefix):
+        """The (column, label) pairs of one multi-select group, e.g. options("reason_")."""
+        return [(f.name, f.verbose_name) for f in cls._meta.fields if f.name.startswith(prefix)]
+
+    def set_ced_levels(self, levels):
+        """Record the ladder levels used and derive the highest by the ladder rule."""
+        for level, flag in LADDER:
+            setattr(self, flag, level in levels)
+        self.ced_used = True
+        self.highest_ced_level = highest_level(levels)
+
+    @property
+    def is_discharge(self):
+        return self.highest_ced_level in DISCHARGE_LEVELS
+
+    def location_groups(self):
+        return [group for group, flags in LOCATION_GROUPS.items() if any(getattr(self, f) for f in flags)]
+
+
+class CedUse(LadderFlags):
+    """One CED device used in a report: the ladder levels used with it and its cycles."""
+
+    report = models.ForeignKey(UseOfForceReport, on_delete=models.CASCADE, related_name="ced_uses")
+    device_number = models.PositiveSmallIntegerField(help_text="1 to 4, the device block on the form")
+    device_model = models.CharField(max_length=10, choices=DeviceModel.choices, blank=True)
+    serial_number = models.CharField(max_length=40, blank=True)
+    drive_stun_repeated = models.BooleanField("drive stun repeat application", null=True, blank=True)
+    cartridge_number = models.PositiveSmallIntegerField(null=True, blank=True, help_text="X2 has two cartridges")
+    cycle_interrupted = models.BooleanField("5-second cycle interrupted", null=True, blank=True)
+    repeat_cycle_same_cartridge = models.BooleanField(null=True, blank=True)
+    cycles = models.PositiveSmallIntegerField("total number of cycles", null=True, blank=True)
+    cycle_extended = models.BooleanField("cycle extended beyond 5 seconds", null=True, blank=True)
+    missed_one_probe = models.BooleanField(null=True, blank=True)
+    missed_both_probes = models.BooleanField(null=True, blank=True)
+    probe_zones = models.JSONField(default=list, blank=True, help_text="Body zones struck, e.g. ['F1', 'BA']")
+
+    class Meta:
+        ordering = ["report", "device_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "device_number"], name="one_ced_use_per_device_block"),
+            models.CheckConstraint(condition=Q(device_number__gte=1, device_number__lte=4), name="device_number_1_to_4"),
+        ]
+
+    def __str__(self):
+        return f"CED {self.device_number} of report {self.report_id}"
+
+    @property
+    def highest_level(self):
+        return highest_level_of({flag: getattr(self, flag) for flag in LADDER_FLAGS})

@@ -1,0 +1,218 @@
+"""Scrutiny panels: volunteers review sampled Taser reports; the force answers findings."""
+
+from django.conf import settings
+from django.db import models
+
+from forces.models import Force
+from incidents.models import UseOfForceReport
+
+BUILT_IN_SCALES = {
+    "rag": ["Green", "Amber", "Red"],
+    "practice": ["Good practice", "Adequate", "Concern"],
+    "ljp": ["Lawful, justified and proportionate", "Not all of lawful, justified and proportionate"],
+}
+
+
+class Panel(models.Model):
+    class Scale(models.TextChoices):
+        RAG = "rag", "Red / amber / green"
+        PRACTICE = "practice", "Good practice / adequate / concern"
+        LJP = "ljp", "Lawful, justified and proportionate (checklist)"
+        CUSTOM = "custom", "Custom"
+
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="panels")
+    name = models.CharField(max_length=120)
+    terms_of_reference = models.TextField(blank=True)
+    grading_scale = models.CharField(max_length=10, choices=Scale.choices, default=Scale.RAG)
+    custom_grades = models.JSONField(default=list, blank=True, help_text="Grades, best first, for a custom scale")
+    rubric = models.JSONField(default=list, blank=True, help_text="The questions each member answers")
+
+    class Meta:
+        ordering = ["force", "name"]
+        constraints = [models.UniqueConstraint(fields=["force", "name"], name="panel_name_unique_in_force")]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def grades(self):
+        return self.custom_grades if self.grading_scale == self.Scale.CUSTOM else BUILT_IN_SCALES[self.grading_scale]
+
+
+class PanelMember(models.Model):
+    class Role(models.TextChoices):
+        CHAIR = "chair", "Chair"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panel_memberships")
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="members")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    term_starts_on = models.DateField()
+    term_ends_on = models.DateField(null=True, blank=True)
+    vetted_on = models.DateField(null=True, blank=True)
+    trained_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["panel", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "panel"], name="one_membership_per_panel"),
+            models.CheckConstraint(
+                condition=models.Q(term_ends_on__isnull=True) | models.Q(term_ends_on__gte=models.F("term_starts_on")),
+                name="term_ends_after_it_starts",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} on {self.panel}"
+
+
+class Meeting(models.Model):
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="meetings")
+    held_on = models.DateField()
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["panel", "-held_on"]
+
+    def __str__(self):
+        return f"{self.panel} meeting {self.held_on}"
+
+
+class CaseSample(models.Model):
+    """A dip-sample drawn for a meeting by a recorded rule, so it can be drawn again."""
+
+    class Rule(models.TextChoices):
+        ALL_DISCHARGES = "all_discharges", "Every discharge in the period"
+        RANDOM_NON_DISCHARGE = "random_non_discharge", "Stratified random share of non-discharge uses"
+        CHILDREN_OR_MENTAL_HEALTH = "children_or_mental_health", "Cases involving children or mental health"
+        AREA_FOCUS = "area_focus", "Area focus"
+        CHAIR_CHOICE = "chair_choice", "Chosen by the chair"
+
+    panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="samples")
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="samples")
+    rule = models.CharField(max_length=30, choices=Rule.choices)
+    parameters = models.JSONField(default=dict, blank=True)
+    seed = models.BigIntegerField(null=True, blank=True)
+    period_starts_on = models.DateField()
+    period_ends_on = models.DateField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["panel", "-created_at"]
+
+    def __str__(self):
+        return f"{self.get_rule_display()} for {self.panel}"
+
+
+class SampledCase(models.Model):
+    sample = models.ForeignKey(CaseSample, on_delete=models.PROTECT, related_name="cases")
+    report = models.ForeignKey(UseOfForceReport, on_delete=models.PROTECT, related_name="sampled_cases")
+    reason = models.TextField(blank=True, help_text="Why the chair added the case")
+    needs_video_follow_up = models.BooleanField(default=False, help_text="No body-worn video recorded")
+    opened_at_meeting_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sample", "report"]
+        constraints = [models.UniqueConstraint(fields=["sample", "report"], name="report_once_per_sample")]
+
+    def __str__(self):
+        return f"Case {self.pk}: report {self.report_id}"
+
+
+class Review(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="reviews")
+    member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="reviews")
+    grade = models.CharField(max_length=80, blank=True)
+    rubric_answers = models.JSONField(default=dict, blank=True)
+    learning_points = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sampled_case", "member"]
+        constraints = [models.UniqueConstraint(fields=["sampled_case", "member"], name="one_review_per_member_and_case")]
+
+    def __str__(self):
+        return f"Review of case {self.sampled_case_id} by {self.member}"
+
+
+class CaseView(models.Model):
+    """Who opened a sampled case, and when."""
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="views")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    viewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-viewed_at"]
+
+
+class Finding(models.Model):
+    class Theme(models.TextChoices):
+        COMMUNICATION = "communication", "Communication"
+        DE_ESCALATION = "de_escalation", "De-escalation"
+        PROPORTIONALITY = "proportionality", "Proportionality"
+        VULNERABILITY = "vulnerability", "Vulnerability"
+        RECORDING = "recording", "Recording"
+        OTHER = "other", "Other"
+
+    sampled_case = models.OneToOneField(SampledCase, on_delete=models.PROTECT, related_name="finding")
+    panel_grade = models.CharField(max_length=80)
+    summary = models.TextField()
+    themes = models.JSONField(default=list, blank=True)
+    for_force_feedback = models.BooleanField(default=False)
+    published = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self):
+        return f"Finding on case {self.sampled_case_id}: {self.panel_grade}"
+
+
+class ForceResponse(models.Model):
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="responses")
+    responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    response = models.TextField()
+    responded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["finding", "responded_at"]
+
+    def __str__(self):
+        return f"Response to finding {self.finding_id}"
+
+
+class Action(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        CLOSED = "closed", "Closed"
+
+    finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="actions")
+    description = models.TextField()
+    owner = models.CharField(max_length=120, help_text="Who at the force or PCC office owns it")
+    due_on = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    evidence = models.TextField(blank=True, help_text="What shows the action is done")
+    created_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | models.Q(closed_at__isnull=False),
+                name="closed_action_has_closing_date",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Action {self.pk} ({self.get_status_display()})"
