@@ -204,8 +204,11 @@ class ImportBatch(models.Model):
 class UseOfForceReport(LadderFlags):
     """One officer's use of force on one person (one national use-of-force form)."""
 
-    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="reports")
-    area = models.ForeignKey(Area, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    # No single-column indexes on force and area: the composite indexes below start with them.
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="reports", db_index=False)
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", db_index=False
+    )
     occurred_on = models.DateField()
     occurred_at = models.TimeField(null=True, blank=True)
     incident_reference = models.CharField(
@@ -317,7 +320,6 @@ class UseOfForceReport(LadderFlags):
             models.Index(fields=["force", "occurred_on"], name="report_force_date"),
             models.Index(fields=["area", "occurred_on"], name="report_area_date"),
             models.Index(fields=["force", "highest_ced_level", "occurred_on"], name="report_force_level_date"),
-            models.Index(fields=["force", "incident_reference"], name="report_force_incident"),
         ]
         constraints = [
             models.UniqueConstraint(
