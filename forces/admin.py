@@ -70,7 +70,13 @@ class CapabilityRecordAdmin(ForceScopedAdmin):
 
 @admin.register(UpliftDecision)
 class UpliftDecisionAdmin(ForceScopedAdmin):
-    list_display = ["force", "decided_on", "threat_risk_assessment_ref", "community_impact_considered", "pcc_informed_on"]
+    list_display = [
+        "force",
+        "decided_on",
+        "threat_risk_assessment_ref",
+        "community_impact_considered",
+        "pcc_informed_on",
+    ]
     list_filter = ["community_impact_considered", "force"]
     search_fields = ["decision", "threat_risk_assessment_ref"]
 

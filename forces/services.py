@@ -85,6 +85,8 @@ def read_area_lookup(path):
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name}: the file is empty (0 bytes).")
     # utf-8-sig strips the byte-order mark the ONS puts before the first header.
     with path.open(encoding="utf-8-sig", newline="") as handle:
         try:
@@ -92,13 +94,11 @@ def read_area_lookup(path):
             header = reader.fieldnames or []
             missing = [column for column in AREA_COLUMNS if column not in header]
             if missing:
-                raise InputError(
-                    f"{path.name}: not an ONS LAD→CSP→PFA lookup; missing column(s) {', '.join(missing)}."
-                )
+                raise InputError(f"{path.name}: not an ONS LAD→CSP→PFA lookup; missing column(s) {', '.join(missing)}.")
             rows = []
             for row_number, row in enumerate(reader, start=2):
                 values = tuple((row[column] or "").strip() for column in AREA_COLUMNS)
-                for column, value in zip(AREA_COLUMNS, values):
+                for column, value in zip(AREA_COLUMNS, values, strict=True):
                     if not value:
                         raise InputError(f"row {row_number}, {column}: empty value; expected a code or name.")
                 rows.append((row_number, *values))

@@ -11,15 +11,21 @@ class CedUseInline(admin.TabularInline):
     model = CedUse
     extra = 0
     fields = [
-        "device_number", "device_model", *[flag for _, flag in reversed(LADDER)],
-        "cartridge_number", "cycles", "cycle_extended", "missed_one_probe", "missed_both_probes",
+        "device_number",
+        "device_model",
+        *[flag for _, flag in reversed(LADDER)],
+        "cartridge_number",
+        "cycles",
+        "cycle_extended",
+        "missed_one_probe",
+        "missed_both_probes",
     ]
 
 
 class ReportAdminForm(forms.ModelForm):
     class Meta:
         model = UseOfForceReport
-        fields = "__all__"
+        fields = "__all__"  # noqa: DJ007 - the ModelAdmin decides which fields show
 
     def clean(self):
         cleaned = super().clean()
@@ -61,7 +67,16 @@ class UseOfForceReportAdmin(ForceScopedAdmin):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ForceScopedAdmin):
-    list_display = ["force", "data_version", "source_name", "status", "rows_read", "rows_added", "rows_rejected", "created_at"]
+    list_display = [
+        "force",
+        "data_version",
+        "source_name",
+        "status",
+        "rows_read",
+        "rows_added",
+        "rows_rejected",
+        "created_at",
+    ]
     list_filter = ["status", "source_format", "force"]
     search_fields = ["source_name"]
     readonly_fields = [field.name for field in ImportBatch._meta.fields]

@@ -9,7 +9,7 @@ then written with incidents.services.bulk_insert (COPY on PostgreSQL).
 """
 
 import datetime
-import json
+import zlib
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -44,15 +44,45 @@ DEMO_FORCE = "thames-valley"  # the force of the demo logins and the demo panel
 DEMO_FORCES = {
     "metropolitan": (
         0.45,
-        ["Westminster", "Lambeth", "Southwark", "Croydon", "Newham", "Hackney", "Tower Hamlets", "Camden", "Brent",
-         "Ealing", "Haringey", "Lewisham", "Barnet", "Bromley"],
+        [
+            "Westminster",
+            "Lambeth",
+            "Southwark",
+            "Croydon",
+            "Newham",
+            "Hackney",
+            "Tower Hamlets",
+            "Camden",
+            "Brent",
+            "Ealing",
+            "Haringey",
+            "Lewisham",
+            "Barnet",
+            "Bromley",
+        ],
         (0.54, 0.135, 0.207, 0.057, 0.061),
     ),
-    "west-yorkshire": (0.20, ["Leeds", "Bradford", "Kirklees", "Wakefield", "Calderdale"], (0.77, 0.025, 0.165, 0.025, 0.015)),
+    "west-yorkshire": (
+        0.20,
+        ["Leeds", "Bradford", "Kirklees", "Wakefield", "Calderdale"],
+        (0.77, 0.025, 0.165, 0.025, 0.015),
+    ),
     "thames-valley": (
         0.20,
-        ["Oxford", "Reading", "Milton Keynes", "Slough", "Aylesbury Vale", "Wycombe", "Cherwell", "West Berkshire",
-         "Wokingham", "Bracknell Forest", "Windsor and Maidenhead", "South Oxfordshire"],
+        [
+            "Oxford",
+            "Reading",
+            "Milton Keynes",
+            "Slough",
+            "Aylesbury Vale",
+            "Wycombe",
+            "Cherwell",
+            "West Berkshire",
+            "Wokingham",
+            "Bracknell Forest",
+            "Windsor and Maidenhead",
+            "South Oxfordshire",
+        ],
         (0.82, 0.025, 0.095, 0.035, 0.025),
     ),
     "avon-and-somerset": (
@@ -69,44 +99,93 @@ ETHNICITY_NOT_REPORTED = 0.07
 TASER_INCIDENT_SHARE = 0.08
 # Highest level of a Taser report, England and Wales 2019/20 (Home Office Table 13).
 LEVEL_SHARES = {
-    CedLevel.NOT_STATED: 1267, CedLevel.DRAWN: 7141, CedLevel.AIMED: 3110, CedLevel.RED_DOTTED: 16809,
-    CedLevel.ARCED: 397, CedLevel.DRIVE_STUN: 41, CedLevel.FIRED: 3275, CedLevel.ANGLE_DRIVE_STUN: 18,
+    CedLevel.NOT_STATED: 1267,
+    CedLevel.DRAWN: 7141,
+    CedLevel.AIMED: 3110,
+    CedLevel.RED_DOTTED: 16809,
+    CedLevel.ARCED: 397,
+    CedLevel.DRIVE_STUN: 41,
+    CedLevel.FIRED: 3275,
+    CedLevel.ANGLE_DRIVE_STUN: 18,
 }
 AGE_SHARES = {
-    AgeBand.UNDER_11: 0.002, AgeBand.FROM_11_TO_17: 0.07, AgeBand.FROM_18_TO_34: 0.54, AgeBand.FROM_35_TO_49: 0.26,
-    AgeBand.FROM_50_TO_64: 0.07, AgeBand.FROM_65: 0.01, AgeBand.NOT_REPORTED: 0.048,
+    AgeBand.UNDER_11: 0.002,
+    AgeBand.FROM_11_TO_17: 0.07,
+    AgeBand.FROM_18_TO_34: 0.54,
+    AgeBand.FROM_35_TO_49: 0.26,
+    AgeBand.FROM_50_TO_64: 0.07,
+    AgeBand.FROM_65: 0.01,
+    AgeBand.NOT_REPORTED: 0.048,
 }
 GENDER_SHARES = {Gender.MALE: 0.85, Gender.FEMALE: 0.13, Gender.OTHER: 0.003, Gender.NOT_REPORTED: 0.017}
 HEALTH_SHARES = {
-    HealthCondition.NONE: 0.70, HealthCondition.MENTAL: 0.18, HealthCondition.PHYSICAL: 0.03,
-    HealthCondition.PHYSICAL_AND_MENTAL: 0.02, HealthCondition.NOT_REPORTED: 0.07,
+    HealthCondition.NONE: 0.70,
+    HealthCondition.MENTAL: 0.18,
+    HealthCondition.PHYSICAL: 0.03,
+    HealthCondition.PHYSICAL_AND_MENTAL: 0.02,
+    HealthCondition.NOT_REPORTED: 0.07,
 }
 CONDUCT_SHARES = {None: 0.03, 1: 0.12, 2: 0.18, 3: 0.17, 4: 0.32, 5: 0.14, 6: 0.04}
-OFFICER_INJURY_SHARES = {OfficerInjury.NONE: 0.86, OfficerInjury.MINOR: 0.10, OfficerInjury.SEVERE: 0.005, OfficerInjury.NOT_REPORTED: 0.035}
+OFFICER_INJURY_SHARES = {
+    OfficerInjury.NONE: 0.86,
+    OfficerInjury.MINOR: 0.10,
+    OfficerInjury.SEVERE: 0.005,
+    OfficerInjury.NOT_REPORTED: 0.035,
+}
 SUBJECT_INJURY_SHARES = {
-    SubjectInjury.NONE: 0.80, SubjectInjury.MINOR: 0.14, SubjectInjury.SEVERE: 0.01, SubjectInjury.DEATH: 0.00002,
+    SubjectInjury.NONE: 0.80,
+    SubjectInjury.MINOR: 0.14,
+    SubjectInjury.SEVERE: 0.01,
+    SubjectInjury.DEATH: 0.00002,
     SubjectInjury.NOT_REPORTED: 0.04998,
 }
 VIDEO_SHARES = {YesNoNotStated.YES: 0.82, YesNoNotStated.NO: 0.13, YesNoNotStated.NOT_STATED: 0.05}
 MAIN_DUTY_SHARES = {"Response": 0.6, "Neighbourhood": 0.15, "Custody": 0.1, "Roads policing": 0.05, "Other": 0.1}
 # Chance each option is ticked, (without Taser, with Taser).
 OPTION_CHANCES = {
-    "location_street": (0.45, 0.5), "location_open_ground": (0.06, 0.08), "location_retail": (0.05, 0.03),
-    "location_licensed": (0.04, 0.03), "location_public_transport": (0.02, 0.02), "location_stadium": (0.005, 0.002),
-    "location_vehicle_caged": (0.03, 0.01), "location_vehicle_uncaged": (0.02, 0.01),
-    "location_police_station": (0.01, 0.005), "location_custody": (0.08, 0.01), "location_hospital": (0.03, 0.02),
-    "location_mental_health_setting": (0.01, 0.01), "location_ambulance": (0.005, 0.002),
-    "location_dwelling": (0.3, 0.36), "location_other": (0.03, 0.03),
-    "impact_weapon": (0.08, 0.42), "impact_alcohol": (0.35, 0.38), "impact_drugs": (0.2, 0.25),
-    "impact_mental_health": (0.15, 0.22), "impact_prior_knowledge": (0.3, 0.35), "impact_size_gender_build": (0.25, 0.3),
-    "impact_acute_behavioural_disturbance": (0.02, 0.04), "impact_crowd": (0.05, 0.04), "impact_other": (0.05, 0.05),
-    "reason_protect_self": (0.75, 0.9), "reason_protect_public": (0.5, 0.7), "reason_protect_subject": (0.25, 0.35),
-    "reason_protect_other_officers": (0.4, 0.6), "reason_prevent_offence": (0.35, 0.45),
-    "reason_secure_evidence": (0.05, 0.03), "reason_effect_search": (0.1, 0.05), "reason_effect_arrest": (0.6, 0.65),
-    "reason_method_of_entry": (0.02, 0.02), "reason_remove_handcuffs": (0.02, 0.005), "reason_prevent_harm": (0.45, 0.6),
-    "reason_prevent_escape": (0.2, 0.25), "reason_other": (0.05, 0.04),
-    "outcome_made_off": (0.02, 0.03), "outcome_arrested": (0.75, 0.8), "outcome_hospitalised": (0.05, 0.07),
-    "outcome_detained_mha": (0.04, 0.06), "outcome_fatality": (0.00001, 0.00005), "outcome_other": (0.1, 0.08),
+    "location_street": (0.45, 0.5),
+    "location_open_ground": (0.06, 0.08),
+    "location_retail": (0.05, 0.03),
+    "location_licensed": (0.04, 0.03),
+    "location_public_transport": (0.02, 0.02),
+    "location_stadium": (0.005, 0.002),
+    "location_vehicle_caged": (0.03, 0.01),
+    "location_vehicle_uncaged": (0.02, 0.01),
+    "location_police_station": (0.01, 0.005),
+    "location_custody": (0.08, 0.01),
+    "location_hospital": (0.03, 0.02),
+    "location_mental_health_setting": (0.01, 0.01),
+    "location_ambulance": (0.005, 0.002),
+    "location_dwelling": (0.3, 0.36),
+    "location_other": (0.03, 0.03),
+    "impact_weapon": (0.08, 0.42),
+    "impact_alcohol": (0.35, 0.38),
+    "impact_drugs": (0.2, 0.25),
+    "impact_mental_health": (0.15, 0.22),
+    "impact_prior_knowledge": (0.3, 0.35),
+    "impact_size_gender_build": (0.25, 0.3),
+    "impact_acute_behavioural_disturbance": (0.02, 0.04),
+    "impact_crowd": (0.05, 0.04),
+    "impact_other": (0.05, 0.05),
+    "reason_protect_self": (0.75, 0.9),
+    "reason_protect_public": (0.5, 0.7),
+    "reason_protect_subject": (0.25, 0.35),
+    "reason_protect_other_officers": (0.4, 0.6),
+    "reason_prevent_offence": (0.35, 0.45),
+    "reason_secure_evidence": (0.05, 0.03),
+    "reason_effect_search": (0.1, 0.05),
+    "reason_effect_arrest": (0.6, 0.65),
+    "reason_method_of_entry": (0.02, 0.02),
+    "reason_remove_handcuffs": (0.02, 0.005),
+    "reason_prevent_harm": (0.45, 0.6),
+    "reason_prevent_escape": (0.2, 0.25),
+    "reason_other": (0.05, 0.04),
+    "outcome_made_off": (0.02, 0.03),
+    "outcome_arrested": (0.75, 0.8),
+    "outcome_hospitalised": (0.05, 0.07),
+    "outcome_detained_mha": (0.04, 0.06),
+    "outcome_fatality": (0.00001, 0.00005),
+    "outcome_other": (0.1, 0.08),
 }
 # Options that describe the incident (shared by every report of it), not the officer.
 INCIDENT_PREFIXES = ("location_", "impact_", "outcome_")
@@ -128,7 +207,7 @@ def choose(rng, shares, size):
 
 def null_where(mask, values):
     """values with None where mask is set (a nullable column)."""
-    return [None if m else v for m, v in zip(mask.tolist(), values.tolist())]
+    return [None if m else v for m, v in zip(mask.tolist(), values.tolist(), strict=True)]
 
 
 class DemoGenerator:
@@ -154,7 +233,11 @@ class DemoGenerator:
             kind = Area.Kind.BOROUGH if force_id == "metropolitan" else Area.Kind.CSP
             for index, name in enumerate(area_names, start=1):
                 if not force.areas.filter(name=name).exists():
-                    Area.objects.get_or_create(force=force, code=f"DEMO-{force_id[:3].upper()}{index:02d}", defaults={"name": name, "kind": kind})
+                    Area.objects.get_or_create(
+                        force=force,
+                        code=f"DEMO-{force_id[:3].upper()}{index:02d}",
+                        defaults={"name": name, "kind": kind},
+                    )
             areas = list(force.areas.order_by("code"))
             for area in areas:
                 if not area.population_baselines.exists():
@@ -163,12 +246,18 @@ class DemoGenerator:
             self.forces.append((force, share, areas, populations))
 
     def demo_baseline(self, area, mix):
-        total = int(self.rng.integers(120_000, 420_000))
-        shares = self.rng.dirichlet(np.array(mix) * 300)
+        # Its own generator, so the reports drawn next do not depend on whether baselines
+        # existed already (a second seeding finds them in place).
+        rng = np.random.default_rng(zlib.crc32(area.code.encode()))
+        total = int(rng.integers(120_000, 420_000))
+        shares = rng.dirichlet(np.array(mix) * 300)
         counts = np.floor(shares * total * 0.99).astype(int)
         PopulationBaseline.objects.create(
-            area=area, census_year=2021, total=total, source="Demo figures, not Census data",
-            **dict(zip(["white", "black", "asian", "mixed", "other"], counts.tolist())),
+            area=area,
+            census_year=2021,
+            total=total,
+            source="Demo figures, not Census data",
+            **dict(zip(["white", "black", "asian", "mixed", "other"], counts.tolist(), strict=True)),
         )
 
     # --- reports ------------------------------------------------------------------------
@@ -181,7 +270,9 @@ class DemoGenerator:
             residents = np.array([getattr(baseline, g.value) for g in GROUPS], dtype=float) if baseline else np.ones(5)
             for taser in (False, True):
                 weights = residents * np.array(RATE_RATIO[taser])
-                probabilities = np.append(weights / weights.sum() * (1 - ETHNICITY_NOT_REPORTED), ETHNICITY_NOT_REPORTED)
+                probabilities = np.append(
+                    weights / weights.sum() * (1 - ETHNICITY_NOT_REPORTED), ETHNICITY_NOT_REPORTED
+                )
                 table[a, int(taser)] = np.cumsum(probabilities)
         return table
 
@@ -207,14 +298,18 @@ class DemoGenerator:
 
         area_ids = np.zeros(size, dtype=np.int64)
         ethnicity = np.empty(size, dtype=object)
-        for f, (force, _, areas, populations) in enumerate(self.forces):
+        for f, (_, _, areas, populations) in enumerate(self.forces):
             rows = force_index == f
             weights = np.array([populations[a.id].total if a.id in populations else 1 for a in areas], dtype=float)
-            area_index = np.minimum(np.searchsorted(np.cumsum(weights / weights.sum()), area_pick[rows]), len(areas) - 1)
+            area_index = np.minimum(
+                np.searchsorted(np.cumsum(weights / weights.sum()), area_pick[rows]), len(areas) - 1
+            )
             area_ids[rows] = np.array([a.id for a in areas])[area_index]
             table = self.ethnicity_table(areas, populations)[area_index, ced_used[rows].astype(int)]
             category = np.minimum((ethnicity_pick[rows][:, None] > table).sum(axis=1), len(GROUPS))
-            ethnicity[rows] = np.array([g.value for g in GROUPS] + [Ethnicity.NOT_REPORTED.value], dtype=object)[category]
+            ethnicity[rows] = np.array([g.value for g in GROUPS] + [Ethnicity.NOT_REPORTED.value], dtype=object)[
+                category
+            ]
 
         def incident_choice(shares):
             return np.array(choose(rng, shares, incidents), dtype=object)[incident].tolist()
@@ -250,7 +345,9 @@ class DemoGenerator:
         columns["officer_ced_trained"] = null_where(not_stated, ced_used | (rng.random(size) < 0.35))
         columns["officer_carrying_ced"] = null_where(not_stated, ced_used | (rng.random(size) < 0.28))
         columns["officer_assaulted"] = null_where(not_stated, rng.random(size) < np.where(ced_used, 0.35, 0.22))
-        columns["officer_threatened_with_weapon"] = null_where(not_stated, rng.random(size) < np.where(ced_used, 0.3, 0.09))
+        columns["officer_threatened_with_weapon"] = null_where(
+            not_stated, rng.random(size) < np.where(ced_used, 0.3, 0.09)
+        )
 
         # The ladder: a highest level as published, and some of the levels below it too.
         levels = np.array(list(LEVEL_SHARES), dtype=int)
@@ -278,13 +375,23 @@ class DemoGenerator:
             when = dates[indexes]
             taser7_share = np.clip((when - np.datetime64("2020-08-01")).astype(int) / 1900, 0, 0.75)
             model_pick = rng.random(n)
-            model = np.where(model_pick < taser7_share, DeviceModel.TASER_7.value, np.where(model_pick < 0.85, DeviceModel.X2.value, DeviceModel.X26.value))
-            model = np.where((when >= np.datetime64("2025-10-01")) & (rng.random(n) < 0.3), DeviceModel.TASER_10.value, model)
-            device_flags = {flag: flags[flag][indexes] & (device_number == 1 or rng.random(n) < 0.7) for _, flag in LADDER}
+            model = np.where(
+                model_pick < taser7_share,
+                DeviceModel.TASER_7.value,
+                np.where(model_pick < 0.85, DeviceModel.X2.value, DeviceModel.X26.value),
+            )
+            model = np.where(
+                (when >= np.datetime64("2025-10-01")) & (rng.random(n) < 0.3), DeviceModel.TASER_10.value, model
+            )
+            device_flags = {
+                flag: flags[flag][indexes] & (device_number == 1 or rng.random(n) < 0.7) for _, flag in LADDER
+            }
             # A second device records at least being drawn, which its report has (flags ⊆ report).
             if device_number == 2:
                 device_flags["ced_drawn"] = flags["ced_drawn"][indexes]
-            discharged = device_flags["ced_fired"] | device_flags["ced_drive_stun"] | device_flags["ced_angle_drive_stun"]
+            discharged = (
+                device_flags["ced_fired"] | device_flags["ced_drive_stun"] | device_flags["ced_angle_drive_stun"]
+            )
             cycles = rng.choice([1, 2, 3], size=n, p=[0.8, 0.15, 0.05])
             fired = device_flags["ced_fired"]
             missed_both = rng.random(n) < 0.03
@@ -292,25 +399,41 @@ class DemoGenerator:
             zones = np.array(PROBE_ZONES, dtype=object)[rng.integers(0, len(PROBE_ZONES), size=n)]
             for i, row in enumerate(indexes.tolist()):
                 on_target = fired[i] and not missed_both[i]
-                rows.append((
-                    report_ids[row], device_number, str(model[i]), "",
-                    *(bool(device_flags[flag][i]) for _, flag in LADDER),
-                    bool(rng.random() < 0.1) if device_flags["ced_drive_stun"][i] else None,
-                    (2 if rng.random() < 0.1 else 1) if fired[i] else None,
-                    bool(rng.random() < 0.05) if discharged[i] else None,
-                    bool(rng.random() < 0.04) if fired[i] else None,
-                    int(cycles[i]) if discharged[i] else None,
-                    bool(rng.random() < 0.04) if discharged[i] else None,
-                    bool(missed_one[i]) if fired[i] else None,
-                    bool(missed_both[i]) if fired[i] else None,
-                    zones[i] if on_target else "[]",
-                ))
+                rows.append(
+                    (
+                        report_ids[row],
+                        device_number,
+                        str(model[i]),
+                        "",
+                        *(bool(device_flags[flag][i]) for _, flag in LADDER),
+                        bool(rng.random() < 0.1) if device_flags["ced_drive_stun"][i] else None,
+                        (2 if rng.random() < 0.1 else 1) if fired[i] else None,
+                        bool(rng.random() < 0.05) if discharged[i] else None,
+                        bool(rng.random() < 0.04) if fired[i] else None,
+                        int(cycles[i]) if discharged[i] else None,
+                        bool(rng.random() < 0.04) if discharged[i] else None,
+                        bool(missed_one[i]) if fired[i] else None,
+                        bool(missed_both[i]) if fired[i] else None,
+                        zones[i] if on_target else "[]",
+                    )
+                )
         return rows
 
     CED_USE_COLUMNS = (
-        "report", "device_number", "device_model", "serial_number", *(flag for _, flag in LADDER),
-        "drive_stun_repeated", "cartridge_number", "cycle_interrupted", "repeat_cycle_same_cartridge", "cycles",
-        "cycle_extended", "missed_one_probe", "missed_both_probes", "probe_zones",
+        "report",
+        "device_number",
+        "device_model",
+        "serial_number",
+        *(flag for _, flag in LADDER),
+        "drive_stun_repeated",
+        "cartridge_number",
+        "cycle_interrupted",
+        "repeat_cycle_same_cartridge",
+        "cycles",
+        "cycle_extended",
+        "missed_one_probe",
+        "missed_both_probes",
+        "probe_zones",
     )
 
     def write_reports(self, total, progress=None):
@@ -318,8 +441,11 @@ class DemoGenerator:
         batches = {}
         for force, *_ in self.forces:
             batches[force.id] = ImportBatch.objects.create(
-                force=force, data_version=services.next_data_version(force), source_name=f"seed_demo --seed {self.seed}",
-                source_format=ImportBatch.Format.DEMO, status=ImportBatch.Status.RUNNING,
+                force=force,
+                data_version=services.next_data_version(force),
+                source_name=f"seed_demo --seed {self.seed}",
+                source_format=ImportBatch.Format.DEMO,
+                status=ImportBatch.Status.RUNNING,
             )
         written = 0
         while written < total:
@@ -327,9 +453,9 @@ class DemoGenerator:
             columns, dates, highest, flags = self.report_chunk(size, batches)
             ids = services.reserve_ids(UseOfForceReport, size)
             names = ["id", *columns]
-            services.bulk_insert(UseOfForceReport, names, zip(ids, *columns.values()))
+            services.bulk_insert(UseOfForceReport, names, zip(ids, *columns.values(), strict=True))
             services.bulk_insert(CedUse, self.CED_USE_COLUMNS, self.ced_use_rows(ids, dates, highest, flags))
-            for force_id, count in zip(*np.unique(np.array(columns["force"]), return_counts=True)):
+            for force_id, count in zip(*np.unique(np.array(columns["force"]), return_counts=True), strict=True):
                 batches[force_id].rows_read += int(count)
             written += size
             if progress:
@@ -352,13 +478,16 @@ class DemoGenerator:
                 as_of = month.astype("datetime64[D]").item()
                 model = DeviceModel.TASER_7 if as_of >= datetime.date(2020, 8, 1) else DeviceModel.X2
                 CapabilityRecord.objects.update_or_create(
-                    force=force, as_of=as_of, device_model=model,
+                    force=force,
+                    as_of=as_of,
+                    device_model=model,
                     defaults={"devices_in_service": devices, "officers_trained": trained, "source": "Demo figures"},
                 )
                 devices += int(self.rng.integers(0, 25))
                 trained += int(self.rng.integers(0, 45))
             UpliftDecision.objects.get_or_create(
-                force=force, decided_on=self.months[0].astype("datetime64[D]").item(),
+                force=force,
+                decided_on=self.months[0].astype("datetime64[D]").item(),
                 defaults={
                     "decision": "Demo: uplift of Taser-trained officers on response teams by 20%.",
                     "threat_risk_assessment_ref": f"STRA-{force.id[:3].upper()}-DEMO",
@@ -371,7 +500,9 @@ class DemoGenerator:
         force = Force.objects.get(pk=DEMO_FORCE)
         users = {role: create_role_user(role.value, role, force, DEMO_PASSWORD) for role in Role}
         users["chair"] = create_role_user("panel_chair", Role.PANEL_MEMBER, force, DEMO_PASSWORD)
-        admin, created = get_user_model().objects.get_or_create(username="admin", defaults={"is_staff": True, "is_superuser": True})
+        admin, created = get_user_model().objects.get_or_create(
+            username="admin", defaults={"is_staff": True, "is_superuser": True}
+        )
         if created:
             admin.set_password(DEMO_PASSWORD)
             admin.save()
@@ -380,43 +511,74 @@ class DemoGenerator:
     def write_panel(self, users):
         force = Force.objects.get(pk=DEMO_FORCE)
         panel = Panel.objects.create(
-            force=force, name="Demo Taser scrutiny panel", grading_scale=Panel.Scale.RAG,
+            force=force,
+            name="Demo Taser scrutiny panel",
+            grading_scale=Panel.Scale.RAG,
             terms_of_reference="Demo: review a sample of Taser uses each quarter, including every discharge.",
-            rubric=["Camera activated before the Taser was drawn?", "Warning given?", "De-escalation attempted?",
-                    "Was the use proportionate?"],
+            rubric=[
+                "Camera activated before the Taser was drawn?",
+                "Warning given?",
+                "De-escalation attempted?",
+                "Was the use proportionate?",
+            ],
         )
         term_start = self.months[0].astype("datetime64[D]").item()
         members = {
-            role: PanelMember.objects.create(user=users[key], panel=panel, role=role, term_starts_on=term_start, vetted_on=term_start, trained_on=term_start)
+            role: PanelMember.objects.create(
+                user=users[key],
+                panel=panel,
+                role=role,
+                term_starts_on=term_start,
+                vetted_on=term_start,
+                trained_on=term_start,
+            )
             for key, role in ((Role.PANEL_MEMBER, PanelMember.Role.MEMBER), ("chair", PanelMember.Role.CHAIR))
         }
-        period_end = self.end_month
-        period_start = (np.datetime64(self.end_month, "M") - 2).astype("datetime64[D]").item()
+        period_end = (np.datetime64(self.end_month, "M") + 1).astype("datetime64[D]").item() - datetime.timedelta(days=1)
+        period_start = (np.datetime64(self.end_month, "M") - 11).astype("datetime64[D]").item()
         meeting = Meeting.objects.create(panel=panel, held_on=period_end + datetime.timedelta(days=45))
         sample = CaseSample.objects.create(
-            panel=panel, meeting=meeting, rule=CaseSample.Rule.ALL_DISCHARGES, parameters={"limit": 8}, seed=self.seed,
-            period_starts_on=period_start, period_ends_on=period_end,
+            panel=panel,
+            meeting=meeting,
+            rule=CaseSample.Rule.ALL_DISCHARGES,
+            parameters={"limit": 8},
+            seed=self.seed,
+            period_starts_on=period_start,
+            period_ends_on=period_end,
         )
         discharges = UseOfForceReport.objects.filter(
             force=force, highest_ced_level__gte=CedLevel.DRIVE_STUN, occurred_on__gte=period_start
         ).order_by("occurred_on", "id")[:8]
         grades = panel.grades
         for index, report in enumerate(discharges):
-            case = SampledCase.objects.create(sample=sample, report=report, needs_video_follow_up=report.body_worn_video != YesNoNotStated.YES)
+            case = SampledCase.objects.create(
+                sample=sample, report=report, needs_video_follow_up=report.body_worn_video != YesNoNotStated.YES
+            )
             if index < 4:
                 grade = grades[index % len(grades)]
                 Review.objects.create(
-                    sampled_case=case, member=members[PanelMember.Role.MEMBER], grade=grade,
-                    rubric_answers={question: "yes" for question in panel.rubric}, learning_points="Demo review.",
-                    status=Review.Status.SUBMITTED, submitted_at=timezone.now(),
+                    sampled_case=case,
+                    member=members[PanelMember.Role.MEMBER],
+                    grade=grade,
+                    rubric_answers={question: "yes" for question in panel.rubric},
+                    learning_points="Demo review.",
+                    status=Review.Status.SUBMITTED,
+                    submitted_at=timezone.now(),
                 )
             if index == 0:
                 finding = Finding.objects.create(
-                    sampled_case=case, panel_grade=grades[1], summary="Demo: warning given late; de-escalation partly attempted.",
-                    themes=["communication", "de_escalation"], for_force_feedback=True,
+                    sampled_case=case,
+                    panel_grade=grades[1],
+                    summary="Demo: warning given late; de-escalation partly attempted.",
+                    themes=["communication", "de_escalation"],
+                    for_force_feedback=True,
                 )
-                Action.objects.create(finding=finding, description="Demo: refresh briefing on warnings before drawing.",
-                                      owner="Head of Taser training", due_on=period_end + datetime.timedelta(days=120))
+                Action.objects.create(
+                    finding=finding,
+                    description="Demo: refresh briefing on warnings before drawing.",
+                    owner="Head of Taser training",
+                    due_on=period_end + datetime.timedelta(days=120),
+                )
 
 
 def clear_demo_data():

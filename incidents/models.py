@@ -304,7 +304,9 @@ class UseOfForceReport(LadderFlags):
     )
 
     # Provenance and revisions.
-    import_batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    import_batch = models.ForeignKey(
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+    )
     source_row = models.PositiveIntegerField(null=True, blank=True, help_text="Row number in the source file")
     source_key = models.CharField(
         max_length=64, blank=True, help_text="Identity of the record across editions of the source"
@@ -389,7 +391,9 @@ class CedUse(LadderFlags):
         ordering = ["report", "device_number"]
         constraints = [
             models.UniqueConstraint(fields=["report", "device_number"], name="one_ced_use_per_device_block"),
-            models.CheckConstraint(condition=Q(device_number__gte=1, device_number__lte=4), name="device_number_1_to_4"),
+            models.CheckConstraint(
+                condition=Q(device_number__gte=1, device_number__lte=4), name="device_number_1_to_4"
+            ),
         ]
 
     def __str__(self):

@@ -41,12 +41,14 @@ def bulk_insert(model, columns, rows):
     # Model defaults live in Python, not in the schema: give them for the columns left out
     # ("" for text columns without one, as Django does).
     omitted = [
-        field for field in model._meta.concrete_fields
+        field
+        for field in model._meta.concrete_fields
         if field.name not in columns and not field.primary_key and (field.has_default() or not field.null)
     ]
     columns = [*columns, *(field.name for field in omitted)]
     defaults = tuple(
-        json.dumps(field.get_default()) if isinstance(field, models.JSONField) else field.get_default() for field in omitted
+        json.dumps(field.get_default()) if isinstance(field, models.JSONField) else field.get_default()
+        for field in omitted
     )
     rows = (row + defaults for row in map(tuple, rows)) if defaults else rows
     column_list = ", ".join(model._meta.get_field(name).column for name in columns)
@@ -60,7 +62,8 @@ def bulk_insert(model, columns, rows):
             not_null = [
                 model._meta.get_field(name).column
                 for name in columns
-                if not model._meta.get_field(name).null and model._meta.get_field(name).get_internal_type() in TEXT_TYPES
+                if not model._meta.get_field(name).null
+                and model._meta.get_field(name).get_internal_type() in TEXT_TYPES
             ]
             options = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
             cursor.copy_expert(f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv{options})", buffer)

@@ -33,7 +33,7 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     if DATABASE_URL and not DEBUG:
         raise ImproperlyConfigured("Set DJANGO_SECRET_KEY when DATABASE_URL is set and DJANGO_DEBUG is off.")
-    SECRET_KEY = "django-insecure-embedded-default-for-trying-out-only"
+    SECRET_KEY = "django-insecure-embedded-default-for-trying-out-only"  # noqa: S105 - refused with DATABASE_URL set unless DEBUG
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 

@@ -21,8 +21,7 @@ def _postgresql(name, table, condition, message, events):
             RETURN NEW;
         END $$;
         """,
-        f"CREATE TRIGGER {name} BEFORE {' OR '.join(events)} ON {table} "
-        f"FOR EACH ROW EXECUTE FUNCTION {name}();",
+        f"CREATE TRIGGER {name} BEFORE {' OR '.join(events)} ON {table} FOR EACH ROW EXECUTE FUNCTION {name}();",
     ]
 
 

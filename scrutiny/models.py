@@ -136,7 +136,9 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["sampled_case", "member"]
-        constraints = [models.UniqueConstraint(fields=["sampled_case", "member"], name="one_review_per_member_and_case")]
+        constraints = [
+            models.UniqueConstraint(fields=["sampled_case", "member"], name="one_review_per_member_and_case")
+        ]
 
     def __str__(self):
         return f"Review of case {self.sampled_case_id} by {self.member}"
@@ -151,6 +153,9 @@ class CaseView(models.Model):
 
     class Meta:
         ordering = ["-viewed_at"]
+
+    def __str__(self):
+        return f"{self.user} viewed case {self.sampled_case_id} at {self.viewed_at:%Y-%m-%d %H:%M}"
 
 
 class Finding(models.Model):

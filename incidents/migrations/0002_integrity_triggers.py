@@ -2,7 +2,15 @@ from django.db import migrations
 
 from oversight.triggers import must_hold
 
-LADDER_FLAGS = ("ced_drawn", "ced_aimed", "ced_red_dotted", "ced_arced", "ced_drive_stun", "ced_fired", "ced_angle_drive_stun")
+LADDER_FLAGS = (
+    "ced_drawn",
+    "ced_aimed",
+    "ced_red_dotted",
+    "ced_arced",
+    "ced_drive_stun",
+    "ced_fired",
+    "ced_angle_drive_stun",
+)
 REPORT = "incidents_useofforcereport"
 
 # Every level a device was used at is among the report's levels, and the report says CED was used.

@@ -1,0 +1,81 @@
+"""Shared fixtures: the forces, two areas of different forces, and one user per role."""
+
+import pytest
+
+from forces.models import Force, Role
+from forces.services import create_role_user, load_forces
+from tests.factories import AreaFactory
+
+PASSWORD = "a-long-test-password"
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher is slow on purpose; tests create many users.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def forces(db):
+    load_forces()
+    return Force.objects.all()
+
+
+@pytest.fixture
+def thames_valley(forces):
+    return Force.objects.get(pk="thames-valley")
+
+
+@pytest.fixture
+def metropolitan(forces):
+    return Force.objects.get(pk="metropolitan")
+
+
+@pytest.fixture
+def oxford(thames_valley):
+    return AreaFactory(force=thames_valley, name="Oxford", code="E22000155")
+
+
+@pytest.fixture
+def lambeth(metropolitan):
+    return AreaFactory(force=metropolitan, name="Lambeth", code="E22000022", kind="borough")
+
+
+def role_user(role, force):
+    return create_role_user(f"{role.value}_{force.pk}", role, force, PASSWORD)
+
+
+@pytest.fixture
+def pcc_staff(thames_valley):
+    return role_user(Role.PCC_STAFF, thames_valley)
+
+
+@pytest.fixture
+def panel_member(thames_valley):
+    return role_user(Role.PANEL_MEMBER, thames_valley)
+
+
+@pytest.fixture
+def force_data_officer(thames_valley):
+    return role_user(Role.FORCE_DATA_OFFICER, thames_valley)
+
+
+@pytest.fixture
+def api_client_user(thames_valley):
+    return role_user(Role.API_CLIENT, thames_valley)
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_superuser("root", password=PASSWORD)
+
+
+@pytest.fixture
+def role_users(pcc_staff, panel_member, force_data_officer, api_client_user):
+    """Every role's user of Thames Valley, by role name."""
+    return {
+        Role.PCC_STAFF: pcc_staff,
+        Role.PANEL_MEMBER: panel_member,
+        Role.FORCE_DATA_OFFICER: force_data_officer,
+        Role.API_CLIENT: api_client_user,
+    }

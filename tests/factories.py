@@ -1,0 +1,116 @@
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from forces.models import Area, Force, PopulationBaseline
+from incidents.models import CedUse, UseOfForceReport
+from scrutiny.models import CaseSample, Meeting, Panel, PanelMember, Review, SampledCase
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    password = factory.django.Password("a-long-test-password")
+
+
+class AreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Area
+
+    force = factory.LazyFunction(lambda: Force.objects.get(pk="thames-valley"))
+    code = factory.Sequence(lambda n: f"T{n:08d}")
+    name = factory.Sequence(lambda n: f"Area {n}")
+
+
+class PopulationBaselineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PopulationBaseline
+
+    area = factory.SubFactory(AreaFactory)
+    white, black, asian, mixed, other = 80_000, 5_000, 10_000, 3_000, 2_000
+    total = 100_000
+
+
+class ReportFactory(factory.django.DjangoModelFactory):
+    """A report without Taser use; pass ced_levels=[CedLevel.…] for one with."""
+
+    class Meta:
+        model = UseOfForceReport
+
+    force = factory.LazyAttribute(
+        lambda report: report.area.force if report.area else Force.objects.get(pk="thames-valley")
+    )
+    area = factory.SubFactory(AreaFactory)
+    occurred_on = datetime.date(2025, 6, 15)
+
+    @classmethod
+    def _create(cls, model_class, *args, ced_levels=None, **kwargs):
+        report = model_class(*args, **kwargs)
+        if ced_levels is not None:
+            report.set_ced_levels(ced_levels)
+        report.save()
+        return report
+
+
+class CedUseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CedUse
+
+    report = factory.SubFactory(ReportFactory)
+    device_number = 1
+
+
+class PanelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Panel
+
+    force = factory.LazyFunction(lambda: Force.objects.get(pk="thames-valley"))
+    name = factory.Sequence(lambda n: f"Panel {n}")
+
+
+class PanelMemberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PanelMember
+
+    user = factory.SubFactory(UserFactory)
+    panel = factory.SubFactory(PanelFactory)
+    term_starts_on = datetime.date(2025, 1, 1)
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meeting
+
+    panel = factory.SubFactory(PanelFactory)
+    held_on = datetime.date(2025, 9, 1)
+
+
+class CaseSampleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseSample
+
+    panel = factory.SubFactory(PanelFactory)
+    rule = CaseSample.Rule.ALL_DISCHARGES
+    period_starts_on = datetime.date(2025, 4, 1)
+    period_ends_on = datetime.date(2025, 6, 30)
+
+
+class SampledCaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = SampledCase
+
+    sample = factory.SubFactory(CaseSampleFactory)
+    report = factory.SubFactory(ReportFactory)
+
+
+class ReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Review
+
+    sampled_case = factory.SubFactory(SampledCaseFactory)
+    member = factory.SubFactory(PanelMemberFactory)
+    grade = "Green"

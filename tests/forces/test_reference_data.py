@@ -1,0 +1,92 @@
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from forces.models import Area, Force
+from forces.services import FORCES, load_forces
+
+ONS_LOOKUP = next((Path(__file__).resolve().parents[3] / "shared/data/ons").glob("*.csv"))
+
+
+def test_load_forces_loads_43_territorial_forces_and_btp(db):
+    load_forces()
+    assert Force.objects.count() == 44
+    assert Force.objects.get(pk="btp").name == "British Transport Police"
+    assert Force.objects.get(home_office_name="Avon & Somerset").pk == "avon-and-somerset"
+    assert Force.objects.get(pk="metropolitan").home_office_name == "Metropolitan"
+
+
+def test_load_forces_twice_changes_nothing_and_restores_edited_names(db):
+    call_command("load_forces", verbosity=0)
+    Force.objects.filter(pk="kent").update(name="Edited by mistake")
+    call_command("load_forces", verbosity=0)
+    assert Force.objects.count() == 44
+    assert Force.objects.get(pk="kent").name == "Kent Police"
+
+
+def test_every_force_has_a_home_office_region_except_btp(db):
+    load_forces()
+    assert set(Force.objects.filter(region="").values_list("pk", flat=True)) == {"btp"}
+    assert {force[4] for force in FORCES} - {""} == {
+        "North East", "North West", "Yorkshire and the Humber", "East Midlands", "West Midlands",
+        "East of England", "London", "South East", "South West", "Wales",
+    }  # fmt: skip
+
+
+def test_import_areas_reads_the_real_ons_lookup_into_areas_of_each_force(forces):
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    assert Area.objects.count() == 315
+    assert Area.objects.values("force").distinct().count() == 43  # every force but BTP
+    thames_valley = Area.objects.filter(force="thames-valley")
+    assert thames_valley.count() == 16
+    assert thames_valley.filter(name="Oxford").exists()
+    assert set(Area.objects.filter(force="metropolitan").values_list("kind", flat=True)) == {"borough"}
+    assert Area.objects.filter(force="metropolitan").count() == 32
+
+
+def test_import_areas_handles_the_byte_order_mark(forces):
+    assert ONS_LOOKUP.read_bytes().startswith(b"\xef\xbb\xbf")
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    # The first header (LAD16CD) carries the mark; the columns after it are read all the same.
+    assert Force.objects.get(pk="thames-valley").pfa_code.startswith("E23")
+
+
+def test_import_areas_twice_changes_nothing(forces):
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    assert Area.objects.count() == 315
+
+
+def test_import_areas_with_an_unknown_force_names_row_field_and_value_and_writes_nothing(forces, tmp_path):
+    lines = ONS_LOOKUP.read_text(encoding="utf-8-sig").splitlines()
+    lines.append("E06099999,Atlantis,E22099999,Atlantis,E23099999,Atlantis Constabulary,999")
+    broken = tmp_path / "lookup.csv"
+    broken.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(CommandError, match=rf"row {len(lines)}, PFA16NM: 'Atlantis Constabulary' is not a known"):
+        call_command("import_areas", str(broken), verbosity=0)
+    assert Area.objects.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"name,code\nOxford,E1\n", "not an ONS LAD"),
+        (b"LAD16CD,LAD16NM,CSP16CD,CSP16NM,PFA16CD,PFA16NM,FID\n", "header but no rows"),
+        (b"%PDF-1.4\n\xff\xfe\x00binary", "not a UTF-8 text file"),
+    ],
+    ids=["empty", "another-format", "header-only", "pdf"],
+)
+def test_import_areas_refuses_bad_files_with_one_clear_sentence(forces, tmp_path, content, message):
+    path = tmp_path / "lookup.csv"
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=message):
+        call_command("import_areas", str(path), verbosity=0)
+    assert Area.objects.count() == 0
+
+
+def test_import_areas_of_a_missing_file_says_so(forces):
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("import_areas", "/nonexistent/lookup.csv", verbosity=0)

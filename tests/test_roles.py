@@ -1,0 +1,184 @@
+"""Roles: each is a group with its permissions, scoped to one force; pages check both."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from forces.models import ForceScope, Role
+from incidents.models import CedLevel
+from tests.conftest import PASSWORD
+from tests.factories import PanelMemberFactory, ReportFactory, SampledCaseFactory
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def test_every_role_is_a_group_with_permissions(db):
+    for role in Role:
+        assert Group.objects.get(name=role).permissions.exists(), role
+
+
+def test_panel_members_have_no_model_permission_on_reports(db):
+    codenames = set(Group.objects.get(name=Role.PANEL_MEMBER).permissions.values_list("codename", flat=True))
+    assert "view_useofforcereport" not in codenames
+    assert {"view_review", "add_review", "change_review"} <= codenames
+
+
+def test_create_role_user_makes_a_scoped_user_who_can_sign_in(thames_valley, client):
+    call_command("create_role_user", "ana", role="pcc_staff", force="thames-valley", password=PASSWORD, verbosity=0)
+    scope = ForceScope.objects.get(user__username="ana")
+    assert scope.force == thames_valley
+    assert list(scope.user.groups.values_list("name", flat=True)) == ["pcc_staff"]
+    assert client.login(username="ana", password=PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"role": "pcc_staff", "force": "atlantis", "password": PASSWORD}, "'atlantis' is not a known force id"),
+        ({"role": "pcc_staff", "force": "kent", "password": "short"}, "--password: This password is too short"),
+    ],
+)
+def test_create_role_user_refuses_bad_input_clearly(forces, arguments, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("create_role_user", "ana", verbosity=0, **arguments)
+
+
+def test_create_role_user_refuses_an_unknown_role(forces):
+    with pytest.raises(CommandError, match="invalid choice: 'sheriff'"):
+        call_command("create_role_user", "ana", "--role", "sheriff", "--force", "kent", "--password", PASSWORD)
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+DASHBOARD_STATUS = {
+    Role.PCC_STAFF: 200,
+    Role.FORCE_DATA_OFFICER: 200,
+    Role.PANEL_MEMBER: 403,
+    Role.API_CLIENT: 403,
+}
+
+
+def test_home_lists_forces_without_sign_in(forces, client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Thames Valley Police" in response.content
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_force_dashboard_is_for_pcc_staff_and_force_data_officers(role, role_users, client):
+    assert signed_in(client, role_users[role]).get("/forces/thames-valley/").status_code == DASHBOARD_STATUS[role]
+
+
+def test_force_dashboard_sends_anonymous_visitors_to_sign_in(forces, client):
+    response = client.get("/forces/thames-valley/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
+
+
+def test_force_dashboard_of_unknown_force_is_not_found(pcc_staff, client):
+    assert signed_in(client, pcc_staff).get("/forces/atlantis/").status_code == 404
+
+
+def test_force_dashboard_shows_taser_reports_by_highest_level_with_the_unit(pcc_staff, oxford, client):
+    ReportFactory(area=oxford, ced_levels=[CedLevel.DRAWN, CedLevel.FIRED])
+    ReportFactory(area=oxford, ced_levels=[CedLevel.RED_DOTTED])
+    ReportFactory(area=oxford)
+    response = signed_in(client, pcc_staff).get("/forces/thames-valley/")
+    headline = response.context["headline"]
+    assert (headline["reports"], headline["ced_reports"], headline["discharge"]) == (3, 2, 1)
+    assert dict(headline["levels"])[CedLevel.FIRED] == 1
+    assert dict(headline["levels"])[CedLevel.DRAWN] == 0
+    assert b"one officer&#x27;s use of force on one person" in response.content
+
+
+@pytest.mark.parametrize("role", [Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT])
+def test_record_roles_open_their_own_forces_report(role, role_users, oxford, client):
+    report = ReportFactory(area=oxford)
+    assert signed_in(client, role_users[role]).get(f"/reports/{report.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_no_role_of_one_force_can_open_another_forces_report(role, role_users, lambeth, client):
+    report = ReportFactory(area=lambeth)
+    assert signed_in(client, role_users[role]).get(f"/reports/{report.pk}/").status_code == 404
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_report_list_never_shows_another_forces_reports(role, role_users, oxford, lambeth, client):
+    ReportFactory(area=oxford)
+    other = ReportFactory(area=lambeth)
+    response = signed_in(client, role_users[role]).get("/reports/")
+    assert response.status_code == 200
+    assert other not in response.context["page"].object_list
+
+
+def test_panel_member_sees_only_reports_sampled_for_their_panel(panel_member, oxford, client):
+    sampled, unsampled = ReportFactory(area=oxford), ReportFactory(area=oxford)
+    case = SampledCaseFactory(report=sampled)
+    PanelMemberFactory(user=panel_member, panel=case.sample.panel)
+    signed_in(client, panel_member)
+    assert client.get(f"/reports/{sampled.pk}/").status_code == 200
+    assert client.get(f"/reports/{unsampled.pk}/").status_code == 404
+
+
+def test_panel_member_cannot_see_a_case_sampled_for_another_panel(panel_member, oxford, client):
+    case = SampledCaseFactory(report=ReportFactory(area=oxford))
+    PanelMemberFactory(user=panel_member)  # on a different panel of the same force
+    assert signed_in(client, panel_member).get(f"/reports/{case.report_id}/").status_code == 404
+
+
+def test_reports_need_sign_in(forces, client):
+    assert client.get("/reports/").status_code == 302
+
+
+def test_user_without_a_role_is_refused_the_report_list(django_user_model, forces, client):
+    user = django_user_model.objects.create_user("nobody", password=PASSWORD)
+    assert signed_in(client, user).get("/reports/").status_code == 403
+
+
+def test_superuser_opens_any_forces_report(superuser, lambeth, client):
+    report = ReportFactory(area=lambeth)
+    assert signed_in(client, superuser).get(f"/reports/{report.pk}/").status_code == 200
+
+
+# --- admin ---------------------------------------------------------------------------------
+
+
+def test_force_data_officer_sees_only_own_forces_reports_in_admin(force_data_officer, oxford, lambeth, client):
+    own, other = ReportFactory(area=oxford), ReportFactory(area=lambeth)
+    signed_in(client, force_data_officer)
+    listing = client.get("/admin/incidents/useofforcereport/")
+    assert listing.status_code == 200
+    assert list(listing.context["cl"].queryset) == [own]
+    assert client.get(f"/admin/incidents/useofforcereport/{other.pk}/change/").status_code == 302  # "does not exist"
+    assert client.get(f"/admin/incidents/useofforcereport/{own.pk}/change/").status_code == 200
+
+
+def test_admin_shows_provenance_read_only(force_data_officer, oxford, client):
+    report = ReportFactory(area=oxford)
+    form = signed_in(client, force_data_officer).get(f"/admin/incidents/useofforcereport/{report.pk}/change/")
+    assert "data_version" not in form.context["adminform"].form.fields
+    assert "highest_ced_level" not in form.context["adminform"].form.fields
+
+
+@pytest.mark.parametrize("role", [Role.PANEL_MEMBER, Role.API_CLIENT])
+def test_roles_without_staff_status_cannot_use_the_admin(role, role_users, client):
+    assert signed_in(client, role_users[role]).get("/admin/").status_code == 302
+
+
+def test_pcc_staff_cannot_change_reports_in_admin(pcc_staff, oxford, client):
+    report = ReportFactory(area=oxford)
+    signed_in(client, pcc_staff)
+    page = client.get(f"/admin/incidents/useofforcereport/{report.pk}/change/")
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+
+
+def test_healthz_answers_with_the_database_reachable(db, client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
