@@ -534,7 +534,9 @@ class DemoGenerator:
             )
             for key, role in ((Role.PANEL_MEMBER, PanelMember.Role.MEMBER), ("chair", PanelMember.Role.CHAIR))
         }
-        period_end = (np.datetime64(self.end_month, "M") + 1).astype("datetime64[D]").item() - datetime.timedelta(days=1)
+        period_end = (np.datetime64(self.end_month, "M") + 1).astype("datetime64[D]").item() - datetime.timedelta(
+            days=1
+        )
         period_start = (np.datetime64(self.end_month, "M") - 11).astype("datetime64[D]").item()
         meeting = Meeting.objects.create(panel=panel, held_on=period_end + datetime.timedelta(days=45))
         sample = CaseSample.objects.create(

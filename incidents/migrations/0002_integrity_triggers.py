@@ -27,14 +27,15 @@ class Migration(migrations.Migration):
             REPORT,
             "NEW.area_id IS NULL OR EXISTS (SELECT 1 FROM forces_area a WHERE a.id = NEW.area_id AND a.force_id = NEW.force_id)",
             "a report may only be placed in an area of its own force",
-            events=("INSERT", "UPDATE OF area_id, force_id"),
+            columns=("area_id", "force_id"),
         ),
         must_hold(
             "area_keeps_force_of_its_reports",
             "forces_area",
             f"NOT EXISTS (SELECT 1 FROM {REPORT} r WHERE r.area_id = NEW.id AND r.force_id <> NEW.force_id)",
             "an area with reports cannot move to another force",
-            events=("UPDATE OF force_id",),
+            events=("UPDATE",),
+            columns=("force_id",),
         ),
         must_hold(
             "ced_use_levels_on_report",
@@ -47,6 +48,7 @@ class Migration(migrations.Migration):
             REPORT,
             f"NOT EXISTS (SELECT 1 FROM incidents_ceduse c WHERE c.report_id = NEW.id AND (NOT NEW.ced_used OR {report_drops_a_device_level}))",
             "a report cannot drop a level one of its devices was used at",
-            events=(f"UPDATE OF ced_used, {', '.join(LADDER_FLAGS)}",),
+            events=("UPDATE",),
+            columns=("ced_used", *LADDER_FLAGS),
         ),
     ]

@@ -77,9 +77,7 @@ def test_database_refuses_a_report_dropping_a_level_its_device_used(oxford):
     report = ReportFactory(area=oxford, ced_levels=[CedLevel.DRAWN, CedLevel.FIRED])
     CedUseFactory(report=report, ced_drawn=True, ced_fired=True)
     with pytest.raises(IntegrityError, match="report_levels_cover_ced_uses"), transaction.atomic():
-        UseOfForceReport.objects.filter(pk=report.pk).update(
-            ced_fired=False, highest_ced_level=CedLevel.DRAWN
-        )
+        UseOfForceReport.objects.filter(pk=report.pk).update(ced_fired=False, highest_ced_level=CedLevel.DRAWN)
 
 
 def test_device_with_levels_of_its_report_is_accepted_and_reports_its_own_highest(oxford):

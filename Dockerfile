@@ -1,0 +1,13 @@
+# One image for web (gunicorn), worker and beat; docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput \
+    && useradd --system --home /app oversight && chown -R oversight /app
+USER oversight
+EXPOSE 8000
+CMD ["gunicorn", "oversight.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2"]

@@ -1,0 +1,34 @@
+# The two commands a newcomer needs:  make demo  and  make test  (see README).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: demo test lint chromium
+
+# (Re)install whenever requirements.txt changes.
+$(BIN)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+## Set up the embedded default (SQLite, tasks in-process), load demo data, serve on :8000.
+demo: $(BIN)/.installed
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo --reports 20000 --seed 1
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## The whole test suite (SQLite by default; PostgreSQL when DATABASE_URL is set).
+test: $(BIN)/.installed chromium
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-secret-key} $(BIN)/pytest
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The browser tests drive Debian's Chromium; install it when we may.
+chromium:
+	@test -x $(CHROMIUM) || { test "$$(id -u)" = 0 && apt-get update -qq && apt-get install -y -qq chromium >/dev/null; } \
+		|| { echo "The browser tests need Chromium at $(CHROMIUM): apt-get install chromium (Debian/Ubuntu)."; exit 1; }

@@ -1,0 +1,111 @@
+"""The pages in a real headless Chromium (Debian's package, driven by Playwright).
+
+Each test also checks that the page logs no console error and asks no host but the
+test server for anything, and saves its screenshot for the README.
+"""
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from incidents.models import CedLevel
+from tests.conftest import PASSWORD
+from tests.factories import CedUseFactory, ReportFactory
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+# Without these, Chromium reaches for Google's hosts, which this product must never need.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y chromium).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between page actions are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.console_errors = []
+    page.foreign_requests = []
+    server = urlparse(live_server.url).netloc
+    page.on("console", lambda message: message.type == "error" and page.console_errors.append(message.text))
+    page.on(
+        "request", lambda request: urlparse(request.url).netloc != server and page.foreign_requests.append(request.url)
+    )
+    yield page
+    assert page.console_errors == []
+    assert page.foreign_requests == []
+    context.close()
+
+
+def screenshot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+def sign_in(page, live_server, user):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def test_visitor_picks_a_force_on_the_home_page(page, live_server, forces):
+    page.goto(live_server.url)
+    assert page.get_by_role("heading", level=1).inner_text() == "Choose a police force"
+    assert page.get_by_role("link", name="Thames Valley Police").is_visible()
+    screenshot(page, "home")
+
+
+def test_pcc_staff_signs_in_and_reads_the_force_headline_then_opens_a_report(page, live_server, pcc_staff, oxford):
+    fired = ReportFactory(area=oxford, ced_levels=[CedLevel.DRAWN, CedLevel.RED_DOTTED, CedLevel.FIRED])
+    CedUseFactory(report=fired, ced_drawn=True, ced_red_dotted=True, ced_fired=True, cycles=1)
+    ReportFactory(area=oxford, ced_levels=[CedLevel.RED_DOTTED])
+    ReportFactory(area=oxford)
+
+    page.goto(f"{live_server.url}/forces/thames-valley/")
+    assert "/accounts/login/" in page.url  # sign in first
+    screenshot(page, "sign-in")
+    page.get_by_label("Username").fill(pcc_staff.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    page.wait_for_url("**/forces/thames-valley/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Thames Valley Police"
+    fired_row = page.get_by_role("row", name="Fired")
+    assert fired_row.get_by_role("cell").inner_text() == "1"
+    assert "Unit of count: reports (one officer's use of force on one person)" in page.content().replace("&#x27;", "'")
+    screenshot(page, "force-dashboard")
+
+    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name=str(fired.pk), exact=True).click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"Use-of-force report {fired.pk}"
+    assert page.get_by_role("cell", name="Fired").first.is_visible()
+    screenshot(page, "report-detail")
+
+
+def test_another_forces_report_is_not_found_in_the_browser(page, live_server, pcc_staff, lambeth):
+    report = ReportFactory(area=lambeth)
+    sign_in(page, live_server, pcc_staff)
+    response = page.goto(f"{live_server.url}/reports/{report.pk}/")
+    assert response.status == 404
+    page.console_errors.clear()  # Chromium logs the 404 itself as a console error
