@@ -181,7 +181,7 @@ ROLE_PERMISSIONS = {
             "upliftdecision": "view",
             "publishedfigure": "view",
         },
-        "incidents": {"useofforcereport": "view add change", "ceduse": "view add change", "importbatch": "view add"},
+        "incidents": {"useofforcereport": "view add change", "ceduse": "view add change", "importbatch": "view"},
         "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view"},
     },
     Role.API_CLIENT: {

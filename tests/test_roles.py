@@ -182,3 +182,27 @@ def test_healthz_answers_with_the_database_reachable(db, client):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_force_data_officer_enters_a_report_with_a_fired_device_in_admin(force_data_officer, oxford, client):
+    data = {
+        "force": "thames-valley", "area": oxford.pk, "occurred_on": "2025-07-01", "subject_age": "18_34",
+        "subject_gender": "male", "subject_ethnicity": "white", "subject_health": "none", "body_worn_video": "yes",
+        "officer_injury": "none", "subject_injury": "none", "ced_used": "on", "ced_drawn": "on",
+        "officer_single_crewed": "unknown", "officer_ced_trained": "true", "officer_carrying_ced": "true",
+        "officer_assaulted": "unknown", "officer_threatened_with_weapon": "unknown",
+        "ced_uses-TOTAL_FORMS": "1", "ced_uses-INITIAL_FORMS": "0",
+        "ced_uses-0-device_number": "1", "ced_uses-0-device_model": "taser7",
+        "ced_uses-0-ced_drawn": "on", "ced_uses-0-ced_fired": "on", "ced_uses-0-cycles": "2",
+        "ced_uses-0-cycle_extended": "unknown", "ced_uses-0-missed_one_probe": "false",
+        "ced_uses-0-missed_both_probes": "false",
+    }  # fmt: skip
+    response = signed_in(client, force_data_officer).post("/admin/incidents/useofforcereport/add/", data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    report = force_data_officer.force_scope.force.reports.get()
+    assert report.highest_ced_level == CedLevel.FIRED  # the device's level, lifted onto the report
+    assert report.ced_uses.get().cycles == 2
+
+
+def test_force_data_officer_cannot_add_import_batches_by_hand(force_data_officer, client):
+    assert signed_in(client, force_data_officer).get("/admin/incidents/importbatch/add/").status_code == 403
