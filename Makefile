@@ -20,9 +20,10 @@ demo: $(BIN)/.installed
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## The whole test suite (SQLite by default; PostgreSQL when DATABASE_URL is set).
+test: export DJANGO_SECRET_KEY ?= test-only-secret-key
 test: $(BIN)/.installed chromium
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-test-only-secret-key} $(BIN)/pytest
+	$(BIN)/pytest
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
