@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Case, Q, Value, When
 
 from forces.models import Area, DeviceModel, Force
+from oversight.triggers import Rule
 
 
 class CedLevel(models.IntegerChoices):
@@ -189,6 +190,7 @@ class ImportBatch(models.Model):
     rows_withdrawn = models.PositiveIntegerField(default=0)
     rows_rejected = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    notes = models.JSONField(default=list, blank=True, help_text="Warnings that did not stop the import")
 
     class Meta:
         ordering = ["force", "-data_version"]
@@ -199,6 +201,12 @@ class ImportBatch(models.Model):
 
     def __str__(self):
         return f"{self.force} v{self.data_version}: {self.source_name}"
+
+
+class ReportQuerySet(models.QuerySet):
+    def current(self):
+        """Reports the latest edition of their source still holds (withdrawn ones are kept, not counted)."""
+        return self.filter(withdrawn_in_version__isnull=True)
 
 
 class UseOfForceReport(LadderFlags):
@@ -311,10 +319,15 @@ class UseOfForceReport(LadderFlags):
     source_key = models.CharField(
         max_length=64, blank=True, help_text="Identity of the record across editions of the source"
     )
+    content_hash = models.CharField(
+        max_length=32, blank=True, help_text="Digest of the source row, to spot corrections"
+    )
     data_version = models.PositiveIntegerField(default=1, help_text="Data version that last wrote this report")
     withdrawn_in_version = models.PositiveIntegerField(
         null=True, blank=True, help_text="Data version from which the source no longer holds this report"
     )
+
+    objects = ReportQuerySet.as_manager()
 
     class Meta:
         ordering = ["-occurred_on", "-id"]
@@ -402,3 +415,43 @@ class CedUse(LadderFlags):
     @property
     def highest_level(self):
         return highest_level_of({flag: getattr(self, flag) for flag in LADDER_FLAGS})
+
+
+_REPORT = UseOfForceReport._meta.db_table
+# Every level a device was used at is among its report's levels.
+_DEVICE_LEVELS_ON_REPORT = " AND ".join(f"(NOT NEW.{flag} OR r.{flag})" for flag in LADDER_FLAGS)
+_REPORT_DROPS_A_DEVICE_LEVEL = " OR ".join(f"(c.{flag} AND NOT NEW.{flag})" for flag in LADDER_FLAGS)
+
+INTEGRITY_RULES = (
+    Rule(
+        "report_area_in_report_force",
+        _REPORT,
+        "NEW.area_id IS NULL OR EXISTS "
+        "(SELECT 1 FROM forces_area a WHERE a.id = NEW.area_id AND a.force_id = NEW.force_id)",
+        "a report may only be placed in an area of its own force",
+        columns=("area_id", "force_id"),
+    ),
+    Rule(
+        "area_keeps_force_of_its_reports",
+        "forces_area",
+        f"NOT EXISTS (SELECT 1 FROM {_REPORT} r WHERE r.area_id = NEW.id AND r.force_id <> NEW.force_id)",  # noqa: S608
+        "an area with reports cannot move to another force",
+        events=("UPDATE",),
+        columns=("force_id",),
+    ),
+    Rule(
+        "ced_use_levels_on_report",
+        CedUse._meta.db_table,
+        f"EXISTS (SELECT 1 FROM {_REPORT} r WHERE r.id = NEW.report_id AND r.ced_used AND {_DEVICE_LEVELS_ON_REPORT})",  # noqa: S608
+        "every level a device was used at must be among its report's levels",
+    ),
+    Rule(
+        "report_levels_cover_ced_uses",
+        _REPORT,
+        f"NOT EXISTS (SELECT 1 FROM {CedUse._meta.db_table} c WHERE c.report_id = NEW.id "  # noqa: S608
+        f"AND (NOT NEW.ced_used OR {_REPORT_DROPS_A_DEVICE_LEVEL}))",
+        "a report cannot drop a level one of its devices was used at",
+        events=("UPDATE",),
+        columns=("ced_used", *LADDER_FLAGS),
+    ),
+)

@@ -11,7 +11,7 @@ UNIT_OF_COUNT = "reports (one officer's use of force on one person)"
 
 def reports_visible_to(user):
     """The use-of-force reports a user may open, record by record."""
-    reports = UseOfForceReport.objects.all()
+    reports = UseOfForceReport.objects.current()
     if user.is_superuser:
         return reports
     role = role_of(user)
@@ -26,7 +26,7 @@ def reports_visible_to(user):
 
 def latest_month(*, force):
     """First day of the month of the force's latest report, or None without reports."""
-    latest = UseOfForceReport.objects.filter(force=force).aggregate(latest=Max("occurred_on"))["latest"]
+    latest = UseOfForceReport.objects.current().filter(force=force).aggregate(latest=Max("occurred_on"))["latest"]
     return latest.replace(day=1) if latest else None
 
 
@@ -38,7 +38,7 @@ def months_back(month, count):
 
 def ced_headline(*, force, start, end):
     """Reports and Taser reports by highest level for one force, start ≤ date < end."""
-    reports = UseOfForceReport.objects.filter(force=force, occurred_on__gte=start, occurred_on__lt=end)
+    reports = UseOfForceReport.objects.current().filter(force=force, occurred_on__gte=start, occurred_on__lt=end)
     by_level = {
         row["highest_ced_level"]: row["reports"]
         for row in reports.filter(ced_used=True).values("highest_ced_level").annotate(reports=Count("id"))

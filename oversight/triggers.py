@@ -1,80 +1,86 @@
 """Cross-table integrity rules as database triggers, for PostgreSQL and SQLite alike.
 
 A CHECK constraint sees one row only; rules such as "a report's area belongs to the
-report's force" span tables. Each rule is one SQL condition over NEW that must hold;
-`must_hold` turns it into a migration operation that installs it on whichever backend
-runs the migration. A violation raises IntegrityError naming the rule.
+report's force" span tables. Each rule is one SQL condition over NEW that must hold; a
+violation raises IntegrityError naming the rule.
 
-On PostgreSQL the rule runs once per statement over all the rows it wrote (a transition
+On PostgreSQL a rule runs once per statement over all the rows it wrote (a transition
 table), so a COPY of a million rows costs one set-based query, not a million function
 calls. SQLite has row triggers only.
+
+The triggers are derived schema: every app drops its rules before `migrate` and installs
+them after (see `connect`), because SQLite rebuilds a table to alter it and a trigger on
+another table that names it would break the rebuild.
 """
 
-from django.db import migrations
+from dataclasses import dataclass
 
-EVENTS = ("INSERT", "UPDATE")
-
-
-def _postgresql(name, table, condition, message, events):
-    rows_condition = condition.replace("NEW.", "written.")
-    statements = [
-        f"""
-        CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-            IF EXISTS (SELECT 1 FROM written WHERE NOT ({rows_condition})) THEN
-                RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = '{name}',
-                    MESSAGE = '{name}: {message}';
-            END IF;
-            RETURN NULL;
-        END $$;
-        """
-    ]
-    # PostgreSQL allows a transition table only on a trigger with one event and no column list.
-    for event in events:
-        statements.append(
-            f"CREATE TRIGGER {name}_{event.lower()} AFTER {event} ON {table} "
-            f"REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION {name}();"
-        )
-    return statements
+from django.db import connections
+from django.db.models.signals import post_migrate, pre_migrate
 
 
-def _sqlite(name, table, condition, message, events, columns):
-    of_columns = f" OF {', '.join(columns)}" if columns else ""
-    return [
-        f"CREATE TRIGGER {name}_{event.lower()} BEFORE {event}{of_columns if event == 'UPDATE' else ''} ON {table} "
-        f"FOR EACH ROW WHEN NOT ({condition}) BEGIN SELECT RAISE(ABORT, '{name}: {message}'); END;"
-        for event in events
-    ]
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    table: str
+    condition: str  # SQL over NEW that every written row must satisfy
+    message: str
+    events: tuple = ("INSERT", "UPDATE")
+    columns: tuple = ()  # limits SQLite's update trigger to these columns
 
-
-def _drop(vendor, name, table, events):
-    triggers = [
-        f"DROP TRIGGER IF EXISTS {name}_{event.lower()}" + (f" ON {table}" if vendor == "postgresql" else "")
-        for event in events
-    ]
-    return triggers + ([f"DROP FUNCTION IF EXISTS {name}();"] if vendor == "postgresql" else [])
-
-
-def must_hold(name, table, condition, message, events=EVENTS, columns=()):
-    """A migration operation installing the rule `condition` (SQL over NEW) on `table`.
-
-    `columns` limits the SQLite update trigger to updates of those columns.
-    """
-    message = message.replace("'", "''")  # the message sits inside an SQL string literal
-
-    def install(apps, schema_editor):
-        vendor = schema_editor.connection.vendor
+    def install_sql(self, vendor):
+        message = self.message.replace("'", "''")  # it sits inside an SQL string literal
         if vendor == "postgresql":
-            statements = _postgresql(name, table, condition, message, events)
-        elif vendor == "sqlite":
-            statements = _sqlite(name, table, condition, message, events, columns)
-        else:
-            raise NotImplementedError(f"No trigger support for the {vendor} backend.")
-        for statement in statements:
-            schema_editor.execute(statement)
+            rows_condition = self.condition.replace("NEW.", "written.")
+            function = f"""
+                CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF EXISTS (SELECT 1 FROM written WHERE NOT ({rows_condition})) THEN
+                        RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = '{self.name}',
+                            MESSAGE = '{self.name}: {message}';
+                    END IF;
+                    RETURN NULL;
+                END $$;
+            """
+            # A transition table is allowed only on a trigger with one event and no column list.
+            return [function] + [
+                f"CREATE TRIGGER {self.name}_{event.lower()} AFTER {event} ON {self.table} "
+                f"REFERENCING NEW TABLE AS written FOR EACH STATEMENT EXECUTE FUNCTION {self.name}();"
+                for event in self.events
+            ]
+        if vendor == "sqlite":
+            of_columns = f" OF {', '.join(self.columns)}" if self.columns else ""
+            return [
+                f"CREATE TRIGGER {self.name}_{event.lower()} BEFORE {event}{of_columns if event == 'UPDATE' else ''} "
+                f"ON {self.table} FOR EACH ROW WHEN NOT ({self.condition}) "
+                f"BEGIN SELECT RAISE(ABORT, '{self.name}: {message}'); END;"
+                for event in self.events
+            ]
+        raise NotImplementedError(f"No trigger support for the {vendor} backend.")
 
-    def remove(apps, schema_editor):
-        for statement in _drop(schema_editor.connection.vendor, name, table, events):
-            schema_editor.execute(statement)
+    def drop_sql(self, vendor):
+        on_table = f" ON {self.table}" if vendor == "postgresql" else ""
+        statements = [f"DROP TRIGGER IF EXISTS {self.name}_{event.lower()}{on_table};" for event in self.events]
+        return statements + ([f"DROP FUNCTION IF EXISTS {self.name}();"] if vendor == "postgresql" else [])
 
-    return migrations.RunPython(install, remove)
+
+def _run(rules, using, build):
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        for rule in rules:
+            for statement in build(rule, connection.vendor):
+                cursor.execute(statement)
+
+
+def connect(app_config, rules):
+    """Drop `rules` before migrations run and install them once they have."""
+
+    def drop(using="default", **kwargs):
+        tables = set(connections[using].introspection.table_names())
+        _run([rule for rule in rules if rule.table in tables], using, Rule.drop_sql)
+
+    def install(using="default", **kwargs):
+        _run(rules, using, lambda rule, vendor: rule.drop_sql(vendor) + rule.install_sql(vendor))
+
+    pre_migrate.connect(drop, sender=app_config, weak=False)
+    post_migrate.connect(install, sender=app_config, weak=False)

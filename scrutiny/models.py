@@ -5,6 +5,7 @@ from django.db import models
 
 from forces.models import Force
 from incidents.models import UseOfForceReport
+from oversight.triggers import Rule
 
 BUILT_IN_SCALES = {
     "rag": ["Green", "Amber", "Red"],
@@ -221,3 +222,29 @@ class Action(models.Model):
 
     def __str__(self):
         return f"Action {self.pk} ({self.get_status_display()})"
+
+
+INTEGRITY_RULES = (
+    Rule(
+        "review_by_member_of_case_panel",
+        Review._meta.db_table,
+        "EXISTS (SELECT 1 FROM scrutiny_panelmember m, scrutiny_sampledcase sc, scrutiny_casesample s "
+        "WHERE m.id = NEW.member_id AND sc.id = NEW.sampled_case_id AND s.id = sc.sample_id "
+        "AND m.panel_id = s.panel_id)",
+        "a case may only be reviewed by a member of the panel that sampled it",
+    ),
+    Rule(
+        "sampled_report_of_panel_force",
+        SampledCase._meta.db_table,
+        "EXISTS (SELECT 1 FROM scrutiny_casesample s, scrutiny_panel p, incidents_useofforcereport r "
+        "WHERE s.id = NEW.sample_id AND p.id = s.panel_id AND r.id = NEW.report_id AND r.force_id = p.force_id)",
+        "a panel may only sample reports of its own force",
+    ),
+    Rule(
+        "sample_meeting_of_same_panel",
+        CaseSample._meta.db_table,
+        "NEW.meeting_id IS NULL OR EXISTS "
+        "(SELECT 1 FROM scrutiny_meeting m WHERE m.id = NEW.meeting_id AND m.panel_id = NEW.panel_id)",
+        "a sample may only be drawn for a meeting of its own panel",
+    ),
+)

@@ -1,0 +1,53 @@
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from forces.models import Force
+from forces.services import InputError
+from incidents.services import ImportFailed, import_reports
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a use-of-force file for one force: the Metropolitan Police record-level export (CSV in UTF-8 or "
+        "Windows-1252 with , or ; between values, or XLSX with sheet UoF). Importing the same file again adds "
+        "nothing; a later edition of the same year updates corrected records, adds late ones and withdraws dropped "
+        "ones, as a new data version. Any problem means nothing is written, unless --skip-invalid."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("path")
+        parser.add_argument("--force", required=True, metavar="ID", help="data.police.uk force id, e.g. metropolitan")
+        parser.add_argument(
+            "--skip-invalid",
+            action="store_true",
+            help="write the valid rows and put the others, with their problems, in PATH.rejects.csv",
+        )
+
+    def handle(self, *args, path, force, skip_invalid, **options):
+        try:
+            force_obj = Force.objects.get(pk=force)
+        except Force.DoesNotExist:
+            raise CommandError(f"--force: '{force}' is not a known force id; run load_forces first.") from None
+        started = time.perf_counter()
+        try:
+            with tqdm(unit=" rows", disable=options["verbosity"] == 0) as bar:
+                batch = import_reports(path, force_obj, skip_invalid=skip_invalid, progress=bar.update)
+        except InputError as error:
+            raise CommandError(str(error)) from None
+        except ImportFailed as failure:
+            for problem in failure.batch.errors:
+                self.stderr.write(problem)
+            raise CommandError(str(failure)) from None
+        seconds = time.perf_counter() - started
+        for note in batch.notes:
+            self.stdout.write(note)
+        written = batch.rows_added + batch.rows_changed
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"{batch.source_name}: {batch.rows_read:,} rows read, {written:,} written ({batch.rows_added:,} added, "
+                f"{batch.rows_changed:,} changed), {batch.rows_unchanged:,} unchanged, {batch.rows_withdrawn:,} "
+                f"withdrawn, {batch.rows_rejected:,} rejected, in {seconds:.1f} s. Data version {batch.data_version}."
+            )
+        )

@@ -1,0 +1,213 @@
+"""Open a tabular file whatever its shape and stream it as batches of text columns.
+
+CSV (UTF-8 or Windows-1252, comma or semicolon, detected) is read by pyarrow in blocks, so
+a file of millions of rows never sits in memory; XLSX (the Met publishes XLSX, sheet `UoF`)
+is streamed row by row by openpyxl. Every cell arrives as text, exactly as in the file;
+the format modules decide what it means. Files that are not tables get one sentence.
+"""
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from forces.services import InputError
+
+BLOCK_BYTES = 8 << 20
+XLSX_BATCH_ROWS = 20_000
+SNIFF_BYTES = 1 << 20
+
+
+@dataclass
+class Table:
+    """A file opened for reading: its header and a way to stream its rows."""
+
+    path: Path
+    header: list[str]
+    kind: str  # "csv" or "xlsx"
+    encoding: str = "utf-8"
+    delimiter: str = ","
+    sheet: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def batches(self):
+        """(file row number of the batch's first row, pyarrow RecordBatch of strings)."""
+        return _csv_batches(self) if self.kind == "csv" else _xlsx_batches(self)
+
+
+def open_table(path):
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    with path.open("rb") as handle:
+        head = handle.read(SNIFF_BYTES)
+    if not head:
+        raise InputError(f"{path.name}: the file is empty (0 bytes).")
+    if head.startswith(b"%PDF"):
+        raise InputError(f"{path.name}: this is a PDF document, not a CSV or XLSX file.")
+    if head.startswith(b"PK\x03\x04"):
+        return _open_xlsx(path)
+    if b"\x00" in head or head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise InputError(f"{path.name}: this is a binary file, not a CSV or XLSX file (old .xls files: save as .xlsx).")
+    return _open_csv(path, head)
+
+
+def _check_header(path, header):
+    header = [name.strip() for name in header]
+    while header and not header[-1]:
+        header.pop()
+    if not any(header):
+        raise InputError(f"{path.name}: the first row is empty; expected a header row of column names.")
+    seen, duplicates = set(), []
+    for name in header:
+        if name.casefold() in seen and name not in duplicates:
+            duplicates.append(name)
+        seen.add(name.casefold())
+    if duplicates:
+        raise InputError(f"{path.name}: the header names the same column twice: {', '.join(duplicates)}.")
+    return header
+
+
+def _open_csv(path, head):
+    try:
+        text, encoding = head.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as error:
+        # A cut multi-byte character at the end of the sniffed block is still UTF-8.
+        if error.start >= len(head) - 3 and len(head) == SNIFF_BYTES:
+            text, encoding = head[: error.start].decode("utf-8-sig"), "utf-8"
+        else:
+            text, encoding = head.decode("cp1252", errors="replace"), "cp1252"
+    first_line = next(iter(io.StringIO(text, newline="")), "")
+    # The delimiter is whichever of , and ; splits the header into more columns.
+    counts = {delimiter: len(next(csv.reader([first_line], delimiter=delimiter))) for delimiter in ",;"}
+    delimiter = max(counts, key=counts.get)
+    header = _check_header(path, next(csv.reader([first_line], delimiter=delimiter)))
+    return Table(path=path, header=header, kind="csv", encoding=encoding, delimiter=delimiter)
+
+
+def _csv_batches(table):
+    names = table.header
+    # Surplus unnamed trailing columns (a trailing delimiter) get throwaway names.
+    read_options = pacsv.ReadOptions(
+        encoding="utf-8-sig" if table.encoding == "utf-8" else table.encoding, block_size=BLOCK_BYTES, use_threads=True
+    )
+    parse_options = pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True, invalid_row_handler=None)
+    convert_options = pacsv.ConvertOptions(
+        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, include_columns=names
+    )
+    row = 2
+    try:
+        reader = pacsv.open_csv(table.path, read_options, parse_options, convert_options)
+        for batch in reader:
+            if batch.num_rows:
+                yield row, batch
+                row += batch.num_rows
+    except pa.ArrowInvalid as error:
+        raise InputError(f"{table.path.name}: {_arrow_message(error, row)}") from None
+
+
+def _arrow_message(error, row):
+    message = str(error)
+    if "CSV parse error" in message:
+        detail = message.split(":", 1)[-1].strip().split(": ", 1)[0]
+        return f"the CSV is malformed near row {row} or after ({detail})."
+    if "invalid UTF8" in message or "UTF-8" in message:
+        return f"the file is not valid {('UTF-8')} text near row {row} or after; save it as UTF-8 or Windows-1252."
+    return f"the file could not be read near row {row} or after ({message})."
+
+
+def _open_xlsx(path):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception:  # noqa: BLE001 - zip files that are not workbooks fail in many ways
+        raise InputError(f"{path.name}: a ZIP file but not an Excel workbook (.xlsx).") from None
+    sheet = "UoF" if "UoF" in workbook.sheetnames else workbook.sheetnames[0]
+    rows = workbook[sheet].iter_rows(values_only=True)
+    header = next(rows, None)
+    workbook.close()
+    if header is None:
+        raise InputError(f"{path.name}: sheet '{sheet}' is empty.")
+    header = _check_header(path, [_cell_text(value) for value in header])
+    return Table(path=path, header=header, kind="xlsx", sheet=sheet)
+
+
+def _cell_text(value):
+    """A cell as the text a CSV export of it would hold."""
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        text = value.isoformat(sep=" ") if hasattr(value, "hour") and hasattr(value, "year") else value.isoformat()
+        return text.removesuffix(" 00:00:00")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _xlsx_batches(table):
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(table.path, read_only=True, data_only=True)
+    try:
+        rows = workbook[table.sheet].iter_rows(min_row=2, values_only=True)
+        width = len(table.header)
+        start, buffer = 2, []
+        for row in rows:
+            cells = [_cell_text(value) for value in row[:width]]
+            buffer.append(cells + [""] * (width - len(cells)))
+            if len(buffer) == XLSX_BATCH_ROWS:
+                yield start, _batch_of(table.header, buffer)
+                start, buffer = start + len(buffer), []
+        # Trailing blank rows are formatting, not records.
+        while buffer and not any(buffer[-1]):
+            buffer.pop()
+        if buffer:
+            yield start, _batch_of(table.header, buffer)
+    finally:
+        workbook.close()
+
+
+def _batch_of(header, rows):
+    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in header]
+    return pa.RecordBatch.from_arrays([pa.array(column, pa.string()) for column in columns], names=header)
+
+
+class Problems:
+    """Problems found in a file: every one counted, the first 50 (by row) kept to show.
+
+    Problems of the batch being read are also kept by row, for its reject file.
+    """
+
+    SHOWN = 50
+
+    def __init__(self):
+        self.count = 0
+        self.first = []
+        self.by_row = {}
+
+    def add(self, row, column, value, phrase):
+        message = f"row {row}, {column}: '{value}' {phrase}"
+        self.count += 1
+        self.by_row.setdefault(row, []).append(message)
+        self.first.append((row, message))
+        if len(self.first) > 4 * self.SHOWN:
+            self.first = sorted(self.first)[: self.SHOWN]
+
+    def file_problem(self, message):
+        self.count += 1
+        self.first.append((0, message))
+
+    def take_batch(self):
+        """{row: [messages]} of the batch just read, forgotten here."""
+        rows, self.by_row = self.by_row, {}
+        return rows
+
+    def summary(self):
+        shown = [message for _, message in sorted(self.first)[: self.SHOWN]]
+        if self.count > len(shown):
+            shown.append(f"… and {self.count - len(shown)} more problem(s).")
+        return shown

@@ -1,0 +1,269 @@
+"""import_uof on hand-made files in the Metropolitan Police export format, quirks included."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from openpyxl import Workbook
+
+from forces.models import Area
+from incidents.models import CedLevel, ImportBatch, UseOfForceReport
+from incidents.services import ImportFailed, import_reports
+
+ONS_LOOKUP = next((Path(__file__).resolve().parents[3] / "shared/data/ons").glob("*.csv"))
+
+BASE = {
+    "IncidentDate": "2020-04-03", "IncidentTime": "14:20", "Borough": "Lambeth", "PrimaryConduct": "Active resistance",
+    "Incident Location: Street/Highway": "Yes", "Impact Factor: Possesion of a weapon": "Yes",
+    "Reason for Force: Protect self": "Yes", "MainDuty": "Response", "SingleCrewed": "No", "TrainedCED": "Yes",
+    "CarryingCED": "Yes", "SubjectAge": "18-34", "SubjectGender": "Male", "SubjectEthnicity": "White",
+    "PhysicalDisability": "No", "MentalDisability": "No", "StaffInjured": "No", "SubjectInjured": "No",
+    "Outcome: Arrested": "Yes", "CED Used": "No",
+}  # fmt: skip
+
+
+def met_file(path, rows, encoding="utf-8", delimiter=","):
+    """A Met-format CSV with the union of the rows' columns, in first-seen order."""
+    header = list(dict.fromkeys(name for row in rows for name in row))
+    with open(path, "w", newline="", encoding=encoding) as handle:
+        writer = csv.writer(handle, delimiter=delimiter)
+        writer.writerow(header)
+        writer.writerows([row.get(name, "") for name in header] for row in rows)
+    return path
+
+
+def row(**changes):
+    return BASE | {name.replace("__", " "): value for name, value in changes.items()}
+
+
+@pytest.fixture
+def boroughs(metropolitan):
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+
+
+def reports():
+    return UseOfForceReport.objects.current().order_by("source_row")
+
+
+def test_imports_a_plain_met_row_with_its_categories(boroughs, metropolitan, tmp_path):
+    batch = import_reports(met_file(tmp_path / "uof.csv", [row()]), metropolitan)
+    report = reports().get()
+    assert (batch.status, batch.rows_added, batch.data_version) == ("succeeded", 1, 1)
+    assert (report.area.name, report.occurred_at.isoformat(), report.subject_age) == ("Lambeth", "14:20:00", "18_34")
+    assert report.location_street and report.impact_weapon and report.reason_protect_self and report.outcome_arrested
+    assert (report.officer_single_crewed, report.officer_ced_trained, report.subject_conduct) == (False, True, 4)
+    assert (report.subject_health, report.officer_injury, report.highest_ced_level) == ("none", "none", None)
+    assert (report.import_batch, report.source_row, report.data_version) == (batch, 2, 1)
+
+
+def test_chinese_counts_as_asian_and_dont_know_as_not_reported_keeping_the_source(boroughs, metropolitan, tmp_path):
+    import_reports(
+        met_file(tmp_path / "uof.csv", [row(SubjectEthnicity="Chinese"), row(SubjectEthnicity="Don't know")]),
+        metropolitan,
+    )
+    assert list(reports().values_list("subject_ethnicity", "subject_ethnicity_source")) == [
+        ("asian", "Chinese"), ("not_reported", "Don't know"),
+    ]  # fmt: skip
+
+
+def test_each_ced_block_becomes_a_device_and_the_report_counts_at_its_highest(boroughs, metropolitan, tmp_path):
+    fired = row(**{
+        "CED Used": "Yes", "CED Drawn": "Yes", "CED Red-Dotted": "Yes", "CED Fired": "Yes",
+        "CED Fired Total Number Of Cycles": "3", "CED Fired Cycle Extended Beyond 5 Secs": "Yes", "CED Front 3": "Yes",
+        "CED Back A": "Yes", "CED Device Serial No": "X2-0001", "CED2 Drawn": "Yes", "CED2 ArCED2": "Yes",
+    })  # fmt: skip
+    import_reports(met_file(tmp_path / "uof.csv", [fired]), metropolitan)
+    report = reports().get()
+    first, second = report.ced_uses.order_by("device_number")
+    assert report.highest_ced_level == CedLevel.FIRED
+    assert (report.ced_drawn, report.ced_red_dotted, report.ced_arced, report.ced_aimed) == (True, True, True, False)
+    assert (first.highest_level, first.cycles, first.cycle_extended, first.probe_zones) == (
+        CedLevel.FIRED, 3, True, ["F3", "BA"],
+    )  # fmt: skip
+    assert (first.serial_number, second.highest_level) == ("X2-0001", CedLevel.ARCED)  # CED2 ArCED2 read as arced
+
+
+def test_tactics_set_the_levels_where_no_device_block_is_filled(boroughs, metropolitan, tmp_path):
+    tactics = row(**{"CED Used": "Yes", "Tactic 1": "CED (Taser) Drawn", "Tactic 2": "CED (Taser) Red-Dotted"})
+    import_reports(met_file(tmp_path / "uof.csv", [tactics]), metropolitan)
+    report = reports().get()
+    assert (report.highest_ced_level, report.ced_drawn, report.ced_uses.count()) == (CedLevel.RED_DOTTED, True, 0)
+
+
+def test_taser_used_without_a_level_is_kept_as_not_stated(boroughs, metropolitan, tmp_path):
+    import_reports(met_file(tmp_path / "uof.csv", [row(**{"CED Used": "Yes"})]), metropolitan)
+    assert reports().get().highest_ced_level == CedLevel.NOT_STATED
+
+
+@pytest.mark.parametrize(
+    ("encoding", "delimiter"), [("utf-8-sig", ","), ("cp1252", ";"), ("utf-8", ";"), ("cp1252", ",")]
+)
+def test_reads_utf8_and_windows_1252_with_commas_or_semicolons(boroughs, metropolitan, tmp_path, encoding, delimiter):
+    rows = [row(MainDuty="Response – Café patrol", Borough="Hammersmith and Fulham")]
+    import_reports(met_file(tmp_path / "uof.csv", rows, encoding, delimiter), metropolitan)
+    report = reports().get()
+    assert (report.officer_main_duty, report.area.name) == ("Response – Café patrol", "Hammersmith and Fulham")
+
+
+def test_reads_the_uof_sheet_of_an_xlsx_export(boroughs, metropolitan, tmp_path):
+    workbook = Workbook()
+    workbook.active.title = "UoFPO"
+    workbook.active.append(["something else"])
+    sheet = workbook.create_sheet("UoF")
+    sheet.append(list(BASE))
+    sheet.append(list(BASE.values()))
+    workbook.save(tmp_path / "MPS Use of Force - FY20-21.xlsx")
+    batch = import_reports(tmp_path / "MPS Use of Force - FY20-21.xlsx", metropolitan)
+    assert batch.rows_added == 1
+    assert reports().get().occurred_on.isoformat() == "2020-04-03"
+
+
+def test_westminster_matches_its_area_and_new_boroughs_are_created_for_review(boroughs, metropolitan, tmp_path):
+    rows = [row(Borough="City of Westminster"), row(Borough="Heathrow"), row(Borough="Out of force")]
+    batch = import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    areas = [report.area for report in reports()]
+    assert (areas[0].name, areas[0].needs_review) == ("Westminster", False)
+    assert [(a.name, a.kind, a.needs_review) for a in areas[1:]] == [
+        ("Heathrow", "other", True),
+        ("Out of force", "other", True),
+    ]
+    assert "Area 'Heathrow' was not known and has been created; review it in the admin." in batch.notes
+
+
+def test_unknown_columns_are_reported_once_and_ignored(boroughs, metropolitan, tmp_path):
+    rows = [row(**{"Mystery": "1", "Tactic Effective 20": "Yes"}), row(**{"Mystery": "2"})]
+    batch = import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    assert batch.notes == ["Ignored 1 column(s) the product does not know: Mystery."]
+    assert batch.rows_added == 2
+
+
+# --- revisions -----------------------------------------------------------------------------
+
+
+def test_importing_the_same_file_twice_adds_nothing(boroughs, metropolitan, tmp_path):
+    path = met_file(tmp_path / "uof.csv", [row(), row(), row(IncidentTime="09:00")])
+    import_reports(path, metropolitan)
+    second = import_reports(path, metropolitan)
+    assert (second.rows_added, second.rows_changed, second.rows_unchanged, second.rows_withdrawn) == (0, 0, 3, 0)
+    assert (UseOfForceReport.objects.count(), second.data_version) == (3, 2)
+
+
+def test_a_later_edition_corrects_adds_and_withdraws_as_a_new_data_version(boroughs, metropolitan, tmp_path):
+    first = [row(), row(IncidentTime="09:00"), row(IncidentTime="10:00")]
+    import_reports(met_file(tmp_path / "fy20-21.csv", first), metropolitan)
+    later = [row(PrimaryConduct="Aggressive resistance"), row(IncidentTime="09:00"), row(IncidentDate="2021-03-30")]
+    batch = import_reports(met_file(tmp_path / "fy20-21 v2.csv", later), metropolitan)
+    assert (batch.rows_added, batch.rows_changed, batch.rows_unchanged, batch.rows_withdrawn) == (1, 1, 1, 1)
+    assert reports().count() == 3
+    corrected = reports().get(occurred_on="2020-04-03", occurred_at="14:20")
+    assert (corrected.subject_conduct, corrected.data_version) == (5, 2)
+    withdrawn = UseOfForceReport.objects.get(occurred_at="10:00")
+    assert withdrawn.withdrawn_in_version == 2  # kept, not deleted, and no longer counted
+
+
+def test_officers_on_the_same_subject_are_told_apart_by_their_order_in_the_file(boroughs, metropolitan, tmp_path):
+    import_reports(met_file(tmp_path / "uof.csv", [row(), row(MainDuty="Custody")]), metropolitan)
+    keys = list(reports().values_list("source_key", flat=True))
+    assert len(set(keys)) == 2
+    assert keys[0][:-2] == keys[1][:-2] and keys[0].endswith("-1") and keys[1].endswith("-2")
+
+
+def test_withdrawal_reaches_only_the_financial_years_the_edition_covers(boroughs, metropolitan, tmp_path):
+    import_reports(met_file(tmp_path / "fy19.csv", [row(IncidentDate="2019-06-01")]), metropolitan)
+    batch = import_reports(met_file(tmp_path / "fy20.csv", [row()]), metropolitan)
+    assert (batch.rows_withdrawn, reports().count()) == (0, 2)
+
+
+# --- bad input -----------------------------------------------------------------------------
+
+
+def test_a_bad_date_names_row_column_value_and_nothing_is_written(boroughs, metropolitan, tmp_path):
+    areas = Area.objects.count()
+    rows = [row(), row(IncidentDate="31/02/2021", Borough="Atlantis")]
+    with pytest.raises(ImportFailed) as failure:
+        import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    assert failure.value.batch.errors == [
+        "row 3, IncidentDate: '31/02/2021' is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
+    ]
+    assert (UseOfForceReport.objects.count(), Area.objects.count()) == (0, areas)
+    assert ImportBatch.objects.get().status == "failed"
+
+
+def test_every_kind_of_bad_value_is_reported_in_row_order(boroughs, metropolitan, tmp_path):
+    rows = [row(SingleCrewed="Maybe"), row(SubjectAge="12"), row(IncidentTime="25:00", SubjectGender="X")]
+    with pytest.raises(ImportFailed) as failure:
+        import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    assert failure.value.batch.errors == [
+        "row 2, SingleCrewed: 'Maybe' is not Yes or No",
+        "row 3, SubjectAge: '12' is not an age band (expected 0-10, 11-17, 18-34, 35-49, 50-64 or 65 and over)",
+        "row 4, IncidentTime: '25:00' is not a time of day (expected HH:MM)",
+        "row 4, SubjectGender: 'X' is not a gender (expected Male, Female or Other)",
+    ]
+
+
+def test_at_most_50_problems_are_listed_then_a_count(boroughs, metropolitan, tmp_path):
+    rows = [row(IncidentDate="soon")] * 120
+    with pytest.raises(ImportFailed) as failure:
+        import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    errors = failure.value.batch.errors
+    assert len(errors) == 51
+    assert errors[0].startswith("row 2, IncidentDate: 'soon' is not a date")
+    assert errors[-1] == "… and 70 more problem(s)."
+
+
+def test_skip_invalid_writes_the_good_rows_and_a_reject_file_with_reasons(boroughs, metropolitan, tmp_path):
+    path = met_file(tmp_path / "uof.csv", [row(), row(IncidentDate="31/02/2021"), row(IncidentTime="08:00")])
+    batch = import_reports(path, metropolitan, skip_invalid=True)
+    assert (batch.rows_added, batch.rows_rejected) == (2, 1)
+    with open(tmp_path / "uof.rejects.csv", encoding="utf-8") as handle:
+        rejects = list(csv.DictReader(handle))
+    assert len(rejects) == 1
+    assert rejects[0]["row"] == "3" and rejects[0]["IncidentDate"] == "31/02/2021"
+    assert (
+        rejects[0]["problems"] == "row 3, IncidentDate: '31/02/2021' is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "uof.csv: the file is empty (0 bytes)."),
+        (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "uof.csv: this is a PDF document, not a CSV or XLSX file."),
+        (b"\x00\x01\x02binary", "uof.csv: this is a binary file, not a CSV or XLSX file"),
+        (b"PK\x03\x04not really a workbook", "uof.csv: a ZIP file but not an Excel workbook (.xlsx)."),
+        (
+            b"IncidentDate,Borough,incidentdate\n2020-04-03,Lambeth,x\n",
+            "the header names the same column twice: incidentdate.",
+        ),
+        (b"IncidentDate,Borough\n", "uof.csv: the file has a header but no rows."),
+        (b"\n\n", "uof.csv: the first row is empty; expected a header row of column names."),
+    ],
+    ids=["zero-bytes", "pdf-renamed", "binary", "zip", "duplicate-columns", "header-only", "blank"],
+)
+def test_files_that_are_not_use_of_force_tables_get_one_sentence(boroughs, metropolitan, tmp_path, content, message):
+    path = tmp_path / "uof.csv"
+    path.write_bytes(content)
+    with pytest.raises(CommandError) as error:
+        call_command("import_uof", str(path), force="metropolitan", verbosity=0)
+    assert message in str(error.value)
+    assert UseOfForceReport.objects.count() == 0
+
+
+def test_a_header_from_another_format_is_refused(boroughs, metropolitan):
+    with pytest.raises(CommandError, match="not a use-of-force export: no IncidentDate column .its columns: LAD16CD"):
+        call_command("import_uof", str(ONS_LOOKUP), force="metropolitan", verbosity=0)
+
+
+def test_command_prints_a_summary_line(boroughs, metropolitan, tmp_path, capsys):
+    call_command("import_uof", str(met_file(tmp_path / "uof.csv", [row(), row()])), force="metropolitan", verbosity=0)
+    assert (
+        "uof.csv: 2 rows read, 2 written (2 added, 0 changed), 0 unchanged, 0 withdrawn, 0 rejected"
+        in capsys.readouterr().out
+    )
+
+
+def test_command_refuses_an_unknown_force(forces, tmp_path):
+    with pytest.raises(CommandError, match="--force: 'atlantis' is not a known force id"):
+        call_command("import_uof", str(met_file(tmp_path / "uof.csv", [row()])), force="atlantis", verbosity=0)
