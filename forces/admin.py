@@ -5,6 +5,7 @@ from forces.models import (
     CapabilityRecord,
     Force,
     ForceScope,
+    LocalAuthority,
     PopulationBaseline,
     PublishedFigure,
     UpliftDecision,
@@ -53,6 +54,14 @@ class AreaAdmin(ForceScopedAdmin):
     search_fields = ["name", "code"]
 
 
+@admin.register(LocalAuthority)
+class LocalAuthorityAdmin(ForceScopedAdmin):
+    force_path = "area__force"
+    list_display = ["name", "code", "area"]
+    list_filter = ["area__force"]
+    search_fields = ["name", "code", "area__name"]
+
+
 @admin.register(PopulationBaseline)
 class PopulationBaselineAdmin(ForceScopedAdmin):
     force_path = "area__force"
@@ -81,8 +90,9 @@ class UpliftDecisionAdmin(ForceScopedAdmin):
     search_fields = ["decision", "threat_risk_assessment_ref"]
 
 
+# Published figures are public, national and regional totals included: not scoped to a force.
 @admin.register(PublishedFigure)
-class PublishedFigureAdmin(ForceScopedAdmin):
+class PublishedFigureAdmin(admin.ModelAdmin):
     list_display = ["geography", "financial_year", "measure", "value", "unit", "source_edition"]
     list_filter = ["financial_year", "measure", "unit"]
     search_fields = ["geography", "source_edition"]

@@ -57,6 +57,25 @@ class Area(models.Model):
         return self.name
 
 
+class LocalAuthority(models.Model):
+    """A local authority district (ONS LAD code) and the area it belongs to.
+
+    Census tables come by local authority; this is how they are summed into areas. The codes
+    are of the lookup's vintage (December 2016): districts merged since have other codes.
+    """
+
+    code = models.CharField(max_length=9, unique=True, help_text="ONS local authority district code")
+    name = models.CharField(max_length=120)
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="local_authorities")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "local authorities"
+
+    def __str__(self):
+        return self.name
+
+
 class PopulationBaseline(models.Model):
     """Census residents of an area by the five published ethnic groups (self-identified)."""
 

@@ -1,4 +1,5 @@
 import csv
+import re
 from pathlib import Path
 
 from django.apps import apps as django_apps
@@ -7,7 +8,7 @@ from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from forces.models import Area, Force, ForceScope, Role
+from forces.models import Area, Force, ForceScope, LocalAuthority, PopulationBaseline, Role
 
 
 class InputError(Exception):
@@ -77,11 +78,22 @@ def load_forces():
     return created, updated
 
 
-AREA_COLUMNS = ("CSP16CD", "CSP16NM", "PFA16CD", "PFA16NM")
+LOOKUP_COLUMNS = ("LAD{}CD", "LAD{}NM", "CSP{}CD", "CSP{}NM", "PFA{}CD", "PFA{}NM")
+
+
+def lookup_columns(header):
+    """The lookup's columns in the vintage the file has (LAD16CD…, LAD21CD…), newest if several.
+
+    Census 2021 tables use the codes of 2021 and later, so their population sums need a
+    lookup of the same vintage.
+    """
+    years = sorted(match.group(1) for name in header if (match := re.fullmatch(r"LAD(\d\d)CD", name)))
+    return tuple(column.format(years[-1] if years else "16") for column in LOOKUP_COLUMNS)
 
 
 def read_area_lookup(path):
-    """Rows of the ONS LAD → CSP → PFA lookup as (CSP code, CSP name, PFA code, PFA name)."""
+    """The ONS LAD → CSP → PFA lookup: its column names, and its rows as (row number, LAD code,
+    LAD name, CSP code, CSP name, PFA code, PFA name)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
@@ -92,13 +104,14 @@ def read_area_lookup(path):
         try:
             reader = csv.DictReader(handle)
             header = reader.fieldnames or []
-            missing = [column for column in AREA_COLUMNS if column not in header]
+            columns = lookup_columns(header)
+            missing = [column for column in columns if column not in header]
             if missing:
                 raise InputError(f"{path.name}: not an ONS LAD→CSP→PFA lookup; missing column(s) {', '.join(missing)}.")
             rows = []
             for row_number, row in enumerate(reader, start=2):
-                values = tuple((row[column] or "").strip() for column in AREA_COLUMNS)
-                for column, value in zip(AREA_COLUMNS, values, strict=True):
+                values = tuple((row[column] or "").strip() for column in columns)
+                for column, value in zip(columns, values, strict=True):
                     if not value:
                         raise InputError(f"row {row_number}, {column}: empty value; expected a code or name.")
                 rows.append((row_number, *values))
@@ -106,34 +119,202 @@ def read_area_lookup(path):
             raise InputError(f"{path.name}: not a UTF-8 text file ({error.reason}).") from None
     if not rows:
         raise InputError(f"{path.name}: the file has a header but no rows.")
-    return rows
+    return columns, rows
 
 
 @transaction.atomic
 def import_areas(path):
-    """Create or refresh each force's areas from the ONS lookup; all or nothing.
+    """Create or refresh each force's areas and their local authorities from the ONS lookup;
+    all or nothing.
 
-    Returns {force id: number of areas}.
+    Returns ({force id: number of areas}, number of local authorities).
     """
     forces_by_ons_name = {force.ons_name: force for force in Force.objects.exclude(ons_name="")}
     if not forces_by_ons_name:
         raise InputError("No forces are loaded; run load_forces first.")
     areas = {}
-    for row_number, csp_code, csp_name, pfa_code, pfa_name in read_area_lookup(path):
+    local_authorities = {}
+    columns, rows = read_area_lookup(path)
+    lad_column, pfa_column = columns[0], columns[5]
+    for row_number, lad_code, lad_name, csp_code, csp_name, pfa_code, pfa_name in rows:
         force = forces_by_ons_name.get(pfa_name)
         if force is None:
-            raise InputError(f"row {row_number}, PFA16NM: '{pfa_name}' is not a known police force area.")
+            raise InputError(f"row {row_number}, {pfa_column}: '{pfa_name}' is not a known police force area.")
+        # A district in two areas would be counted twice when census tables are summed to areas.
+        if lad_code in local_authorities:
+            raise InputError(
+                f"row {row_number}, {lad_column}: '{lad_code}' appears twice (first on row "
+                f"{local_authorities[lad_code][0]}); expected each local authority once."
+            )
         areas[(force.id, csp_code)] = (force, csp_name, pfa_code)
+        local_authorities[lad_code] = (row_number, lad_name, force.id, csp_code)
+    area_objects = {}
     for (force_id, csp_code), (force, csp_name, pfa_code) in areas.items():
         kind = Area.Kind.BOROUGH if force_id == "metropolitan" else Area.Kind.CSP
-        Area.objects.update_or_create(force=force, code=csp_code, defaults={"name": csp_name, "kind": kind})
+        area_objects[(force_id, csp_code)], _ = Area.objects.update_or_create(
+            force=force, code=csp_code, defaults={"name": csp_name, "kind": kind}
+        )
         if force.pfa_code != pfa_code:
             force.pfa_code = pfa_code
             force.save(update_fields=["pfa_code"])
+    for lad_code, (_, lad_name, force_id, csp_code) in local_authorities.items():
+        LocalAuthority.objects.update_or_create(
+            code=lad_code, defaults={"name": lad_name, "area": area_objects[(force_id, csp_code)]}
+        )
     counts = {}
     for force_id, _ in areas:
         counts[force_id] = counts.get(force_id, 0) + 1
-    return counts
+    return counts, len(local_authorities)
+
+
+CENSUS_YEAR = 2021
+TS021_CODE_COLUMN = "geography code"
+TS021_TOTAL_COLUMN = "Ethnic group: Total: All usual residents"
+# The five Census 2021 group totals, as the published use-of-force groups. Census 2021 counts
+# Chinese within "Asian, Asian British or Asian Welsh", as the Home Office has since 2019/20, so
+# the group total is the right one; sub-group columns (those with a second colon) are ignored.
+TS021_GROUP_COLUMNS = {
+    "asian": "Ethnic group: Asian, Asian British or Asian Welsh",
+    "black": "Ethnic group: Black, Black British, Black Welsh, Caribbean or African",
+    "mixed": "Ethnic group: Mixed or Multiple ethnic groups",
+    "white": "Ethnic group: White",
+    "other": "Ethnic group: Other ethnic group",
+}
+TS021_COUNT_COLUMNS = {"total": TS021_TOTAL_COLUMN, **TS021_GROUP_COLUMNS}
+# Nomis names the Census table the same way in every download, but spacing, case and a
+# trailing "; measures: Value" vary between its download options.
+MEASURES_SUFFIX = "; measures: value"
+# Scotland and Northern Ireland run their own censuses and have no police force area here.
+SKIPPED_COUNTRY_PREFIXES = ("S", "N")
+MAX_CODES_LISTED = 50
+
+
+def normalise_header(text):
+    text = " ".join(text.replace("\ufeff", "").split()).lower()
+    return text.removesuffix(MEASURES_SUFFIX)
+
+
+def parse_census_count(text, row_number, column):
+    value = text.strip().replace(",", "")
+    if not value.isascii() or not value.isdigit():
+        shown = f"'{text}'" if text.strip() else "empty"
+        raise InputError(f"row {row_number}, {column}: {shown} is not a count; expected a whole number of residents.")
+    return int(value)
+
+
+def read_census_ethnic_groups(path):
+    """Rows of a Census 2021 TS021 table by local authority.
+
+    Returns ({LAD code: (row number, {"total": n, "white": n, ...})}, number of Scottish or
+    Northern Irish rows skipped).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: no such file.")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path.name}: the file is empty (0 bytes).")
+    rows = {}
+    skipped = 0
+    # utf-8-sig strips a byte-order mark if there is one, and reads plain UTF-8 as well.
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        try:
+            reader = csv.reader(handle)
+            header = next(reader, [])
+            positions = {normalise_header(name): position for position, name in enumerate(header)}
+            wanted = {"code": TS021_CODE_COLUMN, **TS021_COUNT_COLUMNS}
+            missing = [column for column in wanted.values() if normalise_header(column) not in positions]
+            if missing:
+                raise InputError(
+                    f"{path.name}: not a Census 2021 TS021 (ethnic group) table by local authority; missing "
+                    f"column(s) {', '.join(repr(column) for column in missing)}."
+                )
+            columns = {}
+            for key, name in wanted.items():
+                position = positions[normalise_header(name)]
+                columns[key] = (position, " ".join(header[position].replace("\ufeff", "").split()))
+            for row_number, row in enumerate(reader, start=2):
+                if not any(cell.strip() for cell in row):
+                    continue
+                if len(row) < len(header):
+                    raise InputError(
+                        f"row {row_number}: {len(row)} values for {len(header)} columns; expected one value per column."
+                    )
+                code_position, code_column = columns["code"]
+                code = row[code_position].strip()
+                if not code:
+                    raise InputError(f"row {row_number}, {code_column}: empty; expected a local authority code.")
+                if code.startswith(SKIPPED_COUNTRY_PREFIXES):
+                    skipped += 1
+                    continue
+                if code in rows:
+                    raise InputError(
+                        f"row {row_number}, {code_column}: '{code}' appears twice (first on row {rows[code][0]}); "
+                        "expected each local authority once."
+                    )
+                counts = {
+                    key: parse_census_count(row[position], row_number, column)
+                    for key, (position, column) in columns.items()
+                    if key != "code"
+                }
+                groups = sum(counts[group] for group in TS021_GROUP_COLUMNS)
+                if groups > counts["total"]:
+                    raise InputError(
+                        f"row {row_number}, {columns['total'][1]}: {counts['total']} is less than the five groups "
+                        f"together ({groups}); expected the total of all usual residents."
+                    )
+                rows[code] = (row_number, counts)
+        except UnicodeDecodeError as error:
+            raise InputError(f"{path.name}: not a UTF-8 text file ({error.reason}).") from None
+        except csv.Error as error:
+            raise InputError(f"{path.name}: not a readable CSV file ({error}).") from None
+    if not rows:
+        if skipped:
+            raise InputError(f"{path.name}: no local authority of England and Wales in the file ({skipped} skipped).")
+        raise InputError(f"{path.name}: the file has a header but no rows.")
+    return rows, skipped
+
+
+@transaction.atomic
+def import_population(path):
+    """Sum a Census 2021 ethnic group table by local authority into one baseline per area.
+
+    Replaces the 2021 baselines of the areas in the file and leaves other areas alone; all or
+    nothing. Returns (number of areas, number of local authorities, number skipped).
+    """
+    local_authorities = {la.code: la for la in LocalAuthority.objects.select_related("area")}
+    if not local_authorities:
+        raise InputError("No local authorities are loaded; run import_areas first.")
+    rows, skipped = read_census_ethnic_groups(path)
+    unknown = [(row_number, code) for code, (row_number, _) in rows.items() if code not in local_authorities]
+    if unknown:
+        first_row, first_code = unknown[0]
+        listed = ", ".join(code for _, code in unknown[:MAX_CODES_LISTED])
+        more = f" and {len(unknown) - MAX_CODES_LISTED} more" if len(unknown) > MAX_CODES_LISTED else ""
+        raise InputError(
+            f"row {first_row}, geography code: '{first_code}' is not a local authority of the imported ONS lookup; "
+            f"{len(unknown)} code(s) are unknown ({listed}{more}): the census file and the lookup must use the "
+            "same vintage of local authority codes."
+        )
+    totals = {}
+    for code, (_, counts) in rows.items():
+        area = local_authorities[code].area
+        area_totals = totals.setdefault(area, dict.fromkeys(TS021_COUNT_COLUMNS, 0))
+        for key, count in counts.items():
+            area_totals[key] += count
+    # An area with only some of its districts in the file would get a baseline that is too
+    # small, and every rate built on it too high.
+    for area in totals:
+        absent = sorted(la.code for la in local_authorities.values() if la.area_id == area.pk and la.code not in rows)
+        if absent:
+            raise InputError(
+                f"{area.name} ({area.code}): local authority {', '.join(absent)} is missing from the file; expected "
+                "all of an area's local authorities or none."
+            )
+    for area, counts in totals.items():
+        PopulationBaseline.objects.update_or_create(
+            area=area, census_year=CENSUS_YEAR, defaults={**counts, "source": Path(path).name}
+        )
+    return len(totals), len(rows), skipped
 
 
 # What each role may do, as Django model permissions. Which force's rows a user sees is
@@ -143,6 +324,7 @@ ROLE_PERMISSIONS = {
         "forces": {
             "force": "view",
             "area": "view",
+            "localauthority": "view",
             "populationbaseline": "view",
             "capabilityrecord": "view add change",
             "upliftdecision": "view add change",
@@ -176,6 +358,7 @@ ROLE_PERMISSIONS = {
         "forces": {
             "force": "view",
             "area": "view change",
+            "localauthority": "view",
             "populationbaseline": "view",
             "capabilityrecord": "view add change",
             "upliftdecision": "view",
@@ -185,7 +368,13 @@ ROLE_PERMISSIONS = {
         "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view"},
     },
     Role.API_CLIENT: {
-        "forces": {"force": "view", "area": "view", "populationbaseline": "view", "publishedfigure": "view"},
+        "forces": {
+            "force": "view",
+            "area": "view",
+            "localauthority": "view",
+            "populationbaseline": "view",
+            "publishedfigure": "view",
+        },
         "incidents": {"useofforcereport": "view", "ceduse": "view", "importbatch": "view"},
     },
 }

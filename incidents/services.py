@@ -127,6 +127,7 @@ REPORT, CED_USE = UseOfForceReport._meta.db_table, CedUse._meta.db_table
 # Met boroughs whose name differs from the ONS name of the area.
 AREA_ALIASES = {"city of westminster": "westminster"}
 OTHER_AREAS = {"heathrow", "out of force"}
+ANALYZE_AFTER_ROWS = 10_000
 
 
 class ImportFailed(Exception):
@@ -256,12 +257,17 @@ def _apply(force, batch):
         # Reports without a reference are told apart by when, where and whom, then by
         # their order in the file: the nth such row keeps key "…-n" across editions.
         cursor.execute(f"CREATE INDEX {STAGING}_row ON {STAGING} (source_row)")
+        # Autovacuum never analyses temporary tables; without statistics PostgreSQL plans
+        # joins on them as if they were empty, and a million-row anti-join then takes hours.
+        cursor.execute(f"ANALYZE {STAGING}")
         cursor.execute(
             f"UPDATE {STAGING} SET source_key = {STAGING}.source_key || '-' || CAST(n.k AS TEXT) FROM ("
             f"SELECT source_row, ROW_NUMBER() OVER (PARTITION BY source_key ORDER BY source_row) AS k FROM {STAGING}"
             f") AS n WHERE n.source_row = {STAGING}.source_row"
         )
         cursor.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (force_id, source_key)")
+        cursor.execute(f"ANALYZE {STAGING}")  # the keys have changed since
+        cursor.execute(f"ANALYZE {STAGING_CED}")
         cursor.execute(
             f"DELETE FROM {CED_USE} WHERE report_id IN (SELECT {REPORT}.id FROM {REPORT} JOIN {STAGING} s "
             f"ON {same_record} WHERE {differs})"
@@ -284,6 +290,10 @@ def _apply(force, batch):
             f"WHERE {REPORT}.import_batch_id = %s",
             [batch.pk],
         )
+        if connection.vendor == "postgresql" and batch.rows_added > ANALYZE_AFTER_ROWS:
+            # The planner's statistics predate the rows just added: it would take the table
+            # for nearly empty and plan the withdrawal below as a quadratic nested loop.
+            cursor.execute(f"ANALYZE {REPORT}")
         cursor.execute(f"SELECT COUNT(*), MIN(occurred_on), MAX(occurred_on) FROM {STAGING}")
         staged, first, last = cursor.fetchone()
         batch.rows_unchanged = staged - batch.rows_added - batch.rows_changed

@@ -1,10 +1,11 @@
+from io import StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from forces.models import Area, Force
+from forces.models import Area, Force, LocalAuthority
 from forces.services import FORCES, load_forces
 
 ONS_LOOKUP = next((Path(__file__).resolve().parents[3] / "shared/data/ons").glob("*.csv"))
@@ -46,6 +47,25 @@ def test_import_areas_reads_the_real_ons_lookup_into_areas_of_each_force(forces)
     assert Area.objects.filter(force="metropolitan").count() == 32
 
 
+def test_import_areas_records_each_local_authority_of_the_lookup_in_its_area(forces):
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    assert LocalAuthority.objects.count() == 348  # the lookup's 348 rows hold 348 distinct LAD16CD codes
+    oxford = LocalAuthority.objects.get(code="E07000178")
+    assert (oxford.name, oxford.area.name, oxford.area.code, oxford.area.force_id) == (
+        "Oxford", "Oxford", "E22000308", "thames-valley"
+    )  # fmt: skip
+    # Some areas join several districts: South Warwickshire is Stratford-on-Avon and Warwick.
+    south_warwickshire = Area.objects.get(code="E22000359")
+    assert set(south_warwickshire.local_authorities.values_list("name", flat=True)) == {"Stratford-on-Avon", "Warwick"}
+    assert not Area.objects.filter(local_authorities=None).exists()
+
+
+def test_import_areas_says_how_many_local_authorities_it_imported(forces):
+    out = StringIO()
+    call_command("import_areas", str(ONS_LOOKUP), stdout=out)
+    assert "315 areas in 43 forces, with 348 local authorities" in out.getvalue()
+
+
 def test_import_areas_handles_the_byte_order_mark(forces):
     assert ONS_LOOKUP.read_bytes().startswith(b"\xef\xbb\xbf")
     call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
@@ -55,8 +75,11 @@ def test_import_areas_handles_the_byte_order_mark(forces):
 
 def test_import_areas_twice_changes_nothing(forces):
     call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    LocalAuthority.objects.filter(code="E07000178").update(name="Edited by mistake")
     call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
     assert Area.objects.count() == 315
+    assert LocalAuthority.objects.count() == 348
+    assert LocalAuthority.objects.get(code="E07000178").name == "Oxford"
 
 
 def test_import_areas_with_an_unknown_force_names_row_field_and_value_and_writes_nothing(forces, tmp_path):
@@ -67,6 +90,20 @@ def test_import_areas_with_an_unknown_force_names_row_field_and_value_and_writes
     with pytest.raises(CommandError, match=rf"row {len(lines)}, PFA16NM: 'Atlantis Constabulary' is not a known"):
         call_command("import_areas", str(broken), verbosity=0)
     assert Area.objects.count() == 0
+    assert LocalAuthority.objects.count() == 0
+
+
+def test_import_areas_refuses_a_local_authority_in_two_areas_and_writes_nothing(forces, tmp_path):
+    lines = ONS_LOOKUP.read_text(encoding="utf-8-sig").splitlines()
+    lines.append("E07000178,Oxford,E22000305,Cherwell,E23000029,Thames Valley,999")
+    broken = tmp_path / "lookup.csv"
+    broken.write_text("\n".join(lines), encoding="utf-8")
+    first = next(number for number, line in enumerate(lines, start=1) if line.startswith("E07000178,"))
+    with pytest.raises(
+        CommandError, match=rf"row {len(lines)}, LAD16CD: 'E07000178' appears twice \(first on row {first}\)"
+    ):
+        call_command("import_areas", str(broken), verbosity=0)
+    assert LocalAuthority.objects.count() == 0
 
 
 @pytest.mark.parametrize(
@@ -90,3 +127,14 @@ def test_import_areas_refuses_bad_files_with_one_clear_sentence(forces, tmp_path
 def test_import_areas_of_a_missing_file_says_so(forces):
     with pytest.raises(CommandError, match="no such file"):
         call_command("import_areas", "/nonexistent/lookup.csv", verbosity=0)
+
+
+def test_import_areas_reads_a_lookup_of_a_later_vintage(forces, tmp_path):
+    later = tmp_path / "LAD23_CSP23_PFA23.csv"
+    later.write_text(
+        "LAD23CD,LAD23NM,CSP23CD,CSP23NM,PFA23CD,PFA23NM,ObjectId\n"
+        "E06000060,Buckinghamshire,E22000301,Buckinghamshire,E23000029,Thames Valley,1\n",
+        encoding="utf-8-sig",
+    )
+    call_command("import_areas", str(later), verbosity=0)
+    assert Area.objects.get(code="E22000301").local_authorities.get().name == "Buckinghamshire"

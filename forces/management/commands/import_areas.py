@@ -5,8 +5,8 @@ from forces.services import InputError, import_areas
 
 class Command(BaseCommand):
     help = (
-        "Import each force's areas (Community Safety Partnerships; London boroughs for the Met) from the ONS "
-        "LAD → CSP → PFA lookup CSV. All or nothing; safe to run again."
+        "Import each force's areas (Community Safety Partnerships; London boroughs for the Met) and the local "
+        "authorities in each from the ONS LAD → CSP → PFA lookup CSV. All or nothing; safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -14,9 +14,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, path, **options):
         try:
-            counts = import_areas(path)
+            counts, local_authorities = import_areas(path)
         except InputError as error:
             raise CommandError(str(error)) from None
         self.stdout.write(
-            self.style.SUCCESS(f"Areas: {sum(counts.values())} areas in {len(counts)} forces imported from {path}.")
+            self.style.SUCCESS(
+                f"Areas: {sum(counts.values())} areas in {len(counts)} forces, with {local_authorities} local "
+                f"authorities, imported from {path}."
+            )
         )
