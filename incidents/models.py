@@ -176,7 +176,9 @@ class ImportBatch(models.Model):
         DEMO = "demo", "Generated demo data"
 
     force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="import_batches")
-    data_version = models.PositiveIntegerField(help_text="Increases by one with each batch of the force")
+    data_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Increases by one with each batch of the force; given when the batch runs"
+    )
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

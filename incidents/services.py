@@ -21,8 +21,8 @@ TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
 
 def next_data_version(force):
     """The data version a new batch of this force gets."""
-    latest = ImportBatch.objects.filter(force=force).order_by("-data_version").values_list("data_version", flat=True)
-    return (latest.first() or 0) + 1
+    latest = ImportBatch.objects.filter(force=force).aggregate(latest=models.Max("data_version"))["latest"]
+    return (latest or 0) + 1
 
 
 def reserve_ids(model, count):
@@ -138,28 +138,36 @@ class ImportFailed(Exception):
         self.batch = batch
 
 
-def import_reports(path, force, *, user=None, skip_invalid=False, progress=None):
+def import_reports(path, force, *, user=None, skip_invalid=False, progress=None, batch=None):
     """Import a use-of-force file for one force as a new data version; all or nothing.
 
     Returns the succeeded ImportBatch. Raises InputError for a file that is not a
     use-of-force table, and ImportFailed (batch saved as failed, with its problems)
     for rows with problems unless `skip_invalid`, which writes the good rows and a
-    reject file beside the input.
+    reject file beside the input. `batch` is a pending batch made earlier (by an
+    upload), used instead of a new one; its data version is given when it runs.
     """
     from incidents import met_format
 
-    table = readers.open_table(path)
-    if not met_format.is_met_header(table.header):
-        shown = ", ".join(table.header[:6]) + (", …" if len(table.header) > 6 else "")
-        raise InputError(
-            f"{table.path.name}: not a use-of-force export: no IncidentDate column (its columns: {shown})."
-        )
+    try:
+        table = readers.open_table(path)
+        if not met_format.is_met_header(table.header):
+            shown = ", ".join(table.header[:6]) + (", …" if len(table.header) > 6 else "")
+            raise InputError(
+                f"{table.path.name}: not a use-of-force export: no IncidentDate column (its columns: {shown})."
+            )
+    except InputError as error:
+        if batch is not None:
+            batch.status, batch.errors, batch.finished_at = ImportBatch.Status.FAILED, [str(error)], timezone.now()
+            batch.save()
+        raise
     with transaction.atomic():
         Force.objects.select_for_update().get(pk=force.pk)  # one import per force at a time
-        batch = ImportBatch.objects.create(
-            force=force, data_version=next_data_version(force), uploaded_by=user, source_name=table.path.name,
-            source_format=ImportBatch.Format.MET, status=ImportBatch.Status.RUNNING,
-        )  # fmt: skip
+        if batch is None:
+            batch = ImportBatch(force=force, uploaded_by=user, source_name=table.path.name)
+        batch.data_version = next_data_version(force)
+        batch.source_format, batch.status = ImportBatch.Format.MET, ImportBatch.Status.RUNNING
+        batch.save()
     problems = readers.Problems()
     try:
         with transaction.atomic():
