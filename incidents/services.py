@@ -147,15 +147,9 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
     reject file beside the input. `batch` is a pending batch made earlier (by an
     upload), used instead of a new one; its data version is given when it runs.
     """
-    from incidents import met_format
-
     try:
         table = readers.open_table(path)
-        if not met_format.is_met_header(table.header):
-            shown = ", ".join(table.header[:6]) + (", …" if len(table.header) > 6 else "")
-            raise InputError(
-                f"{table.path.name}: not a use-of-force export: no IncidentDate column (its columns: {shown})."
-            )
+        file_format = format_of(table)
     except InputError as error:
         if batch is not None:
             batch.status, batch.errors, batch.finished_at = ImportBatch.Status.FAILED, [str(error)], timezone.now()
@@ -166,13 +160,13 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
         if batch is None:
             batch = ImportBatch(force=force, uploaded_by=user, source_name=table.path.name)
         batch.data_version = next_data_version(force)
-        batch.source_format, batch.status = ImportBatch.Format.MET, ImportBatch.Status.RUNNING
+        batch.source_format, batch.status = file_format.FORMAT, ImportBatch.Status.RUNNING
         batch.save()
     problems = readers.Problems()
     try:
         with transaction.atomic():
             Force.objects.select_for_update().get(pk=force.pk)
-            _stage_and_apply(table, force, batch, problems, skip_invalid, progress)
+            _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, progress)
             if problems.count and not skip_invalid:
                 raise ImportFailed(batch)
     except Exception as error:
@@ -191,10 +185,22 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
     return batch
 
 
-def _stage_and_apply(table, force, batch, problems, skip_invalid, progress):
-    from incidents import met_format
+def format_of(table):
+    """The format module that reads this table: the Met export or the canonical CSV."""
+    from incidents import canonical, met_format
 
-    unknown = sorted((name for name in table.header if not met_format.is_known(name)), key=str.lower)
+    for file_format in (canonical, met_format):
+        if file_format.is_header(table.header):
+            return file_format
+    shown = ", ".join(table.header[:6]) + (", …" if len(table.header) > 6 else "")
+    raise InputError(
+        f"{table.path.name}: not a use-of-force export: neither the Met format (IncidentDate, …) nor the canonical "
+        f"CSV (source_key, occurred_on, …); its columns: {shown}."
+    )
+
+
+def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, progress):
+    unknown = sorted((name for name in table.header if not file_format.is_known(name)), key=str.lower)
     if unknown:
         batch.notes.append(f"Ignored {len(unknown)} column(s) the product does not know: {', '.join(unknown)}.")
     area_ids = AreaFinder(force, batch)
@@ -204,7 +210,7 @@ def _stage_and_apply(table, force, batch, problems, skip_invalid, progress):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
             cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {model._meta.db_table} WHERE 1 = 0")
     for first_row, rows in table.batches():
-        report, ced_uses, identity = met_format.convert(rows, first_row, problems, area_ids)
+        report, ced_uses, identity = file_format.convert(rows, first_row, problems, area_ids, force.pk)
         bad = problems.take_batch()
         batch.rows_read += rows.num_rows
         if rejects is not None and bad:
@@ -212,7 +218,8 @@ def _stage_and_apply(table, force, batch, problems, skip_invalid, progress):
         if problems.count and not skip_invalid:
             continue  # keep reading to count every problem; nothing will be written
         keep = pa.array([first_row + i not in bad for i in range(rows.num_rows)])
-        _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch)
+        numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
+        _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch, numbered)
         if progress:
             progress(rows.num_rows)
     if rejects is not None:
@@ -224,14 +231,14 @@ def _stage_and_apply(table, force, batch, problems, skip_invalid, progress):
     batch.rows_rejected = rejects.rows if rejects is not None else problems.count
     if batch.rows_read == 0:
         raise InputError(f"{table.path.name}: the file has a header but no rows.")
-    if problems.count and not skip_invalid:
-        return
-    _apply(force, batch)
+    if not (problems.count and not skip_invalid):
+        _apply(force, batch, numbered=getattr(file_format, "NUMBERED_IDENTITY", False), problems=problems)
 
 
-def _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch):
+def _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch, numbered):
     """Write one batch's good rows into the staging tables."""
-    digests = [hashlib.md5(text.encode(), usedforsecurity=False).hexdigest() for text in identity.to_pylist()]
+    if numbered:  # a long natural identity, kept short as a digest and numbered later
+        identity = pa.array([hashlib.md5(t.encode(), usedforsecurity=False).hexdigest() for t in identity.to_pylist()])
     raw = pc.binary_join_element_wise(*rows.columns, "\x1f").to_pylist()
     content = [hashlib.md5(text.encode(), usedforsecurity=False).hexdigest() for text in raw]
     n = rows.num_rows
@@ -241,7 +248,7 @@ def _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch)
         "import_batch": pc.filter(pa.array([batch.pk] * n, pa.int64()), keep),
         "data_version": pc.filter(pa.array([batch.data_version] * n, pa.int64()), keep),
         "source_row": pc.filter(pa.array(range(first_row, first_row + n), pa.int64()), keep),
-        "source_key": pc.filter(pa.array(digests), keep),
+        "source_key": pc.filter(identity, keep),
         "content_hash": pc.filter(pa.array(content), keep),
     }
     bulk_insert_arrow(UseOfForceReport, STAGING, arrays)
@@ -253,7 +260,7 @@ def _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch)
         bulk_insert(CedUse, ["report", *columns], rows_out, table=STAGING_CED)
 
 
-def _apply(force, batch):
+def _apply(force, batch, numbered, problems):
     """Add, correct and withdraw reports from the staging tables, in set-based SQL."""
     fields = [f for f in UseOfForceReport._meta.concrete_fields if f.name not in ("id", "withdrawn_in_version")]
     columns = [f.column for f in fields]
@@ -262,17 +269,27 @@ def _apply(force, batch):
     same_record = f"{REPORT}.force_id = s.force_id AND {REPORT}.source_key = s.source_key"
     differs = f"({REPORT}.content_hash <> s.content_hash OR {REPORT}.withdrawn_in_version IS NOT NULL)"
     with connection.cursor() as cursor:
-        # Reports without a reference are told apart by when, where and whom, then by
-        # their order in the file: the nth such row keeps key "…-n" across editions.
         cursor.execute(f"CREATE INDEX {STAGING}_row ON {STAGING} (source_row)")
         # Autovacuum never analyses temporary tables; without statistics PostgreSQL plans
         # joins on them as if they were empty, and a million-row anti-join then takes hours.
         cursor.execute(f"ANALYZE {STAGING}")
-        cursor.execute(
-            f"UPDATE {STAGING} SET source_key = {STAGING}.source_key || '-' || CAST(n.k AS TEXT) FROM ("
-            f"SELECT source_row, ROW_NUMBER() OVER (PARTITION BY source_key ORDER BY source_row) AS k FROM {STAGING}"
-            f") AS n WHERE n.source_row = {STAGING}.source_row"
-        )
+        if numbered:
+            # Reports without a reference are told apart by when, where and whom, then by
+            # their order in the file: the nth such row keeps key "…-n" across editions.
+            cursor.execute(
+                f"UPDATE {STAGING} SET source_key = {STAGING}.source_key || '-' || CAST(n.k AS TEXT) FROM ("
+                f"SELECT source_row, ROW_NUMBER() OVER (PARTITION BY source_key ORDER BY source_row) AS k "
+                f"FROM {STAGING}) AS n WHERE n.source_row = {STAGING}.source_row"
+            )
+        else:
+            cursor.execute(
+                f"SELECT source_key, MIN(source_row), MAX(source_row) FROM {STAGING} GROUP BY source_key "
+                f"HAVING COUNT(*) > 1 ORDER BY MIN(source_row)"
+            )
+            for key, first, again in cursor.fetchall():
+                problems.add(again, "source_key", key, f"repeats row {first}; each record appears once")
+            if problems.count:
+                raise ImportFailed(batch)
         cursor.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (force_id, source_key)")
         cursor.execute(f"ANALYZE {STAGING}")  # the keys have changed since
         cursor.execute(f"ANALYZE {STAGING_CED}")
@@ -329,11 +346,21 @@ def financial_year_bounds(first, last):
 
 
 class AreaFinder:
-    """Maps area names in a file to the force's areas, creating unknown ones for review."""
+    """Maps area names or codes in a file to the force's areas, creating unknown ones for review."""
 
     def __init__(self, force, batch):
         self.force, self.batch = force, batch
-        self.ids = {self.key(area.name): area.id for area in Area.objects.filter(force=force)}
+        areas = Area.objects.filter(force=force)
+        self.ids = {self.key(area.name): area.id for area in areas}
+        self.codes = {area.code: area.id for area in areas}
+
+    def by_code(self, codes, names):
+        ids = []
+        for code, name in zip(codes, names, strict=True):
+            if code and code not in self.codes:
+                self.codes[code] = self.create(name or code, code)
+            ids.append(self.codes.get(code))
+        return ids
 
     @staticmethod
     def key(name):
@@ -348,14 +375,15 @@ class AreaFinder:
             return None
         key = self.key(name)
         if key not in self.ids:
-            kind = Area.Kind.OTHER if key in OTHER_AREAS else (
-                Area.Kind.BOROUGH if self.force.pk == "metropolitan" else Area.Kind.CSP
-            )  # fmt: skip
-            code = f"{self.force.pk[:12]}-{slugify(name)}"[:20]
-            area = Area.objects.create(force=self.force, code=code, name=name, kind=kind, needs_review=True)
-            self.ids[key] = area.id
-            self.batch.notes.append(f"Area '{name}' was not known and has been created; review it in the admin.")
+            kind = Area.Kind.OTHER if key in OTHER_AREAS else None
+            self.ids[key] = self.create(name, f"{self.force.pk[:12]}-{slugify(name)}"[:20], kind)
         return self.ids[key]
+
+    def create(self, name, code, kind=None):
+        kind = kind or (Area.Kind.BOROUGH if self.force.pk == "metropolitan" else Area.Kind.CSP)
+        area = Area.objects.create(force=self.force, code=code, name=name, kind=kind, needs_review=True)
+        self.batch.notes.append(f"Area '{name}' was not known and has been created; review it in the admin.")
+        return area.id
 
 
 class RejectFile:

@@ -1,0 +1,213 @@
+"""The product's own CSV format: one column per field of the national form, documented.
+
+The columns come from the models, so the format, its reader, its writer and the data
+dictionary (docs/data-dictionary.md) cannot drift apart. A report's devices are flattened
+into columns ced1_… to ced4_…. Values are the codes the product stores (e.g. `18_34`,
+`not_reported`, conduct 1–6, highest level 0–7), booleans `yes`/`no` and empty for "not
+stated". `source_key` is the record's identity: re-importing an export changes nothing.
+"""
+
+import csv
+
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.db import models
+
+from incidents.columns import Columns, dates, normal, times
+from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
+
+FORMAT = ImportBatch.Format.CANONICAL
+DEVICES = 4
+# Report fields that are provenance or internal, not part of the form.
+NOT_EXPORTED = {"id", "force", "area", "import_batch", "source_row", "source_key", "content_hash", "data_version"}
+NOT_EXPORTED |= {"withdrawn_in_version", "highest_ced_level"}
+DEVICE_NOT_EXPORTED = {"id", "report", "device_number"}
+
+_LADDER_FLAGS = {flag for _, flag in LADDER}
+# In the form's order, the ladder levels after "CED used" (the model lists them first).
+REPORT_FIELDS = [
+    f for f in UseOfForceReport._meta.concrete_fields if f.name not in NOT_EXPORTED | _LADDER_FLAGS
+] + [UseOfForceReport._meta.get_field(flag) for _, flag in reversed(LADDER)]
+DEVICE_FIELDS = [f for f in CedUse._meta.concrete_fields if f.name not in DEVICE_NOT_EXPORTED]
+LEADING = ["source_key", "force", "area_code", "area_name"]
+
+
+def device_column(number, field):
+    return f"ced{number}_{field.name}"
+
+
+HEADER = (
+    LEADING
+    + [f.name for f in REPORT_FIELDS]
+    + ["highest_ced_level"]
+    + [device_column(n, f) for n in range(1, DEVICES + 1) for f in DEVICE_FIELDS]
+)
+KNOWN = {normal(name) for name in HEADER}
+
+
+def is_header(header):
+    return {"source_key", "occurred_on"} <= {normal(name) for name in header}
+
+
+def is_known(name):
+    return normal(name) in KNOWN
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def read_field(columns, name, field):
+    """One column as the field's values, with a problem for each cell that does not fit."""
+    if isinstance(field, models.BooleanField):
+        return columns.yes_no(name, nullable=field.null)
+    if isinstance(field, models.DateField):
+        return dates(columns, name)
+    if isinstance(field, models.TimeField):
+        return times(columns, name)
+    if isinstance(field, models.JSONField):  # probe zones, written as space-separated codes
+        return pa.array(
+            [json_list(text) for text in columns.text(name).to_pylist()],
+            pa.string(),
+        )
+    if field.choices:
+        mapping = {str(value).casefold(): value for value, _ in field.choices}
+        if field.null or field.blank:
+            mapping[""] = None if field.null else ""
+        codes = ", ".join(str(value) for value, _ in field.choices)
+        value_type = pa.int64() if isinstance(field, models.IntegerField) else pa.string()
+        return columns.choice(name, mapping, f"is not one of {codes}", value_type)
+    if isinstance(field, models.IntegerField):
+        return columns.whole_number(name)
+    text = columns.text(name)
+    too_long = pc.greater(pc.utf8_length(text), field.max_length)
+    columns.invalid(too_long, name, f"is longer than {field.max_length} characters")
+    return text
+
+
+def json_list(text):
+    return "[" + ", ".join(f'"{code}"' for code in text.split()) + "]"
+
+
+def convert(batch, first_row, errors, areas, force_id):
+    """A batch of canonical CSV → (report columns, CED-use rows, identities); see met_format.convert."""
+    columns = Columns(batch, first_row, errors)
+    report = {field.name: read_field(columns, field.name, field) for field in REPORT_FIELDS}
+    blank_key = pc.equal(columns.text("source_key"), "")
+    columns.invalid(blank_key, "source_key", "is empty; every record needs its identity")
+    codes, names = columns.text("area_code").to_pylist(), columns.text("area_name").to_pylist()
+    report["area"] = pa.array(areas.by_code(codes, names), pa.int64())
+
+    # The highest level is derived by the ladder rule, never taken on trust.
+    flags = {flag: report[flag].to_pylist() for _, flag in LADDER}
+    used = report["ced_used"].to_pylist()
+    derived = [
+        highest_level_of({flag: values[i] for flag, values in flags.items()})
+        if used[i] or any(values[i] for values in flags.values())
+        else None
+        for i in range(batch.num_rows)
+    ]
+    stated = columns.text("highest_ced_level").to_pylist()
+    for index, (given, level) in enumerate(zip(stated, derived, strict=True)):
+        if given != "" and (level is None or given != str(int(level))):
+            highest = "none" if level is None else int(level)
+            errors.add(
+                first_row + index, "highest_ced_level", given, f"contradicts the levels used (highest: {highest})"
+            )
+    report["ced_used"] = pa.array([level is not None for level in derived])
+    report["highest_ced_level"] = pa.array([None if level is None else int(level) for level in derived], pa.int64())
+
+    ced_uses = []
+    for number in range(1, DEVICES + 1):
+        values = {field.name: read_field(columns, device_column(number, field), field) for field in DEVICE_FIELDS}
+        values = {name: array.to_pylist() for name, array in values.items()}
+        for row in range(batch.num_rows):
+            # A device block is used when it records a level or names a device.
+            if values["device_model"][row] or any(values[flag][row] for _, flag in LADDER):
+                ced_uses.append({"row": row, "device_number": number, **{n: v[row] for n, v in values.items()}})
+    forces = pc.not_equal(columns.text("force"), force_id)
+    columns.invalid(
+        pc.and_(forces, pc.not_equal(columns.text("force"), "")), "force", f"is not {force_id}, the force imported into"
+    )
+    return report, ced_uses, columns.text("source_key")
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def cell(value):
+    if value is None:
+        return ""
+    if value is True:
+        return "yes"
+    if value is False:
+        return "no"
+    if isinstance(value, list):
+        return " ".join(value)
+    if hasattr(value, "strftime") and hasattr(value, "hour") and not hasattr(value, "year"):
+        return value.strftime("%H:%M")
+    return str(value)
+
+
+def write(reports, handle, chunk=2000):
+    """Write reports (a queryset) as canonical CSV to a text handle, streaming in chunks."""
+    writer = csv.writer(handle)
+    writer.writerow(HEADER)
+    reports = reports.select_related("area").prefetch_related("ced_uses").order_by("id")
+    for report in reports.iterator(chunk_size=chunk):
+        devices = {use.device_number: use for use in report.ced_uses.all()}
+        area = report.area
+        row = [report.source_key, report.force_id, area.code if area else "", area.name if area else ""]
+        row += [cell(getattr(report, field.name)) for field in REPORT_FIELDS]
+        row.append(cell(report.highest_ced_level))
+        for number in range(1, DEVICES + 1):
+            use = devices.get(number)
+            row += [cell(getattr(use, field.name)) if use else "" for field in DEVICE_FIELDS]
+        writer.writerow(row)
+
+
+# --- documentation ------------------------------------------------------------------------
+
+
+def describe(field):
+    parts = [str(field.verbose_name)]
+    if field.help_text:
+        parts.append(str(field.help_text))
+    if field.choices:
+        parts.append("; ".join(f"`{value}` {label}" for value, label in field.choices))
+    elif isinstance(field, models.BooleanField):
+        parts.append("`yes` or `no`" + (", empty for not stated" if field.null else ""))
+    elif isinstance(field, models.DateField):
+        parts.append("YYYY-MM-DD")
+    elif isinstance(field, models.TimeField):
+        parts.append("HH:MM")
+    elif isinstance(field, models.JSONField):
+        parts.append("codes separated by spaces")
+    return ". ".join(part.rstrip(".") for part in parts) + "."
+
+
+def data_dictionary():
+    """docs/data-dictionary.md, made from the models (a test keeps the file current)."""
+    lines = [
+        "# Data dictionary: the canonical use-of-force CSV",
+        "",
+        "One row per report: one officer's use of force on one person. `import_uof PATH --force ID` reads it;",
+        "the API's CSV export of reports writes it. Columns may come in any order; unknown columns are reported",
+        "and ignored. Generated from the models by `incidents.canonical.data_dictionary()`.",
+        "",
+        "| column | meaning and values |",
+        "|---|---|",
+        "| `source_key` | The record's identity across editions; an export re-imported matches on it. Required. |",
+        "| `force` | data.police.uk force id; must be the force imported into. |",
+        "| `area_code` | Code of the area (ONS CSP code, or the force's own); a new code creates an area for "
+        "review. |",
+        "| `area_name` | Name of the area, used when the code is new. |",
+    ]
+    lines += [f"| `{field.name}` | {describe(field)} |" for field in REPORT_FIELDS]
+    lines.append(
+        "| `highest_ced_level` | Highest CED level, by the ladder rule over the level columns (0 not stated, "
+        "1 drawn … 7 angle drive stun; empty when no CED was used). Checked, not trusted, on import. |"
+    )
+    lines += ["", f"Devices: columns `ced1_…` to `ced{DEVICES}_…`, one set per device block of the form.", ""]
+    lines += ["| column | meaning and values |", "|---|---|"]
+    lines += [f"| `cedN_{field.name}` | {describe(field)} |" for field in DEVICE_FIELDS]
+    return "\n".join(lines) + "\n"
