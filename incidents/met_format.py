@@ -270,7 +270,7 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     for number, (prefix, flags) in enumerate(zip(BLOCKS, blocks, strict=True), start=1):
         ced_uses += device_rows(columns, number, prefix, flags)
 
-    # Identity of a record without a reference: when, where and whom (see docs/imports.md).
+    # Identity of a record without a reference: when, where and whom (see docs/data-imports.md).
     identity = pc.binary_join_element_wise(
         columns.text("IncidentDate"), columns.text("IncidentTime"), borough, columns.text("SubjectAge"),
         columns.text("SubjectGender"), columns.text("SubjectEthnicity"), "|",
