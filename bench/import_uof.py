@@ -1,0 +1,87 @@
+"""import_uof on PostgreSQL: N generated Met-format rows, first import and re-import, against a bare COPY.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oversight_bench \\
+        .venv/bin/python bench/import_uof.py --rows 1000000
+
+The database named in DATABASE_URL is dropped and created anew. The baseline, measured in the
+same run, is a bare COPY of the same CSV into an unindexed staging table of text columns.
+Peak memory is the import process's maximum resident set size.
+"""
+
+import argparse
+import csv
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+ONS = next((ROOT.parent / "shared/data/ons").glob("*.csv"))
+
+
+def manage(*args):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+
+
+def timed_import(path):
+    """Seconds and peak resident memory (MB) of one import_uof process."""
+    started = time.perf_counter()
+    command = [sys.executable, "manage.py", "import_uof", str(path), "--force", "metropolitan", "-v0"]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    if status:
+        raise SystemExit(f"import_uof failed with status {status}")
+    return time.perf_counter() - started, usage.ru_maxrss / 1024
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--csv", default=str(Path(tempfile.gettempdir()) / "met-bench.csv"))
+    arguments = parser.parse_args()
+    path = Path(arguments.csv)
+    subprocess.run(
+        [sys.executable, "bench/met_csv.py", "--rows", str(arguments.rows), "--out", str(path)], cwd=ROOT, check=True
+    )
+
+    url = os.environ["DATABASE_URL"]
+    name = urlparse(url).path.lstrip("/")
+    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
+    manage("migrate", "--noinput", "-v0")
+    manage("load_forces", "-v0")
+    manage("import_areas", str(ONS), "-v0")
+
+    with path.open(encoding="utf-8") as handle:
+        header = next(csv.reader(handle))
+    connection = psycopg2.connect(url)
+    with connection, connection.cursor() as cursor, path.open(encoding="utf-8") as rows:
+        columns = ", ".join(f"c{i} text" for i in range(len(header)))
+        cursor.execute(f"CREATE TABLE bench_staging ({columns})")
+        started = time.perf_counter()
+        cursor.copy_expert("COPY bench_staging FROM STDIN WITH (FORMAT csv, HEADER true)", rows)
+        copy_seconds = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_staging")
+
+    first, first_memory = timed_import(path)
+    again, again_memory = timed_import(path)
+    n = arguments.rows
+    print(f"rows                          {n:,} ({len(header)} columns, {path.stat().st_size / 1e6:,.0f} MB)")
+    print(f"baseline: bare COPY           {copy_seconds:.1f} s ({n / copy_seconds:,.0f} rows/s)")
+    print(f"import_uof, first import      {first:.1f} s ({n / first:,.0f} rows/s), peak {first_memory:,.0f} MB")
+    print(f"import_uof, same file again   {again:.1f} s ({n / again:,.0f} rows/s), peak {again_memory:,.0f} MB")
+    print(f"ratio first import / COPY     {first / copy_seconds:.1f}x")
+    print(f"ratio re-import / first       {again / first:.2f}")
+
+
+if __name__ == "__main__":
+    main()
