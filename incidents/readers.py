@@ -90,11 +90,10 @@ def _open_csv(path, head):
 
 def _csv_batches(table):
     names = table.header
-    # Surplus unnamed trailing columns (a trailing delimiter) get throwaway names.
     read_options = pacsv.ReadOptions(
         encoding="utf-8-sig" if table.encoding == "utf-8" else table.encoding, block_size=BLOCK_BYTES, use_threads=True
     )
-    parse_options = pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True, invalid_row_handler=None)
+    parse_options = pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True)
     convert_options = pacsv.ConvertOptions(
         column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, include_columns=names
     )
@@ -112,10 +111,13 @@ def _csv_batches(table):
 def _arrow_message(error, row):
     message = str(error)
     if "CSV parse error" in message:
-        detail = message.split(":", 1)[-1].strip().split(": ", 1)[0]
-        return f"the CSV is malformed near row {row} or after ({detail})."
+        # pyarrow says "CSV parse error: Expected 2 columns, got 3: <the line>"; it knows
+        # the block, not the row, so the line itself is what pinpoints the problem.
+        detail, _, line = message.split(":", 1)[-1].strip().partition(": ")
+        shown = f" in the line '{line[:80]}'" if line else ""
+        return f"the CSV is malformed at row {row} or after: {detail.lower()}{shown}."
     if "invalid UTF8" in message or "UTF-8" in message:
-        return f"the file is not valid {('UTF-8')} text near row {row} or after; save it as UTF-8 or Windows-1252."
+        return f"the file is not valid UTF-8 text near row {row} or after; save it as UTF-8 or Windows-1252."
     return f"the file could not be read near row {row} or after ({message})."
 
 

@@ -267,3 +267,11 @@ def test_command_prints_a_summary_line(boroughs, metropolitan, tmp_path, capsys)
 def test_command_refuses_an_unknown_force(forces, tmp_path):
     with pytest.raises(CommandError, match="--force: 'atlantis' is not a known force id"):
         call_command("import_uof", str(met_file(tmp_path / "uof.csv", [row()])), force="atlantis", verbosity=0)
+
+
+def test_a_row_with_more_values_than_the_header_is_refused_showing_the_line(boroughs, metropolitan, tmp_path):
+    path = tmp_path / "uof.csv"
+    path.write_text("IncidentDate,Borough\n2020-04-03,Lambeth\n2020-04-04,Lambeth,extra\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="expected 2 columns, got 3 in the line '2020-04-04,Lambeth,extra'"):
+        call_command("import_uof", str(path), force="metropolitan", verbosity=0)
+    assert UseOfForceReport.objects.count() == 0
