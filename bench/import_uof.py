@@ -44,6 +44,7 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--csv", default=str(Path(tempfile.gettempdir()) / "met-bench.csv"))
     arguments = parser.parse_args()
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     path = Path(arguments.csv)
     subprocess.run(
         [sys.executable, "bench/met_csv.py", "--rows", str(arguments.rows), "--out", str(path)], cwd=ROOT, check=True
@@ -56,7 +57,6 @@ def main():
     with admin.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
         cursor.execute(f'CREATE DATABASE "{name}"')
-    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     manage("migrate", "--noinput", "-v0")
     manage("load_forces", "-v0")
     manage("import_areas", str(ONS), "-v0")

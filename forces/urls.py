@@ -5,5 +5,6 @@ from forces import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("forces/<slug:force_id>/", views.force_dashboard, name="force-dashboard"),
+    path("forces/<slug:force_id>/reconciliation/", views.force_reconciliation, name="force-reconciliation"),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -7,7 +7,15 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from forces.models import Force
-from forces.queries import DASHBOARD_ROLES, force_of, forces_for_home, role_of
+from forces.queries import (
+    DASHBOARD_ROLES,
+    NOTABLE_DIFFERENCE,
+    NOTABLE_PERCENT,
+    force_of,
+    forces_for_home,
+    reconciliation,
+    role_of,
+)
 from incidents import queries as incident_queries
 
 logger = logging.getLogger(__name__)
@@ -22,10 +30,15 @@ def home(request):
     return render(request, "forces/home.html", {"forces": forces_for_home()})
 
 
+def check_dashboard_role(user):
+    """The force pages of aggregates are for PCC staff, force data officers and superusers."""
+    if not (user.is_superuser or role_of(user) in DASHBOARD_ROLES):
+        raise PermissionDenied("The force dashboards are for PCC staff and force data officers.")
+
+
 @login_required
 def force_dashboard(request, force_id):
-    if not (request.user.is_superuser or role_of(request.user) in DASHBOARD_ROLES):
-        raise PermissionDenied("The force dashboards are for PCC staff and force data officers.")
+    check_dashboard_role(request.user)
     force = get_object_or_404(Force, pk=force_id)
     month = incident_queries.latest_month(force=force)
     headline = None
@@ -40,6 +53,22 @@ def force_dashboard(request, force_id):
         "last_month": month,
     }
     return render(request, "forces/dashboard.html", context)
+
+
+@login_required
+def force_reconciliation(request, force_id):
+    check_dashboard_role(request.user)
+    force = get_object_or_404(Force, pk=force_id)
+    product_counts = incident_queries.reports_by_financial_year_and_level(force=force)
+    context = {
+        "force": force,
+        "years": reconciliation(force=force, product_counts=product_counts),
+        "data_version": incident_queries.data_version(force=force),
+        "unit": incident_queries.UNIT_OF_COUNT,
+        "notable_difference": NOTABLE_DIFFERENCE,
+        "notable_percent": NOTABLE_PERCENT,
+    }
+    return render(request, "forces/reconciliation.html", context)
 
 
 def healthz(request):

@@ -25,9 +25,9 @@ DEVICE_NOT_EXPORTED = {"id", "report", "device_number"}
 
 _LADDER_FLAGS = {flag for _, flag in LADDER}
 # In the form's order, the ladder levels after "CED used" (the model lists them first).
-REPORT_FIELDS = [
-    f for f in UseOfForceReport._meta.concrete_fields if f.name not in NOT_EXPORTED | _LADDER_FLAGS
-] + [UseOfForceReport._meta.get_field(flag) for _, flag in reversed(LADDER)]
+REPORT_FIELDS = [f for f in UseOfForceReport._meta.concrete_fields if f.name not in NOT_EXPORTED | _LADDER_FLAGS] + [
+    UseOfForceReport._meta.get_field(flag) for _, flag in reversed(LADDER)
+]
 DEVICE_FIELDS = [f for f in CedUse._meta.concrete_fields if f.name not in DEVICE_NOT_EXPORTED]
 LEADING = ["source_key", "force", "area_code", "area_name"]
 
@@ -198,8 +198,7 @@ def data_dictionary():
         "|---|---|",
         "| `source_key` | The record's identity across editions; an export re-imported matches on it. Required. |",
         "| `force` | data.police.uk force id; must be the force imported into. |",
-        "| `area_code` | Code of the area (ONS CSP code, or the force's own); a new code creates an area for "
-        "review. |",
+        "| `area_code` | Code of the area (ONS CSP code, or the force's own); a new code creates an area for review. |",
         "| `area_name` | Name of the area, used when the code is new. |",
     ]
     lines += [f"| `{field.name}` | {describe(field)} |" for field in REPORT_FIELDS]

@@ -56,3 +56,25 @@ def data_version(*, force):
     """The force's current data version: that of its latest successful batch (0 = no data)."""
     batches = ImportBatch.objects.filter(force=force, status=ImportBatch.Status.SUCCEEDED)
     return batches.aggregate(version=Max("data_version"))["version"] or 0
+
+
+def reports_by_financial_year_and_level(*, force):
+    """Current reports of one force by financial year and highest CED level, in one GROUP BY query.
+
+    Rows of {"year_start": 2019 (for 2019/20, 1 April 2019 – 31 March 2020), "highest_ced_level":
+    a CedLevel, or None for a report without Taser, "reports": count}.
+    """
+    # Imported here, not at the top, so this function comes as an addition to the module.
+    from django.db.models import Case, Value, When
+    from django.db.models.functions import ExtractYear
+
+    # January to March belong to the financial year that began the April before.
+    year_start = ExtractYear("occurred_on") - Case(When(occurred_on__month__lt=4, then=Value(1)), default=Value(0))
+    return (
+        UseOfForceReport.objects.current()
+        .filter(force=force)
+        .annotate(year_start=year_start)
+        .values("year_start", "highest_ced_level")
+        .annotate(reports=Count("id"))
+        .order_by("year_start", "highest_ced_level")
+    )
