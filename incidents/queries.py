@@ -1,6 +1,7 @@
 import datetime
 
-from django.db.models import Count, Max, Q
+from django.db.models import Case, Count, Max, Q, Value, When
+from django.db.models.functions import ExtractYear
 
 from forces.models import Role
 from forces.queries import RECORD_ROLES, force_of, role_of
@@ -64,10 +65,6 @@ def reports_by_financial_year_and_level(*, force):
     Rows of {"year_start": 2019 (for 2019/20, 1 April 2019 – 31 March 2020), "highest_ced_level":
     a CedLevel, or None for a report without Taser, "reports": count}.
     """
-    # Imported here, not at the top, so this function comes as an addition to the module.
-    from django.db.models import Case, Value, When
-    from django.db.models.functions import ExtractYear
-
     # January to March belong to the financial year that began the April before.
     year_start = ExtractYear("occurred_on") - Case(When(occurred_on__month__lt=4, then=Value(1)), default=Value(0))
     return (
