@@ -4,6 +4,7 @@ Each test also checks that the page logs no console error and asks no host but t
 test server for anything, and saves its screenshot for the README.
 """
 
+import datetime
 import os
 import shutil
 from pathlib import Path
@@ -19,6 +20,10 @@ from tests.factories import CedUseFactory, ReportFactory
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+HOME_OFFICE_TABLES = (
+    Path(__file__).resolve().parents[2]
+    / "shared/data/home-office/police-use-of-force-apr2019-mar2020-hosb3720-tables.ods"
+)
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # Without these, Chromium reaches for Google's hosts, which this product must never need.
 CHROMIUM_ARGS = [
@@ -109,3 +114,18 @@ def test_another_forces_report_is_not_found_in_the_browser(page, live_server, pc
     response = page.goto(f"{live_server.url}/reports/{report.pk}/")
     assert response.status == 404
     page.console_errors.clear()  # Chromium logs the 404 itself as a console error
+
+
+def test_pcc_staff_compares_their_counts_with_the_home_office_figures(page, live_server, pcc_staff, oxford):
+    from django.core.management import call_command
+
+    call_command("import_ho_tables", str(HOME_OFFICE_TABLES), verbosity=0)
+    ReportFactory(area=oxford, occurred_on=datetime.date(2019, 6, 1), ced_levels=[CedLevel.FIRED])
+    sign_in(page, live_server, pcc_staff)
+    page.goto(f"{live_server.url}/forces/thames-valley/reconciliation/")
+    assert (
+        page.get_by_role("heading", level=1).inner_text()
+        == "Thames Valley Police: our counts against the Home Office figures"
+    )
+    assert "1,037" in page.content()  # Thames Valley's published CED total for 2019/20
+    screenshot(page, "reconciliation")
