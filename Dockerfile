@@ -7,7 +7,7 @@ COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
 RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput \
-    && useradd --system --home /app oversight && chown -R oversight /app
+    && mkdir -p /app/media && useradd --system --home /app oversight && chown -R oversight /app
 USER oversight
 EXPOSE 8000
 CMD ["gunicorn", "oversight.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2"]

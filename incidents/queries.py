@@ -8,6 +8,9 @@ from forces.queries import RECORD_ROLES, force_of, role_of
 from incidents.models import DISCHARGE_LEVELS, CedLevel, ImportBatch, UseOfForceReport
 
 UNIT_OF_COUNT = "reports (one officer's use of force on one person)"
+# Who follows a force's imports, and who may upload them.
+IMPORT_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
+UPLOAD_ROLES = {Role.FORCE_DATA_OFFICER}
 
 
 def reports_visible_to(user):
@@ -75,3 +78,21 @@ def reports_by_financial_year_and_level(*, force):
         .annotate(reports=Count("id"))
         .order_by("year_start", "highest_ced_level")
     )
+
+
+def may_view_imports(user):
+    return user.is_superuser or role_of(user) in IMPORT_ROLES
+
+
+def may_upload(user):
+    # A force data officer uploads for their own force only, so one without a force cannot.
+    return user.is_superuser or (role_of(user) in UPLOAD_ROLES and force_of(user) is not None)
+
+
+def batches_visible_to(user):
+    """The import batches a user may follow, newest first: their own force's, or all for a superuser."""
+    batches = ImportBatch.objects.select_related("force", "uploaded_by").order_by("-created_at", "-pk")
+    if user.is_superuser:
+        return batches
+    force = force_of(user)
+    return batches.filter(force=force) if force and role_of(user) in IMPORT_ROLES else batches.none()

@@ -41,7 +41,7 @@ class Table:
 def open_table(path):
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"{path}: no such file.")
+        raise InputError(f"{path.name}: no such file.")
     with path.open("rb") as handle:
         head = handle.read(SNIFF_BYTES)
     if not head:

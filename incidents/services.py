@@ -215,13 +215,13 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
         batch.rows_read += rows.num_rows
         if rejects is not None and bad:
             rejects.write(rows, first_row, bad)
+        if progress:
+            progress(rows.num_rows)
         if problems.count and not skip_invalid:
             continue  # keep reading to count every problem; nothing will be written
         keep = pa.array([first_row + i not in bad for i in range(rows.num_rows)])
         numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
         _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch, numbered)
-        if progress:
-            progress(rows.num_rows)
     if rejects is not None:
         rejects.close()
         if problems.count:

@@ -1,10 +1,17 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 
-from forces.queries import role_of
-from incidents.queries import UNIT_OF_COUNT, reports_visible_to
+from forces.queries import force_of, role_of
+from incidents.forms import UploadForm
+from incidents.models import ImportBatch
+from incidents.queries import UNIT_OF_COUNT, batches_visible_to, may_upload, may_view_imports, reports_visible_to
+from incidents.tasks import UNFINISHED, enqueue_import, reject_file, rows_read_so_far
+
+# Roles that follow their force's imports, and the one that uploads them.
 
 
 @login_required
@@ -21,3 +28,89 @@ def report_detail(request, pk):
     # Another force's report is "not found", never "forbidden": its existence is not shown.
     report = get_object_or_404(reports_visible_to(request.user).select_related("force", "area", "import_batch"), pk=pk)
     return render(request, "incidents/report_detail.html", {"report": report, "ced_uses": report.ced_uses.all()})
+
+
+# --- imports ------------------------------------------------------------------------------
+
+
+def check_may_view_imports(user):
+    if not may_view_imports(user):
+        raise PermissionDenied("Imports are for force data officers and PCC staff.")
+
+
+@login_required
+def import_list(request):
+    check_may_view_imports(request.user)
+    form = None
+    if may_upload(request.user):
+        # A superuser belongs to no force: the form asks which force the file is for.
+        own_force = None if request.user.is_superuser else force_of(request.user)
+        if request.method == "POST":
+            form = UploadForm(request.POST, request.FILES, force=own_force)
+            if form.is_valid():
+                batch = form.save(user=request.user)
+                enqueue_import(batch.pk, skip_invalid=form.cleaned_data["skip_invalid"])
+                return redirect("import-batch-detail", pk=batch.pk)
+        else:
+            form = UploadForm(force=own_force)
+    elif request.method == "POST":
+        raise PermissionDenied("Only force data officers upload use-of-force files.")
+    page = Paginator(batches_visible_to(request.user), 50).get_page(request.GET.get("page"))
+    for batch in page:
+        batch.rows_read_so_far = rows_read_so_far(batch)
+    context = {
+        "page": page,
+        "form": form,
+        "show_force": request.user.is_superuser,
+        "max_upload_size": settings.IMPORT_UPLOAD_MAX_BYTES,
+        "unit": UNIT_OF_COUNT,
+    }
+    return render(request, "incidents/import_list.html", context)
+
+
+@login_required
+def import_detail(request, pk):
+    check_may_view_imports(request.user)
+    # Another force's batch is "not found", never "forbidden": its existence is not shown.
+    batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
+    context = {
+        "batch": batch,
+        "running": batch.status in UNFINISHED,
+        "rows_read": rows_read_so_far(batch),
+        "has_rejects": has_rejects(batch),
+        "unit": UNIT_OF_COUNT,
+    }
+    return render(request, "incidents/import_detail.html", context)
+
+
+@login_required
+def import_status(request, pk):
+    """What the batch page's script polls: status and rows read, small and uncached."""
+    check_may_view_imports(request.user)
+    batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
+    response = JsonResponse(
+        {
+            "id": batch.pk,
+            "status": batch.status,
+            "status_label": batch.get_status_display(),
+            "finished": batch.status not in UNFINISHED,
+            "rows_read": rows_read_so_far(batch),
+        }
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def has_rejects(batch):
+    return batch.status == ImportBatch.Status.SUCCEEDED and batch.rows_rejected > 0 and reject_file(batch).is_file()
+
+
+@login_required
+def import_rejects(request, pk):
+    """The rows a "skip invalid rows" import left out, with their problems, as the import wrote them."""
+    check_may_view_imports(request.user)
+    batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
+    if not has_rejects(batch):
+        raise Http404("This import has no reject file.")
+    path = reject_file(batch)
+    return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="text/csv")

@@ -46,6 +46,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_celery_beat",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "forces",
     "incidents",
     "scrutiny",
@@ -115,6 +119,13 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # them do so from the source folders too, so trying it out needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
 
+# Uploaded files are never served: the web process stores them, the worker reads them,
+# so both need this folder (a shared volume when they run on different machines).
+MEDIA_ROOT = BASE_DIR / "media"
+# The largest use-of-force file the upload page and the API take; bigger files go
+# through `manage.py import_uof` on the server.
+IMPORT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
+
 # Celery: with no broker configured, tasks run in-process so the embedded default needs
 # nothing else running.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
@@ -125,3 +136,38 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+
+# Import progress goes through the cache: the import runs in one database transaction,
+# so counts written to its batch stay invisible to the status page until it commits.
+# With a Redis broker the web processes and the workers share Redis; without one, tasks
+# run in the web process itself and its own memory will do.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CELERY_BROKER_URL,
+            "KEY_PREFIX": "oversight",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "incidents.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Taser oversight API",
+    "DESCRIPTION": "Use-of-force reports and their imports, scoped to the caller's force.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The interactive docs come from the installed sidecar package: no CDN at run time.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}

@@ -1,0 +1,117 @@
+"""Celery tasks: thin, they take ids and call a service.
+
+An upload makes a pending ImportBatch at once (so its page exists), stores the file in
+the batch's folder and enqueues `import_file` on commit; `import_reports` then runs that
+batch. Progress goes through the cache, because the import's own transaction hides the
+counts it writes to the batch until it commits.
+"""
+
+import logging
+from pathlib import Path
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.utils import timezone
+from kombu.exceptions import OperationalError
+
+from forces.services import InputError
+from incidents.models import ImportBatch
+from incidents.services import ImportFailed, import_reports
+
+logger = logging.getLogger(__name__)
+
+# A crashed worker's count must not stay in the cache for ever.
+PROGRESS_SECONDS = 24 * 3600
+UNFINISHED = (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING)
+NOT_QUEUED = "The import could not be queued: the task queue did not answer. Upload the file again later."
+UNEXPECTED = "The import stopped on an unexpected error."
+
+
+def upload_folder(batch_id):
+    """Where an upload and its reject file live: one folder per batch, named by its id."""
+    return Path(settings.MEDIA_ROOT) / "imports" / str(batch_id)
+
+
+def uploaded_file(batch):
+    return upload_folder(batch.pk) / batch.source_name
+
+
+def reject_file(batch):
+    # The name import_reports' RejectFile gives it: beside the input, "<stem>.rejects.csv".
+    path = uploaded_file(batch)
+    return path.with_name(f"{path.stem}.rejects.csv")
+
+
+def progress_key(batch_id):
+    return f"import-progress:{batch_id}"
+
+
+def rows_read_so_far(batch):
+    """Rows an import has read: from the cache while it runs, from the batch once it has finished."""
+    if batch.status in UNFINISHED:
+        return cache.get(progress_key(batch.pk), batch.rows_read)
+    return batch.rows_read
+
+
+class ProgressCounter:
+    """The `progress` callback of import_reports: keeps the count of rows read in the cache."""
+
+    def __init__(self, batch_id):
+        self.key, self.rows = progress_key(batch_id), 0
+
+    def __call__(self, rows):
+        self.rows += rows
+        try:
+            cache.set(self.key, self.rows, PROGRESS_SECONDS)
+        except Exception:  # noqa: BLE001 - a progress display must never fail an import
+            logger.warning("Could not record import progress under %s", self.key, exc_info=True)
+
+
+def enqueue_import(batch_id, *, skip_invalid):
+    """Start importing a pending batch once it is committed: a worker must be able to find it."""
+    # Robust: without a broker the task runs right here, and an unexpected error it raises
+    # is logged and recorded on the batch rather than turned into a server error page.
+    transaction.on_commit(lambda: _send(batch_id, skip_invalid), robust=True)
+
+
+def _send(batch_id, skip_invalid):
+    try:
+        import_file.delay(batch_id, skip_invalid)
+    except OperationalError:
+        logger.exception("Could not queue the import of batch %s", batch_id)
+        ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+            status=ImportBatch.Status.FAILED, errors=[NOT_QUEUED], finished_at=timezone.now()
+        )
+
+
+@shared_task
+def import_file(batch_id, skip_invalid=False):
+    """Import the file uploaded for a pending batch; the batch records the outcome."""
+    # Claiming the batch in one UPDATE means a message delivered twice (acks_late
+    # redelivers after a lost worker) never imports the same upload twice.
+    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
+        status=ImportBatch.Status.RUNNING
+    )
+    if not claimed:
+        logger.warning("Import batch %s is not pending; not importing it again.", batch_id)
+        return None
+    batch = ImportBatch.objects.select_related("force", "uploaded_by").get(pk=batch_id)
+    try:
+        import_reports(
+            uploaded_file(batch), batch.force, user=batch.uploaded_by, skip_invalid=skip_invalid,
+            progress=ProgressCounter(batch_id), batch=batch,
+        )  # fmt: skip
+    except (ImportFailed, InputError):
+        pass  # the batch holds the problems; its page and the API show them
+    except Exception:
+        # import_reports records failures once it has given the batch a data version; one
+        # before that would leave the batch's page waiting for ever.
+        ImportBatch.objects.filter(pk=batch_id, status__in=UNFINISHED, data_version__isnull=True).update(
+            status=ImportBatch.Status.FAILED, errors=[UNEXPECTED], finished_at=timezone.now()
+        )
+        raise
+    finally:
+        cache.delete(progress_key(batch_id))
+    return batch.status

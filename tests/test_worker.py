@@ -1,0 +1,139 @@
+"""A real Celery worker, on the real Redis broker, imports a file uploaded through the API."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from oversight.celery import app as celery_app
+from tests.incidents.test_import_uof import met_file, row
+
+BROKER = "redis://127.0.0.1:6379/15"
+WAIT_SECONDS = 120
+
+
+def database_url():
+    """The test database, as DATABASE_URL for the worker process."""
+    db = connection.settings_dict
+    user = quote(db["USER"], safe="") + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
+    return f"postgres://{user}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def forget_broker_connections():
+    # Celery keeps the broker connection, queues and router it made first; this test
+    # changes the broker and the queue, so it must not reuse them, nor leave its own.
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+    celery_app._after_fork()
+    for cached in ("queues", "default_queue", "router"):
+        celery_app.amqp.__dict__.pop(cached, None)
+
+
+def reachable_broker():
+    client = redis.Redis.from_url(BROKER, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        problem = str(error)
+    else:
+        return client
+    pytest.fail(
+        f"Redis is not reachable at {BROKER} ({problem}). The worker test needs a real broker: "
+        "start Redis (redis-server --port 6379, as .ci/run does) and run the tests again.",
+        pytrace=False,
+    )
+
+
+def forget_queue(broker, queue):
+    """Remove this run's queue and the broker's bindings to it."""
+    for key in broker.scan_iter(f"*{queue}*"):
+        broker.delete(key)
+    for key in broker.scan_iter("_kombu.binding*"):
+        if broker.type(key) == b"set":
+            stale = [member for member in broker.smembers(key) if queue.encode() in member]
+            if stale:
+                broker.srem(key, *stale)
+
+
+@pytest.fixture
+def worker(transactional_db, tmp_path, monkeypatch):
+    """A `celery -A oversight worker` process on the test database, and this process sending to it.
+
+    Its queue is named for this run, so test runs side by side never take each other's tasks.
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("The worker is another process: it needs a database it can open, not in-memory SQLite.")
+    broker = reachable_broker()
+    queue = f"test-worker-{uuid.uuid4().hex}"
+    media_root = tmp_path / "media"
+    # The worker must read uploads where this process stores them, and consume only this
+    # run's queue: a settings module of its own says so, leaving the real one untouched.
+    (tmp_path / "worker_test_settings.py").write_text(
+        textwrap.dedent(f"""\
+            from oversight.settings import *  # noqa: F403
+
+            MEDIA_ROOT = {str(media_root)!r}
+            CELERY_TASK_DEFAULT_QUEUE = {queue!r}
+        """)
+    )
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "worker_test_settings",
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(settings.BASE_DIR)]),
+        "DATABASE_URL": database_url(),
+        "CELERY_BROKER_URL": BROKER,
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+    }
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter running celery
+            [sys.executable, "-m", "celery", "-A", "oversight", "worker", "--pool", "solo", "--loglevel", "info",
+             "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"{queue}@%h"],
+            cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    monkeypatch.setattr(settings, "MEDIA_ROOT", media_root)
+    forget_broker_connections()
+    for name, value in (("task_always_eager", False), ("broker_url", BROKER), ("task_default_queue", queue)):
+        monkeypatch.setitem(celery_app.conf, name, value)
+    try:
+        yield process, log_path
+    finally:
+        process.terminate()  # a warm shutdown: the task in hand finishes first
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        monkeypatch.undo()
+        forget_broker_connections()
+        forget_queue(broker, queue)
+
+
+def test_a_real_worker_imports_a_file_uploaded_through_the_api(worker, client, force_data_officer, oxford, tmp_path):
+    process, log_path = worker
+    client.force_login(force_data_officer)
+    rows = [row(Borough="Oxford"), row(Borough="Oxford", IncidentDate="2020-05-01")]
+    with open(met_file(tmp_path / "uof.csv", rows), "rb") as handle:
+        response = client.post("/api/v1/imports/", {"file": handle, "force": "thames-valley"})
+    assert response.status_code == 202, response.content
+    # The answer comes before the import: it is the worker's to do.
+    assert response.json()["status"] in ("pending", "running")
+
+    deadline = time.monotonic() + WAIT_SECONDS
+    while True:
+        body = client.get(response["Location"]).json()
+        if body["status"] in ("succeeded", "failed") or process.poll() is not None or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    log = log_path.read_text()
+    assert process.poll() is None, f"The worker stopped (exit {process.returncode}):\n{log[-3000:]}"
+    assert body["status"] == "succeeded", f"Batch after {WAIT_SECONDS} s: {body}\nWorker log:\n{log[-3000:]}"
+    assert (body["rows_read"], body["rows_added"], body["data_version"]) == (2, 2, 1)
+    assert "incidents.tasks.import_file" in log
