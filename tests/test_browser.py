@@ -129,3 +129,28 @@ def test_pcc_staff_compares_their_counts_with_the_home_office_figures(page, live
     )
     assert "1,037" in page.content()  # Thames Valley's published CED total for 2019/20
     screenshot(page, "reconciliation")
+
+
+def test_force_data_officer_uploads_a_file_and_reads_its_problems(
+    page, live_server, force_data_officer, oxford, tmp_path
+):
+    from tests.incidents.test_import_uof import met_file, row
+
+    good = met_file(tmp_path / "fy20-21.csv", [row(Borough="Oxford"), row(Borough="Oxford", IncidentTime="09:00")])
+    bad = met_file(tmp_path / "fy20-21 draft.csv", [row(Borough="Oxford", IncidentDate="31/02/2021")])
+    sign_in(page, live_server, force_data_officer)
+    page.goto(f"{live_server.url}/reports/imports/")
+    page.get_by_label("Use-of-force file").set_input_files(str(good))
+    screenshot(page, "import-upload")
+    page.get_by_role("button", name="Upload and import").click()
+    page.wait_for_url("**/reports/imports/*/")
+    assert page.get_by_role("heading", level=1).inner_text() == "Import of fy20-21.csv"
+    assert "Succeeded" in page.content()
+    screenshot(page, "import-report")
+
+    page.goto(f"{live_server.url}/reports/imports/")
+    page.get_by_label("Use-of-force file").set_input_files(str(bad))
+    page.get_by_role("button", name="Upload and import").click()
+    page.wait_for_url("**/reports/imports/*/")
+    assert "row 2, IncidentDate: '31/02/2021' is not a date" in page.content().replace("&#x27;", "'")
+    screenshot(page, "import-problems")
