@@ -130,10 +130,6 @@ ALIASES = {
 }
 
 
-def block_column(prefix, suffix):
-    return normal(f"{prefix} {suffix}")
-
-
 def known_columns():
     names = [*FLAGS, *OFFICER_CONTEXT, *KNOWN_UNUSED, "IncidentDate", "Borough", "PrimaryConduct", "MainDuty"]
     names += ["SubjectAge", "SubjectGender", "SubjectEthnicity", "PhysicalDisability", "MentalDisability"]

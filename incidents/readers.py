@@ -8,7 +8,7 @@ the format modules decide what it means. Files that are not tables get one sente
 
 import csv
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
@@ -31,7 +31,6 @@ class Table:
     encoding: str = "utf-8"
     delimiter: str = ","
     sheet: str = ""
-    notes: list[str] = field(default_factory=list)
 
     def batches(self):
         """(file row number of the batch's first row, pyarrow RecordBatch of strings)."""
