@@ -13,28 +13,11 @@ from forces.models import Role
 from incidents import tasks
 from incidents.forms import safe_file_name
 from incidents.models import ImportBatch, UseOfForceReport
-from oversight.celery import app as celery_app
 from tests.conftest import PASSWORD
 from tests.incidents.test_import_uof import met_file, row
 
 LIST = "/reports/imports/"
 BAD_DATE = "row 3, IncidentDate: '31/02/2021' is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
-
-
-@pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
-def tasks_run_in_this_process(monkeypatch, settings, request):
-    # As in the embedded default (no broker), whatever CELERY_BROKER_URL the shell has set;
-    # and a cache of each test's own, never a Redis someone else uses.
-    monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
-    }
 
 
 @pytest.fixture
