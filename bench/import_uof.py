@@ -21,7 +21,11 @@ from urllib.parse import urlparse
 import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
-ONS = next((ROOT.parent / "shared/data/ons").glob("*.csv"))
+ONS = (
+    Path(os.environ.get("SHARED_DATA") or ROOT.parent / "shared" / "data") / "ons"
+    / "Local_Authority_District_to_Community_Safety_Partnerships_to_Police_Force_Areas__December_2016__"
+    "Lookup_in_England_and_Wales.csv"
+)  # fmt: skip
 
 
 def manage(*args):

@@ -1,5 +1,8 @@
 """Shared fixtures: the forces, two areas of different forces, and one user per role."""
 
+import os
+from pathlib import Path
+
 import pytest
 
 from forces.models import Force, Role
@@ -7,6 +10,27 @@ from forces.services import create_role_user, load_forces
 from tests.factories import AreaFactory
 
 PASSWORD = "a-long-test-password"
+
+# The real published files, read where they lie and never copied into the repository:
+# ../shared/data beside the project, or wherever SHARED_DATA points.
+SHARED_DATA = Path(os.environ.get("SHARED_DATA") or Path(__file__).resolve().parents[2] / "shared" / "data")
+ONS_LOOKUP = (
+    SHARED_DATA / "ons"
+    / "Local_Authority_District_to_Community_Safety_Partnerships_to_Police_Force_Areas__December_2016__"
+    "Lookup_in_England_and_Wales.csv"
+)  # fmt: skip
+HOME_OFFICE = SHARED_DATA / "home-office"
+HOME_OFFICE_TABLES_2019_20 = HOME_OFFICE / "police-use-of-force-apr2019-mar2020-hosb3720-tables.ods"
+
+
+def pytest_sessionstart(session):
+    missing = [path for path in (ONS_LOOKUP, HOME_OFFICE_TABLES_2019_20) if not path.is_file()]
+    if missing:
+        pytest.exit(
+            f"The tests read the published data files from {SHARED_DATA} (set SHARED_DATA to point elsewhere); "
+            f"missing: {', '.join(str(path) for path in missing)}",
+            returncode=1,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -14,16 +14,12 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from incidents.models import CedLevel
-from tests.conftest import PASSWORD
+from tests.conftest import HOME_OFFICE_TABLES_2019_20, PASSWORD
 from tests.factories import CedUseFactory, ReportFactory
 
 pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
-HOME_OFFICE_TABLES = (
-    Path(__file__).resolve().parents[2]
-    / "shared/data/home-office/police-use-of-force-apr2019-mar2020-hosb3720-tables.ods"
-)
 CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 # Without these, Chromium reaches for Google's hosts, which this product must never need.
 CHROMIUM_ARGS = [
@@ -119,7 +115,7 @@ def test_another_forces_report_is_not_found_in_the_browser(page, live_server, pc
 def test_pcc_staff_compares_their_counts_with_the_home_office_figures(page, live_server, pcc_staff, oxford):
     from django.core.management import call_command
 
-    call_command("import_ho_tables", str(HOME_OFFICE_TABLES), verbosity=0)
+    call_command("import_ho_tables", str(HOME_OFFICE_TABLES_2019_20), verbosity=0)
     ReportFactory(area=oxford, occurred_on=datetime.date(2019, 6, 1), ced_levels=[CedLevel.FIRED])
     sign_in(page, live_server, pcc_staff)
     page.goto(f"{live_server.url}/forces/thames-valley/reconciliation/")

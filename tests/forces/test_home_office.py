@@ -5,7 +5,6 @@ layouts other editions use, to show that nothing depends on one edition's positi
 """
 
 from io import StringIO
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -14,9 +13,9 @@ from django.core.management.base import CommandError
 from python_calamine import CalamineWorkbook
 
 from forces.models import PublishedFigure
+from tests.conftest import HOME_OFFICE, HOME_OFFICE_TABLES_2019_20
 
-HOME_OFFICE = Path(__file__).resolve().parents[3] / "shared/data/home-office"
-TABLES_2019_20 = HOME_OFFICE / "police-use-of-force-apr2019-mar2020-hosb3720-tables.ods"
+TABLES_2019_20 = HOME_OFFICE_TABLES_2019_20
 TASER_2016 = HOME_OFFICE / "police-use-of-conducted-energy-devices-2016.ods"
 EDITION_2019_20 = (
     "Police use of force statistics, England and Wales April 2019 - March 2020 (published 17 December 2020)"

@@ -6,16 +6,14 @@ Nomis download (the group totals followed by their sub-groups), with real 2016 L
 
 import csv
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from forces.models import Area, PopulationBaseline
+from tests.conftest import ONS_LOOKUP
 from tests.factories import PopulationBaselineFactory
-
-ONS_LOOKUP = next((Path(__file__).resolve().parents[3] / "shared/data/ons").glob("*.csv"))
 
 ASIAN = "Ethnic group: Asian, Asian British or Asian Welsh"
 BLACK = "Ethnic group: Black, Black British, Black Welsh, Caribbean or African"

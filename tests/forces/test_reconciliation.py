@@ -1,7 +1,6 @@
 """The reconciliation page: the product's counts by financial year beside the Home Office figures."""
 
 import datetime
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -10,14 +9,12 @@ from forces.models import PublishedFigure, Role
 from forces.queries import ReconciliationRow
 from incidents.models import CedLevel
 from incidents.queries import reports_by_financial_year_and_level
+from tests.conftest import HOME_OFFICE_TABLES_2019_20
 from tests.factories import ReportFactory
 
 Measure = PublishedFigure.Measure
 
-TABLES_2019_20 = (
-    Path(__file__).resolve().parents[3]
-    / "shared/data/home-office/police-use-of-force-apr2019-mar2020-hosb3720-tables.ods"
-)
+TABLES_2019_20 = HOME_OFFICE_TABLES_2019_20
 URL = "/forces/thames-valley/reconciliation/"
 EDITION = "Police use of force statistics, England and Wales April 2019 - March 2020 (published 17 December 2020)"
 

@@ -1,5 +1,4 @@
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -7,8 +6,7 @@ from django.core.management.base import CommandError
 
 from forces.models import Area, Force, LocalAuthority
 from forces.services import FORCES, load_forces
-
-ONS_LOOKUP = next((Path(__file__).resolve().parents[3] / "shared/data/ons").glob("*.csv"))
+from tests.conftest import ONS_LOOKUP
 
 
 def test_load_forces_loads_43_territorial_forces_and_btp(db):

@@ -1,7 +1,6 @@
 """import_uof on hand-made files in the Metropolitan Police export format, quirks included."""
 
 import csv
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -11,8 +10,7 @@ from openpyxl import Workbook
 from forces.models import Area
 from incidents.models import CedLevel, ImportBatch, UseOfForceReport
 from incidents.services import ImportFailed, import_reports
-
-ONS_LOOKUP = next((Path(__file__).resolve().parents[3] / "shared/data/ons").glob("*.csv"))
+from tests.conftest import ONS_LOOKUP
 
 BASE = {
     "IncidentDate": "2020-04-03", "IncidentTime": "14:20", "Borough": "Lambeth", "PrimaryConduct": "Active resistance",
