@@ -128,6 +128,7 @@ REPORT, CED_USE = UseOfForceReport._meta.db_table, CedUse._meta.db_table
 AREA_ALIASES = {"city of westminster": "westminster"}
 OTHER_AREAS = {"heathrow", "out of force"}
 ANALYZE_AFTER_ROWS = 10_000
+UNEXPECTED = "The import stopped on an unexpected error."
 
 
 class ImportFailed(Exception):
@@ -147,42 +148,40 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
     reject file beside the input. `batch` is a pending batch made earlier (by an
     upload), used instead of a new one; its data version is given when it runs.
     """
+    problems = readers.Problems()
     try:
         table = readers.open_table(path)
         file_format = format_of(table)
-    except InputError as error:
-        if batch is not None:
-            batch.status, batch.errors, batch.finished_at = ImportBatch.Status.FAILED, [str(error)], timezone.now()
+        with transaction.atomic():
+            Force.objects.select_for_update().get(pk=force.pk)  # one import per force at a time
+            if batch is None:
+                batch = ImportBatch(force=force, uploaded_by=user, source_name=table.path.name)
+            batch.data_version = next_data_version(force)
+            batch.source_format, batch.status = file_format.FORMAT, ImportBatch.Status.RUNNING
             batch.save()
-        raise
-    with transaction.atomic():
-        Force.objects.select_for_update().get(pk=force.pk)  # one import per force at a time
-        if batch is None:
-            batch = ImportBatch(force=force, uploaded_by=user, source_name=table.path.name)
-        batch.data_version = next_data_version(force)
-        batch.source_format, batch.status = file_format.FORMAT, ImportBatch.Status.RUNNING
-        batch.save()
-    problems = readers.Problems()
-    try:
         with transaction.atomic():
             Force.objects.select_for_update().get(pk=force.pk)
             _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, progress)
             if problems.count and not skip_invalid:
                 raise ImportFailed(batch)
     except Exception as error:
-        # Nothing was written; the batch records why, for the upload page and the admin.
-        batch.status, batch.finished_at = ImportBatch.Status.FAILED, timezone.now()
-        batch.rows_added = batch.rows_changed = batch.rows_unchanged = batch.rows_withdrawn = 0
-        if isinstance(error, ImportFailed):
-            batch.errors, batch.rows_rejected = problems.summary(), problems.count
-        else:
-            unexpected = "The import stopped on an unexpected error."
-            batch.errors = [str(error) if isinstance(error, InputError) else unexpected]
-        batch.save()
+        if batch is not None and batch.pk is not None:
+            _record_failure(batch, error, problems)
         raise
     batch.status, batch.errors, batch.finished_at = ImportBatch.Status.SUCCEEDED, problems.summary(), timezone.now()
     batch.save()
     return batch
+
+
+def _record_failure(batch, error, problems):
+    """Nothing was written; the batch says why, for the upload page, the API and the admin."""
+    batch.status, batch.finished_at = ImportBatch.Status.FAILED, timezone.now()
+    batch.rows_added = batch.rows_changed = batch.rows_unchanged = batch.rows_withdrawn = 0
+    if isinstance(error, ImportFailed):
+        batch.errors, batch.rows_rejected = problems.summary(), problems.count
+    else:
+        batch.errors = [str(error) if isinstance(error, InputError) else UNEXPECTED]
+    batch.save()
 
 
 def format_of(table):

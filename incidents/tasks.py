@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 PROGRESS_SECONDS = 24 * 3600
 UNFINISHED = (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING)
 NOT_QUEUED = "The import could not be queued: the task queue did not answer. Upload the file again later."
-UNEXPECTED = "The import stopped on an unexpected error."
 
 
 def upload_folder(batch_id):
@@ -105,13 +104,6 @@ def import_file(batch_id, skip_invalid=False):
         )  # fmt: skip
     except (ImportFailed, InputError):
         pass  # the batch holds the problems; its page and the API show them
-    except Exception:
-        # import_reports records failures once it has given the batch a data version; one
-        # before that would leave the batch's page waiting for ever.
-        ImportBatch.objects.filter(pk=batch_id, status__in=UNFINISHED, data_version__isnull=True).update(
-            status=ImportBatch.Status.FAILED, errors=[UNEXPECTED], finished_at=timezone.now()
-        )
-        raise
     finally:
         cache.delete(progress_key(batch_id))
     return batch.status

@@ -10,7 +10,7 @@ from kombu.exceptions import OperationalError
 from openpyxl import Workbook
 
 from forces.models import Role
-from incidents import tasks
+from incidents import readers, services, tasks
 from incidents.forms import safe_file_name
 from incidents.models import ImportBatch, UseOfForceReport
 from tests.conftest import PASSWORD
@@ -370,10 +370,10 @@ def test_an_unexpected_error_before_the_import_starts_fails_the_batch(
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(tasks, "import_reports", broken)
+    monkeypatch.setattr(readers, "open_table", broken)  # fails inside import_reports, before any row
     response = upload(force_data_officer, met_file(tmp_path / "uof.csv", good_rows()))
     batch = ImportBatch.objects.get()
-    assert (batch.status, batch.errors) == ("failed", [tasks.UNEXPECTED])
+    assert (batch.status, batch.errors) == ("failed", [services.UNEXPECTED])
     assert "disk on fire" not in page_text(client.get(response.url))  # details go to the log, not the page
 
 
