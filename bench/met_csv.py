@@ -39,7 +39,13 @@ def header():
     return names + list(met_format.OUTCOMES)
 
 
-def column(rng, name, n):
+def block_of(name):
+    """1 for a column of the first CED device block, 2 for CED2, …; 0 for other columns."""
+    prefix = name.split(" ", 1)[0]
+    return met_format.BLOCKS.index(prefix) + 1 if prefix in met_format.BLOCKS and name != "CED Used" else 0
+
+
+def column(rng, name, n, devices):
     pick = lambda values, p=None: np.array(values, dtype=object)[rng.choice(len(values), n, p=p)]  # noqa: E731
     if name == "IncidentDate":
         return (np.datetime64("2020-04-01") + rng.integers(0, 365, n)).astype(str).astype(object)
@@ -62,11 +68,18 @@ def column(rng, name, n):
         return pick(["Response", "Neighbourhood", "Custody"])
     if name.startswith("Tactic "):
         return pick(["", "Tactical Communications", "Compliant Handcuffing", "CED (Taser) Drawn", "CED (Taser) Aimed"])
-    if name.endswith(("Total Number Of Cycles", "Cartridge Number")):
-        return pick(["", "1", "2"], [0.9, 0.08, 0.02])
-    if name == "CED Device Serial No":
-        return pick(["", "X2-0001", "T7-0042"], [0.9, 0.05, 0.05])
-    if name.startswith(("CED", "Impact", "Reason", "Outcome", "Incident Location")):
+    if name == "CED Used":
+        return np.where(devices > 0, "Yes", "No").astype(object)
+    if block_of(name):
+        # A device block is filled in only for the devices used; elsewhere it is blank.
+        if name.endswith(("Total Number Of Cycles", "Cartridge Number")):
+            values = pick(["", "1", "2"], [0.8, 0.15, 0.05])
+        elif name.endswith("Device Serial No"):
+            values = pick(["X2-0001", "T7-0042"])
+        else:
+            values = pick(["Yes", "No"], [0.3, 0.7])
+        return np.where(devices >= block_of(name), values, "").astype(object)
+    if name.startswith(("Impact", "Reason", "Outcome", "Incident Location")):
         return pick(["Yes", "No", ""], [0.05, 0.6, 0.35])
     return pick(["Yes", "No"], [0.2, 0.8])
 
@@ -82,7 +95,10 @@ def main():
     with pacsv.CSVWriter(arguments.out, pa.schema([(name, pa.string()) for name in names])) as writer:
         for start in range(0, arguments.rows, 100_000):
             n = min(100_000, arguments.rows - start)
-            writer.write_table(pa.table({name: pa.array(column(rng, name, n), pa.string()) for name in names}))
+            # Taser is used in about one report in ten; a second device in one of those in twenty.
+            devices = rng.choice(5, n, p=[0.9, 0.0945, 0.005, 0.0004, 0.0001])
+            columns = {name: pa.array(column(rng, name, n, devices), pa.string()) for name in names}
+            writer.write_table(pa.table(columns))
     print(f"{arguments.out}: {arguments.rows:,} rows, {len(names)} columns")
 
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import models
 
-from incidents.columns import Columns, dates, normal, times
+from incidents.columns import Columns, any_of, dates, normal, times
 from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
 
 FORMAT = ImportBatch.Format.CANONICAL
@@ -119,16 +119,16 @@ def convert(batch, first_row, errors, areas, force_id):
     ced_uses = []
     for number in range(1, DEVICES + 1):
         values = {field.name: read_field(columns, device_column(number, field), field) for field in DEVICE_FIELDS}
-        values = {name: array.to_pylist() for name, array in values.items()}
-        for row in range(batch.num_rows):
-            # A device block is used when it records a level or names a device.
-            if values["device_model"][row] or any(values[flag][row] for _, flag in LADDER):
-                ced_uses.append({"row": row, "device_number": number, **{n: v[row] for n, v in values.items()}})
+        # A device block is used when it records a level or names a device.
+        used = pc.or_(pc.not_equal(values["device_model"], ""), any_of([values[f] for _, f in LADDER], batch.num_rows))
+        rows = pc.indices_nonzero(used)
+        uses = {"row": rows, "device_number": pa.array([number] * len(rows), pa.int64())}
+        ced_uses.append(pa.table(uses | {name: pc.take(array, rows) for name, array in values.items()}))
     forces = pc.not_equal(columns.text("force"), force_id)
     columns.invalid(
         pc.and_(forces, pc.not_equal(columns.text("force"), "")), "force", f"is not {force_id}, the force imported into"
     )
-    return report, ced_uses, columns.text("source_key")
+    return report, pa.concat_tables(ced_uses), columns.text("source_key")
 
 
 # --- writing ------------------------------------------------------------------------------

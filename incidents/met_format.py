@@ -6,8 +6,6 @@ Each batch is converted column-wise with pyarrow, so a million rows convert in s
 every problem is reported with the file row, the column, the value and what was expected.
 """
 
-import json
-
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -217,8 +215,8 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     numbers rows that share one (several officers on one person).
 
     `area_ids(names)` maps Borough names to area ids (creating areas on first sight).
-    Report columns are pyarrow arrays keyed by model field name; CED uses are dicts
-    holding the batch index of their report under "row".
+    Report columns are pyarrow arrays keyed by model field name; CED uses are a pyarrow
+    table of CedUse fields with the batch index of their report in column "row".
     """
     columns = Columns(batch, first_row, errors, ALIASES)
     report = {flag: columns.yes_no(name) for name, flag in FLAGS.items()}
@@ -262,9 +260,10 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     report["highest_ced_level"] = highest(levels, ced_used)
     report["body_worn_video"] = pa.array(["not_stated"] * columns.length)  # not in the public export
 
-    ced_uses = []
-    for number, (prefix, flags) in enumerate(zip(BLOCKS, blocks, strict=True), start=1):
-        ced_uses += device_rows(columns, number, prefix, flags)
+    ced_uses = pa.concat_tables(
+        device_rows(columns, number, prefix, flags)
+        for number, (prefix, flags) in enumerate(zip(BLOCKS, blocks, strict=True), start=1)
+    )
 
     # Identity of a record without a reference: when, where and whom (see docs/data-imports.md).
     identity = pc.binary_join_element_wise(
@@ -275,27 +274,26 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
 
 
 def device_rows(columns, number, prefix, flags):
+    """The CED uses of one device block, as columns: the blocks used, with their report's batch row."""
     used = any_of(flags.values(), columns.length)
-    if not pc.any(used).as_py():
-        return []
     rows = pc.indices_nonzero(used)
-    take = lambda array: pc.take(array, rows).to_pylist()  # noqa: E731 - a short local helper
-    level_values = {flag: take(flags[level]) for level, flag in LADDER}
-    details = {
-        field: take(columns.yes_no(f"{prefix} {suffix}", nullable=True)) for suffix, field in BLOCK_DETAILS.items()
-    }
-    numbers = {field: take(columns.whole_number(f"{prefix} {suffix}")) for suffix, field in BLOCK_NUMBERS.items()}
-    zones = {zone: take(columns.yes_no(f"{prefix} {zone}")) for zone in PROBE_ZONES if columns.has(f"{prefix} {zone}")}
-    serials = take(columns.text(f"{prefix} Device Serial No"))
-    result = []
-    for i, row in enumerate(rows.to_pylist()):
-        struck = [zone.replace("Front ", "F").replace("Back ", "B") for zone, hits in zones.items() if hits[i]]
-        result.append(
-            {
-                "row": row, "device_number": number, "serial_number": serials[i], "probe_zones": json.dumps(struck),
-                **{flag: values[i] for flag, values in level_values.items()},
-                **{field: values[i] for field, values in details.items()},
-                **{field: values[i] for field, values in numbers.items()},
-            }
-        )  # fmt: skip
-    return result
+    take = lambda array: pc.take(array, rows)  # noqa: E731 - a short local helper
+    uses = {"row": rows, "device_number": pa.array([number] * len(rows), pa.int64())}
+    uses["serial_number"] = take(columns.text(f"{prefix} Device Serial No"))
+    uses |= {flag: take(flags[level]) for level, flag in LADDER}
+    details = BLOCK_DETAILS.items()
+    uses |= {field: take(columns.yes_no(f"{prefix} {suffix}", nullable=True)) for suffix, field in details}
+    uses |= {field: take(columns.whole_number(f"{prefix} {suffix}")) for suffix, field in BLOCK_NUMBERS.items()}
+    struck = [
+        pc.if_else(take(columns.yes_no(f"{prefix} {zone}")), f'"{zone_code(zone)}", ', "")
+        for zone in PROBE_ZONES
+        if columns.has(f"{prefix} {zone}")
+    ]
+    codes = pc.binary_join_element_wise(*struck, "") if struck else take(columns.empty)
+    uses["probe_zones"] = pc.binary_join_element_wise("[", pc.utf8_rtrim(codes, characters=", "), "]", "")
+    return pa.table(uses)
+
+
+def zone_code(zone):
+    """Front 3 → F3, Back A → BA."""
+    return zone.replace("Front ", "F").replace("Back ", "B")

@@ -8,15 +8,19 @@ the format modules decide what it means. Files that are not tables get one sente
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
+from queue import Full, Queue
+from threading import Event, Thread
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from forces.services import InputError
 
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 4 << 20
+READ_AHEAD = 2
 XLSX_BATCH_ROWS = 20_000
 SNIFF_BYTES = 1 << 20
 
@@ -90,7 +94,7 @@ def _open_csv(path, head):
 def _csv_batches(table):
     names = table.header
     read_options = pacsv.ReadOptions(
-        encoding="utf-8-sig" if table.encoding == "utf-8" else table.encoding, block_size=BLOCK_BYTES, use_threads=True
+        encoding="utf8" if table.encoding == "utf-8" else table.encoding, block_size=BLOCK_BYTES, use_threads=False
     )
     parse_options = pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True)
     convert_options = pacsv.ConvertOptions(
@@ -99,7 +103,7 @@ def _csv_batches(table):
     row = 2
     try:
         reader = pacsv.open_csv(table.path, read_options, parse_options, convert_options)
-        for batch in reader:
+        for batch in read_ahead(reader):
             if batch.num_rows:
                 yield row, batch
                 row += batch.num_rows
@@ -107,14 +111,54 @@ def _csv_batches(table):
         raise InputError(f"{table.path.name}: {_arrow_message(error, row)}") from None
 
 
+def read_ahead(batches, depth=READ_AHEAD):
+    """Yield from `batches`, read in a thread `depth` items ahead of the consumer.
+
+    pyarrow parses without the GIL, so the next block is parsed while this one is converted;
+    the bounded queue keeps memory to a few blocks however large the file (pyarrow's own
+    threaded reader runs ahead as far as it can).
+    """
+    queue, stop, done = Queue(maxsize=depth), Event(), object()
+
+    def put(item):
+        while not stop.is_set():  # the consumer may give up (an error): then stop reading
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                pass
+        return False
+
+    def produce():
+        try:
+            for item in batches:
+                if not put(item):
+                    return
+            put(done)
+        except BaseException as error:  # noqa: BLE001 - handed over to the consumer
+            put(error)
+
+    Thread(target=produce, daemon=True).start()
+    try:
+        while (item := queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+
+
 def _arrow_message(error, row):
     message = str(error)
     if "CSV parse error" in message:
-        # pyarrow says "CSV parse error: Expected 2 columns, got 3: <the line>"; it knows
-        # the block, not the row, so the line itself is what pinpoints the problem.
-        detail, _, line = message.split(":", 1)[-1].strip().partition(": ")
+        # pyarrow says "CSV parse error: Row #4: Expected 2 columns, got 3: <the line>".
+        detail = message.split(":", 1)[-1].strip()
+        where = f"at row {row} or after"
+        if match := re.match(r"Row #(\d+): (.*)", detail):
+            where, detail = f"at row {match[1]}", match[2]
+        detail, _, line = detail.partition(": ")
         shown = f" in the line '{line[:80]}'" if line else ""
-        return f"the CSV is malformed at row {row} or after: {detail.lower()}{shown}."
+        return f"the CSV is malformed {where}: {detail.lower()}{shown}."
     if "invalid UTF8" in message or "UTF-8" in message:
         return f"the file is not valid UTF-8 text near row {row} or after; save it as UTF-8 or Windows-1252."
     return f"the file could not be read near row {row} or after ({message})."

@@ -1,20 +1,28 @@
+import collections
 import csv
 import datetime
 import hashlib
 import io
+import itertools
 import json
+import math
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
 from django.db import connection, models, transaction
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.text import slugify
 
-from forces.models import Area, Force
+from forces.models import Area, Force, Role
 from forces.services import InputError
 from incidents import readers
-from incidents.models import CedUse, ImportBatch, UseOfForceReport
+from incidents.models import SUMMARY_MEASURES, Alert, CedUse, ImportBatch, MonthlySummary, UseOfForceReport
 
 TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
 
@@ -99,30 +107,78 @@ def bulk_insert_arrow(model, table, arrays):
 
     The CSV is made by pyarrow, not row by row in Python: a million rows take seconds.
     """
+    statement, data = arrow_copy(model, table, arrays)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.copy_expert(statement, data)
+        else:
+            cursor.executemany(statement, data)
+
+
+def arrow_copy(model, table, arrays):
+    """(statement, data) that write `arrays` to `table`: COPY and a CSV on PostgreSQL, else an INSERT and rows."""
     length = len(next(iter(arrays.values())))
     arrays = arrays | {name: pa.array([value] * length) for name, value in defaults_for_omitted(model, arrays).items()}
     names = list(arrays)
     columns = ", ".join(model._meta.get_field(name).column for name in names)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            buffer = io.BytesIO()
-            # Quoting every value keeps "" apart from NULL, which is an unquoted empty field.
-            options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
-            pacsv.write_csv(pa.table(arrays), buffer, options)
-            buffer.seek(0)
-            cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", buffer)
-        else:
-            values = [
-                (pc.cast(array, pa.string()) if pa.types.is_date(array.type) else array).to_pylist()
-                for array in arrays.values()
-            ]
-            placeholders = ", ".join(["%s"] * len(names))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", zip(*values, strict=True))
+    if connection.vendor == "postgresql":
+        data = io.BytesIO()
+        # Quoting every value keeps "" apart from NULL, which is an unquoted empty field.
+        options = pacsv.WriteOptions(include_header=False, quoting_style="all_valid")
+        pacsv.write_csv(pa.table(arrays), data, options)
+        data.seek(0)
+        return f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", data
+    values = [
+        (pc.cast(array, pa.string()) if pa.types.is_date(array.type) else array).to_pylist()
+        for array in arrays.values()
+    ]
+    placeholders = ", ".join(["%s"] * len(names))
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(zip(*values, strict=True))
+
+
+class BackgroundCopy:
+    """Runs staging COPYs in a thread on this transaction's connection (PostgreSQL).
+
+    PostgreSQL loads one batch while Python converts the next. At most `depth` batches
+    wait, so memory stays bounded; an error in the thread surfaces at the next call.
+    """
+
+    def __init__(self, depth=2):
+        self.raw = connection.connection if connection.vendor == "postgresql" else None
+        self.pool = ThreadPoolExecutor(max_workers=1) if self.raw else None
+        self.pending = collections.deque()
+        self.depth = depth
+
+    def __call__(self, model, table, arrays):
+        if self.pool is None:
+            return bulk_insert_arrow(model, table, arrays)
+        self.pending.append(self.pool.submit(self._copy, model, table, arrays))
+        while len(self.pending) > self.depth:
+            self.pending.popleft().result()
+
+    def _copy(self, model, table, arrays):
+        statement, data = arrow_copy(model, table, arrays)
+        with self.raw.cursor() as cursor:
+            cursor.copy_expert(statement, data)
+
+    def wait(self):
+        """Wait for every COPY; raise the first error."""
+        while self.pending:
+            self.pending.popleft().result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for future in self.pending:
+            future.cancel()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
 
 
 # --- imports ----------------------------------------------------------------------------
 
-STAGING, STAGING_CED = "import_staging", "import_staging_ced"
+STAGING, STAGING_CED, MATCHED = "import_staging", "import_staging_ced", "import_matched"
 REPORT, CED_USE = UseOfForceReport._meta.db_table, CedUse._meta.db_table
 # Met boroughs whose name differs from the ONS name of the area.
 AREA_ALIASES = {"city of westminster": "westminster"}
@@ -170,6 +226,7 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
         raise
     batch.status, batch.errors, batch.finished_at = ImportBatch.Status.SUCCEEDED, problems.summary(), timezone.now()
     batch.save()
+    queue_summary_rebuild(force.pk, batch.summary_cells)
     return batch
 
 
@@ -208,19 +265,20 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
         for name, model in ((STAGING, UseOfForceReport), (STAGING_CED, CedUse)):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
             cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {model._meta.db_table} WHERE 1 = 0")
-    for first_row, rows in table.batches():
-        report, ced_uses, identity = file_format.convert(rows, first_row, problems, area_ids, force.pk)
-        bad = problems.take_batch()
-        batch.rows_read += rows.num_rows
-        if rejects is not None and bad:
-            rejects.write(rows, first_row, bad)
-        if progress:
-            progress(rows.num_rows)
-        if problems.count and not skip_invalid:
-            continue  # keep reading to count every problem; nothing will be written
-        keep = pa.array([first_row + i not in bad for i in range(rows.num_rows)])
-        numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
-        _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch, numbered)
+    numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
+    with BackgroundCopy() as write:
+        for first_row, rows in table.batches():
+            report, ced_uses, identity = file_format.convert(rows, first_row, problems, area_ids, force.pk)
+            bad = problems.take_batch()
+            batch.rows_read += rows.num_rows
+            if rejects is not None and bad:
+                rejects.write(rows, first_row, bad)
+            if progress:
+                progress(rows.num_rows)
+            if problems.count and not skip_invalid:
+                continue  # keep reading to count every problem; nothing will be written
+            _stage(write, report, ced_uses, identity, rows, first_row, bad, force, batch, numbered)
+        write.wait()
     if rejects is not None:
         rejects.close()
         if problems.count:
@@ -231,54 +289,75 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
     if batch.rows_read == 0:
         raise InputError(f"{table.path.name}: the file has a header but no rows.")
     if not (problems.count and not skip_invalid):
-        _apply(force, batch, numbered=getattr(file_format, "NUMBERED_IDENTITY", False), problems=problems)
+        _apply(force, batch, numbered=numbered, problems=problems)
 
 
-def _stage(report, ced_uses, identity, rows, first_row, keep, bad, force, batch, numbered):
+def digests(texts):
+    """The MD5 hex digest of each text of a pyarrow string array, read from its buffer in place."""
+    texts = pc.cast(texts, pa.large_string())
+    offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset : texts.offset + len(texts) + 1].tolist()
+    data = memoryview(texts.buffers()[2] or b"")
+    md5 = hashlib.md5
+    return pa.array([md5(data[a:b], usedforsecurity=False).hexdigest() for a, b in itertools.pairwise(offsets)])
+
+
+def _stage(write, report, ced_uses, identity, rows, first_row, bad, force, batch, numbered):
     """Write one batch's good rows into the staging tables."""
-    if numbered:  # a long natural identity, kept short as a digest and numbered later
-        identity = pa.array([hashlib.md5(t.encode(), usedforsecurity=False).hexdigest() for t in identity.to_pylist()])
-    raw = pc.binary_join_element_wise(*rows.columns, "\x1f").to_pylist()
-    content = [hashlib.md5(text.encode(), usedforsecurity=False).hexdigest() for text in raw]
     n = rows.num_rows
-    arrays = {name: pc.filter(array, keep) for name, array in report.items()}
-    arrays |= {
-        "force": pc.filter(pa.array([force.pk] * n), keep),
-        "import_batch": pc.filter(pa.array([batch.pk] * n, pa.int64()), keep),
-        "data_version": pc.filter(pa.array([batch.data_version] * n, pa.int64()), keep),
-        "source_row": pc.filter(pa.array(range(first_row, first_row + n), pa.int64()), keep),
-        "source_key": pc.filter(identity, keep),
-        "content_hash": pc.filter(pa.array(content), keep),
+    if numbered:
+        # A long natural identity, kept short as a digest; rows sharing one are numbered in _apply.
+        identity = pc.binary_join_element_wise(digests(identity), "1", "-")
+    arrays = report | {
+        "force": pa.array([force.pk] * n),
+        "import_batch": pa.array([batch.pk] * n, pa.int64()),
+        "data_version": pa.array([batch.data_version] * n, pa.int64()),
+        "source_row": pa.array(range(first_row, first_row + n), pa.int64()),
+        "source_key": identity,
+        "content_hash": digests(pc.binary_join_element_wise(*rows.columns, "\x1f")),
     }
-    bulk_insert_arrow(UseOfForceReport, STAGING, arrays)
-    uses = [use for use in ced_uses if first_row + use["row"] not in bad]
-    if uses:
-        columns = [name for name in uses[0] if name != "row"]
-        # The staging copy of a CED use holds its report's file row where the report id will go.
-        rows_out = [(first_row + use["row"], *(use[name] for name in columns)) for use in uses]
-        bulk_insert(CedUse, ["report", *columns], rows_out, table=STAGING_CED)
+    uses = {name: ced_uses[name] for name in ced_uses.column_names if name != "row"}
+    # The staging copy of a CED use holds its report's file row where the report id will go.
+    uses["report"] = pc.add(ced_uses["row"], first_row)
+    if bad:
+        keep = pa.array([first_row + i not in bad for i in range(n)])
+        arrays = {name: pc.filter(array, keep) for name, array in arrays.items()}
+        uses = {name: pc.filter(array, pc.take(keep, ced_uses["row"])) for name, array in uses.items()}
+    write(UseOfForceReport, STAGING, arrays)
+    if len(uses["report"]):
+        write(CedUse, STAGING_CED, uses)
+
+
+def _analyze(cursor, table, *columns):
+    """Give the planner statistics (autovacuum never analyses temporary tables).
+
+    Without them PostgreSQL plans joins on a temporary table as if it were empty, and a
+    million-row anti-join then takes hours.
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {table} ({', '.join(columns)})")
+    else:
+        cursor.execute(f"ANALYZE {table}")
 
 
 def _apply(force, batch, numbered, problems):
-    """Add, correct and withdraw reports from the staging tables, in set-based SQL."""
+    """Add, correct and withdraw reports from the staging tables, in set-based SQL.
+
+    Each staged row is first matched to the report it revises, if any (MATCHED); every
+    later step joins the temporary tables, never the reports table as it is being written.
+    """
     fields = [f for f in UseOfForceReport._meta.concrete_fields if f.name not in ("id", "withdrawn_in_version")]
     columns = [f.column for f in fields]
     updated = [c for c in columns if c not in ("force_id", "source_key")]
     ced_columns = [f.column for f in CedUse._meta.concrete_fields if f.name not in ("id", "report")]
-    same_record = f"{REPORT}.force_id = s.force_id AND {REPORT}.source_key = s.source_key"
-    differs = f"({REPORT}.content_hash <> s.content_hash OR {REPORT}.withdrawn_in_version IS NOT NULL)"
     with connection.cursor() as cursor:
-        cursor.execute(f"CREATE INDEX {STAGING}_row ON {STAGING} (source_row)")
-        # Autovacuum never analyses temporary tables; without statistics PostgreSQL plans
-        # joins on them as if they were empty, and a million-row anti-join then takes hours.
-        cursor.execute(f"ANALYZE {STAGING}")
         if numbered:
             # Reports without a reference are told apart by when, where and whom, then by
             # their order in the file: the nth such row keeps key "…-n" across editions.
+            # Rows were staged as "…-1"; only the few that share an identity are renumbered.
             cursor.execute(
-                f"UPDATE {STAGING} SET source_key = {STAGING}.source_key || '-' || CAST(n.k AS TEXT) FROM ("
+                f"UPDATE {STAGING} SET source_key = SUBSTR(source_key, 1, 33) || CAST(n.k AS TEXT) FROM ("
                 f"SELECT source_row, ROW_NUMBER() OVER (PARTITION BY source_key ORDER BY source_row) AS k "
-                f"FROM {STAGING}) AS n WHERE n.source_row = {STAGING}.source_row"
+                f"FROM {STAGING}) AS n WHERE n.source_row = {STAGING}.source_row AND n.k > 1"
             )
         else:
             cursor.execute(
@@ -289,35 +368,48 @@ def _apply(force, batch, numbered, problems):
                 problems.add(again, "source_key", key, f"repeats row {first}; each record appears once")
             if problems.count:
                 raise ImportFailed(batch)
-        cursor.execute(f"CREATE INDEX {STAGING}_key ON {STAGING} (force_id, source_key)")
-        cursor.execute(f"ANALYZE {STAGING}")  # the keys have changed since
-        cursor.execute(f"ANALYZE {STAGING_CED}")
+        _analyze(cursor, STAGING, "source_row", "source_key", "force_id")
+        _analyze(cursor, STAGING_CED, "report_id")
+        cursor.execute(f"DROP TABLE IF EXISTS {MATCHED}")
         cursor.execute(
-            f"DELETE FROM {CED_USE} WHERE report_id IN (SELECT {REPORT}.id FROM {REPORT} JOIN {STAGING} s "
-            f"ON {same_record} WHERE {differs})"
+            f"CREATE TEMP TABLE {MATCHED} AS SELECT s.source_row, r.id AS report_id, "
+            f"(r.content_hash = s.content_hash AND r.withdrawn_in_version IS NULL) AS unchanged "
+            f"FROM {STAGING} s JOIN {REPORT} r ON r.force_id = s.force_id AND r.source_key = s.source_key"
         )
+        _analyze(cursor, MATCHED, "source_row", "report_id", "unchanged")
+        changed = f"SELECT report_id FROM {MATCHED} WHERE NOT unchanged"
+        cursor.execute(f"DELETE FROM {CED_USE} WHERE report_id IN ({changed})")
+        # The summary cells to rebuild: where changed reports were and are, and where added,
+        # and (below) withdrawn reports are.
+        cursor.execute(
+            f"SELECT DISTINCT r.area_id, r.occurred_on FROM {REPORT} r JOIN {MATCHED} m ON r.id = m.report_id "
+            f"WHERE NOT m.unchanged UNION SELECT DISTINCT s.area_id, s.occurred_on FROM {STAGING} s "
+            f"LEFT JOIN {MATCHED} m ON m.source_row = s.source_row WHERE m.unchanged IS NULL OR NOT m.unchanged"
+        )
+        touched = cursor.fetchall()
         assignments = ", ".join(f"{column} = s.{column}" for column in updated)
         cursor.execute(
-            f"UPDATE {REPORT} SET {assignments}, withdrawn_in_version = NULL FROM {STAGING} s "
-            f"WHERE {same_record} AND {differs}"
+            f"UPDATE {REPORT} SET {assignments}, withdrawn_in_version = NULL FROM {STAGING} s JOIN {MATCHED} m "
+            f"ON m.source_row = s.source_row WHERE {REPORT}.id = m.report_id AND NOT m.unchanged"
         )
         batch.rows_changed = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {REPORT} ({', '.join(columns)}) SELECT {', '.join('s.' + c for c in columns)} "
-            f"FROM {STAGING} s WHERE NOT EXISTS (SELECT 1 FROM {REPORT} WHERE {same_record})"
+            f"FROM {STAGING} s WHERE NOT EXISTS (SELECT 1 FROM {MATCHED} m WHERE m.source_row = s.source_row)"
         )
         batch.rows_added = cursor.rowcount
         cursor.execute(
             f"INSERT INTO {CED_USE} (report_id, {', '.join(ced_columns)}) "
-            f"SELECT {REPORT}.id, {', '.join('c.' + c for c in ced_columns)} FROM {STAGING_CED} c "
-            f"JOIN {STAGING} s ON s.source_row = c.report_id JOIN {REPORT} ON {same_record} "
-            f"WHERE {REPORT}.import_batch_id = %s",
+            f"SELECT r.id, {', '.join('c.' + c for c in ced_columns)} FROM {STAGING_CED} c "
+            f"JOIN {STAGING} s ON s.source_row = c.report_id "
+            f"JOIN {REPORT} r ON r.force_id = s.force_id AND r.source_key = s.source_key "
+            f"WHERE r.import_batch_id = %s",
             [batch.pk],
         )
         if connection.vendor == "postgresql" and batch.rows_added > ANALYZE_AFTER_ROWS:
             # The planner's statistics predate the rows just added: it would take the table
-            # for nearly empty and plan the withdrawal below as a quadratic nested loop.
-            cursor.execute(f"ANALYZE {REPORT}")
+            # for nearly empty and plan later queries of it as quadratic nested loops.
+            _analyze(cursor, REPORT, "force_id", "source_key", "occurred_on", "import_batch_id", "withdrawn_in_version")
         cursor.execute(f"SELECT COUNT(*), MIN(occurred_on), MAX(occurred_on) FROM {STAGING}")
         staged, first, last = cursor.fetchone()
         batch.rows_unchanged = staged - batch.rows_added - batch.rows_changed
@@ -326,13 +418,21 @@ def _apply(force, batch, numbered, problems):
             start, end = financial_year_bounds(first, last)
             cursor.execute(
                 f"UPDATE {REPORT} SET withdrawn_in_version = %s WHERE force_id = %s AND withdrawn_in_version IS NULL "
-                f"AND occurred_on >= %s AND occurred_on <= %s AND import_batch_id IN "
+                f"AND occurred_on >= %s AND occurred_on <= %s AND import_batch_id <> %s AND import_batch_id IN "
                 f"(SELECT id FROM {ImportBatch._meta.db_table} WHERE force_id = %s AND source_format = %s) "
-                f"AND NOT EXISTS (SELECT 1 FROM {STAGING} s WHERE {same_record})",
-                [batch.data_version, force.pk, start, end, force.pk, batch.source_format],
+                f"AND NOT EXISTS (SELECT 1 FROM {MATCHED} m WHERE m.report_id = {REPORT}.id)",
+                [batch.data_version, force.pk, start, end, batch.pk, force.pk, batch.source_format],
             )
             batch.rows_withdrawn = cursor.rowcount
-        for name in (STAGING, STAGING_CED):
+            if batch.rows_withdrawn:
+                cursor.execute(
+                    f"SELECT DISTINCT area_id, occurred_on FROM {REPORT} "
+                    f"WHERE force_id = %s AND withdrawn_in_version = %s",
+                    [force.pk, batch.data_version],
+                )
+                touched += cursor.fetchall()
+        batch.summary_cells = cells_of(touched)
+        for name in (STAGING, STAGING_CED, MATCHED):
             cursor.execute(f"DROP TABLE {name}")
 
 
@@ -405,3 +505,280 @@ class RejectFile:
 
     def close(self):
         self.handle.close()
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+
+def month_of(day):
+    return day.replace(day=1)
+
+
+def next_month(month):
+    return (month + datetime.timedelta(days=32)).replace(day=1)
+
+
+def cells_of(pairs):
+    """(area id or None, date) pairs → the sorted [area id, "YYYY-MM-01"] cells they fall in (JSON-ready)."""
+    cells = {(area, month_of(datetime.date.fromisoformat(str(day)[:10])).isoformat()) for area, day in pairs}
+    return sorted(map(list, cells), key=lambda cell: (cell[1], cell[0] is not None, cell[0] or 0))
+
+
+def _in_cells(cells, date_field, area_field):
+    """A filter matching the given cells: one term per month, naming that month's areas."""
+    by_month = collections.defaultdict(set)
+    for area, month in cells:
+        by_month[datetime.date.fromisoformat(str(month))].add(area)
+    condition = models.Q(pk__in=[])
+    for month, areas in by_month.items():
+        in_areas = models.Q(**{f"{area_field}__in": [a for a in areas if a is not None]})
+        if None in areas:
+            in_areas |= models.Q(**{f"{area_field}__isnull": True})
+        if date_field == "month":
+            condition |= models.Q(month=month) & in_areas
+        else:
+            condition |= models.Q(**{f"{date_field}__gte": month, f"{date_field}__lt": next_month(month)}) & in_areas
+    return condition
+
+
+def summary_aggregates():
+    """{summary column: aggregate over reports} for every measure of a summary cell."""
+    aggregates = {
+        name: models.Count("pk", filter=condition) if condition else models.Count("pk")
+        for name, (_, condition) in SUMMARY_MEASURES.items()
+    }
+    # Reports without an incident reference are each an incident of their own.
+    aggregates["incidents"] = models.Count(
+        "incident_reference", distinct=True, filter=~models.Q(incident_reference="")
+    ) + models.Count("pk", filter=models.Q(incident_reference=""))
+    return aggregates
+
+
+def rebuild_summaries(*, force_ids=None, cells=None):
+    """Rebuild monthly summary cells from the current reports; returns the number of cells written.
+
+    `force_ids` None means every force; `cells` ([area id or None, "YYYY-MM-01"] pairs) limits
+    the rebuild to those cells of one force, as after an import or an edit. One transaction:
+    readers see the old cells or the new ones, never a half-built cell. The forces are locked
+    first, in id order: two rebuilds of one force run one after the other (no double count,
+    no lost update) and two rebuilds of different forces never deadlock.
+    """
+    with transaction.atomic():
+        locked = Force.objects.select_for_update().order_by("pk")
+        if force_ids is not None:
+            locked = locked.filter(pk__in=force_ids)
+        force_ids = list(locked.values_list("pk", flat=True))
+        if not force_ids:
+            return 0
+        versions = dict(
+            ImportBatch.objects.filter(force__in=force_ids, status=ImportBatch.Status.SUCCEEDED)
+            .values("force")
+            .annotate(version=models.Max("data_version"))
+            .values_list("force", "version")
+        )
+        old = MonthlySummary.objects.filter(force__in=force_ids)
+        reports = UseOfForceReport.objects.current().filter(force__in=force_ids)
+        if cells is not None:  # [] rebuilds no cell: it brings the data version up to date
+            old = old.filter(_in_cells(cells, "month", "area"))
+            reports = reports.filter(_in_cells(cells, "occurred_on", "area"))
+        old.delete()
+        written = _insert_summaries(reports, versions) if cells != [] else 0
+        if cells is not None:
+            # Every change since the cells were built has its own rebuild queued, so the
+            # cells not rebuilt now are as right for the current version as for theirs.
+            MonthlySummary.objects.filter(force__in=force_ids).update(data_version=_version_by_force(versions))
+        return written
+
+
+def _version_by_force(versions):
+    """The data version of a row's force: a CASE over the few forces rebuilt."""
+    return models.Case(*(models.When(force=f, then=v) for f, v in versions.items()), default=0)
+
+
+def _insert_summaries(reports, versions):
+    """Write the summary cells of `reports` in one INSERT … SELECT … GROUP BY; returns the cells written."""
+    aggregates = summary_aggregates()
+    rows = (
+        reports.annotate(cell_month=TruncMonth("occurred_on"))
+        .values("force", "area", "cell_month")
+        .annotate(**aggregates, version=_version_by_force(versions), built=models.Value(timezone.now()))
+        .values_list("force", "area", "cell_month", *aggregates, "version", "built")
+        .order_by()
+    )
+    select, params = rows.query.sql_with_params()
+    columns = ["force_id", "area_id", "month", *(MonthlySummary._meta.get_field(n).column for n in aggregates)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {MonthlySummary._meta.db_table} ({', '.join(columns)}, data_version, built_at) {select}",
+            params,
+        )
+        return cursor.rowcount
+
+
+def queue_summary_rebuild(force_id, cells=None):
+    """Rebuild a force's summary cells (None: all) once the current transaction commits.
+
+    A Celery task when a broker is configured, in-process otherwise.
+    """
+    from incidents.tasks import rebuild_summary_cells  # tasks import services; this runs after both load
+
+    transaction.on_commit(lambda: rebuild_summary_cells.delay(force_id, cells), robust=True)
+
+
+def stale_forces():
+    """Ids of the forces whose summaries do not reflect their current data version or reports."""
+    versions = dict(
+        ImportBatch.objects.filter(status=ImportBatch.Status.SUCCEEDED)
+        .values("force")
+        .annotate(version=models.Max("data_version"))
+        .values_list("force", "version")
+    )
+    built = dict(
+        MonthlySummary.objects.values("force")
+        .annotate(version=models.Min("data_version"))
+        .values_list("force", "version")
+    )
+    with_reports = set(Force.objects.filter(reports__withdrawn_in_version__isnull=True).values_list("pk", flat=True))
+    return sorted(
+        force
+        for force in with_reports | set(built)
+        if force not in built or force not in with_reports or built[force] < versions.get(force, 0)
+    )
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+ALERT_P = 0.001  # one false alarm in a thousand steady area-months
+HIGH_USE_MIN_REPORTS = 5
+HISTORY_MONTHS = 12
+MIN_HISTORY_MONTHS = 6  # months with records needed before an area's use is judged unusual
+USUALLY_REPORTS = 10  # months with records, of the trailing 12, for a silent month to be flagged
+NOT_STATED_SHARE = 0.2
+NOT_STATED_MIN_REPORTS = 20
+
+
+def poisson_upper_tail(observed, expected):
+    """P(X ≥ observed) for X ~ Poisson(expected)."""
+    if observed <= 0:
+        return 1.0
+    term = below = math.exp(-expected)
+    for k in range(1, observed):
+        term *= expected / k
+        below += term
+    return max(0.0, 1.0 - below)
+
+
+def raise_alerts(*, force_id, cells=None):
+    """Re-evaluate the alerts of a force's rebuilt months; e-mail its PCC staff the new ones.
+
+    Unusually high use: a month's Taser reports against the monthly mean of the area's
+    trailing 12 months (months with records), flagged when P(X ≥ observed) under a Poisson
+    distribution with that mean is below ALERT_P. See docs/summaries.md.
+    """
+    data = {(s.area_id, s.month): s for s in MonthlySummary.objects.filter(force_id=force_id)}
+    if cells is None:  # every month from the first with data to the last, silent ones too
+        first, last = min((m for _, m in data), default=None), max((m for _, m in data), default=None)
+        months = []
+        while first and first <= last:
+            months.append(first)
+            first = next_month(first)
+    else:
+        months = sorted({datetime.date.fromisoformat(month) for _, month in cells})
+    if not months:
+        return []
+    latest = max((month for _, month in data), default=None)
+    version = max((s.data_version for s in data.values()), default=0)
+    areas = {area: name for area, name in Area.objects.filter(force_id=force_id).values_list("pk", "name")}
+    now = timezone.now()
+    alerts = []
+    for month in months:
+        trailing = [months_before(month, n) for n in range(1, HISTORY_MONTHS + 1)]
+        for area in sorted({area for area, _ in data if area is not None}):
+            history = [data[(area, m)] for m in trailing if (area, m) in data]
+            cell = data.get((area, month))
+            new = dict(force_id=force_id, area_id=area, month=month, data_version=version, raised_at=now)
+            place = f"{areas.get(area, 'Area')}, {month:%B %Y}"
+            if cell is None:
+                expected = sum(s.reports for s in history) / len(history) if history else 0
+                # Silent by chance is unlikely: P(no report | Poisson mean) = e^-mean below the threshold.
+                if latest and month <= latest and len(history) >= USUALLY_REPORTS and math.exp(-expected) < ALERT_P:
+                    message = (
+                        f"{place}: no reports, where the area had a mean of {expected:.1f} a month in the "
+                        f"{len(history)} of the last 12 months with records"
+                    )
+                    alerts.append(
+                        Alert(kind=Alert.Kind.NO_RECORDS, observed=0, expected=expected, message=message, **new)
+                    )
+                continue
+            if len(history) >= MIN_HISTORY_MONTHS and cell.taser_reports >= HIGH_USE_MIN_REPORTS:
+                expected = sum(s.taser_reports for s in history) / len(history)
+                p = poisson_upper_tail(cell.taser_reports, expected)
+                if p < ALERT_P:
+                    message = (
+                        f"{place}: {cell.taser_reports} Taser reports against a monthly mean of {expected:.1f} "
+                        f"over the previous {len(history)} months with records (Poisson p = {p:.1g})"
+                    )
+                    alerts.append(
+                        Alert(kind=Alert.Kind.HIGH_USE, observed=cell.taser_reports, expected=expected, p_value=p,
+                              message=message, **new)
+                    )  # fmt: skip
+            if cell.taser_reports >= NOT_STATED_MIN_REPORTS:
+                for measure, what in (("level_not_stated", "highest level"), ("ethnicity_not_reported", "ethnicity")):
+                    share = getattr(cell, measure) / cell.taser_reports
+                    if share > NOT_STATED_SHARE:
+                        message = f"{place}: {what} not stated in {share:.0%} of {cell.taser_reports} Taser reports"
+                        alerts.append(
+                            Alert(kind=Alert.Kind.NOT_STATED, observed=getattr(cell, measure), message=message, **new)
+                        )
+    with transaction.atomic():
+        existing = Alert.objects.filter(force_id=force_id, month__in=months)
+        known = set(existing.values_list("area_id", "month", "kind", "message"))
+        existing.delete()
+        Alert.objects.bulk_create(alerts)
+    fresh = [a for a in alerts if (a.area_id, a.month, a.kind, a.message) not in known]
+    if fresh:
+        _mail_alerts(force_id, fresh)
+    return alerts
+
+
+def _mail_alerts(force_id, alerts):
+    recipients = list(
+        get_user_model()
+        .objects.filter(groups__name=Role.PCC_STAFF, force_scope__force_id=force_id, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+    )
+    if recipients:
+        lines = "\n".join(f"- {alert.message}" for alert in alerts)
+        send_mail(f"Taser oversight: {len(alerts)} new alert(s)", lines, None, recipients, fail_silently=True)
+
+
+def months_before(month, count):
+    index = month.year * 12 + month.month - 1 - count
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+# --- summaries follow edits made one record at a time (the admin, the API) ---------------------
+
+
+def remember_summary_cell(sender, instance, **kwargs):
+    """pre_save: where the report counted before this save, for the rebuild after it."""
+    if instance.pk:
+        instance._cell_before = UseOfForceReport.objects.filter(pk=instance.pk).values_list(
+            "force_id", "area_id", "occurred_on"
+        ).first()  # fmt: skip
+
+
+def report_changed(sender, instance, **kwargs):
+    """post_save and post_delete of a report: rebuild the cells it left and entered."""
+    places = [getattr(instance, "_cell_before", None), (instance.force_id, instance.area_id, instance.occurred_on)]
+    for force_id in {place[0] for place in places if place}:
+        cells = cells_of((area, day) for force, area, day in filter(None, places) if force == force_id)
+        queue_summary_rebuild(force_id, cells)
+
+
+def ced_use_changed(sender, instance, **kwargs):
+    """post_save and post_delete of a CED use: its report's cell counts extended cycles."""
+    report = UseOfForceReport.objects.filter(pk=instance.report_id).values_list("force_id", "area_id", "occurred_on")
+    for force_id, area_id, day in report:
+        queue_summary_rebuild(force_id, cells_of([(area_id, day)]))

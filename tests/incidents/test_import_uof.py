@@ -267,9 +267,10 @@ def test_command_refuses_an_unknown_force(forces, tmp_path):
         call_command("import_uof", str(met_file(tmp_path / "uof.csv", [row()])), force="atlantis", verbosity=0)
 
 
-def test_a_row_with_more_values_than_the_header_is_refused_showing_the_line(boroughs, metropolitan, tmp_path):
+def test_a_row_with_more_values_than_the_header_is_refused_showing_its_row_and_line(boroughs, metropolitan, tmp_path):
     path = tmp_path / "uof.csv"
     path.write_text("IncidentDate,Borough\n2020-04-03,Lambeth\n2020-04-04,Lambeth,extra\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="expected 2 columns, got 3 in the line '2020-04-04,Lambeth,extra'"):
+    message = "malformed at row 3: expected 2 columns, got 3 in the line '2020-04-04,Lambeth,extra'"
+    with pytest.raises(CommandError, match=message):
         call_command("import_uof", str(path), force="metropolitan", verbosity=0)
     assert UseOfForceReport.objects.count() == 0
