@@ -1,11 +1,19 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save, pre_save
 
 
 class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self):
-        from incidents.models import INTEGRITY_RULES
+        from incidents import services
+        from incidents.models import INTEGRITY_RULES, CedUse, UseOfForceReport
         from oversight import triggers
 
         triggers.connect(self, INTEGRITY_RULES)
+        # Bulk writes (imports, the demo) rebuild their cells themselves; these catch the
+        # edits made one record at a time, in the admin or through the API.
+        pre_save.connect(services.remember_summary_cell, sender=UseOfForceReport)
+        for signal in (post_save, post_delete):
+            signal.connect(services.report_changed, sender=UseOfForceReport)
+            signal.connect(services.ced_use_changed, sender=CedUse)

@@ -608,4 +608,7 @@ def seed_demo(*, reports, seed, months=36, end_month=None, progress=None):
         batches = generator.write_reports(reports, progress=progress)
         generator.write_capability()
         generator.write_panel(generator.write_users())
+        services.rebuild_summaries()
+    for force_id in batches:
+        services.raise_alerts(force_id=force_id)
     return {force_id: batch.rows_read for force_id, batch in batches.items()}

@@ -12,13 +12,13 @@ from pathlib import Path
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from forces.services import InputError
 from incidents.models import ImportBatch
-from incidents.services import ImportFailed, import_reports
+from incidents.services import ImportFailed, import_reports, raise_alerts, rebuild_summaries, stale_forces
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +107,20 @@ def import_file(batch_id, skip_invalid=False):
     finally:
         cache.delete(progress_key(batch_id))
     return batch.status
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def rebuild_summary_cells(force_id, cells=None):
+    """Rebuild a force's monthly summaries (all, or the given [area id, month] cells), then its alerts."""
+    written = rebuild_summaries(force_ids=[force_id], cells=cells)
+    raise_alerts(force_id=force_id, cells=cells)
+    return written
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def rebuild_stale_summaries():
+    """The nightly job: rebuild every force whose summaries are older than its data."""
+    stale = stale_forces()
+    for force_id in stale:
+        rebuild_summary_cells(force_id)
+    return stale

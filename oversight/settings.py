@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -136,6 +137,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Beat copies these into its database schedule, where the admin can change them.
+CELERY_BEAT_SCHEDULE = {
+    "rebuild-stale-summaries": {
+        "task": "incidents.tasks.rebuild_stale_summaries",
+        "schedule": crontab(hour=2, minute=0),
+    },
+}
+
+# Alerts are e-mailed to PCC staff; by default the message is printed, not sent.
+EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "taser-oversight@localhost")
 
 # Import progress goes through the cache: the import runs in one database transaction,
 # so counts written to its batch stay invisible to the status page until it commits.

@@ -13,6 +13,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from incidents.models import MonthlySummary
 from oversight.celery import app as celery_app
 from tests.incidents.test_import_uof import met_file, row
 
@@ -116,7 +117,9 @@ def worker(transactional_db, tmp_path, monkeypatch):
         forget_queue(broker, queue)
 
 
-def test_a_real_worker_imports_a_file_uploaded_through_the_api(worker, client, force_data_officer, oxford, tmp_path):
+def test_a_real_worker_imports_an_upload_and_then_rebuilds_its_summaries(
+    worker, client, force_data_officer, oxford, tmp_path
+):
     process, log_path = worker
     client.force_login(force_data_officer)
     rows = [row(Borough="Oxford"), row(Borough="Oxford", IncidentDate="2020-05-01")]
@@ -137,3 +140,10 @@ def test_a_real_worker_imports_a_file_uploaded_through_the_api(worker, client, f
     assert body["status"] == "succeeded", f"Batch after {WAIT_SECONDS} s: {body}\nWorker log:\n{log[-3000:]}"
     assert (body["rows_read"], body["rows_added"], body["data_version"]) == (2, 2, 1)
     assert "incidents.tasks.import_file" in log
+
+    # No manual step: the import queued the rebuild of the cells it changed.
+    while not MonthlySummary.objects.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.25)
+    figures = [(s.area_id, s.month.isoformat(), s.reports, s.data_version) for s in MonthlySummary.objects.all()]
+    assert figures == [(oxford.pk, "2020-04-01", 1, 1), (oxford.pk, "2020-05-01", 1, 1)], log_path.read_text()[-3000:]
+    assert "incidents.tasks.rebuild_summary_cells" in log_path.read_text()
