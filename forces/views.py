@@ -1,12 +1,15 @@
+import csv
 import logging
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.db import connection, transaction
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 
-from forces.models import Force
+from forces.forms import QuarterlyReportForm
+from forces.models import Force, Role
 from forces.queries import (
     DASHBOARD_ROLES,
     NOTABLE_DIFFERENCE,
@@ -17,6 +20,9 @@ from forces.queries import (
     role_of,
 )
 from incidents import queries as incident_queries
+from incidents import tasks
+from incidents.models import Alert, QuarterlyReport
+from incidents.services import quarterly_report_rows
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +57,7 @@ def force_dashboard(request, force_id):
         "data_version": incident_queries.data_version(force=force),
         "areas": force.areas.order_by("name"),
         "last_month": month,
+        "alerts": Alert.objects.filter(force=force).select_related("area").order_by("-month", "kind")[:20],
     }
     return render(request, "forces/dashboard.html", context)
 
@@ -80,3 +87,51 @@ def healthz(request):
         logger.exception("Health check: the database did not answer")
         return JsonResponse({"status": "unavailable", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+# --- quarterly PCC reports ----------------------------------------------------------------------
+
+
+@login_required
+def quarterly_reports(request, force_id):
+    """The force's quarterly report snapshots; PCC staff build one on demand."""
+    check_dashboard_role(request.user)
+    force = get_object_or_404(Force, pk=force_id)
+    may_build = request.user.is_superuser or role_of(request.user) == Role.PCC_STAFF
+    form = QuarterlyReportForm(request.POST or None, force=force)
+    if request.method == "POST":
+        if not may_build:
+            raise PermissionDenied("PCC staff build quarterly reports.")
+        if form.is_valid():
+            quarter, area = form.cleaned_data["quarter"], form.cleaned_data["area"]
+            transaction.on_commit(
+                lambda: tasks.build_quarterly_report.delay(force.pk, quarter.isoformat(), area and area.pk)
+            )
+            messages.success(request, "The report is being built; it appears below when ready.")
+            return redirect("quarterly-reports", force.pk)
+    reports = QuarterlyReport.objects.filter(force=force).select_related("area")
+    return render(
+        request, "forces/quarterly_reports.html",
+        {"force": force, "reports": reports, "form": form, "may_build": may_build},
+    )  # fmt: skip
+
+
+@login_required
+def quarterly_report(request, force_id, pk):
+    check_dashboard_role(request.user)
+    report = get_object_or_404(QuarterlyReport.objects.select_related("force", "area"), force_id=force_id, pk=pk)
+    if request.GET.get("format") == "csv":
+        name = f"{report.force_id}-{report.quarter:%Y-%m}-v{report.data_version}.csv"
+        return csv_response(name, ["section", "measure", "column", "value"], quarterly_report_rows(report))
+    return render(request, "forces/quarterly_report.html", {"report": report, "figures": report.figures})
+
+
+def csv_response(filename, header, rows):
+    """A CSV download; text that a spreadsheet would run as a formula is quoted as text."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row])
+    return response

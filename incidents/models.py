@@ -581,3 +581,20 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.force} {self.month:%Y-%m}: {self.message}"
+
+
+class QuarterlyReport(models.Model):
+    """A quarterly PCC report as built: its figures are kept, so later corrections never change it."""
+
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="quarterly_reports")
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, null=True, blank=True, related_name="quarterly_reports")
+    quarter = models.DateField(help_text="First day of the quarter (January, April, July or October)")
+    data_version = models.PositiveIntegerField(help_text="The force's data version the figures come from")
+    built_at = models.DateTimeField()
+    figures = models.JSONField(help_text="Every figure of the report, as shown")
+
+    class Meta:
+        ordering = ["force", "-quarter", "-built_at"]
+
+    def __str__(self):
+        return f"{self.force} {self.figures.get('period', {}).get('label', self.quarter)} (v{self.data_version})"

@@ -1,11 +1,20 @@
 import datetime
+import math
 
-from django.db.models import Case, Count, Max, Q, Value, When
-from django.db.models.functions import ExtractYear
+from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
+from django.db.models.functions import Coalesce, ExtractYear
 
-from forces.models import Role
+from forces.models import PopulationBaseline, Role
 from forces.queries import RECORD_ROLES, force_of, role_of
-from incidents.models import DISCHARGE_LEVELS, CedLevel, ImportBatch, UseOfForceReport
+from incidents.models import (
+    DISCHARGE_LEVELS,
+    SUMMARY_MEASURES,
+    CedLevel,
+    Ethnicity,
+    ImportBatch,
+    MonthlySummary,
+    UseOfForceReport,
+)
 
 UNIT_OF_COUNT = "reports (one officer's use of force on one person)"
 # Who follows a force's imports, and who may upload them.
@@ -96,3 +105,116 @@ def batches_visible_to(user):
         return batches
     force = force_of(user)
     return batches.filter(force=force) if force and role_of(user) in IMPORT_ROLES else batches.none()
+
+
+# --- summaries and rates ------------------------------------------------------------------------
+
+MEASURES = [*SUMMARY_MEASURES, "incidents"]
+CONFIDENCE_Z = 1.959964  # 95% two-sided
+GROUPS = [(value, label) for value, label in Ethnicity.choices if value != Ethnicity.NOT_REPORTED]
+
+
+def summary_totals(*, force, start, end, area=None):
+    """Every summary measure summed over the months start ≤ month < end (the force, or one area)."""
+    cells = MonthlySummary.objects.filter(force=force, month__gte=start, month__lt=end)
+    if area is not None:
+        cells = cells.filter(area=area)
+    return cells.aggregate(**{name: Coalesce(Sum(name), 0) for name in MEASURES})
+
+
+def summaries_by_area(*, force, start, end):
+    """Rows of {"area", "area__name", measures…} for start ≤ month < end; area None = no area recorded."""
+    return (
+        MonthlySummary.objects.filter(force=force, month__gte=start, month__lt=end)
+        .values("area", "area__name")
+        .annotate(**{name: Sum(name) for name in MEASURES})
+        .order_by("area__name")
+    )
+
+
+def summaries_version(*, force):
+    """The data version the force's summaries were built from (0: not built)."""
+    return MonthlySummary.objects.filter(force=force).aggregate(version=Coalesce(Min("data_version"), 0))["version"]
+
+
+def populations(*, force, area=None):
+    """Census residents by the five published groups and in total, summed over the force's (or one area's) areas.
+
+    None where no area of it has a baseline. The latest census per area counts.
+    """
+    baselines = PopulationBaseline.objects.filter(area__force=force).order_by("area", "-census_year")
+    if area is not None:
+        baselines = baselines.filter(area=area)
+    latest = {}
+    for baseline in baselines:
+        latest.setdefault(baseline.area_id, baseline)
+    if not latest:
+        return None
+    return {name: sum(getattr(b, name) for b in latest.values()) for name in ("total", *dict(GROUPS))}
+
+
+def rate_per(count, population, per):
+    """Count per `per` residents, or None (said, not printed as 0 or infinity) without a population."""
+    return count / population * per if population else None
+
+
+def rate_ratio(count, population, reference_count, reference_population):
+    """(ratio, low, high) of two rates with the 95% interval of the log method (Katz); None if undefined.
+
+    Undefined when either count is zero (the log of 0) or a population is missing.
+    """
+    if not (count and reference_count and population and reference_population):
+        return None
+    ratio = (count / population) / (reference_count / reference_population)
+    error = math.sqrt(1 / count - 1 / population + 1 / reference_count - 1 / reference_population)
+    return ratio, ratio * math.exp(-CONFIDENCE_Z * error), ratio * math.exp(CONFIDENCE_Z * error)
+
+
+def disproportionality(*, force, start, end, area=None, measure="ethnicity_{group}"):
+    """Per published ethnic group: Taser reports, residents, rate per 1,000 and rate ratio against White.
+
+    Each row says why a figure is missing ("note") instead of printing 0 or infinity.
+    Subjects' ethnicity is officer-perceived, residents' self-identified (Census 2021).
+    """
+    totals = summary_totals(force=force, start=start, end=end, area=area)
+    residents = populations(force=force, area=area) or {}
+    white_count, white_population = totals[measure.format(group="white")], residents.get("white")
+    rows = []
+    for group, label in GROUPS:
+        count, population = totals[measure.format(group=group)], residents.get(group)
+        ratio = rate_ratio(count, population, white_count, white_population)
+        if not population:
+            note = "no population baseline for this area"
+        elif group != "white" and ratio is None:
+            note = "no Taser reports in this group" if not count else "no Taser reports of White subjects to compare"
+        else:
+            note = ""
+        rows.append(
+            {
+                "group": group, "label": label, "reports": count, "population": population,
+                "rate_per_1000": rate_per(count, population, 1000),
+                "ratio": None if group == "white" or ratio is None else ratio[0],
+                "ratio_low": None if group == "white" or ratio is None else ratio[1],
+                "ratio_high": None if group == "white" or ratio is None else ratio[2],
+                "note": note,
+            }
+        )  # fmt: skip
+    return rows
+
+
+def area_rates(*, force, start, end):
+    """Per area: Taser reports and the rate per 10,000 residents (None, with a note, without a population)."""
+    rows = []
+    for row in summaries_by_area(force=force, start=start, end=end):
+        area = row["area"]
+        residents = populations(force=force, area=area) if area else None
+        population = residents["total"] if residents else None
+        rows.append(
+            {
+                "area": area, "name": row["area__name"] or "No area recorded", "reports": row["taser_reports"],
+                "discharge": row["discharge"], "population": population,
+                "rate_per_10000": rate_per(row["taser_reports"], population, 10_000),
+                "note": "" if population else "no population baseline for this area",
+            }
+        )  # fmt: skip
+    return rows

@@ -6,6 +6,7 @@ batch. Progress goes through the cache, because the import's own transaction hid
 counts it writes to the batch until it commits.
 """
 
+import datetime
 import logging
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from forces.services import InputError
-from incidents.models import ImportBatch
+from incidents import services
+from incidents.models import ImportBatch, MonthlySummary
 from incidents.services import ImportFailed, import_reports, raise_alerts, rebuild_summaries, stale_forces
 
 logger = logging.getLogger(__name__)
@@ -124,3 +126,19 @@ def rebuild_stale_summaries():
     for force_id in stale:
         rebuild_summary_cells(force_id)
     return stale
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def build_quarterly_report(force_id, quarter, area_id=None):
+    """Build one quarterly report snapshot; `quarter` is its first day, YYYY-MM-DD."""
+    return services.build_quarterly_report(
+        force_id=force_id, quarter=datetime.date.fromisoformat(quarter), area_id=area_id
+    ).pk
+
+
+@shared_task
+def build_last_quarter_reports():
+    """At the start of a quarter: the report of the quarter just ended, for every force with summaries."""
+    quarter = services.quarter_of(services.months_before(datetime.date.today(), 3))
+    forces = MonthlySummary.objects.values_list("force", flat=True).distinct().order_by("force")
+    return [build_quarterly_report(force_id, quarter.isoformat()) for force_id in forces]

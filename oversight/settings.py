@@ -143,11 +143,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.rebuild_stale_summaries",
         "schedule": crontab(hour=2, minute=0),
     },
+    # After the night's rebuild, on the first day of each quarter.
+    "quarterly-reports": {
+        "task": "incidents.tasks.build_last_quarter_reports",
+        "schedule": crontab(hour=3, minute=0, day_of_month=1, month_of_year="1,4,7,10"),
+    },
 }
 
 # Alerts are e-mailed to PCC staff; by default the message is printed, not sent.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "taser-oversight@localhost")
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "").lower() in ("1", "true", "yes")
 
 # Import progress goes through the cache: the import runs in one database transaction,
 # so counts written to its batch stay invisible to the status page until it commits.

@@ -97,7 +97,7 @@ def test_pcc_staff_signs_in_and_reads_the_force_headline_then_opens_a_report(pag
     assert "Unit of count: reports (one officer's use of force on one person)" in page.content().replace("&#x27;", "'")
     screenshot(page, "force-dashboard")
 
-    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name="Reports", exact=True).click()
     page.get_by_role("link", name=str(fired.pk), exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == f"Use-of-force report {fired.pk}"
     assert page.get_by_role("cell", name="Fired").first.is_visible()
@@ -150,3 +150,34 @@ def test_force_data_officer_uploads_a_file_and_reads_its_problems(
     page.wait_for_url("**/reports/imports/*/")
     assert "row 2, IncidentDate: '31/02/2021' is not a date" in page.content().replace("&#x27;", "'")
     screenshot(page, "import-problems")
+
+
+def test_pcc_staff_build_a_quarterly_report_that_prints_on_a4(page, live_server, pcc_staff, oxford):
+    from incidents.services import raise_alerts, rebuild_summaries
+
+    for month in range(1, 13):
+        for _ in range(2):
+            ReportFactory(area=oxford, occurred_on=datetime.date(2024, month, 5), ced_levels=[CedLevel.AIMED])
+    for _ in range(12):
+        ReportFactory(area=oxford, occurred_on=datetime.date(2025, 1, 9), ced_levels=[CedLevel.FIRED])
+    rebuild_summaries(force_ids=["thames-valley"])
+    raise_alerts(force_id="thames-valley")
+
+    sign_in(page, live_server, pcc_staff)
+    page.goto(f"{live_server.url}/forces/thames-valley/")
+    assert "Oxford, January 2025: 12 Taser reports" in page.get_by_role("region", name="Alerts").inner_text()
+    page.get_by_role("link", name="Quarterly reports to the Police and Crime Panel").click()
+    page.get_by_label("Quarter").select_option(label="Q4 2024/25 (January to March 2025)")
+    page.get_by_role("button", name="Build the report").click()
+    page.get_by_role("link", name="Q4 2024/25 (January to March 2025)").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Taser use: Thames Valley Police"
+    taser_row = page.locator("tr", has=page.get_by_role("rowheader", name="Taser reports", exact=True))
+    cells = [cell.inner_text() for cell in taser_row.get_by_role("cell").all()]
+    assert cells == ["12", "6 (+6, +100.0%)", "6 (+6, +100.0%)"]
+    screenshot(page, "quarterly-report")
+
+    page.emulate_media(media="print")
+    assert not page.locator(".site-header").is_visible()
+    pdf = page.pdf(prefer_css_page_size=True)
+    width, height = (float(n) for n in pdf.split(b"/MediaBox [0 0 ", 1)[1].split(b"]", 1)[0].split())
+    assert (round(width), round(height)) == (595, 842)  # A4 in points

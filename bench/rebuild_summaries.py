@@ -1,0 +1,110 @@
+"""Summary rebuilds on PostgreSQL: a full rebuild over N reports against the GROUP BY alone, and
+an incremental rebuild of one force-month.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oversight_bench \\
+        .venv/bin/python bench/rebuild_summaries.py --reports 5000000
+
+The database named in DATABASE_URL is dropped and filled by seed_demo (unless --reuse). The
+baseline, measured in the same run, is the rebuild's own SELECT … GROUP BY over the reports
+table with its result discarded: the floor for any correct rebuild. Each figure is the best
+of --repeat runs.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def best_of(repeat, function):
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=5_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true", help="keep the database and its reports")
+    arguments = parser.parse_args()
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
+    url = os.environ["DATABASE_URL"]
+    if not arguments.reuse:
+        admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
+        admin.autocommit = True
+        name = urlparse(url).path.lstrip("/")
+        with admin.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cursor.execute(f'CREATE DATABASE "{name}"')
+        for command in (["migrate", "--noinput"], ["seed_demo", "--reports", str(arguments.reports),
+                        "--seed", str(arguments.seed), "--end-month", "2026-10"]):  # fmt: skip
+            subprocess.run([sys.executable, "manage.py", *command, "-v0"], cwd=ROOT, check=True)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    from incidents import services, tasks
+    from incidents.models import MonthlySummary, UseOfForceReport
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+        reports = UseOfForceReport.objects.current()
+        aggregates = services.summary_aggregates()
+        select, params = (
+            reports.annotate(cell_month=TruncMonth("occurred_on"))
+            .values("force", "area", "cell_month")
+            .annotate(**aggregates)
+            .order_by()
+            .query.sql_with_params()
+        )
+        total = reports.count()
+
+        def group_by_alone():
+            cursor.execute(f"SELECT COUNT(*) FROM ({select}) AS q", params)  # noqa: S608 - the ORM's own SQL
+
+        baseline = best_of(arguments.repeat, group_by_alone)
+    full = best_of(arguments.repeat, services.rebuild_summaries)
+    cells = MonthlySummary.objects.count()
+
+    # The force-month nearest 15,000 reports: what importing a month of a large force touches.
+    months = (
+        reports.annotate(month=TruncMonth("occurred_on")).values("force", "month").annotate(n=Count("pk")).order_by()
+    )
+    target = min(months, key=lambda row: abs(row["n"] - 15_000))
+    month_cells = services.cells_of(
+        reports.filter(force=target["force"], occurred_on__gte=target["month"],
+                       occurred_on__lt=services.next_month(target["month"]))
+        .values_list("area", "occurred_on").distinct()
+    )  # fmt: skip
+    incremental = best_of(arguments.repeat, lambda: tasks.rebuild_summary_cells(target["force"], month_cells))
+
+    print(f"reports                          {total:,} ({cells:,} area-month cells)")
+    print(f"baseline: the GROUP BY alone     {baseline:.1f} s")
+    print(f"full rebuild                     {full:.1f} s")
+    print(f"ratio full rebuild / GROUP BY    {full / baseline:.2f}x")
+    print(
+        f"incremental rebuild and alerts   {incremental:.2f} s "
+        f"({target['force']}, {target['month']:%Y-%m}: {target['n']:,} reports, {len(month_cells)} cells)"
+    )
+
+
+if __name__ == "__main__":
+    main()
