@@ -218,3 +218,32 @@ def area_rates(*, force, start, end):
             }
         )  # fmt: skip
     return rows
+
+
+PERIODS = ("month", "quarter", "financial_year")
+
+
+def period_start(month, period):
+    """First day of the month, quarter or financial year (from 1 April) holding `month`."""
+    if period == "month":
+        return month
+    if period == "quarter":
+        return datetime.date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
+    return datetime.date(month.year if month.month >= 4 else month.year - 1, 4, 1)
+
+
+def summaries_by_period(*, force, period="month", area=None):
+    """Rows of {"period_start", measures…} in order: the force's (or one area's) months summed by period."""
+    if period not in PERIODS:
+        raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
+    cells = MonthlySummary.objects.filter(force=force)
+    if area is not None:
+        cells = cells.filter(area=area)
+    by_month = cells.values("month").annotate(**{name: Sum(name) for name in MEASURES}).order_by("month")
+    periods = {}
+    for row in by_month:
+        start = period_start(row.pop("month"), period)
+        totals = periods.setdefault(start, dict.fromkeys(MEASURES, 0))
+        for name in MEASURES:
+            totals[name] += row[name]
+    return [{"period_start": start, **totals} for start, totals in periods.items()]

@@ -647,7 +647,8 @@ def stale_forces():
         .annotate(version=models.Min("data_version"))
         .values_list("force", "version")
     )
-    with_reports = set(Force.objects.filter(reports__withdrawn_in_version__isnull=True).values_list("pk", flat=True))
+    current = UseOfForceReport.objects.current().filter(force=models.OuterRef("pk"))
+    with_reports = set(Force.objects.filter(models.Exists(current)).values_list("pk", flat=True))
     return sorted(
         force
         for force in with_reports | set(built)

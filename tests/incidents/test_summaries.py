@@ -20,10 +20,13 @@ from incidents.models import (
     Alert,
     CedLevel,
     CedUse,
+    ImportBatch,
     MonthlySummary,
     UseOfForceReport,
 )
+from incidents.queries import summaries_by_period
 from incidents.services import import_reports, raise_alerts, rebuild_summaries
+from incidents.tasks import rebuild_stale_summaries
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
 
@@ -255,3 +258,33 @@ def test_rebuild_summaries_command_rebuilds_one_force(db, oxford):
 def test_rebuild_summaries_command_refuses_an_unknown_force(db, forces):
     with pytest.raises(CommandError, match="--force: 'atlantis' is not a known force id"):
         call_command("rebuild_summaries", force="atlantis", verbosity=0)
+
+
+def test_months_roll_up_into_quarters_and_financial_years(db, oxford):
+    for day in (datetime.date(2025, 3, 31), datetime.date(2025, 4, 1), datetime.date(2025, 6, 30)):
+        ReportFactory(area=oxford, occurred_on=day, ced_levels=[CedLevel.FIRED])
+    rebuild_summaries(force_ids=["thames-valley"])
+    force = Force.objects.get(pk="thames-valley")
+    quarters = summaries_by_period(force=force, period="quarter")
+    assert [(row["period_start"], row["level_fired"]) for row in quarters] == [
+        (datetime.date(2025, 1, 1), 1),
+        (datetime.date(2025, 4, 1), 2),
+    ]
+    years = summaries_by_period(force=force, period="financial_year", area=oxford)
+    assert [(row["period_start"], row["taser_reports"]) for row in years] == [
+        (datetime.date(2024, 4, 1), 1),
+        (datetime.date(2025, 4, 1), 2),
+    ]
+
+
+def test_the_nightly_job_rebuilds_forces_whose_summaries_are_stale(db, oxford):
+    ReportFactory(area=oxford, ced_levels=[CedLevel.FIRED])
+    rebuild_summaries(force_ids=["thames-valley"])
+    assert rebuild_stale_summaries() == []
+    # A change that bypassed the signals (a bulk update) and a new data version.
+    UseOfForceReport.objects.update(highest_ced_level=CedLevel.DRAWN, ced_fired=False, ced_drawn=True)
+    ImportBatch.objects.create(
+        force=oxford.force, data_version=1, source_name="x.csv", source_format="met", status="succeeded"
+    )
+    assert rebuild_stale_summaries() == ["thames-valley"]
+    assert (MonthlySummary.objects.get().level_drawn, MonthlySummary.objects.get().data_version) == (1, 1)
