@@ -4,7 +4,8 @@ from django import forms
 
 from forces.models import Area
 from incidents.models import MonthlySummary
-from incidents.services import quarter_label, quarter_of
+from incidents.queries import period_start
+from incidents.services import quarter_label
 
 
 class QuarterlyReportForm(forms.Form):
@@ -16,6 +17,6 @@ class QuarterlyReportForm(forms.Form):
     def __init__(self, *args, force, **kwargs):
         super().__init__(*args, **kwargs)
         months = MonthlySummary.objects.filter(force=force).values_list("month", flat=True).distinct()
-        quarters = sorted({quarter_of(month) for month in months}, reverse=True)
+        quarters = sorted({period_start(month, "quarter") for month in months}, reverse=True)
         self.fields["quarter"].choices = [(q.isoformat(), quarter_label(q)) for q in quarters]
         self.fields["area"].queryset = Area.objects.filter(force=force).order_by("name")

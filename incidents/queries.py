@@ -223,8 +223,9 @@ def area_rates(*, force, start, end):
 PERIODS = ("month", "quarter", "financial_year")
 
 
-def period_start(month, period):
-    """First day of the month, quarter or financial year (from 1 April) holding `month`."""
+def period_start(day, period):
+    """First day of the month, quarter or financial year (from 1 April) holding `day`."""
+    month = day.replace(day=1)
     if period == "month":
         return month
     if period == "quarter":

@@ -21,7 +21,7 @@ from django.utils.text import slugify
 
 from forces.models import Area, CapabilityRecord, Force, Role
 from forces.services import InputError
-from incidents import readers
+from incidents import queries, readers
 from incidents.models import (
     SUMMARY_MEASURES,
     Alert,
@@ -32,6 +32,7 @@ from incidents.models import (
     QuarterlyReport,
     UseOfForceReport,
 )
+from incidents.queries import months_back, period_start
 
 TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
 
@@ -524,7 +525,7 @@ def month_of(day):
 
 
 def next_month(month):
-    return (month + datetime.timedelta(days=32)).replace(day=1)
+    return months_back(month, -1)
 
 
 def cells_of(pairs):
@@ -702,7 +703,7 @@ def raise_alerts(*, force_id, cells=None):
     now = timezone.now()
     alerts = []
     for month in months:
-        trailing = [months_before(month, n) for n in range(1, HISTORY_MONTHS + 1)]
+        trailing = [months_back(month, n) for n in range(1, HISTORY_MONTHS + 1)]
         for area in sorted({area for area, _ in data if area is not None}):
             history = [data[(area, m)] for m in trailing if (area, m) in data]
             cell = data.get((area, month))
@@ -763,11 +764,6 @@ def _mail_alerts(force_id, alerts):
         send_mail(f"Taser oversight: {len(alerts)} new alert(s)", lines, None, recipients, fail_silently=True)
 
 
-def months_before(month, count):
-    index = month.year * 12 + month.month - 1 - count
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 # --- summaries follow edits made one record at a time (the admin, the API) ---------------------
 
 
@@ -811,30 +807,25 @@ COUNTING_RULES = [
 HEADLINE = ["reports", "incidents", "taser_reports", "discharge", "level_fired"]
 
 
-def quarter_of(day):
-    return datetime.date(day.year, (day.month - 1) // 3 * 3 + 1, 1)
-
-
 def quarter_label(quarter):
     """Police quarters follow the financial year: April–June is Q1."""
     number = (quarter.month - 4) % 12 // 3 + 1
     year = quarter.year if quarter.month >= 4 else quarter.year - 1
-    end = months_before(quarter, -2)
+    end = months_back(quarter, -2)
     return f"Q{number} {year}/{str(year + 1)[2:]} ({quarter:%B} to {end:%B %Y})"
 
 
 def build_quarterly_report(*, force_id, quarter, area_id=None):
     """Build and keep a snapshot of one quarter's report for a force (or one of its areas)."""
-    from incidents import queries  # the report composes the read side of every app
-    from scrutiny.models import Action, Finding
+    from scrutiny.models import Action, Finding  # scrutiny's models import this app's
 
     force = Force.objects.get(pk=force_id)
     area = Area.objects.get(pk=area_id, force=force) if area_id else None
-    quarter = quarter_of(quarter)
-    end, previous, last_year = months_before(quarter, -3), months_before(quarter, 3), months_before(quarter, 12)
+    quarter = period_start(quarter, "quarter")
+    end, previous, last_year = months_back(quarter, -3), months_back(quarter, 3), months_back(quarter, 12)
 
     def totals(start):
-        return queries.summary_totals(force=force, start=start, end=months_before(start, -3), area=area)
+        return queries.summary_totals(force=force, start=start, end=months_back(start, -3), area=area)
 
     now, before, year_ago = totals(quarter), totals(previous), totals(last_year)
     labels = {name: str(MonthlySummary._meta.get_field(name).verbose_name) for name in queries.MEASURES}

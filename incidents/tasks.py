@@ -20,6 +20,7 @@ from kombu.exceptions import OperationalError
 from forces.services import InputError
 from incidents import services
 from incidents.models import ImportBatch, MonthlySummary
+from incidents.queries import months_back, period_start
 from incidents.services import ImportFailed, import_reports, raise_alerts, rebuild_summaries, stale_forces
 
 logger = logging.getLogger(__name__)
@@ -139,6 +140,6 @@ def build_quarterly_report(force_id, quarter, area_id=None):
 @shared_task
 def build_last_quarter_reports():
     """At the start of a quarter: the report of the quarter just ended, for every force with summaries."""
-    quarter = services.quarter_of(services.months_before(datetime.date.today(), 3))
+    quarter = period_start(months_back(datetime.date.today().replace(day=1), 3), "quarter")
     forces = MonthlySummary.objects.values_list("force", flat=True).distinct().order_by("force")
     return [build_quarterly_report(force_id, quarter.isoformat()) for force_id in forces]
