@@ -606,23 +606,29 @@ def _version_by_force(versions):
 
 
 def _insert_summaries(reports, versions):
-    """Write the summary cells of `reports` in one INSERT … SELECT … GROUP BY; returns the cells written."""
+    """Write the summary cells of `reports`; returns the number of cells written.
+
+    The GROUP BY runs as a plain SELECT, which PostgreSQL may spread over parallel workers
+    (an INSERT … SELECT never is); its result is small, a row per area-month.
+    """
     aggregates = summary_aggregates()
     rows = (
         reports.annotate(cell_month=TruncMonth("occurred_on"))
         .values("force", "area", "cell_month")
-        .annotate(**aggregates, version=_version_by_force(versions), built=models.Value(timezone.now()))
-        .values_list("force", "area", "cell_month", *aggregates, "version", "built")
+        .annotate(**aggregates)
+        .values_list("force", "area", "cell_month", *aggregates)
         .order_by()
     )
-    select, params = rows.query.sql_with_params()
-    columns = ["force_id", "area_id", "month", *(MonthlySummary._meta.get_field(n).column for n in aggregates)]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {MonthlySummary._meta.db_table} ({', '.join(columns)}, data_version, built_at) {select}",
-            params,
+    built_at = timezone.now()
+    cells = [
+        MonthlySummary(
+            force_id=force, area_id=area, month=month, data_version=versions.get(force, 0), built_at=built_at,
+            **dict(zip(aggregates, counts, strict=True)),
         )
-        return cursor.rowcount
+        for force, area, month, *counts in rows
+    ]  # fmt: skip
+    MonthlySummary.objects.bulk_create(cells, batch_size=500)
+    return len(cells)
 
 
 def queue_summary_rebuild(force_id, cells=None):

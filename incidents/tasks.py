@@ -4,6 +4,10 @@ An upload makes a pending ImportBatch at once (so its page exists), stores the f
 the batch's folder and enqueues `import_file` on commit; `import_reports` then runs that
 batch. Progress goes through the cache, because the import's own transaction hides the
 counts it writes to the batch until it commits.
+
+A successful import (or a single edit) then queues `rebuild_summary_cells` for the
+summary cells it changed; beat runs `rebuild_stale_summaries` nightly and
+`build_last_quarter_reports` at the start of each quarter.
 """
 
 import datetime
@@ -132,7 +136,7 @@ def rebuild_stale_summaries():
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def build_quarterly_report(force_id, quarter, area_id=None):
     """Build one quarterly report snapshot; `quarter` is its first day, YYYY-MM-DD."""
-    return services.build_quarterly_report(
+    return services.build_quarterly_report(  # the service of the same name
         force_id=force_id, quarter=datetime.date.fromisoformat(quarter), area_id=area_id
     ).pk
 
