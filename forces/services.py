@@ -330,7 +330,14 @@ ROLE_PERMISSIONS = {
             "upliftdecision": "view add change",
             "publishedfigure": "view",
         },
-        "incidents": {"useofforcereport": "view", "ceduse": "view", "importbatch": "view"},
+        "incidents": {
+            "useofforcereport": "view",
+            "ceduse": "view",
+            "importbatch": "view",
+            "monthlysummary": "view",
+            "alert": "view",
+            "quarterlyreport": "view",
+        },  # fmt: skip
         "scrutiny": {
             "panel": "view add change",
             "panelmember": "view add change",
@@ -364,7 +371,14 @@ ROLE_PERMISSIONS = {
             "upliftdecision": "view",
             "publishedfigure": "view",
         },
-        "incidents": {"useofforcereport": "view add change", "ceduse": "view add change", "importbatch": "view"},
+        "incidents": {
+            "useofforcereport": "view add change",
+            "ceduse": "view add change",
+            "importbatch": "view",
+            "monthlysummary": "view",
+            "alert": "view",
+            "quarterlyreport": "view",
+        },  # fmt: skip
         "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view"},
     },
     Role.API_CLIENT: {

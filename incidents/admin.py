@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from forces.admin import ForceScopedAdmin
-from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport
+from incidents.models import LADDER, Alert, CedUse, ImportBatch, MonthlySummary, QuarterlyReport, UseOfForceReport
 
 PROVENANCE = ["import_batch", "source_row", "source_key", "data_version", "withdrawn_in_version"]
 
@@ -80,3 +80,35 @@ class ImportBatchAdmin(ForceScopedAdmin):
     list_filter = ["status", "source_format", "force"]
     search_fields = ["source_name"]
     readonly_fields = [field.name for field in ImportBatch._meta.fields]
+
+
+class BuiltFromReportsAdmin(ForceScopedAdmin):
+    """Summaries, alerts and report snapshots are built from the reports, never edited by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MonthlySummary)
+class MonthlySummaryAdmin(BuiltFromReportsAdmin):
+    list_display = ["force", "area", "month", "reports", "taser_reports", "discharge", "data_version", "built_at"]
+    list_filter = ["force"]
+    list_select_related = ["force", "area"]
+    date_hierarchy = "month"
+
+
+@admin.register(Alert)
+class AlertAdmin(BuiltFromReportsAdmin):
+    list_display = ["force", "month", "kind", "message"]
+    list_filter = ["kind", "force"]
+    list_select_related = ["force", "area"]
+
+
+@admin.register(QuarterlyReport)
+class QuarterlyReportAdmin(BuiltFromReportsAdmin):
+    list_display = ["force", "quarter", "area", "data_version", "built_at"]
+    list_filter = ["force"]
+    list_select_related = ["force", "area"]

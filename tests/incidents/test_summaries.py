@@ -288,3 +288,17 @@ def test_the_nightly_job_rebuilds_forces_whose_summaries_are_stale(db, oxford):
     )
     assert rebuild_stale_summaries() == ["thames-valley"]
     assert (MonthlySummary.objects.get().level_drawn, MonthlySummary.objects.get().data_version) == (1, 1)
+
+
+def test_pcc_staff_read_their_forces_summaries_in_the_admin_but_cannot_edit_them(client, pcc_staff, oxford, lambeth):
+    ReportFactory(area=oxford, ced_levels=[CedLevel.FIRED])
+    ReportFactory(area=lambeth, ced_levels=[CedLevel.FIRED])
+    rebuild_summaries()
+    client.force_login(pcc_staff)
+    page = client.get("/admin/incidents/monthlysummary/").content.decode()
+    assert "Oxford" in page
+    assert "Lambeth" not in page
+    own = MonthlySummary.objects.get(force="thames-valley")
+    assert client.get("/admin/incidents/monthlysummary/add/").status_code == 403
+    assert client.post(f"/admin/incidents/monthlysummary/{own.pk}/change/", {"reports": 99}).status_code == 403
+    assert MonthlySummary.objects.get(pk=own.pk).reports == 1
