@@ -91,6 +91,15 @@ def json_list(text):
 def convert(batch, first_row, errors, areas, force_id):
     """A batch of canonical CSV → (report columns, CED-use rows, identities); see met_format.convert."""
     columns = Columns(batch, first_row, errors)
+    columns.read_yes_no(
+        [field.name for field in REPORT_FIELDS if isinstance(field, models.BooleanField)]
+        + [
+            device_column(n, f)
+            for n in range(1, DEVICES + 1)
+            for f in DEVICE_FIELDS
+            if isinstance(f, models.BooleanField)
+        ]
+    )
     report = {field.name: read_field(columns, field.name, field) for field in REPORT_FIELDS}
     blank_key = pc.equal(columns.text("source_key"), "")
     columns.invalid(blank_key, "source_key", "is empty; every record needs its identity")

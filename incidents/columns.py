@@ -25,10 +25,14 @@ class Columns:
         self.first_row = first_row
         self.errors = errors
         self.by_name = {}
-        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        # Compute functions cost the same per call whatever the length of the array, so each is
+        # called once over all the columns end to end, and the result cut back into columns.
+        trimmed = split(pc.utf8_trim_whitespace(pa.concat_arrays(batch.columns)), batch.num_columns, self.length)
+        for name, column in zip(batch.schema.names, trimmed, strict=True):
             key = normal(name)
-            self.by_name[(aliases or {}).get(key, key)] = (name, pc.utf8_trim_whitespace(column))
+            self.by_name[(aliases or {}).get(key, key)] = (name, column)
         self.empty = pa.array([""] * self.length, pa.string())
+        self.yes_no_read = {}
 
     def has(self, name):
         return normal(name) in self.by_name
@@ -51,12 +55,27 @@ class Columns:
         for index, value in zip(rows, values, strict=True):
             self.errors.add(self.first_row + index, self.label(name), value, expected)
 
+    def read_yes_no(self, names):
+        """Read many Yes/No columns at once (see __init__); `yes_no` then answers from what was read."""
+        names = [name for name in dict.fromkeys(names) if normal(name) not in self.yes_no_read]
+        if not names:
+            return
+        lowered = pc.utf8_lower(pa.concat_arrays([self.text(name) for name in names]))
+        index = pc.index_in(lowered, pa.array([*YES, *NO, ""]))
+        yes = split(pc.fill_null(pc.less(index, len(YES)), False), len(names), self.length)
+        blank = split(pc.equal(lowered, ""), len(names), self.length)
+        invalid = pc.is_null(index)
+        if pc.any(invalid).as_py():
+            for name, column in zip(names, split(invalid, len(names), self.length), strict=True):
+                self.invalid(column, name, "is not Yes or No")
+        for name, yes_column, blank_column in zip(names, yes, blank, strict=True):
+            self.yes_no_read[normal(name)] = (yes_column, blank_column)
+
     def yes_no(self, name, nullable=False):
         """Yes → true, No → false; blank is false (unticked), or null where it means not stated."""
-        lowered = self.lowered(name)
-        self.invalid(pc.invert(pc.is_in(lowered, pa.array([*YES, *NO, ""]))), name, "is not Yes or No")
-        yes = pc.is_in(lowered, pa.array(YES))
-        return pc.if_else(pc.equal(lowered, ""), pa.scalar(None, pa.bool_()), yes) if nullable else yes
+        self.read_yes_no([name])
+        yes, blank = self.yes_no_read[normal(name)]
+        return pc.if_else(blank, pa.scalar(None, pa.bool_()), yes) if nullable else yes
 
     def choice(self, name, mapping, expected, value_type=None):
         lowered = self.lowered(name)
@@ -70,6 +89,11 @@ class Columns:
         self.invalid(pc.and_(pc.not_equal(text, ""), pc.invert(numeric)), name, "is not a whole number")
         digits = pc.if_else(numeric, pc.replace_substring_regex(text, r"\.0+$", ""), pa.scalar(None, pa.string()))
         return pc.cast(digits, pa.int64())
+
+
+def split(array, count, length):
+    """An array of `count` columns of `length` rows laid end to end, cut back into its columns."""
+    return [array.slice(i * length, length) for i in range(count)]
 
 
 DATE_PATTERNS = (

@@ -145,6 +145,12 @@ def is_known(name):
     return ALIASES.get(normal(name), normal(name)) in KNOWN
 
 
+# Every Yes/No column, read together (see Columns.read_yes_no).
+YES_NO = [*FLAGS, *OFFICER_CONTEXT, "PhysicalDisability", "MentalDisability", "StaffInjured", "SubjectInjured"]
+YES_NO += ["CED Used"] + [
+    f"{prefix} {suffix}" for prefix in BLOCKS for suffix in [*BLOCK_LEVELS.values(), *BLOCK_DETAILS, *PROBE_ZONES]
+]
+
 FORMAT = "met"
 NUMBERED_IDENTITY = True
 
@@ -219,6 +225,7 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     table of CedUse fields with the batch index of their report in column "row".
     """
     columns = Columns(batch, first_row, errors, ALIASES)
+    columns.read_yes_no(name for name in YES_NO if columns.has(name))
     report = {flag: columns.yes_no(name) for name, flag in FLAGS.items()}
     report |= {field: columns.yes_no(name, nullable=True) for name, field in OFFICER_CONTEXT.items()}
     report["occurred_on"] = dates(columns, "IncidentDate")
