@@ -16,9 +16,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import psycopg2
+from fresh_database import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ONS = (
@@ -55,12 +55,7 @@ def main():
     )
 
     url = os.environ["DATABASE_URL"]
-    name = urlparse(url).path.lstrip("/")
-    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    fresh_database(url)
     manage("migrate", "--noinput", "-v0")
     manage("load_forces", "-v0")
     manage("import_areas", str(ONS), "-v0")

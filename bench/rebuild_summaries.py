@@ -16,9 +16,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
-import psycopg2
+from fresh_database import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -43,12 +42,7 @@ def main():
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     url = os.environ["DATABASE_URL"]
     if not arguments.reuse:
-        admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-        admin.autocommit = True
-        name = urlparse(url).path.lstrip("/")
-        with admin.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            cursor.execute(f'CREATE DATABASE "{name}"')
+        fresh_database(url)
         for command in (["migrate", "--noinput"], ["seed_demo", "--reports", str(arguments.reports),
                         "--seed", str(arguments.seed), "--end-month", "2026-10"]):  # fmt: skip
             subprocess.run([sys.executable, "manage.py", *command, "-v0"], cwd=ROOT, check=True)

@@ -15,9 +15,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import psycopg2
+from fresh_database import fresh_database
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = "incidents_useofforcereport"
@@ -34,12 +34,7 @@ def main():
     arguments = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]
-    name = urlparse(url).path.lstrip("/")
-    admin = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        cursor.execute(f'CREATE DATABASE "{name}"')
+    fresh_database(url)
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     manage("migrate", "--noinput", "-v0")
 
