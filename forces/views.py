@@ -105,7 +105,8 @@ def quarterly_reports(request, force_id):
         if form.is_valid():
             quarter, area = form.cleaned_data["quarter"], form.cleaned_data["area"]
             transaction.on_commit(
-                lambda: tasks.build_quarterly_report.delay(force.pk, quarter.isoformat(), area and area.pk)
+                lambda: tasks.build_quarterly_report.delay(force.pk, quarter.isoformat(), area and area.pk),
+                robust=True,  # a queue that does not answer is logged; the page still answers
             )
             messages.success(request, "The report is being built; it appears below when ready.")
             return redirect("quarterly-reports", force.pk)
