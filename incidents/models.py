@@ -219,10 +219,15 @@ class UseOfForceReport(LadderFlags):
     """One officer's use of force on one person (one national use-of-force form)."""
 
     # No single-column indexes on force and area: the composite indexes below start with them.
-    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="reports", db_index=False)
-    area = models.ForeignKey(
-        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", db_index=False
+    # The references of a report are kept by INTEGRITY_RULES, checked once per statement,
+    # not by foreign-key constraints, checked once per row (see oversight/triggers.py).
+    force = models.ForeignKey(
+        Force, on_delete=models.PROTECT, related_name="reports", db_index=False, db_constraint=False
     )
+    area = models.ForeignKey(
+        Area, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", db_index=False,
+        db_constraint=False,
+    )  # fmt: skip
     occurred_on = models.DateField()
     occurred_at = models.TimeField(null=True, blank=True)
     incident_reference = models.CharField(
@@ -319,7 +324,7 @@ class UseOfForceReport(LadderFlags):
 
     # Provenance and revisions.
     import_batch = models.ForeignKey(
-        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="reports"
+        ImportBatch, on_delete=models.PROTECT, null=True, blank=True, related_name="reports", db_constraint=False
     )
     source_row = models.PositiveIntegerField(null=True, blank=True, help_text="Row number in the source file")
     source_key = models.CharField(
@@ -392,7 +397,8 @@ class UseOfForceReport(LadderFlags):
 class CedUse(LadderFlags):
     """One CED device used in a report: the ladder levels used with it and its cycles."""
 
-    report = models.ForeignKey(UseOfForceReport, on_delete=models.CASCADE, related_name="ced_uses")
+    # Kept by INTEGRITY_RULES, as the references of a report are.
+    report = models.ForeignKey(UseOfForceReport, on_delete=models.CASCADE, related_name="ced_uses", db_constraint=False)
     device_number = models.PositiveSmallIntegerField(help_text="1 to 4, the device block on the form")
     device_model = models.CharField(max_length=10, choices=DeviceModel.choices, blank=True)
     serial_number = models.CharField(max_length=40, blank=True)
@@ -429,6 +435,17 @@ _DEVICE_LEVELS_ON_REPORT = " AND ".join(f"(NOT NEW.{flag} OR r.{flag})" for flag
 _REPORT_DROPS_A_DEVICE_LEVEL = " OR ".join(f"(c.{flag} AND NOT NEW.{flag})" for flag in LADDER_FLAGS)
 
 INTEGRITY_RULES = (
+    # IN (SELECT …) rather than a correlated EXISTS: PostgreSQL hashes the small table once
+    # instead of probing it for each of a million rows. (Not for the pair (area, force):
+    # SQLite 3.40 answers a row-value IN wrongly when an index covers the second column.)
+    Rule(
+        "report_of_known_force_and_batch",
+        _REPORT,
+        "NEW.force_id IN (SELECT id FROM forces_force) AND (NEW.import_batch_id IS NULL "  # noqa: S608
+        f"OR NEW.import_batch_id IN (SELECT id FROM {ImportBatch._meta.db_table}))",
+        "a report must belong to a known force and, if it has one, a known import batch",
+        columns=("force_id", "import_batch_id"),
+    ),
     Rule(
         "report_area_in_report_force",
         _REPORT,
@@ -436,6 +453,25 @@ INTEGRITY_RULES = (
         "(SELECT 1 FROM forces_area a WHERE a.id = NEW.area_id AND a.force_id = NEW.force_id)",
         "a report may only be placed in an area of its own force",
         columns=("area_id", "force_id"),
+    ),
+    # What reports and CED uses refer to stays while they do (their foreign keys).
+    *(
+        Rule(
+            f"{name}_keeps_its_{referring}",
+            table,
+            f"OLD.id IN (SELECT id FROM {table}) "  # noqa: S608
+            f"OR NOT EXISTS (SELECT 1 FROM {referring_table} r WHERE r.{column} = OLD.id)",
+            f"{what} with {referring.replace('_', ' ')} cannot be deleted or renumbered",
+            events=("UPDATE", "DELETE"),
+            columns=("id",),
+            rows="OLD",
+        )
+        for name, table, referring, referring_table, column, what in (
+            ("force", "forces_force", "reports", _REPORT, "force_id", "a force"),
+            ("area", "forces_area", "reports", _REPORT, "area_id", "an area"),
+            ("import_batch", ImportBatch._meta.db_table, "reports", _REPORT, "import_batch_id", "an import batch"),
+            ("report", _REPORT, "ced_uses", CedUse._meta.db_table, "report_id", "a report"),
+        )
     ),
     Rule(
         "area_keeps_force_of_its_reports",

@@ -3,14 +3,15 @@
 import datetime
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
-from forces.models import PopulationBaseline
-from incidents.models import UseOfForceReport
+from forces.models import Area, PopulationBaseline
+from incidents.models import CedLevel, CedUse, ImportBatch, UseOfForceReport
 from scrutiny.models import Action, CaseSample, Finding
 from tests.factories import (
     AreaFactory,
     CaseSampleFactory,
+    CedUseFactory,
     MeetingFactory,
     PanelFactory,
     PanelMemberFactory,
@@ -40,6 +41,52 @@ def test_area_with_reports_cannot_move_to_another_force(oxford, metropolitan):
     oxford.force = metropolitan
     with refused("area_keeps_force_of_its_reports"), transaction.atomic():
         oxford.save()
+
+
+def test_report_of_an_unknown_force_is_refused(forces):
+    with refused("report_of_known_force_and_batch"), transaction.atomic():
+        UseOfForceReport.objects.create(force_id="atlantis", occurred_on=datetime.date(2025, 1, 1))
+
+
+def test_report_of_an_unknown_import_batch_is_refused(thames_valley):
+    with refused("report_of_known_force_and_batch"), transaction.atomic():
+        UseOfForceReport.objects.create(force=thames_valley, import_batch_id=999, occurred_on=datetime.date(2025, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("table", "rule"),
+    [("forces_area", "area_keeps_its_reports"), ("incidents_importbatch", "import_batch_keeps_its_reports")],
+)
+def test_what_reports_refer_to_cannot_be_deleted_under_them(oxford, table, rule):
+    report = ReportFactory(area=oxford, import_batch=ImportBatch.objects.create(force=oxford.force, data_version=1))
+    referred = report.area_id if table == "forces_area" else report.import_batch_id
+    # Raw SQL, as a script might: the ORM would refuse before the database is asked.
+    with refused(rule), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {table} WHERE id = %s", [referred])  # noqa: S608 - a table name of the test's
+
+
+def test_force_with_reports_cannot_be_deleted_under_them(oxford):
+    ReportFactory(area=oxford)
+    with refused("force_keeps_its_reports"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM forces_force WHERE id = %s", [oxford.force_id])
+
+
+def test_report_with_ced_uses_cannot_be_deleted_under_them(oxford):
+    report = CedUseFactory(report=ReportFactory(area=oxford, ced_levels=[CedLevel.FIRED]), ced_fired=True).report
+    with refused("report_keeps_its_ced_uses"), transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM incidents_useofforcereport WHERE id = %s", [report.pk])
+
+
+def test_report_is_deleted_with_its_ced_uses(oxford):
+    report = CedUseFactory(report=ReportFactory(area=oxford, ced_levels=[CedLevel.FIRED]), ced_fired=True).report
+    report.delete()
+    assert not CedUse.objects.filter(report_id=report.pk).exists()
+
+
+def test_area_without_reports_can_be_deleted(oxford):
+    ReportFactory(area=AreaFactory(force=oxford.force))
+    oxford.delete()
+    assert not Area.objects.filter(pk=oxford.pk).exists()
 
 
 def test_report_in_an_area_of_its_own_force_is_accepted(oxford):
