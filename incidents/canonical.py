@@ -88,6 +88,12 @@ def json_list(text):
     return "[" + ", ".join(f'"{code}"' for code in text.split()) + "]"
 
 
+def identity(batch):
+    """Each record's source key, read before the rest of the row is converted (an unchanged row never is)."""
+    columns = Columns(batch.select([name for name in batch.schema.names if normal(name) == "source_key"]), 0, None)
+    return columns.text("source_key")
+
+
 def convert(batch, first_row, errors, areas, force_id):
     """A batch of canonical CSV → (report columns, CED-use rows, identities); see met_format.convert."""
     columns = Columns(batch, first_row, errors)

@@ -159,6 +159,20 @@ def is_header(header):
     return normal("IncidentDate") in {ALIASES.get(normal(n), normal(n)) for n in header}
 
 
+IDENTITY = ("IncidentDate", "IncidentTime", "Borough", "SubjectAge", "SubjectGender", "SubjectEthnicity")
+
+
+def identity(batch):
+    """The identity of each record, which has no reference: when, where and whom (docs/data-imports.md).
+
+    Read on its own, before the rest of the row is converted: an unchanged row never is.
+    """
+    wanted = {normal(name) for name in IDENTITY}
+    names = [name for name in batch.schema.names if ALIASES.get(normal(name), normal(name)) in wanted]
+    columns = Columns(batch.select(names), 0, None, ALIASES)
+    return pc.binary_join_element_wise(*(columns.text(name) for name in IDENTITY), "|")
+
+
 def health(columns):
     physical = columns.yes_no("PhysicalDisability", nullable=True)
     mental = columns.yes_no("MentalDisability", nullable=True)

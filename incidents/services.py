@@ -1,4 +1,5 @@
 import collections
+import contextlib
 import csv
 import datetime
 import hashlib
@@ -7,6 +8,7 @@ import itertools
 import json
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
@@ -43,10 +45,13 @@ def next_data_version(force):
     return (latest or 0) + 1
 
 
-def reserve_ids(model, count):
-    """`count` fresh primary keys for rows about to be bulk-written (call inside the transaction)."""
+def reserve_ids(model, count, cursor=None):
+    """`count` fresh primary keys for rows about to be bulk-written (call inside the transaction).
+
+    `cursor` is the one to use, if not this thread's (imports write from a thread of their own).
+    """
     table = model._meta.db_table
-    with connection.cursor() as cursor:
+    with contextlib.nullcontext(cursor) if cursor else connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
@@ -117,12 +122,17 @@ def bulk_insert_arrow(model, table, arrays):
 
     The CSV is made by pyarrow, not row by row in Python: a million rows take seconds.
     """
-    statement, data = arrow_copy(model, table, arrays)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.copy_expert(statement, data)
-        else:
-            cursor.executemany(statement, data)
+        copy_arrays(cursor, model, table, arrays)
+
+
+def copy_arrays(cursor, model, table, arrays):
+    """bulk_insert_arrow on a given cursor (which may be another thread's)."""
+    statement, data = arrow_copy(model, table, arrays)
+    if connection.vendor == "postgresql":
+        cursor.copy_expert(statement, data)
+    else:
+        cursor.executemany(statement, data)
 
 
 def arrow_copy(model, table, arrays):
@@ -146,33 +156,35 @@ def arrow_copy(model, table, arrays):
     return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(zip(*values, strict=True))
 
 
-class BackgroundCopy:
-    """Runs staging COPYs in a thread on this transaction's connection (PostgreSQL).
+class InBackground:
+    """Runs database work in order in one thread, on this transaction's connection (PostgreSQL).
 
-    PostgreSQL loads one batch while Python converts the next. At most `depth` batches
-    wait, so memory stays bounded; an error in the thread surfaces at the next call.
+    PostgreSQL loads and applies one chunk of a file while Python converts the next. At most
+    `depth` pieces of work wait, which bounds memory; an error in the thread surfaces at the
+    next call. Elsewhere (SQLite) each piece runs at once, in this thread.
     """
 
-    def __init__(self, depth=2):
+    def __init__(self, depth=32):
         self.raw = connection.connection if connection.vendor == "postgresql" else None
         self.pool = ThreadPoolExecutor(max_workers=1) if self.raw else None
         self.pending = collections.deque()
         self.depth = depth
 
-    def __call__(self, model, table, arrays):
+    def __call__(self, work, *args):
+        """work(cursor, *args), now or in the thread."""
         if self.pool is None:
-            return bulk_insert_arrow(model, table, arrays)
-        self.pending.append(self.pool.submit(self._copy, model, table, arrays))
+            with connection.cursor() as cursor:
+                return work(cursor, *args)
+        self.pending.append(self.pool.submit(self._run, work, *args))
         while len(self.pending) > self.depth:
             self.pending.popleft().result()
 
-    def _copy(self, model, table, arrays):
-        statement, data = arrow_copy(model, table, arrays)
+    def _run(self, work, *args):
         with self.raw.cursor() as cursor:
-            cursor.copy_expert(statement, data)
+            return work(cursor, *args)
 
     def wait(self):
-        """Wait for every COPY; raise the first error."""
+        """Wait for all the work; raise the first error."""
         while self.pending:
             self.pending.popleft().result()
 
@@ -188,6 +200,7 @@ class BackgroundCopy:
 
 # --- imports ----------------------------------------------------------------------------
 
+# Changed reports and their CED uses, staged; the reports an edition holds again.
 STAGING, STAGING_CED, MATCHED = "import_staging", "import_staging_ced", "import_matched"
 REPORT, CED_USE = UseOfForceReport._meta.db_table, CedUse._meta.db_table
 # Met boroughs whose name differs from the ONS name of the area.
@@ -266,19 +279,32 @@ def format_of(table):
 
 
 def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, progress):
+    """Read the file batch by batch; add new reports straight away, stage changed ones, count unchanged ones.
+
+    Each row is matched in Python to the report it revises, by its source key, against the
+    force's reports held in memory (HeldReports): an unchanged row is not even converted, a
+    new one is written to the reports table at once, in the background, while the next batch
+    converts. Changed reports are corrected together at the end.
+    """
     unknown = sorted((name for name in table.header if not file_format.is_known(name)), key=str.lower)
     if unknown:
         batch.notes.append(f"Ignored {len(unknown)} column(s) the product does not know: {', '.join(unknown)}.")
     area_ids = AreaFinder(force, batch)
     rejects = RejectFile(table) if skip_invalid else None
-    with connection.cursor() as cursor:
-        for name, model in ((STAGING, UseOfForceReport), (STAGING_CED, CedUse)):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {model._meta.db_table} WHERE 1 = 0")
+    _create_import_tables()
+    held, seen, applied = HeldReports(force.pk), SeenKeys(), Applied()
     numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
-    with BackgroundCopy() as write:
+    with InBackground() as database:
         for first_row, rows in table.batches():
-            report, ced_uses, identity = file_format.convert(rows, first_row, problems, area_ids, force.pk)
+            numbers = np.arange(first_row, first_row + rows.num_rows)
+            keys, key_digests = _source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
+            contents, content_hashes = md5_digests(pc.binary_join_element_wise(*rows.columns, "\x1f"))
+            found, report_ids, unchanged = held.match(key_digests, contents)
+            convert = ~unchanged
+            if convert.any():
+                part, part_numbers = rows.filter(pa.array(convert)), numbers[convert]
+                errors = RowNumbers(problems, part_numbers)
+                report, ced_uses, _ = file_format.convert(part, 0, errors, area_ids, force.pk)
             bad = problems.take_batch()
             batch.rows_read += rows.num_rows
             if rejects is not None and bad:
@@ -287,8 +313,32 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
                 progress(rows.num_rows)
             if problems.count and not skip_invalid:
                 continue  # keep reading to count every problem; nothing will be written
-            _stage(write, report, ced_uses, identity, rows, first_row, bad, force, batch, numbered)
-        write.wait()
+            applied.unchanged.append(report_ids[unchanged])
+            if not convert.any():
+                continue
+            good = np.array([number not in bad for number in part_numbers.tolist()], bool)
+            report |= {
+                "force": pa.array([force.pk] * len(part_numbers)),
+                "import_batch": pa.array([batch.pk] * len(part_numbers), pa.int64()),
+                "data_version": pa.array([batch.data_version] * len(part_numbers), pa.int64()),
+                "source_row": pa.array(part_numbers, pa.int64()),
+                "source_key": pc.filter(keys, pa.array(convert)),
+                "content_hash": pc.filter(content_hashes, pa.array(convert)),
+            }
+            applied.note(report, good)
+            added, changed = good & ~found[convert], good & found[convert]
+            applied.added += int(added.sum())
+            applied.changed.append(report_ids[convert][changed])
+            if added.any():
+                database(_add_reports, *_subset(report, ced_uses, added))
+            if changed.any():
+                reports, uses, use_rows = _subset(report, ced_uses, changed)
+                ids = report_ids[convert][changed]
+                reports["id"], uses["report"] = pa.array(ids), pa.array(ids[use_rows])
+                database(copy_arrays, UseOfForceReport, STAGING, reports)
+                database(copy_arrays, CedUse, STAGING_CED, uses)
+        database(_apply_changes, applied)
+        database.wait()
     if rejects is not None:
         rejects.close()
         if problems.count:
@@ -299,132 +349,220 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
     if batch.rows_read == 0:
         raise InputError(f"{table.path.name}: the file has a header but no rows.")
     if not (problems.count and not skip_invalid):
-        _apply(force, batch, numbered=numbered, problems=problems)
+        _withdraw_and_count(force, batch, applied)
 
 
-def digests(texts):
-    """The MD5 hex digest of each text of a pyarrow string array, read from its buffer in place."""
+def _create_import_tables():
+    with connection.cursor() as cursor:
+        for name, model in ((STAGING, UseOfForceReport), (STAGING_CED, CedUse)):
+            cursor.execute(f"DROP TABLE IF EXISTS {name}")
+            cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {model._meta.db_table} WHERE 1 = 0")
+        cursor.execute(f"DROP TABLE IF EXISTS {MATCHED}")
+        cursor.execute(f"CREATE TEMP TABLE {MATCHED} (report_id bigint)")
+
+
+def md5_digests(texts):
+    """The MD5 digest of each text of a pyarrow string array: (16-byte numpy values, hex pyarrow strings)."""
     texts = pc.cast(texts, pa.large_string())
     offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset : texts.offset + len(texts) + 1].tolist()
     data = memoryview(texts.buffers()[2] or b"")
     md5 = hashlib.md5
-    return pa.array([md5(data[a:b], usedforsecurity=False).hexdigest() for a, b in itertools.pairwise(offsets)])
+    raw = b"".join(md5(data[a:b], usedforsecurity=False).digest() for a, b in itertools.pairwise(offsets))
+    hex_offsets = np.arange(0, 32 * (len(texts) + 1), 32, dtype=np.int32)
+    hexes = pa.StringArray.from_buffers(len(texts), pa.py_buffer(hex_offsets), pa.py_buffer(raw.hex().encode()))
+    return np.frombuffer(raw, "S16"), hexes
 
 
-def _stage(write, report, ced_uses, identity, rows, first_row, bad, force, batch, numbered):
-    """Write one batch's good rows into the staging tables."""
-    n = rows.num_rows
-    if numbered:
-        # A long natural identity, kept short as a digest; rows sharing one are numbered in _apply.
-        identity = pc.binary_join_element_wise(digests(identity), "1", "-")
-    arrays = report | {
-        "force": pa.array([force.pk] * n),
-        "import_batch": pa.array([batch.pk] * n, pa.int64()),
-        "data_version": pa.array([batch.data_version] * n, pa.int64()),
-        "source_row": pa.array(range(first_row, first_row + n), pa.int64()),
-        "source_key": identity,
-        "content_hash": digests(pc.binary_join_element_wise(*rows.columns, "\x1f")),
-    }
-    uses = {name: ced_uses[name] for name in ced_uses.column_names if name != "row"}
-    # The staging copy of a CED use holds its report's file row where the report id will go.
-    uses["report"] = pc.add(ced_uses["row"], first_row)
-    if bad:
-        keep = pa.array([first_row + i not in bad for i in range(n)])
-        arrays = {name: pc.filter(array, keep) for name, array in arrays.items()}
-        uses = {name: pc.filter(array, pc.take(keep, ced_uses["row"])) for name, array in uses.items()}
-    write(UseOfForceReport, STAGING, arrays)
-    if len(uses["report"]):
-        write(CedUse, STAGING_CED, uses)
+def digests(texts):
+    """The MD5 hex digest of each text of a pyarrow string array."""
+    return md5_digests(texts)[1]
 
 
-def _analyze(cursor, table, *columns):
-    """Give the planner statistics (autovacuum never analyses temporary tables).
+class SeenKeys:
+    """The record identities of a file seen so far: 16-byte digests in one sorted array.
 
-    Without them PostgreSQL plans joins on a temporary table as if it were empty, and a
-    million-row anti-join then takes hours.
+    16 MB hold a million rows' identities, where a Python set of them would take ten times that.
     """
-    if connection.vendor == "postgresql":
-        cursor.execute(f"ANALYZE {table} ({', '.join(columns)})")
-    else:
-        cursor.execute(f"ANALYZE {table}")
+
+    def __init__(self):
+        self.digests = np.empty(0, "S16")
+        self.rows = np.empty(0, np.int64)  # the file row of each digest
+
+    def add(self, digests, rows):
+        """Remember these digests (in file order); for each, the times seen before and the first row it was on."""
+        order = np.argsort(digests, kind="stable")
+        keys, key_rows = digests[order], rows[order]
+        positions = np.arange(len(keys))
+        starts_run = np.ones(len(keys), bool)
+        starts_run[1:] = keys[1:] != keys[:-1]
+        run_start = np.maximum.accumulate(np.where(starts_run, positions, 0))
+        left = np.searchsorted(self.digests, keys, "left")
+        right = np.searchsorted(self.digests, keys, "right")
+        before = right - left + positions - run_start
+        earlier_row = self.rows[np.minimum(left, len(self.rows) - 1)] if len(self.rows) else key_rows
+        first_row = np.where(right > left, earlier_row, key_rows[run_start])
+        # Equal digests stay in file order: each goes after those already held.
+        self.digests = np.insert(self.digests, right, keys)
+        self.rows = np.insert(self.rows, right, key_rows)
+        unsorted = np.empty_like(order)
+        unsorted[order] = positions
+        return before[unsorted], first_row[unsorted]
 
 
-def _apply(force, batch, numbered, problems):
-    """Add, correct and withdraw reports from the staging tables, in set-based SQL.
+def _source_keys(identity, numbers, seen, problems, numbered):
+    """Each row's source key, and its digest.
 
-    Each staged row is first matched to the report it revises, if any (MATCHED); every
-    later step joins the temporary tables, never the reports table as it is being written.
+    Rows without a reference are told apart by when, where and whom, then by their order in
+    the file: the nth row with one identity has key "…-n" in every edition. A reference (the
+    canonical CSV) must not repeat.
     """
+    raw, hexes = md5_digests(identity)
+    before, first = seen.add(raw, numbers)
+    if not numbered:
+        texts = identity.to_pylist() if before.any() else []
+        for i in np.flatnonzero(before):
+            problems.add(numbers[i], "source_key", texts[i], f"repeats row {first[i]}; each record appears once")
+        return identity, raw
+    keys = pc.binary_join_element_wise(hexes, pc.cast(pa.array(before + 1), pa.string()), "-")
+    return keys, md5_digests(keys)[0]
+
+
+class RowNumbers:
+    """The problems of some rows of a batch, converted on their own, under their file row numbers."""
+
+    def __init__(self, problems, numbers):
+        self.problems, self.numbers = problems, numbers
+
+    def add(self, index, column, value, phrase):
+        self.problems.add(int(self.numbers[index]), column, value, phrase)
+
+
+class HeldReports:
+    """A force's reports as an import matches rows against them, sorted by the digest of their source key.
+
+    41 bytes a report in numpy arrays; read once per import, with the force locked.
+    """
+
+    def __init__(self, force_id):
+        keys, contents, ids, current = [], [], [], []
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(
+                f"SELECT source_key, content_hash, id, withdrawn_in_version IS NULL FROM {REPORT} "
+                f"WHERE force_id = %s AND source_key <> ''",
+                [force_id],
+            )
+            while rows := cursor.fetchmany(50_000):
+                key_texts, hashes, row_ids, currents = zip(*rows, strict=True)
+                keys.append(md5_digests(pa.array(key_texts, pa.string()))[0])
+                # A report written otherwise than by an import (the demo) has no content digest.
+                contents.append(np.frombuffer(bytes.fromhex("".join(h or "0" * 32 for h in hashes)), "S16"))
+                ids.append(np.array(row_ids, np.int64))
+                current.append(np.array(currents, bool))
+        joined = [np.concatenate(parts) if parts else np.empty(0, dtype) for parts, dtype in (
+            (keys, "S16"), (contents, "S16"), (ids, np.int64), (current, bool))]  # fmt: skip
+        order = np.argsort(joined[0])
+        self.keys, self.contents, self.ids, self.current = (array[order] for array in joined)
+
+    def match(self, key_digests, content_digests):
+        """For each row, from its key and content digests: whether a report has its key, that
+        report's id (else 0), and whether that report is current and unchanged."""
+        n = len(key_digests)
+        if not len(self.keys):
+            return np.zeros(n, bool), np.zeros(n, np.int64), np.zeros(n, bool)
+        at = np.minimum(np.searchsorted(self.keys, key_digests), len(self.keys) - 1)
+        found = self.keys[at] == key_digests
+        unchanged = found & self.current[at] & (self.contents[at] == content_digests)
+        return found, np.where(found, self.ids[at], 0), unchanged
+
+
+def _subset(report, ced_uses, keep):
+    """The reports where `keep` is true, their CED uses, and each use's position among those reports."""
+    reports = {name: pc.filter(array, pa.array(keep)) for name, array in report.items()}
+    use_rows = ced_uses["row"].to_numpy(zero_copy_only=False)
+    use_kept = keep[use_rows]
+    uses = {name: pc.filter(ced_uses[name], pa.array(use_kept)) for name in ced_uses.column_names if name != "row"}
+    positions = np.cumsum(keep) - 1
+    return reports, uses, positions[use_rows[use_kept]]
+
+
+def _add_reports(cursor, reports, uses, use_rows):
+    """Write new reports and their CED uses straight to their tables, with ids taken here."""
+    ids = np.array(reserve_ids(UseOfForceReport, len(reports["source_row"]), cursor=cursor), np.int64)
+    reports["id"], uses["report"] = pa.array(ids), pa.array(ids[use_rows])
+    copy_arrays(cursor, UseOfForceReport, REPORT, reports)
+    if len(use_rows):
+        copy_arrays(cursor, CedUse, CED_USE, uses)
+
+
+@dataclass
+class Applied:
+    """What an import did, added up batch by batch."""
+
+    added: int = 0
+    first: datetime.date | None = None  # the range of the dates of the rows converted
+    last: datetime.date | None = None
+    touched: set = field(default_factory=set)  # (area id, first of month) of reports added or changed
+    unchanged: list = field(default_factory=list)  # arrays of the ids of the reports the file holds as they are
+    changed: list = field(default_factory=list)  # … and of those it corrects
+
+    def note(self, report, good):
+        """Remember where the converted rows fall: their months and areas, and their dates' range."""
+        keep = pa.array(good)
+        dates, areas = pc.filter(report["occurred_on"], keep), pc.filter(report["area"], keep)
+        if not len(dates):
+            return
+        bounds = pc.min_max(dates)
+        self.first = min(self.first or bounds["min"].as_py(), bounds["min"].as_py())
+        self.last = max(self.last or bounds["max"].as_py(), bounds["max"].as_py())
+        months = pc.floor_temporal(dates, unit="month")
+        cells = pa.table({"area": areas, "month": months}).group_by(["area", "month"]).aggregate([])
+        self.touched.update(zip(cells["area"].to_pylist(), cells["month"].to_pylist(), strict=True))
+
+
+def _apply_changes(cursor, applied):
+    """Correct the staged changed reports, in set-based SQL: their CED uses are replaced."""
+    cursor.execute(f"SELECT COUNT(*) FROM {STAGING}")
+    if not cursor.fetchone()[0]:
+        return
     fields = [f for f in UseOfForceReport._meta.concrete_fields if f.name not in ("id", "withdrawn_in_version")]
-    columns = [f.column for f in fields]
-    updated = [c for c in columns if c not in ("force_id", "source_key")]
-    ced_columns = [f.column for f in CedUse._meta.concrete_fields if f.name not in ("id", "report")]
+    updated = [f.column for f in fields if f.name not in ("force", "source_key")]
+    ced_columns = [f.column for f in CedUse._meta.concrete_fields if f.name != "id"]
+    _analyze(cursor, STAGING, "id")
+    cursor.execute(f"DELETE FROM {CED_USE} WHERE report_id IN (SELECT id FROM {STAGING})")
+    # The summary cells to rebuild include where the changed reports were.
+    cursor.execute(f"SELECT DISTINCT r.area_id, r.occurred_on FROM {REPORT} r JOIN {STAGING} s ON s.id = r.id")
+    applied.touched.update(cursor.fetchall())
+    assignments = ", ".join(f"{column} = s.{column}" for column in updated)
+    cursor.execute(
+        f"UPDATE {REPORT} SET {assignments}, withdrawn_in_version = NULL FROM {STAGING} s WHERE {REPORT}.id = s.id"
+    )
+    columns = ", ".join(ced_columns)
+    cursor.execute(f"INSERT INTO {CED_USE} ({columns}) SELECT {columns} FROM {STAGING_CED}")
+
+
+def _withdraw_and_count(force, batch, applied):
+    """Withdraw what the edition no longer holds, within the financial years it covers; count it all."""
+    unchanged, changed = (np.concatenate([np.empty(0, np.int64), *ids]) for ids in (applied.unchanged, applied.changed))
+    batch.rows_added, batch.rows_changed, batch.rows_unchanged = applied.added, len(changed), len(unchanged)
+    touched, first, last = set(applied.touched), applied.first, applied.last
     with connection.cursor() as cursor:
-        if numbered:
-            # Reports without a reference are told apart by when, where and whom, then by
-            # their order in the file: the nth such row keeps key "…-n" across editions.
-            # Rows were staged as "…-1"; only the few that share an identity are renumbered.
+        _write_ids(cursor, MATCHED, np.concatenate([unchanged, changed]))
+        _analyze(cursor, MATCHED, "report_id")
+        if len(unchanged):
+            # Unchanged rows were never converted: the range of their dates is that of their reports
+            # (those of this batch were corrected: their dates are among those converted).
             cursor.execute(
-                f"UPDATE {STAGING} SET source_key = SUBSTR(source_key, 1, 33) || CAST(n.k AS TEXT) FROM ("
-                f"SELECT source_row, ROW_NUMBER() OVER (PARTITION BY source_key ORDER BY source_row) AS k "
-                f"FROM {STAGING}) AS n WHERE n.source_row = {STAGING}.source_row AND n.k > 1"
+                f"SELECT MIN(occurred_on), MAX(occurred_on) FROM {REPORT} "
+                f"WHERE id IN (SELECT report_id FROM {MATCHED}) AND import_batch_id <> %s",
+                [batch.pk],
             )
-        else:
-            cursor.execute(
-                f"SELECT source_key, MIN(source_row), MAX(source_row) FROM {STAGING} GROUP BY source_key "
-                f"HAVING COUNT(*) > 1 ORDER BY MIN(source_row)"
-            )
-            for key, first, again in cursor.fetchall():
-                problems.add(again, "source_key", key, f"repeats row {first}; each record appears once")
-            if problems.count:
-                raise ImportFailed(batch)
-        _analyze(cursor, STAGING, "source_row", "source_key", "force_id")
-        _analyze(cursor, STAGING_CED, "report_id")
-        cursor.execute(f"DROP TABLE IF EXISTS {MATCHED}")
-        cursor.execute(
-            f"CREATE TEMP TABLE {MATCHED} AS SELECT s.source_row, r.id AS report_id, "
-            f"(r.content_hash = s.content_hash AND r.withdrawn_in_version IS NULL) AS unchanged "
-            f"FROM {STAGING} s JOIN {REPORT} r ON r.force_id = s.force_id AND r.source_key = s.source_key"
-        )
-        _analyze(cursor, MATCHED, "source_row", "report_id", "unchanged")
-        changed = f"SELECT report_id FROM {MATCHED} WHERE NOT unchanged"
-        cursor.execute(f"DELETE FROM {CED_USE} WHERE report_id IN ({changed})")
-        # The summary cells to rebuild: where changed reports were and are, and where added,
-        # and (below) withdrawn reports are.
-        cursor.execute(
-            f"SELECT DISTINCT r.area_id, r.occurred_on FROM {REPORT} r JOIN {MATCHED} m ON r.id = m.report_id "
-            f"WHERE NOT m.unchanged UNION SELECT DISTINCT s.area_id, s.occurred_on FROM {STAGING} s "
-            f"LEFT JOIN {MATCHED} m ON m.source_row = s.source_row WHERE m.unchanged IS NULL OR NOT m.unchanged"
-        )
-        touched = cursor.fetchall()
-        assignments = ", ".join(f"{column} = s.{column}" for column in updated)
-        cursor.execute(
-            f"UPDATE {REPORT} SET {assignments}, withdrawn_in_version = NULL FROM {STAGING} s JOIN {MATCHED} m "
-            f"ON m.source_row = s.source_row WHERE {REPORT}.id = m.report_id AND NOT m.unchanged"
-        )
-        batch.rows_changed = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {REPORT} ({', '.join(columns)}) SELECT {', '.join('s.' + c for c in columns)} "
-            f"FROM {STAGING} s WHERE NOT EXISTS (SELECT 1 FROM {MATCHED} m WHERE m.source_row = s.source_row)"
-        )
-        batch.rows_added = cursor.rowcount
-        cursor.execute(
-            f"INSERT INTO {CED_USE} (report_id, {', '.join(ced_columns)}) "
-            f"SELECT r.id, {', '.join('c.' + c for c in ced_columns)} FROM {STAGING_CED} c "
-            f"JOIN {STAGING} s ON s.source_row = c.report_id "
-            f"JOIN {REPORT} r ON r.force_id = s.force_id AND r.source_key = s.source_key "
-            f"WHERE r.import_batch_id = %s",
-            [batch.pk],
-        )
+            low, high = (datetime.date.fromisoformat(str(day)[:10]) for day in cursor.fetchone())
+            first, last = min(first or low, low), max(last or high, high)
         if connection.vendor == "postgresql" and batch.rows_added > ANALYZE_AFTER_ROWS:
             # The planner's statistics predate the rows just added: it would take the table
             # for nearly empty and plan later queries of it as quadratic nested loops.
             _analyze(cursor, REPORT, "force_id", "source_key", "occurred_on", "import_batch_id", "withdrawn_in_version")
-        cursor.execute(f"SELECT COUNT(*), MIN(occurred_on), MAX(occurred_on) FROM {STAGING}")
-        staged, first, last = cursor.fetchone()
-        batch.rows_unchanged = staged - batch.rows_added - batch.rows_changed
-        if staged:
-            # What an edition no longer holds, within the financial years it covers, is withdrawn.
+        if first is not None:
             start, end = financial_year_bounds(first, last)
             cursor.execute(
                 f"UPDATE {REPORT} SET withdrawn_in_version = %s WHERE force_id = %s AND withdrawn_in_version IS NULL "
@@ -440,10 +578,29 @@ def _apply(force, batch, numbered, problems):
                     f"WHERE force_id = %s AND withdrawn_in_version = %s",
                     [force.pk, batch.data_version],
                 )
-                touched += cursor.fetchall()
+                touched.update(cursor.fetchall())
         batch.summary_cells = cells_of(touched)
         for name in (STAGING, STAGING_CED, MATCHED):
             cursor.execute(f"DROP TABLE {name}")
+
+
+def _write_ids(cursor, table, ids):
+    if connection.vendor == "postgresql":
+        cursor.copy_expert(f"COPY {table} (report_id) FROM STDIN", io.StringIO("".join(f"{i}\n" for i in ids.tolist())))
+    else:
+        cursor.executemany(f"INSERT INTO {table} (report_id) VALUES (%s)", [(i,) for i in ids.tolist()])
+
+
+def _analyze(cursor, table, *columns):
+    """Give the planner statistics (autovacuum never analyses temporary tables).
+
+    Without them PostgreSQL plans joins on a temporary table as if it were empty, and a
+    million-row anti-join then takes hours.
+    """
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {table} ({', '.join(columns)})")
+    else:
+        cursor.execute(f"ANALYZE {table}")
 
 
 def financial_year_bounds(first, last):

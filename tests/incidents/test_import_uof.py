@@ -168,6 +168,14 @@ def test_officers_on_the_same_subject_are_told_apart_by_their_order_in_the_file(
     assert keys[0][:-2] == keys[1][:-2] and keys[0].endswith("-1") and keys[1].endswith("-2")
 
 
+def test_when_an_earlier_officer_drops_out_the_next_takes_their_number_and_report(boroughs, metropolitan, tmp_path):
+    import_reports(met_file(tmp_path / "v1.csv", [row(), row(MainDuty="Custody")]), metropolitan)
+    batch = import_reports(met_file(tmp_path / "v2.csv", [row(MainDuty="Custody")]), metropolitan)
+    assert (batch.rows_added, batch.rows_changed, batch.rows_unchanged, batch.rows_withdrawn) == (0, 1, 0, 1)
+    (report,) = reports()
+    assert (report.officer_main_duty, report.source_key[-2:]) == ("Custody", "-1")
+
+
 def test_withdrawal_reaches_only_the_financial_years_the_edition_covers(boroughs, metropolitan, tmp_path):
     import_reports(met_file(tmp_path / "fy19.csv", [row(IncidentDate="2019-06-01")]), metropolitan)
     batch = import_reports(met_file(tmp_path / "fy20.csv", [row()]), metropolitan)
