@@ -5,6 +5,7 @@ the column and the value, for every cell that does not fit.
 """
 
 import re
+from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -12,6 +13,7 @@ import pyarrow.compute as pc
 YES, NO = ("yes", "y", "true"), ("no", "n", "false")
 
 
+@cache  # called for every column of every batch, with the same few hundred names
 def normal(name):
     """Column names compared case- and spacing-blind."""
     return re.sub(r"\s+", " ", name).strip().casefold()
@@ -25,20 +27,26 @@ class Columns:
         self.first_row = first_row
         self.errors = errors
         self.by_name = {}
-        # Compute functions cost the same per call whatever the length of the array, so each is
-        # called once over all the columns end to end, and the result cut back into columns.
-        trimmed = split(pc.utf8_trim_whitespace(pa.concat_arrays(batch.columns)), batch.num_columns, self.length)
-        for name, column in zip(batch.schema.names, trimmed, strict=True):
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
             key = normal(name)
             self.by_name[(aliases or {}).get(key, key)] = (name, column)
         self.empty = pa.array([""] * self.length, pa.string())
+        self.trimmed = {}
         self.yes_no_read = {}
 
     def has(self, name):
         return normal(name) in self.by_name
 
-    def text(self, name):
+    def raw(self, name):
+        """The cells as in the file, untrimmed."""
         return self.by_name.get(normal(name), (name, self.empty))[1]
+
+    def text(self, name):
+        """The cells, trimmed. Trimmed on first use, as most columns are only read by read_yes_no."""
+        key = normal(name)
+        if key not in self.trimmed:
+            self.trimmed[key] = pc.utf8_trim_whitespace(self.raw(name))
+        return self.trimmed[key]
 
     def label(self, name):
         return self.by_name.get(normal(name), (name, None))[0]
@@ -56,18 +64,28 @@ class Columns:
             self.errors.add(self.first_row + index, self.label(name), value, expected)
 
     def read_yes_no(self, names):
-        """Read many Yes/No columns at once (see __init__); `yes_no` then answers from what was read."""
+        """Read many Yes/No columns at once, end to end; `yes_no` then answers from what was read.
+
+        Compute functions cost little per call but a lot per cell, and these columns are most
+        of the file. Nearly every cell is exactly Yes, No or blank, which one comparison each
+        recognises; only the other cells are trimmed, lowered and looked up.
+        """
         names = [name for name in dict.fromkeys(names) if normal(name) not in self.yes_no_read]
         if not names:
             return
-        lowered = pc.utf8_lower(pa.concat_arrays([self.text(name) for name in names]))
-        index = pc.index_in(lowered, pa.array([*YES, *NO, ""]))
-        yes = split(pc.fill_null(pc.less(index, len(YES)), False), len(names), self.length)
-        blank = split(pc.equal(lowered, ""), len(names), self.length)
-        invalid = pc.is_null(index)
-        if pc.any(invalid).as_py():
+        cells = pa.concat_arrays([self.raw(name) for name in names])
+        yes, blank = pc.equal(cells, "Yes"), pc.equal(cells, "")
+        other = pc.invert(pc.or_(pc.or_(yes, blank), pc.equal(cells, "No")))
+        if pc.any(other).as_py():
+            lowered = pc.utf8_lower(pc.utf8_trim_whitespace(pc.filter(cells, other)))
+            index = pc.index_in(lowered, pa.array([*YES, *NO, ""]))
+            yes = pc.replace_with_mask(yes, other, pc.fill_null(pc.less(index, len(YES)), False))
+            blank = pc.replace_with_mask(blank, other, pc.equal(lowered, ""))
+            # Only cells among the others can be invalid: those found in no list.
+            invalid = pc.replace_with_mask(other, other, pc.is_null(index))
             for name, column in zip(names, split(invalid, len(names), self.length), strict=True):
                 self.invalid(column, name, "is not Yes or No")
+        yes, blank = split(yes, len(names), self.length), split(blank, len(names), self.length)
         for name, yes_column, blank_column in zip(names, yes, blank, strict=True):
             self.yes_no_read[normal(name)] = (yes_column, blank_column)
 
@@ -84,11 +102,22 @@ class Columns:
         return pc.take(pa.array(list(mapping.values()), value_type or pa.string()), pc.index_in(lowered, keys))
 
     def whole_number(self, name):
-        text = self.text(name)
-        numeric = pc.match_substring_regex(text, r"^\d{1,4}(\.0+)?$")
-        self.invalid(pc.and_(pc.not_equal(text, ""), pc.invert(numeric)), name, "is not a whole number")
-        digits = pc.if_else(numeric, pc.replace_substring_regex(text, r"\.0+$", ""), pa.scalar(None, pa.string()))
-        return pc.cast(digits, pa.int64())
+        values, index = distinct(self.text(name))
+        numeric = pc.match_substring_regex(values, r"^\d{1,4}(\.0+)?$")
+        invalid = pc.and_(pc.not_equal(values, ""), pc.invert(numeric))
+        self.invalid(pc.take(invalid, index), name, "is not a whole number")
+        digits = pc.if_else(numeric, pc.replace_substring_regex(values, r"\.0+$", ""), pa.scalar(None, pa.string()))
+        return pc.take(pc.cast(digits, pa.int64()), index)
+
+
+def distinct(text):
+    """The distinct values of a column, and each cell's index among them.
+
+    A column of numbers or dates holds few distinct values in a batch, and regular
+    expressions cost per cell: they run on the values, and the results are taken back.
+    """
+    values = pc.unique(text)
+    return values, pc.index_in(text, values)
 
 
 def split(array, count, length):
@@ -108,7 +137,19 @@ def dates(columns, name):
     Parsed from their parts and checked against the calendar: pyarrow's strptime would
     quietly roll 31/02/2021 over to 3 March.
     """
-    text = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(columns.text(name), 0, 10))
+    values, index = distinct(columns.text(name))
+    parsed = pc.take(parse_dates(values), index)
+    blank = pc.equal(columns.text(name), "")
+    columns.invalid(blank, name, "is empty; the date of the incident is required")
+    columns.invalid(
+        pc.and_(pc.invert(blank), pc.is_null(parsed)), name, "is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
+    )
+    return pc.cast(parsed, pa.date32())
+
+
+def parse_dates(texts):
+    """Each text as a date (a timestamp), or null."""
+    text = pc.utf8_trim_whitespace(pc.utf8_slice_codeunits(texts, 0, 10))
     matches = [pc.extract_regex(text, pattern) for pattern in DATE_PATTERNS]
     year, month, day = (
         pc.cast(pc.coalesce(*(pc.struct_field(match, part) for match in matches)), pa.int32())
@@ -120,13 +161,7 @@ def dates(columns, name):
     )  # fmt: skip
     parsed = pc.strptime(iso, format="%Y-%m-%d", unit="s", error_is_null=True)
     rolled_over = pc.or_(pc.not_equal(pc.day(parsed), day), pc.not_equal(pc.month(parsed), month))
-    parsed = pc.if_else(pc.fill_null(rolled_over, True), pa.scalar(None, parsed.type), parsed)
-    blank = pc.equal(columns.text(name), "")
-    columns.invalid(blank, name, "is empty; the date of the incident is required")
-    columns.invalid(
-        pc.and_(pc.invert(blank), pc.is_null(parsed)), name, "is not a date (expected YYYY-MM-DD or DD/MM/YYYY)"
-    )
-    return pc.cast(parsed, pa.date32())
+    return pc.if_else(pc.fill_null(rolled_over, True), pa.scalar(None, parsed.type), parsed)
 
 
 def times(columns, name):

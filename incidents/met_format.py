@@ -6,6 +6,7 @@ Each batch is converted column-wise with pyarrow, so a million rows convert in s
 every problem is reported with the file row, the column, the value and what was expected.
 """
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -207,11 +208,14 @@ def ladder_flags(columns):
         )
     false = pa.array([False] * columns.length)
     blocks = [{level: flag if flag is not None else false for level, flag in flags.items()} for flags in blocks]
-    tactic_columns = [columns.lowered(f"Tactic {n}") for n in range(1, 21) if columns.has(f"Tactic {n}")]
-    tactics = {
-        level: any_of([pc.equal(column, text) for column in tactic_columns], columns.length)
-        for text, level in TACTIC_LEVELS.items()
-    }
+    tactic_columns = [f"Tactic {n}" for n in range(1, 21) if columns.has(f"Tactic {n}")]
+    # The tactic columns end to end, one call each to trim, lower and find which level a
+    # cell names (rather than one comparison per column and level): a matrix of level
+    # indices, a row per tactic column.
+    cells = pa.concat_arrays([columns.raw(name) for name in tactic_columns] or [pa.array([], pa.string())])
+    named = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(cells)), pa.array(list(TACTIC_LEVELS)))
+    named = pc.fill_null(named, -1).to_numpy().reshape(len(tactic_columns), columns.length)
+    tactics = {level: pa.array((named == i).any(axis=0)) for i, level in enumerate(TACTIC_LEVELS.values())}
     any_block = any_of([flag for flags in blocks for flag in flags.values()], columns.length)
     report = {
         level: pc.if_else(any_block, any_of([flags[level] for flags in blocks], columns.length), tactics[level])
@@ -281,10 +285,7 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     report["highest_ced_level"] = highest(levels, ced_used)
     report["body_worn_video"] = pa.array(["not_stated"] * columns.length)  # not in the public export
 
-    ced_uses = pa.concat_tables(
-        device_rows(columns, number, prefix, flags)
-        for number, (prefix, flags) in enumerate(zip(BLOCKS, blocks, strict=True), start=1)
-    )
+    ced_uses = device_rows(columns, blocks)
 
     # Identity of a record without a reference: when, where and whom (see docs/data-imports.md).
     identity = pc.binary_join_element_wise(
@@ -294,23 +295,35 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     return report, ced_uses, identity
 
 
-def device_rows(columns, number, prefix, flags):
-    """The CED uses of one device block, as columns: the blocks used, with their report's batch row."""
-    used = any_of(flags.values(), columns.length)
-    rows = pc.indices_nonzero(used)
-    take = lambda array: pc.take(array, rows)  # noqa: E731 - a short local helper
-    uses = {"row": rows, "device_number": pa.array([number] * len(rows), pa.int64())}
-    uses["serial_number"] = take(columns.text(f"{prefix} Device Serial No"))
-    uses |= {flag: take(flags[level]) for level, flag in LADDER}
-    details = BLOCK_DETAILS.items()
-    uses |= {field: take(columns.yes_no(f"{prefix} {suffix}", nullable=True)) for suffix, field in details}
-    uses |= {field: take(columns.whole_number(f"{prefix} {suffix}")) for suffix, field in BLOCK_NUMBERS.items()}
-    struck = [
-        pc.if_else(take(columns.yes_no(f"{prefix} {zone}")), f'"{zone_code(zone)}", ', "")
-        for zone in PROBE_ZONES
-        if columns.has(f"{prefix} {zone}")
-    ]
-    codes = pc.binary_join_element_wise(*struck, "") if struck else take(columns.empty)
+def device_rows(columns, blocks):
+    """The CED uses of the device blocks, as columns: the blocks used, with their report's batch row.
+
+    The blocks are read as one: each column of the four blocks end to end, so that each
+    compute call covers all four, and block b's row i is at (b - 1) * length + i.
+    """
+    length = columns.length
+    false = pa.array([False] * length)
+
+    def struck(zone):
+        """Whether each block's probe struck the zone (false where its column is absent)."""
+        names = [f"{prefix} {zone}" for prefix in BLOCKS]
+        return [columns.yes_no(name) if columns.has(name) else false for name in names]
+
+    levels = {level: pa.concat_arrays([block[level] for block in blocks]) for level, _ in LADDER}
+    used = pc.indices_nonzero(any_of(levels.values(), len(BLOCKS) * length))
+    take = lambda arrays: pc.take(pa.concat_arrays(arrays), used)  # noqa: E731 - a short local helper
+    block, row = np.divmod(used.to_numpy(), length)
+    uses = {"row": pa.array(row, used.type), "device_number": pa.array(block + 1, pa.int64())}
+    uses["serial_number"] = take([columns.text(f"{prefix} Device Serial No") for prefix in BLOCKS])
+    uses |= {flag: pc.take(levels[level], used) for level, flag in LADDER}
+    for suffix, field in BLOCK_DETAILS.items():
+        uses[field] = take([columns.yes_no(f"{prefix} {suffix}", nullable=True) for prefix in BLOCKS])
+    # Read block by block, as the problems they find are reported in the order of the columns.
+    numbers = [[columns.whole_number(f"{prefix} {suffix}") for suffix in BLOCK_NUMBERS] for prefix in BLOCKS]
+    for i, field in enumerate(BLOCK_NUMBERS.values()):
+        uses[field] = take([block_numbers[i] for block_numbers in numbers])
+    codes = [pc.if_else(take(struck(zone)), f'"{zone_code(zone)}", ', "") for zone in PROBE_ZONES]
+    codes = pc.binary_join_element_wise(*codes, "")
     uses["probe_zones"] = pc.binary_join_element_wise("[", pc.utf8_rtrim(codes, characters=", "), "]", "")
     return pa.table(uses)
 
