@@ -30,9 +30,10 @@ class Columns:
         for name, column in zip(batch.schema.names, batch.columns, strict=True):
             key = normal(name)
             self.by_name[(aliases or {}).get(key, key)] = (name, column)
-        self.empty = pa.array([""] * self.length, pa.string())
+        self.empty = pa.repeat("", self.length)
         self.trimmed = {}
         self.yes_no_read = {}
+        self.numbers_read = {}
 
     def has(self, name):
         return normal(name) in self.by_name
@@ -50,9 +51,6 @@ class Columns:
 
     def label(self, name):
         return self.by_name.get(normal(name), (name, None))[0]
-
-    def lowered(self, name):
-        return pc.utf8_lower(self.text(name))
 
     def invalid(self, mask, name, expected):
         """Record an error for each row where mask is true."""
@@ -74,7 +72,7 @@ class Columns:
         if not names:
             return
         cells = pa.concat_arrays([self.raw(name) for name in names])
-        yes, blank = pc.equal(cells, "Yes"), pc.equal(cells, "")
+        yes, blank = pc.equal(cells, "Yes"), pc.equal(pc.binary_length(cells), 0)
         other = pc.invert(pc.or_(pc.or_(yes, blank), pc.equal(cells, "No")))
         if pc.any(other).as_py():
             lowered = pc.utf8_lower(pc.utf8_trim_whitespace(pc.filter(cells, other)))
@@ -96,28 +94,41 @@ class Columns:
         return pc.if_else(blank, pa.scalar(None, pa.bool_()), yes) if nullable else yes
 
     def choice(self, name, mapping, expected, value_type=None):
-        lowered = self.lowered(name)
-        keys = pa.array(list(mapping))
-        self.invalid(pc.invert(pc.is_in(lowered, keys)), name, expected)
-        return pc.take(pa.array(list(mapping.values()), value_type or pa.string()), pc.index_in(lowered, keys))
+        values, index = distinct(self.text(name))
+        lowered, keys = pc.utf8_lower(values), pa.array(list(mapping))
+        self.invalid(pc.take(pc.invert(pc.is_in(lowered, keys)), index), name, expected)
+        chosen = pc.take(pa.array(list(mapping.values()), value_type or pa.string()), pc.index_in(lowered, keys))
+        return pc.take(chosen, index)
+
+    def read_whole_numbers(self, names):
+        """Read many whole-number columns at once, end to end; `whole_number` then answers from what was read."""
+        names = [name for name in dict.fromkeys(names) if normal(name) not in self.numbers_read]
+        if not names:
+            return
+        values, index = distinct(pa.concat_arrays([self.text(name) for name in names]))
+        numeric = pc.match_substring_regex(values, r"^\d{1,4}(\.0+)?$")
+        invalid = pc.take(pc.and_(pc.not_equal(values, ""), pc.invert(numeric)), index)
+        for name, column in zip(names, split(invalid, len(names), self.length), strict=True):
+            self.invalid(column, name, "is not a whole number")
+        digits = pc.if_else(numeric, pc.replace_substring_regex(values, r"\.0+$", ""), pa.scalar(None, pa.string()))
+        numbers = split(pc.take(pc.cast(digits, pa.int64()), index), len(names), self.length)
+        for name, column in zip(names, numbers, strict=True):
+            self.numbers_read[normal(name)] = column
 
     def whole_number(self, name):
-        values, index = distinct(self.text(name))
-        numeric = pc.match_substring_regex(values, r"^\d{1,4}(\.0+)?$")
-        invalid = pc.and_(pc.not_equal(values, ""), pc.invert(numeric))
-        self.invalid(pc.take(invalid, index), name, "is not a whole number")
-        digits = pc.if_else(numeric, pc.replace_substring_regex(values, r"\.0+$", ""), pa.scalar(None, pa.string()))
-        return pc.take(pc.cast(digits, pa.int64()), index)
+        self.read_whole_numbers([name])
+        return self.numbers_read[normal(name)]
 
 
 def distinct(text):
     """The distinct values of a column, and each cell's index among them.
 
-    A column of numbers or dates holds few distinct values in a batch, and regular
-    expressions cost per cell: they run on the values, and the results are taken back.
+    Most columns hold few distinct values in a batch, and string functions (regular
+    expressions above all) cost per cell: they run on the values, and the results are
+    taken back.
     """
-    values = pc.unique(text)
-    return values, pc.index_in(text, values)
+    encoded = pc.dictionary_encode(text)
+    return encoded.dictionary, encoded.indices
 
 
 def split(array, count, length):
@@ -173,7 +184,7 @@ def times(columns, name):
 
 
 def any_of(arrays, length):
-    result = pa.array([False] * length)
+    result = pa.repeat(False, length)
     for array in arrays:
         result = pc.or_(result, array)
     return result

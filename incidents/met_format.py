@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from incidents.columns import Columns, any_of, dates, normal, times
+from incidents.columns import Columns, any_of, dates, distinct, normal, split, times
 from incidents.models import LADDER, CedLevel
 
 LOCATIONS = {
@@ -206,15 +206,16 @@ def ladder_flags(columns):
                 for level, suffix in BLOCK_LEVELS.items()
             }
         )
-    false = pa.array([False] * columns.length)
+    false = pa.repeat(False, columns.length)
     blocks = [{level: flag if flag is not None else false for level, flag in flags.items()} for flags in blocks]
     tactic_columns = [f"Tactic {n}" for n in range(1, 21) if columns.has(f"Tactic {n}")]
-    # The tactic columns end to end, one call each to trim, lower and find which level a
-    # cell names (rather than one comparison per column and level): a matrix of level
-    # indices, a row per tactic column.
+    # The tactic columns end to end, their few distinct texts matched against the levels
+    # (rather than one comparison per column and level): a matrix of the level each cell
+    # names (-1: none), a row per tactic column.
     cells = pa.concat_arrays([columns.raw(name) for name in tactic_columns] or [pa.array([], pa.string())])
-    named = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(cells)), pa.array(list(TACTIC_LEVELS)))
-    named = pc.fill_null(named, -1).to_numpy().reshape(len(tactic_columns), columns.length)
+    values, index = distinct(cells)
+    named = pc.index_in(pc.utf8_lower(pc.utf8_trim_whitespace(values)), pa.array(list(TACTIC_LEVELS)))
+    named = pc.fill_null(pc.take(named, index), -1).to_numpy().reshape(len(tactic_columns), columns.length)
     tactics = {level: pa.array((named == i).any(axis=0)) for i, level in enumerate(TACTIC_LEVELS.values())}
     any_block = any_of([flag for flags in blocks for flag in flags.values()], columns.length)
     report = {
@@ -302,9 +303,9 @@ def device_rows(columns, blocks):
     compute call covers all four, and block b's row i is at (b - 1) * length + i.
     """
     length = columns.length
-    false = pa.array([False] * length)
+    false = pa.repeat(False, length)
 
-    def struck(zone):
+    def zone_flags(zone):
         """Whether each block's probe struck the zone (false where its column is absent)."""
         names = [f"{prefix} {zone}" for prefix in BLOCKS]
         return [columns.yes_no(name) if columns.has(name) else false for name in names]
@@ -318,12 +319,19 @@ def device_rows(columns, blocks):
     uses |= {flag: pc.take(levels[level], used) for level, flag in LADDER}
     for suffix, field in BLOCK_DETAILS.items():
         uses[field] = take([columns.yes_no(f"{prefix} {suffix}", nullable=True) for prefix in BLOCKS])
-    # Read block by block, as the problems they find are reported in the order of the columns.
-    numbers = [[columns.whole_number(f"{prefix} {suffix}") for suffix in BLOCK_NUMBERS] for prefix in BLOCKS]
-    for i, field in enumerate(BLOCK_NUMBERS.values()):
-        uses[field] = take([block_numbers[i] for block_numbers in numbers])
-    codes = [pc.if_else(take(struck(zone)), f'"{zone_code(zone)}", ', "") for zone in PROBE_ZONES]
-    codes = pc.binary_join_element_wise(*codes, "")
+    # Block by block, as their problems are reported in the order of the columns.
+    columns.read_whole_numbers(f"{prefix} {suffix}" for prefix in BLOCKS for suffix in BLOCK_NUMBERS)
+    for suffix, field in BLOCK_NUMBERS.items():
+        uses[field] = take([columns.whole_number(f"{prefix} {suffix}") for prefix in BLOCKS])
+    # The zones likewise: all of them end to end, zone by zone, taken and coded in one call.
+    first_of_zone = np.arange(len(PROBE_ZONES), dtype=np.uint64) * (len(BLOCKS) * length)
+    struck = pc.take(
+        pa.concat_arrays([flag for zone in PROBE_ZONES for flag in zone_flags(zone)]),
+        (first_of_zone[:, None] + used.to_numpy()).ravel(),
+    )
+    zone_codes = pa.array([f'"{zone_code(zone)}", ' for zone in PROBE_ZONES])
+    codes = pc.if_else(struck, pc.take(zone_codes, np.repeat(np.arange(len(PROBE_ZONES)), len(used))), "")
+    codes = pc.binary_join_element_wise(*split(codes, len(PROBE_ZONES), len(used)), "")
     uses["probe_zones"] = pc.binary_join_element_wise("[", pc.utf8_rtrim(codes, characters=", "), "]", "")
     return pa.table(uses)
 
