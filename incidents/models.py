@@ -345,7 +345,12 @@ class UseOfForceReport(LadderFlags):
         indexes = [
             models.Index(fields=["force", "occurred_on"], name="report_force_date"),
             models.Index(fields=["area", "occurred_on"], name="report_area_date"),
-            models.Index(fields=["force", "highest_ced_level", "occurred_on"], name="report_force_level_date"),
+            # Only reports with Taser, about one in ten: a query by level never wants the others.
+            models.Index(
+                fields=["force", "highest_ced_level", "occurred_on"],
+                name="report_force_level_date",
+                condition=Q(highest_ced_level__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
