@@ -20,6 +20,10 @@ from tests.factories import (
     SampledCaseFactory,
 )
 
+# Deleting what is still referred to is refused by statement triggers, which SQLite lacks
+# (see oversight/triggers.py); there the ORM's PROTECT and CASCADE keep the references.
+postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+
 
 def refused(rule=None):
     return pytest.raises(IntegrityError, match=rule)
@@ -53,6 +57,7 @@ def test_report_of_an_unknown_import_batch_is_refused(thames_valley):
         UseOfForceReport.objects.create(force=thames_valley, import_batch_id=999, occurred_on=datetime.date(2025, 1, 1))
 
 
+@postgresql_only
 @pytest.mark.parametrize(
     ("table", "rule"),
     [("forces_area", "area_keeps_its_reports"), ("incidents_importbatch", "import_batch_keeps_its_reports")],
@@ -65,12 +70,14 @@ def test_what_reports_refer_to_cannot_be_deleted_under_them(oxford, table, rule)
         cursor.execute(f"DELETE FROM {table} WHERE id = %s", [referred])  # noqa: S608 - a table name of the test's
 
 
+@postgresql_only
 def test_force_with_reports_cannot_be_deleted_under_them(oxford):
     ReportFactory(area=oxford)
     with refused("force_keeps_its_reports"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM forces_force WHERE id = %s", [oxford.force_id])
 
 
+@postgresql_only
 def test_report_with_ced_uses_cannot_be_deleted_under_them(oxford):
     report = CedUseFactory(report=ReportFactory(area=oxford, ced_levels=[CedLevel.FIRED]), ced_fired=True).report
     with refused("report_keeps_its_ced_uses"), transaction.atomic(), connection.cursor() as cursor:
