@@ -95,7 +95,7 @@ def identity(batch):
 
 
 def convert(batch, first_row, errors, areas, force_id):
-    """A batch of canonical CSV → (report columns, CED-use rows, identities); see met_format.convert."""
+    """A batch of canonical CSV → (report columns, CED-use rows); see met_format.convert."""
     columns = Columns(batch, first_row, errors)
     columns.read_yes_no(
         [field.name for field in REPORT_FIELDS if isinstance(field, models.BooleanField)]
@@ -143,7 +143,7 @@ def convert(batch, first_row, errors, areas, force_id):
     columns.invalid(
         pc.and_(forces, pc.not_equal(columns.text("force"), "")), "force", f"is not {force_id}, the force imported into"
     )
-    return report, pa.concat_tables(ced_uses), columns.text("source_key")
+    return report, pa.concat_tables(ced_uses)
 
 
 # --- writing ------------------------------------------------------------------------------

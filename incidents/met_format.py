@@ -166,6 +166,8 @@ IDENTITY = ("IncidentDate", "IncidentTime", "Borough", "SubjectAge", "SubjectGen
 def identity(batch):
     """The identity of each record, which has no reference: when, where and whom (docs/data-imports.md).
 
+    The importer numbers rows that share one (several officers on one person).
+
     Read on its own, before the rest of the row is converted: an unchanged row never is.
     """
     wanted = {normal(name) for name in IDENTITY}
@@ -234,10 +236,7 @@ def highest(flags, ced_used):
 
 
 def convert(batch, first_row, errors, area_ids, force_id=None):
-    """A batch of the Met export → (report columns, CED-use rows, identity texts).
-
-    The Met file has no reference, so the identity is when, where and whom; the importer
-    numbers rows that share one (several officers on one person).
+    """A batch of the Met export → (report columns, CED-use rows); the identity is `identity`'s.
 
     `area_ids(names)` maps Borough names to area ids (creating areas on first sight).
     Report columns are pyarrow arrays keyed by model field name; CED uses are a pyarrow
@@ -286,14 +285,7 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     report["highest_ced_level"] = highest(levels, ced_used)
     report["body_worn_video"] = pa.array(["not_stated"] * columns.length)  # not in the public export
 
-    ced_uses = device_rows(columns, blocks)
-
-    # Identity of a record without a reference: when, where and whom (see docs/data-imports.md).
-    identity = pc.binary_join_element_wise(
-        columns.text("IncidentDate"), columns.text("IncidentTime"), borough, columns.text("SubjectAge"),
-        columns.text("SubjectGender"), columns.text("SubjectEthnicity"), "|",
-    )  # fmt: skip
-    return report, ced_uses, identity
+    return report, device_rows(columns, blocks)
 
 
 def device_rows(columns, blocks):

@@ -123,17 +123,11 @@ def delete_reports(reports):
         cursor.execute(f"DELETE FROM {UseOfForceReport._meta.db_table} WHERE id IN ({ids_sql})", params)
 
 
-def bulk_insert_arrow(model, table, arrays):
-    """Write pyarrow columns (keyed by model field name) to `table`, COPY on PostgreSQL.
+def copy_arrays(cursor, model, table, arrays):
+    """Write pyarrow columns (keyed by model field name) to `table` through `cursor`, COPY on PostgreSQL.
 
     The CSV is made by pyarrow, not row by row in Python: a million rows take seconds.
     """
-    with connection.cursor() as cursor:
-        copy_arrays(cursor, model, table, arrays)
-
-
-def copy_arrays(cursor, model, table, arrays):
-    """bulk_insert_arrow on a given cursor (which may be another thread's)."""
     statement, data = arrow_copy(model, table, arrays)
     if connection.vendor == "postgresql":
         cursor.copy_expert(statement, data, size=COPY_CHUNK_BYTES)
@@ -311,7 +305,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
             if convert.any():
                 part, part_numbers = rows.filter(pa.array(convert)), numbers[convert]
                 errors = RowNumbers(problems, part_numbers)
-                report, ced_uses, _ = file_format.convert(part, 0, errors, area_ids, force.pk)
+                report, ced_uses = file_format.convert(part, 0, errors, area_ids, force.pk)
             bad = problems.take_batch()
             batch.rows_read += rows.num_rows
             if rejects is not None and bad:
@@ -382,11 +376,6 @@ def _md5_digests(data, starts, ends):
     hex_offsets = np.arange(0, 32 * (len(starts) + 1), 32, dtype=np.int32)
     hexes = pa.StringArray.from_buffers(len(starts), pa.py_buffer(hex_offsets), pa.py_buffer(raw.hex().encode()))
     return np.frombuffer(raw, "S16"), hexes
-
-
-def digests(texts):
-    """The MD5 hex digest of each text of a pyarrow string array."""
-    return md5_digests(texts)[1]
 
 
 # Rows written with the unit separator between cells, as they are, one a line.
