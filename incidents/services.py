@@ -302,8 +302,9 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
             contents, content_hashes = content_digests(rows)
             found, report_ids, unchanged = held.match(key_digests, contents)
             convert = ~unchanged
+            to_convert = pa.array(convert)
             if convert.any():
-                part, part_numbers = rows.filter(pa.array(convert)), numbers[convert]
+                part, part_numbers = rows.filter(to_convert), numbers[convert]
                 errors = RowNumbers(problems, part_numbers)
                 report, ced_uses = file_format.convert(part, 0, errors, area_ids, force.pk)
             bad = problems.take_batch()
@@ -317,14 +318,14 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
             applied.unchanged.append(report_ids[unchanged])
             if not convert.any():
                 continue
-            good = np.array([number not in bad for number in part_numbers.tolist()], bool)
+            good = ~np.isin(part_numbers, list(bad))
             report |= {
                 "force": pa.array([force.pk] * len(part_numbers)),
                 "import_batch": pa.array([batch.pk] * len(part_numbers), pa.int64()),
                 "data_version": pa.array([batch.data_version] * len(part_numbers), pa.int64()),
                 "source_row": pa.array(part_numbers, pa.int64()),
-                "source_key": pc.filter(keys, pa.array(convert)),
-                "content_hash": pc.filter(content_hashes, pa.array(convert)),
+                "source_key": pc.filter(keys, to_convert),
+                "content_hash": pc.filter(content_hashes, to_convert),
             }
             applied.note(report, good)
             added, changed = good & ~found[convert], good & found[convert]
@@ -447,6 +448,7 @@ def _source_keys(identity, numbers, seen, problems, numbered):
             problems.add(numbers[i], "source_key", texts[i], f"repeats row {first[i]}; each record appears once")
         return identity, raw
     keys = pc.binary_join_element_wise(hexes, pc.cast(pa.array(before + 1), pa.string()), "-")
+    # Held reports are known by the digest of their key's text, whatever format wrote them.
     return keys, md5_digests(keys)[0]
 
 
