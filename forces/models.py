@@ -209,3 +209,36 @@ class ForceScope(models.Model):
 
     def __str__(self):
         return f"{self.user} → {self.force}"
+
+
+class ApiToken(models.Model):
+    """A key a user makes for their scripts: one force, read-only or read-write, revocable.
+
+    Only a digest of the key is kept; the key itself is shown once, when it is made. The key
+    is 256 random bits, so a plain SHA-256 is enough: a slow password hash guards guessable
+    secrets, and would cost every API request its time.
+    """
+
+    class Access(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    force = models.ForeignKey(Force, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=80, help_text="What the token is for, e.g. the script that uses it")
+    access = models.CharField(max_length=10, choices=Access.choices, default=Access.READ)
+    prefix = models.CharField(max_length=12, help_text="The key's first characters, to tell tokens apart")
+    key_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "-created_at"]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def read_only(self):
+        return self.access == self.Access.READ

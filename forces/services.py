@@ -1,5 +1,7 @@
 import csv
+import hashlib
 import re
+import secrets
 from pathlib import Path
 
 from django.apps import apps as django_apps
@@ -7,8 +9,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
+from django.utils import timezone
 
-from forces.models import Area, Force, ForceScope, LocalAuthority, PopulationBaseline, Role
+from forces.models import ApiToken, Area, Force, ForceScope, LocalAuthority, PopulationBaseline, Role
 
 
 class InputError(Exception):
@@ -423,3 +426,28 @@ def create_role_user(username, role, force, password):
     user.groups.set([Group.objects.get(name=role)])
     ForceScope.objects.update_or_create(user=user, defaults={"force": force})
     return user
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+TOKEN_PREFIX = "tox_"  # noqa: S105 - marks a key as ours, not a secret
+
+
+def token_digest(key):
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def create_api_token(*, user, name, access, force):
+    """A new token for `user` on `force`; returns (token, key). The key is never stored."""
+    key = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, force=force, name=name, access=access, prefix=key[:10], key_digest=token_digest(key)
+    )
+    return token, key
+
+
+def revoke_api_token(token):
+    """Revoked tokens are kept, so the page can show when a key stopped working."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])

@@ -8,8 +8,9 @@ from django.db import connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from forces.forms import QuarterlyReportForm
-from forces.models import Force, Role
+from forces.authentication import may_make_tokens
+from forces.forms import ApiTokenForm, QuarterlyReportForm
+from forces.models import ApiToken, Force, Role
 from forces.queries import (
     DASHBOARD_ROLES,
     NOTABLE_DIFFERENCE,
@@ -19,6 +20,7 @@ from forces.queries import (
     reconciliation,
     role_of,
 )
+from forces.services import create_api_token, revoke_api_token
 from incidents import queries as incident_queries
 from incidents import tasks
 from incidents.models import Alert, QuarterlyReport
@@ -135,4 +137,31 @@ def csv_response(filename, header, rows):
     writer.writerow(header)
     for row in rows:
         writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row])
+    return response
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+@login_required
+def api_tokens(request):
+    """The user's own API tokens: make one (its key is shown once), revoke one."""
+    if not may_make_tokens(request.user):
+        raise PermissionDenied("API tokens are for PCC staff, force data officers and API clients of a force.")
+    own_force = None if request.user.is_superuser else force_of(request.user)
+    new_key = None
+    form = ApiTokenForm(own_force=own_force)
+    if request.method == "POST" and "revoke" in request.POST:
+        token = get_object_or_404(ApiToken, pk=request.POST["revoke"], user=request.user)
+        revoke_api_token(token)
+        messages.success(request, f"Token “{token.name}” revoked: its key no longer works.")
+        return redirect("api-tokens")
+    if request.method == "POST":
+        form = ApiTokenForm(request.POST, own_force=own_force)
+        if form.is_valid():
+            _, new_key = create_api_token(user=request.user, **form.cleaned_data)
+            form = ApiTokenForm(own_force=own_force)
+    tokens = ApiToken.objects.filter(user=request.user).select_related("force").order_by("-created_at")
+    response = render(request, "forces/api_tokens.html", {"form": form, "tokens": tokens, "new_key": new_key})
+    response["Cache-Control"] = "no-store"  # the page may hold a key
     return response

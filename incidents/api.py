@@ -1,41 +1,65 @@
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.urls import reverse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, permissions, serializers, status, viewsets
-from rest_framework.exceptions import PermissionDenied, ValidationError
-from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+import hashlib
 
+import django_filters
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.cache import get_conditional_response, patch_vary_headers
+from django.utils.http import http_date
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
+
+from forces.api import PUBLIC
+from forces.authentication import HasRecordAccess, TokenAccess, scope_force_id, token_of
 from forces.models import Force
-from forces.queries import force_of
+from forces.queries import RECORD_ROLES, force_of, role_of
+from incidents import canonical
 from incidents.forms import check_upload, store_upload
-from incidents.models import ImportBatch
-from incidents.queries import UNIT_OF_COUNT, batches_visible_to, may_upload, may_view_imports
+from incidents.models import (
+    DISCHARGE_LEVELS,
+    LADDER,
+    LOCATION_GROUPS,
+    NON_DISCHARGE_LEVELS,
+    SUMMARY_MEASURES,
+    AgeBand,
+    CedLevel,
+    CedUse,
+    Ethnicity,
+    Gender,
+    HealthCondition,
+    ImportBatch,
+    UseOfForceReport,
+    YesNoNotStated,
+)
+from incidents.queries import (
+    API_MEASURES,
+    PERIODS,
+    RATE_FIELDS,
+    RATIO_FIELDS,
+    UNIT_OF_COUNT,
+    batches_visible_to,
+    may_upload,
+    may_view_imports,
+    reports_visible_to,
+    summary_rows,
+    summary_state,
+    suppress_row,
+)
 from incidents.tasks import enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
-
-
-def exception_handler(exc, context):
-    """DRF's error answer, with a "message" a person can read in every one (see DESIGN §4)."""
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
-    if isinstance(exc, ValidationError):
-        response.data = {"message": validation_summary(response.data), "errors": response.data}
-    elif isinstance(response.data, dict) and "detail" in response.data:
-        response.data = {"message": str(response.data["detail"]), **response.data}
-    return response
-
-
-def validation_summary(errors):
-    """One sentence per field from DRF's {field: [messages]}: "file: Upload a .csv or .xlsx file …"."""
-    if isinstance(errors, list):
-        return " ".join(str(message) for message in errors)
-    parts = []
-    for field, messages in errors.items():
-        text = validation_summary(messages) if isinstance(messages, list | dict) else str(messages)
-        parts.append(text if field == "non_field_errors" else f"{field}: {text}")
-    return " ".join(parts)
+from oversight.api import CsvListMixin, PagePagination, cell, streamed_csv
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -111,7 +135,7 @@ class ImportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
     """Use-of-force file imports of the caller's force."""
 
     serializer_class = ImportBatchSerializer
-    permission_classes = [permissions.IsAuthenticated, MayImport]
+    permission_classes = [permissions.IsAuthenticated, MayImport, TokenAccess]
     filterset_fields = ["status"]
 
     def get_queryset(self):
@@ -136,3 +160,402 @@ class ImportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.Retri
         batch.refresh_from_db()  # without a broker the import has already run, in this request
         body = ImportBatchSerializer(batch, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
+
+
+# --- reports ----------------------------------------------------------------------------------
+
+LEVEL_NAMES = {level: level.name.lower() for level in CedLevel}
+LEVELS_BY_NAME = {name: level for level, name in LEVEL_NAMES.items()}
+CED_LEVEL_NAMES = list(LEVELS_BY_NAME)  # one enum in the schema (SPECTACULAR_SETTINGS)
+LOCATION_GROUP_NAMES = {group.lower().replace(" ", "_"): flags for group, flags in LOCATION_GROUPS.items()}
+# Multi-select groups of the form, as lists of the options ticked: (list name, column prefix).
+OPTION_LISTS = (
+    ("locations", "location_"),
+    ("impact_factors", "impact_"),
+    ("reasons", "reason_"),
+    ("outcomes", "outcome_"),
+)
+OPTIONS = {name: UseOfForceReport.options(prefix) for name, prefix in OPTION_LISTS}
+OUTCOME_NAMES = [column.removeprefix("outcome_") for column, _ in OPTIONS["outcomes"]]
+
+
+def option_choices(list_name, prefix):
+    return [(column.removeprefix(prefix), label) for column, label in OPTIONS[list_name]]
+
+
+class CedUseSerializer(serializers.ModelSerializer):
+    levels = serializers.SerializerMethodField(help_text="Ladder levels used with this device, highest first")
+
+    class Meta:
+        model = CedUse
+        fields = [
+            "device_number", "device_model", "serial_number", "levels", "drive_stun_repeated", "cartridge_number",
+            "cycle_interrupted", "repeat_cycle_same_cartridge", "cycles", "cycle_extended", "missed_one_probe",
+            "missed_both_probes", "probe_zones",
+        ]  # fmt: skip
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(CED_LEVEL_NAMES)))
+    def get_levels(self, use):
+        return [LEVEL_NAMES[level] for level, flag in LADDER if getattr(use, flag)]
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    """One report. Multi-select groups come as lists of the options ticked; levels by name."""
+
+    force = serializers.CharField(source="force_id", help_text="data.police.uk force id")
+    area = serializers.CharField(source="area.code", allow_null=True, help_text="Area code; empty when not recorded")
+    area_name = serializers.CharField(source="area.name", allow_null=True)
+    highest_ced_level = serializers.SerializerMethodField(help_text="By the ladder rule; empty without Taser")
+    ced_levels = serializers.SerializerMethodField(help_text="Every ladder level used, highest first")
+    ced_uses = CedUseSerializer(many=True, read_only=True)
+    locations = serializers.SerializerMethodField()
+    location_groups = serializers.SerializerMethodField()
+    impact_factors = serializers.SerializerMethodField()
+    reasons = serializers.SerializerMethodField()
+    outcomes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = UseOfForceReport
+        fields = [
+            "id", "force", "area", "area_name", "occurred_on", "occurred_at", "incident_reference",
+            "officer_reference", "subject_age", "subject_gender", "subject_ethnicity", "subject_ethnicity_source",
+            "subject_health", "subject_conduct", "locations", "location_groups", "impact_factors", "reasons",
+            "officer_single_crewed", "officer_ced_trained", "officer_carrying_ced", "officer_assaulted",
+            "officer_threatened_with_weapon", "officer_main_duty", "body_worn_video", "outcomes", "officer_injury",
+            "subject_injury", "ced_used", "highest_ced_level", "ced_levels", "ced_uses", "data_version",
+            "source_key", "source_row",
+        ]  # fmt: skip
+
+    @extend_schema_field(serializers.ChoiceField(CED_LEVEL_NAMES, allow_null=True))
+    def get_highest_ced_level(self, report):
+        return None if report.highest_ced_level is None else LEVEL_NAMES[CedLevel(report.highest_ced_level)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(CED_LEVEL_NAMES)))
+    def get_ced_levels(self, report):
+        return [LEVEL_NAMES[level] for level, flag in LADDER if getattr(report, flag)]
+
+    def ticked(self, report, list_name):
+        prefix = dict(OPTION_LISTS)[list_name]
+        return [column.removeprefix(prefix) for column, _ in OPTIONS[list_name] if getattr(report, column)]
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(option_choices("locations", "location_"))))
+    def get_locations(self, report):
+        return self.ticked(report, "locations")
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(list(LOCATION_GROUP_NAMES))))
+    def get_location_groups(self, report):
+        return [name for name, flags in LOCATION_GROUP_NAMES.items() if any(getattr(report, f) for f in flags)]
+
+    @extend_schema_field(
+        serializers.ListField(child=serializers.ChoiceField(option_choices("impact_factors", "impact_")))
+    )
+    def get_impact_factors(self, report):
+        return self.ticked(report, "impact_factors")
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(option_choices("reasons", "reason_"))))
+    def get_reasons(self, report):
+        return self.ticked(report, "reasons")
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(OUTCOME_NAMES)))
+    def get_outcomes(self, report):
+        return self.ticked(report, "outcomes")
+
+
+class ReportFilter(django_filters.FilterSet):
+    """Every filter the dashboards offer. Several values of one filter match any of them."""
+
+    date_from = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte", label="On or after (YYYY-MM-DD)")
+    date_to = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte", label="On or before (YYYY-MM-DD)")
+    area = django_filters.CharFilter(field_name="area__code", label="Area code")
+    highest_level = django_filters.MultipleChoiceFilter(
+        choices=[(name, level.label) for name, level in LEVELS_BY_NAME.items()],
+        method="filter_highest_level", label="Highest CED level",
+    )  # fmt: skip
+    discharge_group = django_filters.ChoiceFilter(
+        choices=[("discharge", "Discharge"), ("non_discharge", "Non-discharge"), ("no_taser", "No Taser used")],
+        method="filter_discharge_group", label="Discharge group of the highest level",
+    )  # fmt: skip
+    ethnicity = django_filters.MultipleChoiceFilter(field_name="subject_ethnicity", choices=Ethnicity.choices)
+    age_band = django_filters.MultipleChoiceFilter(field_name="subject_age", choices=AgeBand.choices)
+    gender = django_filters.MultipleChoiceFilter(field_name="subject_gender", choices=Gender.choices)
+    health_condition = django_filters.MultipleChoiceFilter(field_name="subject_health", choices=HealthCondition.choices)
+    outcome = django_filters.MultipleChoiceFilter(
+        choices=option_choices("outcomes", "outcome_"), method="filter_outcome", label="Outcome"
+    )
+    location_group = django_filters.MultipleChoiceFilter(
+        choices=[(name, name.replace("_", " ").capitalize()) for name in LOCATION_GROUP_NAMES],
+        method="filter_location_group", label="Location group",
+    )  # fmt: skip
+    body_worn_video = django_filters.ChoiceFilter(choices=YesNoNotStated.choices)
+    ced_used = django_filters.BooleanFilter()
+
+    class Meta:
+        model = UseOfForceReport
+        fields = []
+
+    def filter_highest_level(self, reports, name, value):
+        return reports.filter(highest_ced_level__in=[LEVELS_BY_NAME[v] for v in value]) if value else reports
+
+    def filter_discharge_group(self, reports, name, value):
+        return reports.filter(
+            {
+                "discharge": Q(highest_ced_level__in=DISCHARGE_LEVELS),
+                "non_discharge": Q(highest_ced_level__in=NON_DISCHARGE_LEVELS),
+                "no_taser": Q(ced_used=False),
+            }[value]
+        )
+
+    def filter_outcome(self, reports, name, value):
+        return reports.filter(any_true(f"outcome_{v}" for v in value)) if value else reports
+
+    def filter_location_group(self, reports, name, value):
+        return reports.filter(any_true(f for v in value for f in LOCATION_GROUP_NAMES[v])) if value else reports
+
+
+# `from` and `to` are Python keywords, so the filters are declared under other names.
+ReportFilter.base_filters["from"] = ReportFilter.base_filters.pop("date_from")
+ReportFilter.base_filters["to"] = ReportFilter.base_filters.pop("date_to")
+
+
+def any_true(columns):
+    condition = Q()
+    for column in columns:
+        condition |= Q(**{column: True})
+    return condition
+
+
+class ReportPagination(pagination.CursorPagination):
+    """Cursor paging: steady on millions of rows, and no page shifts while new reports arrive."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = ("-occurred_on", "-id")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Your force's use-of-force reports, filtered; ?format=csv gives them all in the canonical format"
+    ),
+    retrieve=extend_schema(summary="One report with its CED uses"),
+)
+class ReportViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
+    """Record-level reports of the caller's force (current ones: withdrawn records are left out)."""
+
+    serializer_class = ReportSerializer
+    permission_classes = [permissions.IsAuthenticated, HasRecordAccess, TokenAccess]
+    pagination_class = ReportPagination
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filterset_class = ReportFilter
+    ordering_fields = ["occurred_on", "id"]
+    ordering = ["-occurred_on", "-id"]
+
+    def get_queryset(self):
+        reports = reports_visible_to(self.request.user)
+        force = scope_force_id(self.request)
+        if force:
+            reports = reports.filter(force=force)
+        return reports.select_related("area").prefetch_related("ced_uses")
+
+    def csv_download(self, queryset, filename=None):
+        force = scope_force_id(self.request) or "all-forces"
+        return streamed_csv(canonical.rows(queryset), f"{force}-reports.csv")
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+
+class MonthField(serializers.DateField):
+    """A day (YYYY-MM-DD) or a month (YYYY-MM, its first day)."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and len(value) == 7:
+            value += "-01"
+        return super().to_internal_value(value)
+
+
+class SummaryQuery(serializers.Serializer):
+    force = serializers.SlugRelatedField(
+        slug_field="id", queryset=Force.objects.all(), required=False, help_text="data.police.uk force id"
+    )
+    area = serializers.CharField(required=False, help_text="Area code: one area's rows only")
+    by_area = serializers.BooleanField(default=False, help_text="One row per area and period, not per force")
+    period = serializers.ChoiceField(PERIODS, default="month", help_text="Calendar month, quarter or financial year")
+    date_from = MonthField(required=False, help_text="From the period holding this day (YYYY-MM or YYYY-MM-DD)")
+    date_to = MonthField(required=False, help_text="To the period holding this day (YYYY-MM or YYYY-MM-DD)")
+
+    def to_internal_value(self, data):
+        # `from` and `to` are Python keywords: the fields carry other names.
+        data = {"date_from" if k == "from" else "date_to" if k == "to" else k: v for k, v in data.items()}
+        return super().to_internal_value(data)
+
+    def validate(self, query):
+        if query.get("date_from") and query.get("date_to") and query["date_from"] > query["date_to"]:
+            raise serializers.ValidationError({"from": "is after to."})
+        return query
+
+
+SUMMARY_QUERY_PARAMETERS = [
+    OpenApiParameter("force", str, description="data.police.uk force id"),
+    OpenApiParameter("area", str, description="Area code: one area's rows only"),
+    OpenApiParameter("by_area", bool, description="One row per area and period, not per force"),
+    OpenApiParameter(
+        "period", str, enum=list(PERIODS), description="Calendar month (default), quarter or financial year"
+    ),
+    OpenApiParameter("from", OpenApiTypes.DATE, description="From the period holding this day (YYYY-MM or YYYY-MM-DD)"),
+    OpenApiParameter("to", OpenApiTypes.DATE, description="To the period holding this day (YYYY-MM or YYYY-MM-DD)"),
+]
+
+
+def _count(help_text):
+    return serializers.IntegerField(allow_null=True, help_text=help_text + "; empty when suppressed")
+
+
+def _rate(help_text):
+    return serializers.FloatField(allow_null=True, help_text=help_text)
+
+
+class SummarySerializer(serializers.Serializer):
+    """One period of one force (or one area): counts of reports, Taser reports by level and group, rates."""
+
+    force = serializers.CharField(help_text="data.police.uk force id")
+    area = serializers.CharField(allow_null=True, help_text="Area code with by_area or area; else empty")
+    area_name = serializers.CharField(allow_null=True)
+    period = serializers.ChoiceField(PERIODS)
+    period_start = serializers.DateField()
+    period_end = serializers.DateField()
+    population = serializers.IntegerField(allow_null=True, help_text="Census 2021 residents; empty without a baseline")
+    suppressed = serializers.ListField(child=serializers.CharField(), help_text="The counts suppressed in this row")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        labels = {name: label for name, (label, _) in SUMMARY_MEASURES.items()}
+        labels["incidents"] = "Distinct incidents"
+        for name in API_MEASURES:
+            fields[name] = _count(labels[name])
+        for name in RATE_FIELDS:
+            fields[name] = _rate("Taser reports per 1,000 residents of the group (perceived vs self-identified)")
+        for name in RATIO_FIELDS:
+            fields[name] = _rate("Rate ratio against White, or the bound of its 95% interval")
+        return fields
+
+
+class SummaryPagination(PagePagination):
+    """Pages of summary rows, headed by what they count, their data version and the suppression applied."""
+
+    def get_paginated_response(self, data):
+        response = super().get_paginated_response(data)
+        response.data = {**self.about, **response.data}
+        return response
+
+    def get_paginated_response_schema(self, schema):
+        paged = super().get_paginated_response_schema(schema)
+        paged["properties"] = {
+            "unit_of_count": {"type": "string"},
+            "data_version": {
+                "type": "object", "additionalProperties": {"type": "integer"},
+                "description": "Each force's data version the figures come from",
+            },
+            "suppression": {
+                "type": "object",
+                "properties": {
+                    "threshold": {"type": "integer"}, "applied": {"type": "boolean"}, "rule": {"type": "string"},
+                },
+            },
+            **paged["properties"],
+        }  # fmt: skip
+        paged["required"] = ["unit_of_count", "data_version", "suppression", *paged.get("required", [])]
+        return paged
+
+
+SUPPRESSION_RULE = (
+    "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so is a second "
+    "count wherever a total would reveal the first; rates and ratios from suppressed counts are suppressed too. "
+    "Signed-in staff of a force see its exact figures."
+)
+
+
+def exact_figures_for(request):
+    """The forces whose exact figures the caller may see: None for all, else a set of force ids."""
+    if request.user.is_superuser and not token_of(request):
+        return None
+    if request.user.is_superuser or role_of(request.user) in RECORD_ROLES:
+        force = scope_force_id(request)
+        return {force} if force else set()
+    return set()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Counts by period: reports, Taser reports by CED level and ethnic group, rates and ratios",
+        parameters=SUMMARY_QUERY_PARAMETERS,
+        description=(
+            "Built from the monthly summaries; quarters and financial years are sums of months. "
+            "Answers carry ETag and Last-Modified: send If-None-Match or If-Modified-Since to get 304 "
+            "when the data version has not changed."
+        ),
+    )
+)
+class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = SummarySerializer
+    permission_classes = PUBLIC
+    pagination_class = SummaryPagination
+    filter_backends = []
+
+    def list(self, request, *args, **kwargs):
+        query = SummaryQuery(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        query = query.validated_data
+        force_ids = [query["force"].pk] if "force" in query else None
+        state = summary_state(force_ids=force_ids)
+        exact_for = exact_figures_for(request)
+        threshold = settings.SUPPRESSION_THRESHOLD
+        versions = {force: version for force, (version, _) in state.items()}
+        built = max((built for _, built in state.values()), default=None)
+        tag = hashlib.md5(  # noqa: S324 - a cache validator, not a secret
+            repr((sorted(versions.items()), built, sorted(request.query_params.lists()), exact_for, threshold)).encode()
+        ).hexdigest()
+        etag = f'"{tag}"'
+        last_modified = built.timestamp() if built else None
+        not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+        if not_modified is not None:
+            return not_modified
+
+        rows = summary_rows(
+            force_ids=force_ids, area_code=query.get("area"), by_area=query["by_area"], period=query["period"],
+            start=query.get("date_from"), end=query.get("date_to"),
+        )  # fmt: skip
+        for row in rows:
+            if exact_for is None or row["force"] in exact_for:
+                row["suppressed"] = []
+            else:
+                suppress_row(row, threshold=threshold)
+        about = {
+            "unit_of_count": UNIT_OF_COUNT,
+            "data_version": versions,
+            "suppression": {
+                "threshold": threshold,
+                "applied": any(exact_for is not None and row["force"] not in exact_for for row in rows),
+                "rule": SUPPRESSION_RULE.format(threshold=threshold),
+            },
+        }
+        if request.accepted_renderer.format == "csv":
+            response = streamed_csv(summary_csv(rows), "summaries.csv")
+        else:
+            self.paginator.about = about
+            response = self.get_paginated_response(self.paginate_queryset(rows))
+        response["ETag"] = etag
+        if last_modified:
+            response["Last-Modified"] = http_date(last_modified)
+        response["Cache-Control"] = "private, no-cache" if exact_for != set() else "public, no-cache"
+        patch_vary_headers(response, ["Authorization", "Cookie"])
+        return response
+
+
+def summary_csv(rows):
+    """Summary rows as CSV: the fields of SummarySerializer, suppressed counts written [c]."""
+    names = list(SummarySerializer().fields)
+    yield names
+    for row in rows:
+        hidden = set(row["suppressed"])
+        yield ["[c]" if name in hidden else cell(row[name]) for name in names]

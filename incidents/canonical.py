@@ -149,35 +149,51 @@ def convert(batch, first_row, errors, areas, force_id):
 # --- writing ------------------------------------------------------------------------------
 
 
-def cell(value):
-    if value is None:
-        return ""
-    if value is True:
-        return "yes"
-    if value is False:
-        return "no"
-    if isinstance(value, list):
-        return " ".join(value)
-    if hasattr(value, "strftime") and hasattr(value, "hour") and not hasattr(value, "year"):
-        return value.strftime("%H:%M")
-    return str(value)
+def _text(field):
+    """How a field's value is written: booleans yes/no, times HH:MM, lists space-separated, None empty."""
+    if isinstance(field, models.BooleanField):
+        return {True: "yes", False: "no", None: ""}.__getitem__
+    if isinstance(field, models.TimeField):
+        return lambda value: "" if value is None else value.strftime("%H:%M")
+    if isinstance(field, models.JSONField):
+        return lambda value: " ".join(value) if value else ""
+    return lambda value: "" if value is None else value
 
 
-def write(reports, handle, chunk=2000):
-    """Write reports (a queryset) as canonical CSV to a text handle, streaming in chunks."""
-    writer = csv.writer(handle)
-    writer.writerow(HEADER)
-    reports = reports.select_related("area").prefetch_related("ced_uses").order_by("id")
-    for report in reports.iterator(chunk_size=chunk):
-        devices = {use.device_number: use for use in report.ced_uses.all()}
-        area = report.area
-        row = [report.source_key, report.force_id, area.code if area else "", area.name if area else ""]
-        row += [cell(getattr(report, field.name)) for field in REPORT_FIELDS]
-        row.append(cell(report.highest_ced_level))
-        for number in range(1, DEVICES + 1):
-            use = devices.get(number)
-            row += [cell(getattr(use, field.name)) if use else "" for field in DEVICE_FIELDS]
-        writer.writerow(row)
+_REPORT_TEXT = [_text(field) for field in REPORT_FIELDS] + [
+    _text(UseOfForceReport._meta.get_field("highest_ced_level"))
+]
+_DEVICE_TEXT = [_text(field) for field in DEVICE_FIELDS]
+_NO_DEVICE = [""] * len(DEVICE_FIELDS)
+
+
+def rows(reports, chunk=5000):
+    """The header, then one list per report (a queryset), read in chunks: memory stays flat."""
+    yield HEADER
+    columns = ["id", "source_key", "force_id", "area__code", "area__name"]
+    columns += [field.attname for field in REPORT_FIELDS] + ["highest_ced_level"]
+    values = reports.order_by("id").values_list(*columns)
+    device_columns = ["report_id", "device_number"] + [field.attname for field in DEVICE_FIELDS]
+    last_id = None
+    while True:
+        page = list((values.filter(id__gt=last_id) if last_id else values)[:chunk])
+        if not page:
+            return
+        last_id = page[-1][0]
+        devices = {}
+        for use in CedUse.objects.filter(report_id__in=[row[0] for row in page]).values_list(*device_columns):
+            devices[(use[0], use[1])] = [text(value) for text, value in zip(_DEVICE_TEXT, use[2:], strict=True)]
+        for row in page:
+            line = [row[1], row[2], row[3] or "", row[4] or ""]
+            line += [text(value) for text, value in zip(_REPORT_TEXT, row[5:], strict=True)]
+            for number in range(1, DEVICES + 1):
+                line += devices.get((row[0], number), _NO_DEVICE)
+            yield line
+
+
+def write(reports, handle):
+    """Write reports (a queryset) as canonical CSV to a text handle."""
+    csv.writer(handle).writerows(rows(reports))
 
 
 # --- documentation ------------------------------------------------------------------------

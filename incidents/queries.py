@@ -248,3 +248,164 @@ def summaries_by_period(*, force, period="month", area=None):
         for name in MEASURES:
             totals[name] += row[name]
     return [{"period_start": start, **totals} for start, totals in periods.items()]
+
+
+# --- the summaries resource of the API ----------------------------------------------------------
+
+LEVEL_MEASURES = [f"level_{level.name.lower()}" for level in sorted(CedLevel, reverse=True)]
+ETHNICITY_MEASURES = [f"ethnicity_{value}" for value, _ in Ethnicity.choices]
+API_MEASURES = ["reports", "incidents", "taser_reports", *LEVEL_MEASURES, "discharge", "non_discharge"]
+API_MEASURES += ETHNICITY_MEASURES
+_DISCHARGE_MEASURES = [f"level_{level.name.lower()}" for level in DISCHARGE_LEVELS]
+# Groups of counts in one row that add up, (total, parts): where one part is hidden, the
+# total and the other parts would give it away.
+ADDITIVE_GROUPS = (
+    ("taser_reports", LEVEL_MEASURES),
+    ("discharge", _DISCHARGE_MEASURES),
+    (
+        "non_discharge",
+        [name for name in LEVEL_MEASURES if name not in _DISCHARGE_MEASURES and name != "level_not_stated"],
+    ),
+    ("taser_reports", ["discharge", "non_discharge", "level_not_stated"]),
+    ("taser_reports", ETHNICITY_MEASURES),
+)
+
+
+def suppress(row, *, threshold, counts=API_MEASURES, groups=ADDITIVE_GROUPS):
+    """Small-number suppression of one row of counts: the names of the counts to hide.
+
+    Primary: every count from 1 to `threshold`. Secondary: in a group that adds up with
+    exactly one count hidden, the total and the others would give it away, so the smallest
+    other non-zero count of the group is hidden too, until no group gives one away.
+    """
+    hidden = {name for name in counts if 1 <= row[name] <= threshold}
+    while True:
+        revealing = next(
+            (members for total, parts in groups if len(set(members := [total, *parts]) & hidden) == 1), None
+        )
+        if revealing is None:
+            return hidden
+        # Exactly one hidden and the group adds up, so some other count is non-zero.
+        hidden.add(min((name for name in revealing if name not in hidden and row[name]), key=row.get))
+
+
+def residents_by_area(*, force_ids=None):
+    """{area id: {"total", "white", …}} from the latest census baseline of each area."""
+    baselines = PopulationBaseline.objects.order_by("area", "-census_year").select_related("area")
+    if force_ids is not None:
+        baselines = baselines.filter(area__force__in=force_ids)
+    latest = {}
+    for baseline in baselines:
+        if baseline.area_id not in latest:
+            latest[baseline.area_id] = {
+                "force": baseline.area.force_id,
+                **{name: getattr(baseline, name) for name in ("total", *dict(GROUPS))},
+            }
+    return latest
+
+
+def summary_state(*, force_ids=None):
+    """{force id: (data version, last built)} of the forces' summaries: what a cached answer depends on."""
+    cells = MonthlySummary.objects.all()
+    if force_ids is not None:
+        cells = cells.filter(force__in=force_ids)
+    rows = cells.values("force").annotate(version=Min("data_version"), built=Max("built_at")).order_by("force")
+    return {row["force"]: (row["version"], row["built"]) for row in rows}
+
+
+def period_end(start, period):
+    months = {"month": 1, "quarter": 3, "financial_year": 12}[period]
+    return months_back(start, -months) - datetime.timedelta(days=1)
+
+
+def summary_rows(*, force_ids=None, area_code=None, by_area=False, period="month", start=None, end=None):
+    """Summary rows for the API: the counts of API_MEASURES per force (and area) and period, in order.
+
+    Periods are whole: from the one holding `start` to the one holding `end`. With `by_area`
+    each area has its rows (area None: reports without an area); otherwise areas are summed.
+    Rates per 1,000 residents and rate ratios against White, with 95% intervals, come with each
+    ethnic group (None without a population baseline).
+    """
+    cells = MonthlySummary.objects.all()
+    if force_ids is not None:
+        cells = cells.filter(force__in=force_ids)
+    if area_code:
+        cells = cells.filter(area__code=area_code)
+    if start:
+        cells = cells.filter(month__gte=period_start(start, period))
+    if end:
+        cells = cells.filter(month__lte=period_end(period_start(end, period), period))
+    keys = ["force", "area", "area__code", "area__name"] if by_area or area_code else ["force"]
+    grouped = cells.values(*keys, "month").annotate(**{name: Sum(name) for name in API_MEASURES})
+    periods = {}
+    for cell in grouped.order_by(*keys, "month"):
+        key = (*(cell[k] for k in keys), period_start(cell["month"], period))
+        totals = periods.get(key)
+        if totals is None:
+            periods[key] = {name: cell[name] for name in API_MEASURES}
+        else:
+            for name in API_MEASURES:
+                totals[name] += cell[name]
+    residents = residents_by_area(force_ids=force_ids)
+    rows = []
+    for key, counts in periods.items():
+        force, *area, starts = key
+        area_id = area[0] if area else None
+        if area:
+            population = residents.get(area_id)
+        else:
+            of_force = [r for r in residents.values() if r["force"] == force]
+            population = (
+                {name: sum(r[name] for r in of_force) for name in ("total", *dict(GROUPS))} if of_force else None
+            )
+        rows.append(
+            {
+                "force": force,
+                "area": area[1] if area else None,
+                "area_name": (area[2] or "No area recorded") if area else None,
+                "period": period, "period_start": starts, "period_end": period_end(starts, period),
+                **counts,
+                "population": population["total"] if population else None,
+                **group_rates(counts, population),
+            }
+        )  # fmt: skip
+    return rows
+
+
+RATE_FIELDS = [f"ethnicity_{group}_rate_per_1000" for group, _ in GROUPS]
+RATIO_FIELDS = [
+    f"ethnicity_{group}_{part}"
+    for group, _ in GROUPS
+    if group != "white"
+    for part in ("ratio", "ratio_low", "ratio_high")
+]
+
+
+def group_rates(counts, population):
+    """Per ethnic group the rate per 1,000 residents and, but for White, the rate ratio against White."""
+    population = population or {}
+    white = (counts["ethnicity_white"], population.get("white"))
+    rates = {}
+    for group, _ in GROUPS:
+        count, residents = counts[f"ethnicity_{group}"], population.get(group)
+        rates[f"ethnicity_{group}_rate_per_1000"] = rate_per(count, residents, 1000)
+        if group != "white":
+            ratio = rate_ratio(count, residents, *white) or (None, None, None)
+            for part, value in zip(("ratio", "ratio_low", "ratio_high"), ratio, strict=True):
+                rates[f"ethnicity_{group}_{part}"] = value
+    return rates
+
+
+def suppress_row(row, *, threshold):
+    """The row as the public may see it: hidden counts None, with the rates and ratios built on them."""
+    hidden = suppress(row, threshold=threshold)
+    for name in hidden:
+        row[name] = None
+    for group, _ in GROUPS:
+        if f"ethnicity_{group}" in hidden:
+            row[f"ethnicity_{group}_rate_per_1000"] = None
+        if group != "white" and {f"ethnicity_{group}", "ethnicity_white"} & hidden:
+            for part in ("ratio", "ratio_low", "ratio_high"):
+                row[f"ethnicity_{group}_{part}"] = None
+    row["suppressed"] = sorted(hidden, key=API_MEASURES.index)
+    return row

@@ -174,22 +174,38 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Public aggregates show counts from 1 to this many as suppressed (see docs/api.md).
+SUPPRESSION_THRESHOLD = int(os.environ.get("SUPPRESSION_THRESHOLD", "5"))
+
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
+    # Tokens first: an unauthenticated call is then told 401 with how to authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "forces.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "forces.authentication.TokenAccess"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "oversight.api.CsvRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "oversight.api.PagePagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "incidents.api.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["oversight.api.AnonymousRateThrottle", "oversight.api.CallerRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_RATE_ANONYMOUS", "120/minute"),
+        "caller": os.environ.get("API_RATE_CALLER", "600/minute"),
+    },
+    # Behind a proxy, how many of them add to X-Forwarded-For; 0 trusts only the socket's address.
+    "NUM_PROXIES": int(os.environ.get("DJANGO_NUM_PROXIES", "0")),
+    "DEFAULT_SCHEMA_CLASS": "oversight.schema.OversightSchema",
+    "EXCEPTION_HANDLER": "oversight.api.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Taser oversight API",
-    "DESCRIPTION": "Use-of-force reports and their imports, scoped to the caller's force.",
+    "DESCRIPTION": "Taser use by the police forces of England and Wales: public aggregates, and record-level "
+    "reports and imports scoped to the caller's force. Guide with examples: docs/api.md.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # The interactive docs come from the installed sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {"CedLevelEnum": "incidents.api.CED_LEVEL_NAMES"},
 }

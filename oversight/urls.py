@@ -1,12 +1,30 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework import permissions, routers
 from rest_framework.routers import DefaultRouter
 
-from incidents.api import ImportViewSet
+from forces.api import CapabilityViewSet, ForceViewSet, PublishedFigureViewSet, UpliftDecisionViewSet
+from incidents.api import ImportViewSet, ReportViewSet, SummaryViewSet
+from scrutiny.api import PublishedFindingViewSet
+
 
 # Every API resource, under /api/v1/: plural nouns, one router.
+class ApiRoot(routers.APIRootView):
+    """The resources of the API. Public ones need no sign-in; see /api/docs/."""
+
+    permission_classes = [permissions.AllowAny]
+
+
 router = DefaultRouter()
+router.APIRootView = ApiRoot
+router.register("forces", ForceViewSet, basename="api-force")
+router.register("summaries", SummaryViewSet, basename="api-summary")
+router.register("published-figures", PublishedFigureViewSet, basename="api-published-figure")
+router.register("capability", CapabilityViewSet, basename="api-capability")
+router.register("uplift-decisions", UpliftDecisionViewSet, basename="api-uplift-decision")
+router.register("published-findings", PublishedFindingViewSet, basename="api-published-finding")
+router.register("reports", ReportViewSet, basename="api-report")
 router.register("imports", ImportViewSet, basename="api-import")
 
 urlpatterns = [

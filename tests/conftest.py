@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from forces.models import Force, Role
-from forces.services import create_role_user, load_forces
+from forces.queries import force_of
+from forces.services import create_api_token, create_role_user, load_forces
 from tests.factories import AreaFactory
 
 PASSWORD = "a-long-test-password"
@@ -31,6 +32,15 @@ def pytest_sessionstart(session):
             f"missing: {', '.join(str(path) for path in missing)}",
             returncode=1,
         )
+
+
+@pytest.fixture(autouse=True)
+def cache_of_its_own(settings, request):
+    # Throttling counts and import progress live in the cache: each test starts from nothing,
+    # and never touches a Redis someone else uses.
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -103,3 +113,14 @@ def role_users(pcc_staff, panel_member, force_data_officer, api_client_user):
         Role.FORCE_DATA_OFFICER: force_data_officer,
         Role.API_CLIENT: api_client_user,
     }
+
+
+@pytest.fixture
+def token_key():
+    """token_key(user, access="read") → a new API token's key for the user's force."""
+
+    def make(user, access="read", force=None):
+        _, key = create_api_token(user=user, name="a script", access=access, force=force or force_of(user))
+        return key
+
+    return make

@@ -12,10 +12,6 @@ def media_root(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def tasks_run_in_this_process(monkeypatch, settings, request):
-    # As in the embedded default (no broker), whatever CELERY_BROKER_URL the shell has set;
-    # and a cache of each test's own, never a Redis someone else uses.
+def tasks_run_in_this_process(monkeypatch):
+    # As in the embedded default (no broker), whatever CELERY_BROKER_URL the shell has set.
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": request.node.nodeid}
-    }

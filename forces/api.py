@@ -1,0 +1,108 @@
+"""The public reference resources: forces, areas, capability, uplift decisions and published figures."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, permissions, serializers, viewsets
+from rest_framework.decorators import action
+
+from forces.models import Area, CapabilityRecord, Force, PublishedFigure, UpliftDecision
+from oversight.api import CsvListMixin
+
+PUBLIC = [permissions.AllowAny]
+
+
+# --- the public reference resources ------------------------------------------------------
+
+
+class ForceSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(help_text="data.police.uk force id")
+
+    class Meta:
+        model = Force
+        fields = ["id", "name", "home_office_name", "region", "pfa_code"]
+
+
+class AreaSerializer(serializers.ModelSerializer):
+    force = serializers.CharField(source="force_id", help_text="data.police.uk force id")
+
+    class Meta:
+        model = Area
+        fields = ["code", "name", "kind", "force", "needs_review"]
+
+
+class PublishedFigureSerializer(serializers.ModelSerializer):
+    force = serializers.CharField(source="force_id", allow_null=True, help_text="Empty for national and regional rows")
+
+    class Meta:
+        model = PublishedFigure
+        fields = ["force", "geography", "financial_year", "measure", "value", "unit", "source_edition"]
+
+
+class CapabilityRecordSerializer(serializers.ModelSerializer):
+    force = serializers.CharField(source="force_id", help_text="data.police.uk force id")
+
+    class Meta:
+        model = CapabilityRecord
+        fields = ["force", "as_of", "device_model", "devices_in_service", "officers_trained", "source"]
+
+
+class UpliftDecisionSerializer(serializers.ModelSerializer):
+    force = serializers.CharField(source="force_id", help_text="data.police.uk force id")
+
+    class Meta:
+        model = UpliftDecision
+        fields = [
+            "id", "force", "decided_on", "decision", "threat_risk_assessment_ref", "community_impact_considered",
+            "pcc_informed_on",
+        ]  # fmt: skip
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The 43 territorial forces of England and Wales, and British Transport Police"),
+    retrieve=extend_schema(summary="One force"),
+)
+class ForceViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = Force.objects.order_by("name")
+    serializer_class = ForceSerializer
+    permission_classes = PUBLIC
+    filterset_fields = ["region"]
+    csv_filename = "forces.csv"
+
+    @extend_schema(summary="The force's areas: Community Safety Partnerships, or the Met's boroughs")
+    @action(detail=True, serializer_class=AreaSerializer, filter_backends=[])
+    def areas(self, request, pk=None):
+        areas = Area.objects.filter(force=get_object_or_404(Force, pk=pk)).order_by("name")
+        if request.accepted_renderer.format == "csv":
+            return self.csv_download(areas, f"{pk}-areas.csv")
+        page = self.paginate_queryset(areas)
+        return self.get_paginated_response(AreaSerializer(page, many=True).data)
+
+
+@extend_schema_view(list=extend_schema(summary="Figures as the Home Office published them (Tables 12 and 13)"))
+class PublishedFigureViewSet(CsvListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = PublishedFigure.objects.order_by("financial_year", "geography", "measure", "source_edition")
+    serializer_class = PublishedFigureSerializer
+    permission_classes = PUBLIC
+    filterset_fields = ["force", "financial_year", "measure", "unit", "source_edition"]
+    csv_filename = "published-figures.csv"
+
+
+@extend_schema_view(list=extend_schema(summary="Devices in service and officers trained, as forces report them"))
+class CapabilityViewSet(CsvListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    queryset = CapabilityRecord.objects.order_by("force", "-as_of", "device_model")
+    serializer_class = CapabilityRecordSerializer
+    permission_classes = PUBLIC
+    filterset_fields = ["force", "device_model"]
+    csv_filename = "capability.csv"
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Decisions to change Taser capability, with their threat and risk assessments"),
+    retrieve=extend_schema(summary="One uplift decision"),
+)
+class UpliftDecisionViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
+    queryset = UpliftDecision.objects.order_by("force", "-decided_on")
+    serializer_class = UpliftDecisionSerializer
+    permission_classes = PUBLIC
+    filterset_fields = ["force"]
+    csv_filename = "uplift-decisions.csv"

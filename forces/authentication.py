@@ -1,0 +1,85 @@
+"""API tokens and what a caller may do with them.
+
+Apart from api.py because DRF imports the default authentication and permission classes
+while its views load: this module must not import views.
+"""
+
+from django.utils import timezone
+from rest_framework import authentication, exceptions, permissions
+
+from forces.models import ApiToken
+from forces.queries import RECORD_ROLES, force_of, role_of
+from forces.services import token_digest
+
+# A token's last use is written at most this often, not on every request.
+LAST_USED_RESOLUTION_SECONDS = 60
+
+
+class ApiTokenAuthentication(authentication.BaseAuthentication):
+    """`Authorization: Bearer <key>`, with a key made on the user's API tokens page."""
+
+    def authenticate(self, request):
+        parts = authentication.get_authorization_header(request).split()
+        if not parts or parts[0].lower() not in (b"bearer", b"token"):
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Send the token as 'Authorization: Bearer <key>'.")
+        token = (
+            ApiToken.objects.select_related("user", "force")
+            .filter(key_digest=token_digest(parts[1].decode(errors="replace")))
+            .first()
+        )
+        if token is None:
+            raise exceptions.AuthenticationFailed("This token is not known.")
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(f"This token was revoked on {token.revoked_at:%d %B %Y}.")
+        user = token.user
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed("The account this token belongs to is disabled.")
+        # A user moved to another force takes no token of the old one along.
+        if not user.is_superuser and getattr(force_of(user), "pk", None) != token.force_id:
+            raise exceptions.AuthenticationFailed("This token is for a force your account no longer works with.")
+        now = timezone.now()
+        if token.last_used_at is None or (now - token.last_used_at).total_seconds() > LAST_USED_RESOLUTION_SECONDS:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        return user, token
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+def token_of(request):
+    return request.auth if isinstance(request.auth, ApiToken) else None
+
+
+def scope_force_id(request):
+    """The force a caller's records come from: the token's, else the user's (None: a superuser's session)."""
+    token = token_of(request)
+    if token:
+        return token.force_id
+    force = force_of(request.user)
+    return force.pk if force else None
+
+
+def may_make_tokens(user):
+    return user.is_superuser or (role_of(user) in RECORD_ROLES and force_of(user) is not None)
+
+
+class TokenAccess(permissions.BasePermission):
+    """A read-only token reads; only a read-write token, or a browser session, writes."""
+
+    message = "This token is read-only; make a read-write token for this."
+
+    def has_permission(self, request, view):
+        token = token_of(request)
+        return request.method in permissions.SAFE_METHODS or token is None or not token.read_only
+
+
+class HasRecordAccess(permissions.BasePermission):
+    """Record-level data is for PCC staff, force data officers and API clients of the force."""
+
+    message = "Record-level data is for PCC staff, force data officers and API clients of the force."
+
+    def has_permission(self, request, view):
+        user = request.user
+        return user.is_superuser or (role_of(user) in RECORD_ROLES and force_of(user) is not None)

@@ -1,0 +1,164 @@
+"""What every API resource shares: errors, CSV, paging, throttling and the schema's error answers.
+
+No domain code: the resources live in each app's api.py.
+"""
+
+import csv
+
+from django.http import StreamingHttpResponse
+from rest_framework import pagination, renderers, serializers, throttling
+from rest_framework.exceptions import ValidationError
+from rest_framework.views import exception_handler as drf_exception_handler
+
+# --- errors --------------------------------------------------------------------------------
+
+
+def exception_handler(exc, context):
+    """DRF's error answer, as JSON with a "message" a person can read (see DESIGN §4).
+
+    JSON even when the caller asked for CSV: an error is not a table.
+    """
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, ValidationError):
+        response.data = {"message": validation_summary(response.data), "errors": response.data}
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"message": str(response.data["detail"]), **response.data}
+    request = context.get("request")
+    if request is not None:
+        request.accepted_renderer = renderers.JSONRenderer()
+        request.accepted_media_type = "application/json"
+    return response
+
+
+def validation_summary(errors):
+    """One sentence per field from DRF's {field: [messages]}: "file: Upload a .csv or .xlsx file …"."""
+    if isinstance(errors, list):
+        return " ".join(str(message) for message in errors)
+    parts = []
+    for field, messages in errors.items():
+        text = validation_summary(messages) if isinstance(messages, list | dict) else str(messages)
+        parts.append(text if field == "non_field_errors" else f"{field}: {text}")
+    return " ".join(parts)
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The body of every error answer."""
+
+    message = serializers.CharField(help_text="What went wrong, in a sentence")
+    detail = serializers.CharField(required=False, help_text="DRF's own wording of the same")
+    errors = serializers.DictField(required=False, help_text="For 400: the problems, by parameter or field")
+
+
+ERROR_RESPONSES = {
+    400: "A parameter or field is not valid; `errors` names each",
+    401: "No credentials, or a token that is unknown or revoked",
+    403: "Signed in, but this role or token may not do this",
+    404: "No such resource, or not one of your force's",
+    429: "Too many requests; retry after the seconds in the Retry-After header",
+}
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+class CsvRenderer(renderers.BaseRenderer):
+    """`?format=csv` or `Accept: text/csv`. Lists answer with a streamed CSV (see CsvListMixin);
+    this renders what else asks for CSV: one object as one row."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if not isinstance(data, dict):
+            return b""
+        lines = CsvLines()
+        return (lines.row(list(data)) + lines.row([cell(value) for value in data.values()])).encode()
+
+
+class CsvLines:
+    """csv.writer for a stream: each row comes back as its text."""
+
+    def __init__(self):
+        self.text = ""
+        self.writer = csv.writer(self)
+
+    def write(self, text):
+        self.text += text
+
+    def row(self, values):
+        self.text = ""
+        self.writer.writerow(values)
+        return self.text
+
+
+def cell(value):
+    """A CSV cell: lists as space-separated values, and text a spreadsheet would run as a formula quoted."""
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = " ".join(str(item) for item in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def streamed_csv(rows, filename):
+    """A CSV download of `rows` (the header first), written while it is sent: memory stays flat."""
+    lines = CsvLines()
+    response = StreamingHttpResponse((lines.row(row) for row in rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class CsvListMixin:
+    # The whole filtered list as CSV, unpaged, with the same filters as the JSON list. Columns
+    # are the serializer's fields; a view with a CSV form of its own overrides csv_download.
+    # (A comment, not a docstring: the schema would take it for each view's description.)
+
+    csv_filename = "data.csv"
+
+    def list(self, request, *args, **kwargs):
+        if request.accepted_renderer.format == "csv":
+            return self.csv_download(self.filter_queryset(self.get_queryset()))
+        return super().list(request, *args, **kwargs)
+
+    def csv_download(self, queryset, filename=None):
+        return streamed_csv(self.csv_rows(queryset), filename or self.csv_filename)
+
+    def csv_rows(self, queryset):
+        serializer = self.get_serializer()
+        yield list(serializer.fields)
+        for item in queryset.iterator(chunk_size=2000):
+            yield [cell(value) for value in self.get_serializer(item).data.values()]
+
+
+# --- paging --------------------------------------------------------------------------------
+
+
+class PagePagination(pagination.PageNumberPagination):
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+
+
+# --- throttling ----------------------------------------------------------------------------
+
+
+class AnonymousRateThrottle(throttling.AnonRateThrottle):
+    """Per address, for callers without credentials."""
+
+
+class CallerRateThrottle(throttling.SimpleRateThrottle):
+    """Per token for token callers, per user for signed-in browsers."""
+
+    scope = "caller"
+
+    def get_cache_key(self, request, view):
+        if not request.user.is_authenticated:
+            return None
+        token = getattr(request.auth, "pk", None)
+        ident = f"token-{token}" if token else f"user-{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
