@@ -516,7 +516,7 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             repr((sorted(versions.items()), built, sorted(request.query_params.lists()), exact_for, threshold)).encode()
         ).hexdigest()
         etag = f'"{tag}"'
-        last_modified = built.timestamp() if built else None
+        last_modified = int(built.timestamp()) if built else None  # HTTP dates have whole seconds
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             return not_modified

@@ -29,6 +29,6 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
 
     def get_security_definition(self, auto_schema):
         return {
-            **build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer"),  # noqa: S106,
+            **build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Bearer"),  # noqa: S106
             "description": "A key made on your API tokens page (/account/tokens/), scoped to one force.",
         }

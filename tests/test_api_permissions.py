@@ -1,0 +1,165 @@
+"""Who may do what on every API endpoint: each endpoint × method × caller, with another force's ids.
+
+Callers: no credentials; a browser session of each role and of a superuser; tokens (read-only
+of an API client and of a force data officer, read-write of a force data officer, revoked).
+"""
+
+import datetime
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from forces.models import Role, UpliftDecision
+from forces.services import create_api_token, revoke_api_token
+from incidents.models import ImportBatch
+from scrutiny.models import Finding
+from tests.factories import ReportFactory, SampledCaseFactory
+
+CALLERS = (
+    "anonymous", "pcc_staff", "panel_member", "force_data_officer", "api_client", "superuser",
+    "client_read_token", "officer_read_token", "officer_read_write_token", "revoked_token",
+)  # fmt: skip
+WRITES = ("post", "put", "patch", "delete")
+
+
+def everyone(status, **exceptions):
+    return {caller: exceptions.get(caller, status) for caller in CALLERS}
+
+
+# Public resources: anyone reads; nobody writes (405); a revoked token is refused whatever it asks.
+PUBLIC_READ = everyone(200, revoked_token=401)
+PUBLIC_WRITE = everyone(405, revoked_token=401)
+PUBLIC_UNKNOWN = everyone(404, revoked_token=401)
+
+# Records of the force: staff roles and their tokens; panel members never through the API.
+RECORD_READ = everyone(200, anonymous=401, panel_member=403, revoked_token=401)
+RECORD_HIDDEN = {**RECORD_READ, **{c: 404 for c, s in RECORD_READ.items() if s == 200}}
+RECORD_WRITE = {
+    **RECORD_READ,
+    **{c: 405 for c, s in RECORD_READ.items() if s == 200},
+    "client_read_token": 403,
+    "officer_read_token": 403,
+}
+
+# Imports: PCC staff and force data officers follow them; force data officers upload.
+IMPORT_READ = everyone(200, anonymous=401, panel_member=403, api_client=403, client_read_token=403, revoked_token=401)
+IMPORT_HIDDEN = {**IMPORT_READ, **{c: 404 for c, s in IMPORT_READ.items() if s == 200}}
+IMPORT_UPLOAD = {**IMPORT_READ, "pcc_staff": 403, "officer_read_token": 403}
+IMPORT_UPLOAD |= {c: 400 for c, s in IMPORT_UPLOAD.items() if s == 200}  # allowed, but no file was sent
+IMPORT_CHANGE = {**IMPORT_UPLOAD, **{c: 405 for c, s in IMPORT_UPLOAD.items() if s == 400}}
+
+# (path, method) → expected status per caller. Paths name fixtures in braces.
+MATRIX = {
+    **{
+        (path, method): PUBLIC_READ if method == "get" else PUBLIC_WRITE
+        for path in (
+            "/api/v1/",
+            "/api/v1/forces/",
+            "/api/v1/forces/thames-valley/",
+            "/api/v1/forces/thames-valley/areas/",
+            "/api/v1/summaries/",
+            "/api/v1/published-figures/",
+            "/api/v1/capability/",
+            "/api/v1/uplift-decisions/",
+            "/api/v1/uplift-decisions/{uplift}/",
+            "/api/v1/published-findings/",
+            "/api/v1/published-findings/{published_finding}/",
+            "/api/schema/",
+            "/api/docs/",
+        )
+        for method in ("get", *WRITES)
+    },
+    ("/api/v1/forces/atlantis/", "get"): PUBLIC_UNKNOWN,
+    ("/api/v1/uplift-decisions/999999/", "get"): PUBLIC_UNKNOWN,
+    ("/api/v1/published-findings/{unpublished_finding}/", "get"): PUBLIC_UNKNOWN,
+    **{(path, "get"): RECORD_READ for path in ("/api/v1/reports/", "/api/v1/reports/{own_report}/")},
+    ("/api/v1/reports/{other_report}/", "get"): RECORD_HIDDEN | {"superuser": 200},
+    ("/api/v1/reports/999999/", "get"): RECORD_HIDDEN,
+    ("/api/v1/reports/", "post"): RECORD_WRITE,
+    **{("/api/v1/reports/{own_report}/", method): RECORD_WRITE for method in WRITES},
+    **{(path, "get"): IMPORT_READ for path in ("/api/v1/imports/", "/api/v1/imports/{own_batch}/")},
+    ("/api/v1/imports/{other_batch}/", "get"): IMPORT_HIDDEN | {"superuser": 200},
+    ("/api/v1/imports/999999/", "get"): IMPORT_HIDDEN,
+    ("/api/v1/imports/", "post"): IMPORT_UPLOAD,
+    **{("/api/v1/imports/{own_batch}/", method): IMPORT_CHANGE for method in WRITES},
+}
+
+
+@pytest.fixture
+def objects(oxford, lambeth, thames_valley, metropolitan):
+    batch = ImportBatch.objects.create(force=thames_valley, source_name="tvp.csv", source_format="met")
+    return {
+        "uplift": UpliftDecision.objects.create(force=thames_valley, decided_on=datetime.date(2024, 1, 5)).pk,
+        "published_finding": finding(SampledCaseFactory(report=ReportFactory(area=oxford)), True),
+        "unpublished_finding": finding(SampledCaseFactory(report=ReportFactory(area=oxford)), False),
+        "own_report": ReportFactory(area=oxford).pk,
+        "other_report": ReportFactory(area=lambeth).pk,
+        "own_batch": batch.pk,
+        "other_batch": ImportBatch.objects.create(force=metropolitan, source_name="met.csv", source_format="met").pk,
+    }
+
+
+def finding(case, published):
+    return Finding.objects.create(sampled_case=case, panel_grade="Green", summary="Well done", published=published).pk
+
+
+@pytest.fixture
+def callers(role_users, superuser, thames_valley):
+    """Caller name → a function making a request as that caller."""
+    officer = role_users[Role.FORCE_DATA_OFFICER]
+    revoked, revoked_key = create_api_token(user=officer, name="old", access="read_write", force=thames_valley)
+    revoke_api_token(revoked)
+
+    def key(user, access):
+        return create_api_token(user=user, name="a script", access=access, force=thames_valley)[1]
+
+    keys = {
+        "client_read_token": key(role_users[Role.API_CLIENT], "read"),
+        "officer_read_token": key(officer, "read"),
+        "officer_read_write_token": key(officer, "read_write"),
+        "revoked_token": revoked_key,
+    }
+    sessions = {role.value: user for role, user in role_users.items()} | {"superuser": superuser}
+    sessions["api_client"] = sessions.pop(Role.API_CLIENT.value)
+
+    def request(caller, method, path):
+        client = Client()
+        headers = {}
+        if caller in sessions:
+            client.force_login(sessions[caller])
+        elif caller in keys:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {keys[caller]}"
+        return getattr(client, method)(path, **headers)
+
+    return request
+
+
+@pytest.mark.parametrize(("path", "method"), list(MATRIX))
+def test_every_caller_gets_what_its_role_and_token_allow(path, method, objects, callers):
+    url = path.format(**objects)
+    got = {caller: callers(caller, method, url).status_code for caller in CALLERS}
+    assert got == MATRIX[(path, method)]
+
+
+def api_routes(resolver=None, prefix=""):
+    """Every URL pattern under /api/, as its route text."""
+    for pattern in (resolver or get_resolver()).url_patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from api_routes(pattern, route)
+        elif isinstance(pattern, URLPattern) and route.startswith("api/"):
+            yield route
+
+
+def test_every_api_route_has_a_row_in_the_matrix():
+    # Fixture names in MATRIX paths stand for ids; any id will do to match a route.
+    covered = {re.sub(r"\{\w+\}", "1", path) for path, _ in MATRIX}
+    missing = []
+    for route in set(api_routes()):
+        pattern = "/" + route.replace("/^", "/").removesuffix("$")
+        # Routes with a format suffix (forces.json) are the same views as those without.
+        if "format>" not in pattern and not any(re.fullmatch(pattern, path) for path in covered):
+            missing.append(pattern)
+    assert not missing, f"API routes without a row in MATRIX: {sorted(missing)}"
