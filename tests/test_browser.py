@@ -58,9 +58,9 @@ def page(browser, live_server):
     context.close()
 
 
-def screenshot(page, name):
+def screenshot(page, name, full_page=True):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
 
 
 def sign_in(page, live_server, user):
@@ -181,3 +181,21 @@ def test_pcc_staff_build_a_quarterly_report_that_prints_on_a4(page, live_server,
     pdf = page.pdf(prefer_css_page_size=True)
     width, height = (float(n) for n in pdf.split(b"/MediaBox [0 0 ", 1)[1].split(b"]", 1)[0].split())
     assert (round(width), round(height)) == (595, 842)  # A4 in points
+
+
+def test_an_api_client_makes_a_token_and_reads_the_interactive_docs_offline(page, live_server, api_client_user):
+    sign_in(page, live_server, api_client_user)
+    page.get_by_role("link", name="API tokens").click()
+    page.get_by_label("Name").fill("nightly pull")
+    page.get_by_label("Read only").check()
+    page.get_by_role("button", name="Make the token").click()
+    key = page.locator("#new-key").inner_text()
+    assert key.startswith("tox_")
+    assert page.get_by_role("row", name="nightly pull").is_visible()
+    screenshot(page, "api-tokens")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="API", exact=True).click()
+    page.wait_for_selector(".swagger-ui .opblock-summary-path")
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert "/api/v1/summaries/" in paths and "/api/v1/reports/" in paths
+    screenshot(page, "api-docs", full_page=False)  # the operations; the schemas below run long
