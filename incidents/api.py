@@ -10,6 +10,7 @@ from django.utils.http import http_date
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
@@ -50,6 +51,7 @@ from incidents.queries import (
     RATIO_FIELDS,
     UNIT_OF_COUNT,
     batches_visible_to,
+    group_rates,
     may_upload,
     may_view_imports,
     reports_visible_to,
@@ -440,6 +442,13 @@ class SummarySerializer(serializers.Serializer):
         return fields
 
 
+SUPPRESSION_RULE = (
+    "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so is a second "
+    "count wherever a total would reveal the first; rates and ratios from suppressed counts are suppressed too. "
+    "Signed-in staff of a force see its exact figures."
+)
+
+
 class SummaryPagination(PagePagination):
     """Pages of summary rows, headed by what they count, their data version and the suppression applied."""
 
@@ -451,15 +460,17 @@ class SummaryPagination(PagePagination):
     def get_paginated_response_schema(self, schema):
         paged = super().get_paginated_response_schema(schema)
         paged["properties"] = {
-            "unit_of_count": {"type": "string"},
+            "unit_of_count": {"type": "string", "example": UNIT_OF_COUNT},
             "data_version": {
                 "type": "object", "additionalProperties": {"type": "integer"},
-                "description": "Each force's data version the figures come from",
+                "description": "Each force's data version the figures come from", "example": {"thames-valley": 7},
             },
             "suppression": {
                 "type": "object",
                 "properties": {
-                    "threshold": {"type": "integer"}, "applied": {"type": "boolean"}, "rule": {"type": "string"},
+                    "threshold": {"type": "integer", "example": 5},
+                    "applied": {"type": "boolean", "example": True},
+                    "rule": {"type": "string", "example": SUPPRESSION_RULE.format(threshold=5)},
                 },
             },
             **paged["properties"],
@@ -468,11 +479,24 @@ class SummaryPagination(PagePagination):
         return paged
 
 
-SUPPRESSION_RULE = (
-    "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so is a second "
-    "count wherever a total would reveal the first; rates and ratios from suppressed counts are suppressed too. "
-    "Signed-in staff of a force see its exact figures."
-)
+def _summary_example():
+    """One public month of a force, computed by the same rules as a real answer."""
+    counts = dict(
+        zip(API_MEASURES, [1912, 1530, 187, 0, 14, 3, 2, 61, 8, 99, 0, 17, 170, 121, 38, 14, 9, 0, 5], strict=True)
+    )
+    population = {
+        "total": 2_426_400,
+        "white": 1_950_000,
+        "black": 62_000,
+        "asian": 230_000,
+        "mixed": 84_000,
+        "other": 30_000,
+    }
+    row = {
+        "force": "thames-valley", "area": None, "area_name": None, "period": "month", "period_start": "2024-07-01",
+        "period_end": "2024-07-31", **counts, "population": population["total"], **group_rates(counts, population),
+    }  # fmt: skip
+    return suppress_row(row, threshold=5)
 
 
 def exact_figures_for(request):
@@ -489,6 +513,7 @@ def exact_figures_for(request):
     list=extend_schema(
         summary="Counts by period: reports, Taser reports by CED level and ethnic group, rates and ratios",
         parameters=SUMMARY_QUERY_PARAMETERS,
+        examples=[OpenApiExample("One public month of a force", value=_summary_example(), response_only=True)],
         description=(
             "Built from the monthly summaries; quarters and financial years are sums of months. "
             "Answers carry ETag and Last-Modified: send If-None-Match or If-Modified-Since to get 304 "

@@ -51,12 +51,22 @@ class ErrorSerializer(serializers.Serializer):
     errors = serializers.DictField(required=False, help_text="For 400: the problems, by parameter or field")
 
 
+# Each error answer: what it means, and an example of its body.
 ERROR_RESPONSES = {
-    400: "A parameter or field is not valid; `errors` names each",
-    401: "No credentials, or a token that is unknown or revoked",
-    403: "Signed in, but this role or token may not do this",
-    404: "No such resource, or not one of your force's",
-    429: "Too many requests; retry after the seconds in the Retry-After header",
+    400: (
+        "A parameter or field is not valid; `errors` names each",
+        {"message": 'period: "week" is not a valid choice.', "errors": {"period": ['"week" is not a valid choice.']}},
+    ),
+    401: ("No credentials, or a token that is unknown or revoked", {"message": "This token is not known."}),
+    403: (
+        "Signed in, but this role or token may not do this",
+        {"message": "This token is read-only; make a read-write token for this."},
+    ),
+    404: ("No such resource, or not one of your force's", {"message": "No UseOfForceReport matches the given query."}),
+    429: (
+        "Too many requests; retry after the seconds in the Retry-After header",
+        {"message": "Request was throttled. Expected available in 42 seconds."},
+    ),
 }
 
 

@@ -14,10 +14,20 @@ class OversightSchema(AutoSchema):
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         public = permissions.AllowAny in self.view.permission_classes
-        for code, description in ERROR_RESPONSES.items():
-            if not (public and code == 403):
-                body = self._get_response_for_code(ErrorSerializer, str(code))
-                responses.setdefault(str(code), {**body, "description": description})
+        for code, (description, example) in ERROR_RESPONSES.items():
+            if public and code == 403:
+                continue
+            body = self._get_response_for_code(ErrorSerializer, str(code))
+            # Errors are JSON, whatever was asked for.
+            body["content"] = {
+                "application/json": {**body["content"]["application/json"], "examples": {"error": {"value": example}}}
+            }
+            if code == 429:
+                body["headers"] = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds to wait"}}
+            responses.setdefault(str(code), {**body, "description": description})
+        for response in responses.values():
+            if "text/csv" in response.get("content", {}):
+                response["content"]["text/csv"] = {"schema": {"type": "string", "description": "CSV, header first"}}
         return responses
 
 
