@@ -6,7 +6,14 @@ from rest_framework.routers import DefaultRouter
 
 from forces.api import CapabilityViewSet, ForceViewSet, PublishedFigureViewSet, UpliftDecisionViewSet
 from incidents.api import ImportViewSet, ReportViewSet, SummaryViewSet
-from scrutiny.api import PublishedFindingViewSet
+from scrutiny.api import (
+    ActionViewSet,
+    FindingViewSet,
+    PublishedFindingViewSet,
+    ResponseViewSet,
+    ReviewViewSet,
+    SampleViewSet,
+)
 
 
 # Every API resource, under /api/v1/: plural nouns, one router.
@@ -26,6 +33,11 @@ router.register("uplift-decisions", UpliftDecisionViewSet, basename="api-uplift-
 router.register("published-findings", PublishedFindingViewSet, basename="api-published-finding")
 router.register("reports", ReportViewSet, basename="api-report")
 router.register("imports", ImportViewSet, basename="api-import")
+router.register("samples", SampleViewSet, basename="api-sample")
+router.register("reviews", ReviewViewSet, basename="api-review")
+router.register("findings", FindingViewSet, basename="api-finding")
+router.register("force-responses", ResponseViewSet, basename="api-force-response")
+router.register("actions", ActionViewSet, basename="api-action")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

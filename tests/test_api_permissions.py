@@ -10,12 +10,21 @@ import re
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
 
 from forces.models import Role, UpliftDecision
 from forces.services import create_api_token, revoke_api_token
 from incidents.models import ImportBatch
-from scrutiny.models import Finding
-from tests.factories import ReportFactory, SampledCaseFactory
+from scrutiny.models import Action, Finding, ForceResponse
+from tests.conftest import role_user
+from tests.factories import (
+    CaseSampleFactory,
+    PanelFactory,
+    PanelMemberFactory,
+    ReportFactory,
+    ReviewFactory,
+    SampledCaseFactory,
+)
 
 CALLERS = (
     "anonymous", "pcc_staff", "panel_member", "force_data_officer", "api_client", "superuser",
@@ -49,6 +58,27 @@ IMPORT_HIDDEN = {**IMPORT_READ, **{c: 404 for c, s in IMPORT_READ.items() if s =
 IMPORT_UPLOAD = {**IMPORT_READ, "pcc_staff": 403, "officer_read_token": 403}
 IMPORT_UPLOAD |= {c: 400 for c, s in IMPORT_UPLOAD.items() if s == 200}  # allowed, but no file was sent
 IMPORT_CHANGE = {**IMPORT_UPLOAD, **{c: 405 for c, s in IMPORT_UPLOAD.items() if s == 400}}
+
+# The panels' work: samples and reviews for PCC staff and panel members; findings, responses and
+# actions for them and the force's staff. Read-only through the API.
+SAMPLE_READ = everyone(403, pcc_staff=200, panel_member=200, superuser=200, anonymous=401, revoked_token=401)
+FINDING_READ = everyone(200, anonymous=401, revoked_token=401)
+
+
+def hidden(statuses):
+    return {caller: 404 if status == 200 else status for caller, status in statuses.items()}
+
+
+def written(statuses):
+    refused_tokens = {"client_read_token": 403, "officer_read_token": 403}
+    return {c: 405 if s == 200 else s for c, s in statuses.items()} | {
+        c: 403 for c in refused_tokens if statuses[c] == 200
+    }
+
+
+SCRUTINY = (("samples", "sample", SAMPLE_READ), ("reviews", "review", SAMPLE_READ))
+SCRUTINY += (("findings", "finding", FINDING_READ), ("force-responses", "response", FINDING_READ))
+SCRUTINY += (("actions", "action", FINDING_READ),)
 
 # (path, method) → expected status per caller. Paths name fixtures in braces.
 MATRIX = {
@@ -84,13 +114,48 @@ MATRIX = {
     ("/api/v1/imports/999999/", "get"): IMPORT_HIDDEN,
     ("/api/v1/imports/", "post"): IMPORT_UPLOAD,
     **{("/api/v1/imports/{own_batch}/", method): IMPORT_CHANGE for method in WRITES},
+    **{(f"/api/v1/{name}/", "get"): statuses for name, _, statuses in SCRUTINY},
+    **{(f"/api/v1/{name}/{{{one}}}/", "get"): statuses for name, one, statuses in SCRUTINY},
+    **{
+        (f"/api/v1/{name}/{{other_{one}}}/", "get"): hidden(statuses) | {"superuser": 200}
+        for name, one, statuses in SCRUTINY
+    },
+    **{(f"/api/v1/{name}/999999/", "get"): hidden(statuses) for name, _, statuses in SCRUTINY},
+    **{(f"/api/v1/{name}/", "post"): written(statuses) for name, _, statuses in SCRUTINY},
+    **{(f"/api/v1/{name}/{{{one}}}/", m): written(statuses) for name, one, statuses in SCRUTINY for m in WRITES},
 }
 
 
-@pytest.fixture
-def objects(oxford, lambeth, thames_valley, metropolitan):
-    batch = ImportBatch.objects.create(force=thames_valley, source_name="tvp.csv", source_format="met")
+def panel_work(area, member_user):
+    """A sample of one case, opened at the meeting, reviewed by `member_user`; its finding, response, action."""
+    member = PanelMemberFactory(user=member_user, panel=PanelFactory(force=area.force))
+    case = SampledCaseFactory(
+        sample=CaseSampleFactory(panel=member.panel),
+        report=ReportFactory(area=area),
+        opened_at_meeting_at=timezone.now(),
+    )
+    review = ReviewFactory(sampled_case=case, member=member, status="submitted")
+    found = Finding.objects.create(
+        sampled_case=case, panel_grade="Amber", summary="Late warning", for_force_feedback=True
+    )
+    response = ForceResponse.objects.create(finding=found, responded_by=member_user, response="Training given")
+    action = Action.objects.create(finding=found, description="Refresh training", owner="Ch Insp", due_on="2026-01-31")
     return {
+        "sample": case.sample_id,
+        "review": review.pk,
+        "finding": found.pk,
+        "response": response.pk,
+        "action": action.pk,
+    }
+
+
+@pytest.fixture
+def objects(oxford, lambeth, thames_valley, metropolitan, role_users):
+    batch = ImportBatch.objects.create(force=thames_valley, source_name="tvp.csv", source_format="met")
+    other_member = role_user(Role.PANEL_MEMBER, metropolitan)
+    return {
+        **panel_work(oxford, role_users[Role.PANEL_MEMBER]),
+        **{f"other_{name}": pk for name, pk in panel_work(lambeth, other_member).items()},
         "uplift": UpliftDecision.objects.create(force=thames_valley, decided_on=datetime.date(2024, 1, 5)).pk,
         "published_finding": finding(SampledCaseFactory(report=ReportFactory(area=oxford)), True),
         "unpublished_finding": finding(SampledCaseFactory(report=ReportFactory(area=oxford)), False),

@@ -1,0 +1,83 @@
+"""The panels' work through the API: who sees which samples, reviews and findings."""
+
+import pytest
+from django.utils import timezone
+
+from forces.models import Role
+from forces.services import create_role_user
+from scrutiny.models import Finding, ForceResponse
+from tests.conftest import PASSWORD
+from tests.factories import (
+    CaseSampleFactory,
+    PanelFactory,
+    PanelMemberFactory,
+    ReportFactory,
+    ReviewFactory,
+    SampledCaseFactory,
+)
+
+
+@pytest.fixture
+def case(panel_member, oxford):
+    """A sampled case of a Thames Valley panel on which `panel_member` and a colleague sit."""
+    panel = PanelFactory(force=oxford.force)
+    PanelMemberFactory(user=panel_member, panel=panel)
+    return SampledCaseFactory(sample=CaseSampleFactory(panel=panel), report=ReportFactory(area=oxford))
+
+
+def review_ids(client, user):
+    client.force_login(user)
+    return {row["id"] for row in client.get("/api/v1/reviews/").json()["results"]}
+
+
+def test_a_member_sees_their_own_draft_but_not_a_colleagues(client, case, panel_member):
+    own = ReviewFactory(sampled_case=case, member=case.sample.panel.members.get(user=panel_member))
+    colleague = ReviewFactory(sampled_case=case, member=PanelMemberFactory(panel=case.sample.panel))
+    assert review_ids(client, panel_member) == {own.pk}
+    colleague.status = "submitted"
+    colleague.save()
+    assert review_ids(client, panel_member) == {own.pk}  # submitted, but the chair has not opened the case
+
+
+def test_colleagues_submitted_reviews_show_once_the_chair_opens_the_case(client, case, panel_member):
+    draft = ReviewFactory(sampled_case=case, member=PanelMemberFactory(panel=case.sample.panel))
+    submitted = ReviewFactory(sampled_case=case, member=PanelMemberFactory(panel=case.sample.panel), status="submitted")
+    case.opened_at_meeting_at = timezone.now()
+    case.save()
+    assert review_ids(client, panel_member) == {submitted.pk}
+    assert draft.pk not in review_ids(client, panel_member)
+
+
+def test_pcc_staff_see_submitted_reviews_only(client, case, pcc_staff):
+    ReviewFactory(sampled_case=case, member=PanelMemberFactory(panel=case.sample.panel))
+    submitted = ReviewFactory(sampled_case=case, member=PanelMemberFactory(panel=case.sample.panel), status="submitted")
+    assert review_ids(client, pcc_staff) == {submitted.pk}
+
+
+def test_a_member_of_another_panel_sees_none_of_its_samples(client, case, thames_valley):
+    client.force_login(create_role_user("outsider", Role.PANEL_MEMBER, thames_valley, PASSWORD))
+    assert client.get("/api/v1/samples/").json()["results"] == []
+    assert client.get(f"/api/v1/samples/{case.sample_id}/").status_code == 404
+
+
+def test_the_forces_staff_see_the_findings_sent_for_feedback(client, case, force_data_officer):
+    sent = Finding.objects.create(
+        sampled_case=case, panel_grade="Amber", summary="Warning late", for_force_feedback=True
+    )
+    kept = Finding.objects.create(
+        sampled_case=SampledCaseFactory(sample=case.sample), panel_grade="Green", summary="Fine"
+    )
+    client.force_login(force_data_officer)
+    assert [row["id"] for row in client.get("/api/v1/findings/").json()["results"]] == [sent.pk]
+    assert client.get(f"/api/v1/findings/{kept.pk}/").status_code == 404
+
+
+def test_published_findings_show_the_forces_answer_but_not_who_gave_it(client, case, force_data_officer):
+    finding = Finding.objects.create(sampled_case=case, panel_grade="Amber", summary="Warning late", published=True)
+    ForceResponse.objects.create(finding=finding, responded_by=force_data_officer, response="Briefing issued")
+    Finding.objects.create(sampled_case=SampledCaseFactory(sample=case.sample), panel_grade="Red", summary="Draft")
+    [row] = client.get("/api/v1/published-findings/", {"force": "thames-valley"}).json()["results"]
+    assert (row["summary"], row["force"], [r["response"] for r in row["responses"]]) == (
+        "Warning late", "thames-valley", ["Briefing issued"],
+    )  # fmt: skip
+    assert force_data_officer.username not in str(row)
