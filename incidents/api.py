@@ -133,12 +133,15 @@ class MayImport(permissions.BasePermission):
     list=extend_schema(summary="Your force's imports, newest first"),
     retrieve=extend_schema(summary="One import: its status, counts, problems and data version"),
 )
-class ImportViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ImportViewSet(
+    CsvListMixin, mixins.CreateModelMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     """Use-of-force file imports of the caller's force."""
 
     serializer_class = ImportBatchSerializer
     permission_classes = [permissions.IsAuthenticated, MayImport, TokenAccess]
     filterset_fields = ["status"]
+    csv_filename = "imports.csv"
 
     def get_queryset(self):
         # Another force's batch is "not found", never "forbidden": its existence is not shown.

@@ -194,3 +194,12 @@ def test_the_interactive_docs_load_nothing_from_other_hosts(client):
     loads = re.findall(r'(?:src|href)="([^"]*)"', client.get("/api/docs/").content.decode())
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in loads
     assert [url for url in loads if not url.startswith("/") or url.startswith("//")] == []
+
+
+def test_the_list_downloads_as_csv(client, pcc_staff, thames_valley):
+    batch = batch_of(thames_valley, status="failed", data_version=1, errors=["row 2, IncidentDate: 'x' is not a date"])
+    client.force_login(pcc_staff)
+    lines = b"".join(client.get(API, {"format": "csv"}).streaming_content).decode().splitlines()
+    assert lines[0].startswith("id,force,status,source_name")
+    assert lines[1].startswith(f"{batch.pk},thames-valley,failed,uof.csv")
+    assert "row 2, IncidentDate: 'x' is not a date" in lines[1]
