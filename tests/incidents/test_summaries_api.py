@@ -169,7 +169,7 @@ def test_by_area_gives_a_row_per_area_with_its_population(client, oxford_june, p
 @pytest.mark.parametrize(
     ("params", "message"),
     [
-        ({"period": "week"}, "period: \"week\" is not a valid choice."),
+        ({"period": "week"}, 'period: "week" is not a valid choice.'),
         ({"from": "2025-13"}, "date_from: Date has wrong format."),
         ({"force": "atlantis"}, "force: Object with id=atlantis does not exist."),
         ({"from": "2025-08", "to": "2025-06"}, "from: is after to."),
