@@ -568,7 +568,12 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             },
         }
         if request.accepted_renderer.format == "csv":
+            # A CSV has no room above its header: what the JSON says about the rows goes in headers.
             response = streamed_csv(summary_csv(rows), "summaries.csv")
+            response["X-Unit-Of-Count"] = UNIT_OF_COUNT
+            response["X-Data-Version"] = ", ".join(f"{force}={version}" for force, version in versions.items())
+            applied = "applied" if about["suppression"]["applied"] else "not applied"
+            response["X-Suppression"] = f"threshold {threshold}, {applied}"
         else:
             self.paginator.about = about
             response = self.get_paginated_response(self.paginate_queryset(rows))

@@ -129,6 +129,8 @@ def test_the_csv_suppresses_as_the_json_does(client, oxford_june):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert (row["level_fired"], row["level_drawn"], row["ethnicity_black"]) == ("[c]", "[c]", "[c]")
     assert (row["taser_reports"], row["ethnicity_white"]) == ("16", "9")
+    assert (response["X-Unit-Of-Count"], response["X-Data-Version"]) == (UNIT_OF_COUNT, "thames-valley=4")
+    assert response["X-Suppression"] == "threshold 5, applied"
 
 
 def test_every_answer_says_its_unit_data_version_and_suppression(client, oxford_june, settings):
