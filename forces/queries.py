@@ -10,20 +10,28 @@ RECORD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
 DASHBOARD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
 
 
+# A request asks for its user's role and force several times (authentication, permissions,
+# querysets); each user object keeps the answer, and the next request loads a new object.
+
+
 def role_of(user):
     """The user's role, or None (anonymous users and users without a role group)."""
     if not user.is_authenticated:
         return None
-    names = {group.name for group in user.groups.all()}
-    return next((role for role in Role if role.value in names), None)
+    if "_role" not in user.__dict__:
+        names = {group.name for group in user.groups.all()}
+        user._role = next((role for role in Role if role.value in names), None)
+    return user._role
 
 
 def force_of(user):
     """The force a user is scoped to, or None (anonymous users, superusers)."""
     if not user.is_authenticated:
         return None
-    scope = ForceScope.objects.select_related("force").filter(user=user).first()
-    return scope.force if scope else None
+    if "_force" not in user.__dict__:
+        scope = ForceScope.objects.select_related("force").filter(user=user).first()
+        user._force = scope.force if scope else None
+    return user._force
 
 
 def forces_for_home():

@@ -343,7 +343,8 @@ class UseOfForceReport(LadderFlags):
     class Meta:
         ordering = ["-occurred_on", "-id"]
         indexes = [
-            models.Index(fields=["force", "occurred_on"], name="report_force_date"),
+            # Ends in id: lists page newest first by (date, id), and the index then gives them in order.
+            models.Index(fields=["force", "occurred_on", "id"], name="report_force_date_id"),
             models.Index(fields=["area", "occurred_on"], name="report_area_date"),
             # Only reports with Taser, about one in ten: a query by level never wants the others.
             models.Index(
