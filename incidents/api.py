@@ -3,8 +3,10 @@ import operator
 
 import django_filters
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
@@ -21,6 +23,7 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, pagination, permissions, serializers, status, viewsets
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.filters import OrderingFilter
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from forces.api import PUBLIC
@@ -493,6 +496,8 @@ class SummarySerializer(serializers.Serializer):
         return fields
 
 
+# How long a computed summaries answer is kept; a new data version makes a new one anyway.
+ANSWER_SECONDS = 3600
 SUPPRESSION_RULE = (
     "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so is a second "
     "count wherever a total would reveal the first; rates and ratios from suppressed counts are suppressed too. "
@@ -589,7 +594,16 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         versions = {force: version for force, (version, _) in state.items()}
         built = max((built for _, built in state.values()), default=None)
         tag = hashlib.md5(  # noqa: S324 - a cache validator, not a secret
-            repr((sorted(versions.items()), built, sorted(request.query_params.lists()), exact_for, threshold)).encode()
+            repr(
+                (
+                    sorted(versions.items()),
+                    built,
+                    sorted(request.query_params.lists()),
+                    request.accepted_renderer.format,
+                    exact_for,
+                    threshold,
+                )
+            ).encode()
         ).hexdigest()
         etag = f'"{tag}"'
         last_modified = int(built.timestamp()) if built else None  # HTTP dates have whole seconds
@@ -597,34 +611,41 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         if not_modified is not None:
             return not_modified
 
-        rows = summary_rows(
-            force_ids=force_ids, area_code=query.get("area"), by_area=query["by_area"], period=query["period"],
-            start=query.get("date_from"), end=query.get("date_to"),
-        )  # fmt: skip
-        for row in rows:
-            if exact_for is None or row["force"] in exact_for:
-                row["suppressed"] = []
-            else:
-                suppress_row(row, threshold=threshold)
-        about = {
-            "unit_of_count": UNIT_OF_COUNT,
-            "data_version": versions,
-            "suppression": {
-                "threshold": threshold,
-                "applied": any(exact_for is not None and row["force"] not in exact_for for row in rows),
-                "rule": SUPPRESSION_RULE.format(threshold=threshold),
-            },
-        }
-        if request.accepted_renderer.format == "csv":
-            # A CSV has no room above its header: what the JSON says about the rows goes in headers.
-            response = streamed_csv(summary_csv(rows), "summaries.csv")
-            response["X-Unit-Of-Count"] = UNIT_OF_COUNT
-            response["X-Data-Version"] = ", ".join(f"{force}={version}" for force, version in versions.items())
-            applied = "applied" if about["suppression"]["applied"] else "not applied"
-            response["X-Suppression"] = f"threshold {threshold}, {applied}"
+        # Answers change only with the data: one computed is kept under its validator.
+        csv = request.accepted_renderer.format == "csv"
+        cached = None if csv else cache.get(f"summaries:{tag}")
+        if cached is not None:
+            response = HttpResponse(cached, content_type="application/json")
         else:
-            self.paginator.about = about
-            response = self.get_paginated_response(self.paginate_queryset(rows))
+            rows = summary_rows(
+                force_ids=force_ids, area_code=query.get("area"), by_area=query["by_area"], period=query["period"],
+                start=query.get("date_from"), end=query.get("date_to"),
+            )  # fmt: skip
+            for row in rows:
+                if exact_for is None or row["force"] in exact_for:
+                    row["suppressed"] = []
+                else:
+                    suppress_row(row, threshold=threshold)
+            applied = any(exact_for is not None and row["force"] not in exact_for for row in rows)
+            if csv:
+                response = streamed_csv(summary_csv(rows), "summaries.csv")
+                # A CSV has no room above its header: what the JSON says about the rows goes in headers.
+                response["X-Unit-Of-Count"] = UNIT_OF_COUNT
+                response["X-Data-Version"] = ", ".join(f"{force}={version}" for force, version in versions.items())
+                response["X-Suppression"] = f"threshold {threshold}, {'applied' if applied else 'not applied'}"
+            else:
+                self.paginator.about = {
+                    "unit_of_count": UNIT_OF_COUNT,
+                    "data_version": versions,
+                    "suppression": {
+                        "threshold": threshold,
+                        "applied": applied,
+                        "rule": SUPPRESSION_RULE.format(threshold=threshold),
+                    },
+                }
+                body = JSONRenderer().render(self.get_paginated_response(self.paginate_queryset(rows)).data)
+                cache.set(f"summaries:{tag}", body, ANSWER_SECONDS)
+                response = HttpResponse(body, content_type="application/json")
         response["ETag"] = etag
         if last_modified:
             response["Last-Modified"] = http_date(last_modified)

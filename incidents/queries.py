@@ -290,18 +290,25 @@ def suppress(row, *, threshold, counts=API_MEASURES, groups=ADDITIVE_GROUPS):
 
 
 def residents_by_area(*, force_ids=None):
-    """{area id: {"total", "white", …}} from the latest census baseline of each area."""
-    baselines = PopulationBaseline.objects.order_by("area", "-census_year").select_related("area")
+    """{area id: {"force", "total", "white", …}} from the latest census baseline of each area."""
+    groups = ("total", *dict(GROUPS))
+    baselines = PopulationBaseline.objects.order_by("area", "-census_year")
     if force_ids is not None:
         baselines = baselines.filter(area__force__in=force_ids)
     latest = {}
-    for baseline in baselines:
-        if baseline.area_id not in latest:
-            latest[baseline.area_id] = {
-                "force": baseline.area.force_id,
-                **{name: getattr(baseline, name) for name in ("total", *dict(GROUPS))},
-            }
+    for baseline in baselines.values("area", "area__force", *groups):
+        latest.setdefault(baseline.pop("area"), {"force": baseline.pop("area__force"), **baseline})
     return latest
+
+
+def residents_by_force(residents):
+    """{force id: residents by group} summed over the areas of residents_by_area."""
+    forces = {}
+    for area in residents.values():
+        totals = forces.setdefault(area["force"], {name: 0 for name in area if name != "force"})
+        for name in totals:
+            totals[name] += area[name]
+    return forces
 
 
 def summary_state(*, force_ids=None):
