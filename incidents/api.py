@@ -5,6 +5,7 @@ import django_filters
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
@@ -65,7 +66,7 @@ from incidents.queries import (
 )
 from incidents.tasks import enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
-from oversight.api import CsvListMixin, PagePagination, cell, streamed_csv
+from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, streamed_csv
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -414,8 +415,10 @@ class ReportViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(with_ced_uses([self.get_object()])[0]).data)
 
     def csv_download(self, queryset, filename=None):
-        force = scope_force_id(self.request) or "all-forces"
-        return streamed_csv(canonical.rows(queryset), f"{force}-reports.csv")
+        filename = f"{scope_force_id(self.request) or 'all-forces'}-reports.csv"
+        if connections[queryset.db].vendor == "postgresql":
+            return download(copied_csv(canonical.copy_query(queryset), canonical.HEADER), filename)
+        return streamed_csv(canonical.rows(queryset), filename)
 
 
 # --- summaries --------------------------------------------------------------------------------

@@ -12,6 +12,8 @@ import csv
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.db import models
+from django.db.models import Case, F, FilteredRelation, Func, Q, Value, When
+from django.db.models.functions import NullIf
 
 from incidents.columns import Columns, any_of, dates, normal, times
 from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
@@ -189,6 +191,39 @@ def rows(reports, chunk=5000):
             for number in range(1, DEVICES + 1):
                 line += devices.get((row[0], number), _NO_DEVICE)
             yield line
+
+
+def _sql_text(field, path):
+    """The field at `path` as rows() writes it, in SQL: NULL for what rows() leaves empty."""
+    if isinstance(field, models.BooleanField):
+        return Case(When(**{path: True}, then=Value("yes")), When(**{path: False}, then=Value("no")), default=None)
+    if isinstance(field, models.TimeField):
+        return Func(F(path), Value("HH24:MI"), function="to_char", output_field=models.CharField())
+    if isinstance(field, models.DateField):
+        return Func(F(path), Value("YYYY-MM-DD"), function="to_char", output_field=models.CharField())
+    if isinstance(field, models.JSONField):
+        return Func(F(path), template=_CODES_SEPARATED_BY_SPACES, output_field=models.CharField())
+    if isinstance(field, models.CharField):
+        return NullIf(F(path), Value(""))
+    return F(path)
+
+
+_CODES_SEPARATED_BY_SPACES = (
+    "NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(%(expressions)s)), ' '), '')"
+)
+
+
+def copy_query(reports):
+    """The rows of rows() but the header, as one query for PostgreSQL's COPY: the same CSV, written in C.
+
+    Each device block is a join on its device number; every value is text as rows() writes it
+    (COPY writes NULL as an empty cell).
+    """
+    devices = {f"ced{n}": FilteredRelation("ced_uses", condition=Q(ced_uses__device_number=n)) for n in range(1, 5)}
+    columns = [NullIf(F("source_key"), Value("")), F("force_id"), F("area__code"), F("area__name")]
+    columns += [_sql_text(field, field.attname) for field in REPORT_FIELDS] + [F("highest_ced_level")]
+    columns += [_sql_text(field, f"ced{n}__{field.attname}") for n in range(1, DEVICES + 1) for field in DEVICE_FIELDS]
+    return reports.annotate(**devices).order_by("id").values_list(*columns)
 
 
 def write(reports, handle):

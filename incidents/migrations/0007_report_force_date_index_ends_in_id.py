@@ -4,19 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('forces', '0003_api_tokens'),
-        ('incidents', '0006_level_index_only_of_taser_reports'),
+        ("forces", "0003_api_tokens"),
+        ("incidents", "0006_level_index_only_of_taser_reports"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='useofforcereport',
-            name='report_force_date',
+            model_name="useofforcereport",
+            name="report_force_date",
         ),
         migrations.AddIndex(
-            model_name='useofforcereport',
-            index=models.Index(fields=['force', 'occurred_on', 'id'], name='report_force_date_id'),
+            model_name="useofforcereport",
+            index=models.Index(fields=["force", "occurred_on", "id"], name="report_force_date_id"),
         ),
     ]

@@ -1,5 +1,6 @@
 """The canonical CSV: export, re-import, identical records; its data dictionary stays current."""
 
+import csv
 import datetime
 import io
 from pathlib import Path
@@ -9,7 +10,9 @@ import pytest
 from incidents import canonical
 from incidents.models import CedLevel, UseOfForceReport
 from incidents.services import ImportFailed, import_reports
+from oversight.api import CsvLines, copied_csv
 from tests.factories import CedUseFactory, ReportFactory
+from tests.test_constraints import postgresql_only
 
 DICTIONARY = Path(__file__).resolve().parents[2] / "docs" / "data-dictionary.md"
 PROVENANCE = {"id", "import_batch", "source_row", "content_hash", "data_version", "area"}
@@ -117,3 +120,13 @@ def test_the_writer_streams_to_any_text_handle(varied_reports):
     buffer = io.StringIO()
     canonical.write(UseOfForceReport.objects.current(), buffer)
     assert buffer.getvalue().count("\n") == 4
+
+
+@postgresql_only
+def test_postgresqls_copy_writes_the_same_csv_as_python(varied_reports, oxford):
+    ReportFactory(source_key="TVP-0004", officer_main_duty='Said "stop", then\nleft', area=None)
+    reports = UseOfForceReport.objects.current()
+    from_python = list(csv.reader(io.StringIO("".join(CsvLines().row(row) for row in canonical.rows(reports)))))
+    copied = b"".join(copied_csv(canonical.copy_query(reports), canonical.HEADER)).decode()
+    assert list(csv.reader(io.StringIO(copied))) == from_python
+    assert len(from_python) == 1 + 4
