@@ -1,6 +1,5 @@
 """The public reference resources: forces, areas, capability, uplift decisions and published figures."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -68,10 +67,13 @@ class ForceViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
     filterset_fields = ["region"]
     csv_filename = "forces.csv"
 
-    @extend_schema(summary="The force's areas: Community Safety Partnerships, or the Met's boroughs")
+    @extend_schema(
+        summary="The force's areas: Community Safety Partnerships, or the Met's boroughs",
+        responses=AreaSerializer(many=True),
+    )
     @action(detail=True, serializer_class=AreaSerializer, filter_backends=[])
     def areas(self, request, pk=None):
-        areas = Area.objects.filter(force=get_object_or_404(Force, pk=pk)).order_by("name")
+        areas = Area.objects.filter(force=self.get_object()).order_by("name")
         if request.accepted_renderer.format == "csv":
             return self.csv_download(areas, f"{pk}-areas.csv")
         page = self.paginate_queryset(areas)

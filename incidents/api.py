@@ -1,3 +1,4 @@
+import copy
 import hashlib
 import operator
 
@@ -309,32 +310,53 @@ def with_ced_uses(rows):
     return rows
 
 
+class SharedChoices:
+    """A filter whose per-request copy shares its choices, which never change.
+
+    django-filter deep-copies every filter for each request; with the choice lists below that
+    was 6 ms of a 35 ms page.
+    """
+
+    def __deepcopy__(self, memo):
+        clone = copy.copy(self)
+        clone.extra = dict(self.extra)
+        return clone
+
+
+class ChoiceFilter(SharedChoices, django_filters.ChoiceFilter):
+    pass
+
+
+class MultipleChoiceFilter(SharedChoices, django_filters.MultipleChoiceFilter):
+    pass
+
+
 class ReportFilter(django_filters.FilterSet):
     """Every filter the dashboards offer. Several values of one filter match any of them."""
 
     date_from = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte", label="On or after (YYYY-MM-DD)")
     date_to = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte", label="On or before (YYYY-MM-DD)")
     area = django_filters.CharFilter(field_name="area__code", label="Area code")
-    highest_level = django_filters.MultipleChoiceFilter(
+    highest_level = MultipleChoiceFilter(
         choices=[(name, level.label) for name, level in LEVELS_BY_NAME.items()],
         method="filter_highest_level", label="Highest CED level",
     )  # fmt: skip
-    discharge_group = django_filters.ChoiceFilter(
+    discharge_group = ChoiceFilter(
         choices=[("discharge", "Discharge"), ("non_discharge", "Non-discharge"), ("no_taser", "No Taser used")],
         method="filter_discharge_group", label="Discharge group of the highest level",
     )  # fmt: skip
-    ethnicity = django_filters.MultipleChoiceFilter(field_name="subject_ethnicity", choices=Ethnicity.choices)
-    age_band = django_filters.MultipleChoiceFilter(field_name="subject_age", choices=AgeBand.choices)
-    gender = django_filters.MultipleChoiceFilter(field_name="subject_gender", choices=Gender.choices)
-    health_condition = django_filters.MultipleChoiceFilter(field_name="subject_health", choices=HealthCondition.choices)
-    outcome = django_filters.MultipleChoiceFilter(
+    ethnicity = MultipleChoiceFilter(field_name="subject_ethnicity", choices=Ethnicity.choices)
+    age_band = MultipleChoiceFilter(field_name="subject_age", choices=AgeBand.choices)
+    gender = MultipleChoiceFilter(field_name="subject_gender", choices=Gender.choices)
+    health_condition = MultipleChoiceFilter(field_name="subject_health", choices=HealthCondition.choices)
+    outcome = MultipleChoiceFilter(
         choices=option_choices("outcomes", "outcome_"), method="filter_outcome", label="Outcome"
     )
-    location_group = django_filters.MultipleChoiceFilter(
+    location_group = MultipleChoiceFilter(
         choices=[(name, name.replace("_", " ").capitalize()) for name in LOCATION_GROUP_NAMES],
         method="filter_location_group", label="Location group",
     )  # fmt: skip
-    body_worn_video = django_filters.ChoiceFilter(choices=YesNoNotStated.choices)
+    body_worn_video = ChoiceFilter(choices=YesNoNotStated.choices)
     ced_used = django_filters.BooleanFilter()
 
     class Meta:

@@ -9,7 +9,8 @@ import queue
 import threading
 
 from django.db import connections
-from django.http import StreamingHttpResponse
+from django.http import JsonResponse, StreamingHttpResponse
+from django.views.defaults import page_not_found
 from rest_framework import pagination, renderers, serializers, throttling
 from rest_framework.exceptions import ValidationError
 
@@ -36,6 +37,13 @@ def exception_handler(exc, context):
         request.accepted_renderer = renderers.JSONRenderer()
         request.accepted_media_type = "application/json"
     return response
+
+
+def not_found(request, exception):
+    """404 as JSON under /api/ (a path no route matches never reaches DRF), the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"message": "Not found.", "detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
 
 
 def validation_summary(errors):

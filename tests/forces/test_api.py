@@ -28,6 +28,13 @@ def test_a_force_and_its_areas(client, oxford):
 def test_an_unknown_force_is_not_found(client, forces):
     assert client.get("/api/v1/forces/atlantis/").status_code == 404
     assert client.get("/api/v1/forces/atlantis/areas/").status_code == 404
+    assert client.get("/api/v1/forces/%00/areas/").status_code == 404  # PostgreSQL refuses NUL in a query
+
+
+def test_a_path_no_api_route_matches_answers_json(client, db):
+    response = client.get("/api/v1/findings/1.5e-9/")
+    assert (response.status_code, response.json()["message"]) == (404, "Not found.")
+    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")
 
 
 def test_published_figures_filter_by_force_and_year(client, thames_valley):
