@@ -25,7 +25,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Send the token as 'Authorization: Bearer <key>'.")
         token = (
-            ApiToken.objects.select_related("user", "force")
+            ApiToken.objects.select_related("user__force_scope__force", "force")
             .filter(key_digest=token_digest(parts[1].decode(errors="replace")))
             .first()
         )

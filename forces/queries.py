@@ -10,8 +10,8 @@ RECORD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
 DASHBOARD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
 
 
-# A request asks for its user's role and force several times (authentication, permissions,
-# querysets); each user object keeps the answer, and the next request loads a new object.
+# A request asks for its user's role several times (authentication, permissions, querysets);
+# each user object keeps the answer, and the next request loads a new object.
 
 
 def role_of(user):
@@ -28,10 +28,11 @@ def force_of(user):
     """The force a user is scoped to, or None (anonymous users, superusers)."""
     if not user.is_authenticated:
         return None
-    if "_force" not in user.__dict__:
-        scope = ForceScope.objects.select_related("force").filter(user=user).first()
-        user._force = scope.force if scope else None
-    return user._force
+    try:
+        # Kept on the user object by Django; loaded with the user where it was select_related.
+        return user.force_scope.force
+    except ForceScope.DoesNotExist:
+        return None
 
 
 def forces_for_home():

@@ -320,6 +320,7 @@ class SharedChoices:
     def __deepcopy__(self, memo):
         clone = copy.copy(self)
         clone.extra = dict(self.extra)
+        clone.method = self.method  # binds the filter method to the copy, as a deep copy would
         return clone
 
 
