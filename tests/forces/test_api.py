@@ -58,7 +58,7 @@ def test_capability_and_uplift_decisions_are_public_and_download_as_csv(client, 
     lines = b"".join(client.get("/api/v1/capability/", {"format": "csv"}).streaming_content).decode().splitlines()
     assert lines[0] == "force,as_of,device_model,devices_in_service,officers_trained,source"
     # A spreadsheet would run the formula: the cell is written as text.
-    assert lines[1] == "thames-valley,2025-04-01,taser7,900,1400,\"'=HYPERLINK(\"\"http://x\"\")\""
+    assert lines[1] == 'thames-valley,2025-04-01,taser7,900,1400,"\'=HYPERLINK(""http://x"")"'
 
 
 def test_the_schema_and_the_interactive_docs_work_without_the_network(client, db):
