@@ -25,6 +25,7 @@ from incidents import queries as incident_queries
 from incidents import tasks
 from incidents.models import Alert, QuarterlyReport
 from incidents.services import quarterly_report_rows
+from oversight.api import cell
 
 logger = logging.getLogger(__name__)
 
@@ -136,7 +137,7 @@ def csv_response(filename, header, rows):
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow(["'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row])
+        writer.writerow([cell(value) for value in row])
     return response
 
 
