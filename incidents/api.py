@@ -63,7 +63,7 @@ from incidents.queries import (
     reports_visible_to,
     summary_rows,
     summary_state,
-    suppress_row,
+    suppress_rows,
 )
 from incidents.tasks import enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
@@ -314,7 +314,7 @@ class SharedChoices:
     """A filter whose per-request copy shares its choices, which never change.
 
     django-filter deep-copies every filter for each request; with the choice lists below that
-    was 6 ms of a 35 ms page.
+    was a tenth of a page's time (0.31 of 3.2 s for 50 pages, profiled).
     """
 
     def __deepcopy__(self, memo):
@@ -578,7 +578,8 @@ def _summary_example():
         "force": "thames-valley", "area": None, "area_name": None, "period": "month", "period_start": "2024-07-01",
         "period_end": "2024-07-31", **counts, "population": population["total"], **group_rates(counts, population),
     }  # fmt: skip
-    return suppress_row(row, threshold=5)
+    suppress_rows([row], exact_for=set(), threshold=5)
+    return row
 
 
 def exact_figures_for(request):
@@ -619,18 +620,7 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         threshold = settings.SUPPRESSION_THRESHOLD
         versions = {force: version for force, (version, _) in state.items()}
         built = max((built for _, built in state.values()), default=None)
-        tag = hashlib.md5(  # noqa: S324 - a cache validator, not a secret
-            repr(
-                (
-                    sorted(versions.items()),
-                    built,
-                    sorted(request.query_params.lists()),
-                    request.accepted_renderer.format,
-                    exact_for,
-                    threshold,
-                )
-            ).encode()
-        ).hexdigest()
+        tag = answer_tag(request, versions, built, exact_for, threshold)
         etag = f'"{tag}"'
         last_modified = int(built.timestamp()) if built else None  # HTTP dates have whole seconds
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
@@ -647,12 +637,7 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 force_ids=force_ids, area_code=query.get("area"), by_area=query["by_area"], period=query["period"],
                 start=query.get("date_from"), end=query.get("date_to"),
             )  # fmt: skip
-            for row in rows:
-                if exact_for is None or row["force"] in exact_for:
-                    row["suppressed"] = []
-                else:
-                    suppress_row(row, threshold=threshold)
-            applied = any(exact_for is not None and row["force"] not in exact_for for row in rows)
+            applied = suppress_rows(rows, exact_for=exact_for, threshold=threshold)
             if csv:
                 response = streamed_csv(summary_csv(rows), "summaries.csv")
                 # A CSV has no room above its header: what the JSON says about the rows goes in headers.
@@ -678,6 +663,15 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         response["Cache-Control"] = "private, no-cache" if exact_for != set() else "public, no-cache"
         patch_vary_headers(response, ["Authorization", "Cookie"])
         return response
+
+
+def answer_tag(request, versions, built, exact_for, threshold):
+    """What a summaries answer depends on, as a digest: its ETag and its key in the cache."""
+    depends_on = (
+        sorted(versions.items()), built, sorted(request.query_params.lists()), request.accepted_renderer.format,
+        exact_for, threshold,
+    )  # fmt: skip
+    return hashlib.md5(repr(depends_on).encode()).hexdigest()  # noqa: S324 - a cache validator, not a secret
 
 
 def summary_csv(rows):

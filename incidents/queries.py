@@ -403,6 +403,22 @@ def group_rates(counts, population):
     return rates
 
 
+def suppress_rows(rows, *, exact_for, threshold):
+    """Suppress, in place, the rows of forces whose exact figures the caller may not see.
+
+    `exact_for` is None when every force's are exact, else the set of those force ids.
+    Returns whether any row was suppressed.
+    """
+    applied = False
+    for row in rows:
+        if exact_for is None or row["force"] in exact_for:
+            row["suppressed"] = []
+        else:
+            suppress_row(row, threshold=threshold)
+            applied = True
+    return applied
+
+
 def suppress_row(row, *, threshold):
     """The row as the public may see it: hidden counts None, with the rates and ratios built on them."""
     hidden = suppress(row, threshold=threshold)
