@@ -538,8 +538,9 @@ def _summary_measures():
     ):
         for value, label in choices:
             measures[f"{prefix}_{value}"] = (label, taser & Q(**{field: value}))
-    for name, label in UseOfForceReport.options("outcome_"):
-        measures[name] = (label.capitalize(), taser & Q(**{name: True}))
+    for prefix in ("outcome_", "reason_", "impact_"):
+        for name, label in UseOfForceReport.options(prefix):
+            measures[name] = (label.capitalize(), taser & Q(**{name: True}))
     for group, fields in LOCATION_GROUPS.items():
         anywhere = Q()
         for name in fields:
@@ -558,6 +559,17 @@ def _summary_measures():
 
 
 SUMMARY_MEASURES = _summary_measures()
+
+# Taser measures counted in incidents: the reports of one incident count once, at the highest
+# level any of them used. Subjects' details stay in reports: an incident may have several subjects.
+INCIDENT_MEASURES = {
+    "incidents_taser": "Taser incidents",
+    **{
+        f"incidents_level_{level.name.lower()}": f"Incidents: {level.label}" for level in sorted(CedLevel, reverse=True)
+    },
+    "incidents_discharge": "Incidents: discharge",
+    "incidents_non_discharge": "Incidents: non-discharge",
+}
 
 
 class MonthlySummary(models.Model):
@@ -593,6 +605,8 @@ class MonthlySummary(models.Model):
 
 
 for _name, (_label, _) in SUMMARY_MEASURES.items():
+    MonthlySummary.add_to_class(_name, models.PositiveIntegerField(_label, default=0))
+for _name, _label in INCIDENT_MEASURES.items():
     MonthlySummary.add_to_class(_name, models.PositiveIntegerField(_label, default=0))
 
 

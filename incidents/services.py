@@ -16,7 +16,7 @@ import pyarrow.csv as pacsv
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import connection, models, transaction
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -24,6 +24,9 @@ from forces.models import Area, CapabilityRecord, Force, Role
 from forces.services import InputError
 from incidents import queries, readers
 from incidents.models import (
+    DISCHARGE_LEVELS,
+    INCIDENT_MEASURES,
+    NON_DISCHARGE_LEVELS,
     SUMMARY_MEASURES,
     Alert,
     CedLevel,
@@ -812,16 +815,55 @@ def _insert_summaries(reports, versions):
         .values_list("force", "area", "cell_month", *aggregates)
         .order_by()
     )
+    incidents = incident_counts(reports)
     built_at = timezone.now()
     cells = [
         MonthlySummary(
             force_id=force, area_id=area, month=month, data_version=versions.get(force, 0), built_at=built_at,
-            **dict(zip(aggregates, counts, strict=True)),
+            **dict(zip(aggregates, counts, strict=True)), **incidents.get((force, area, str(month)[:10]), {}),
         )
         for force, area, month, *counts in rows
     ]  # fmt: skip
     MonthlySummary.objects.bulk_create(cells, batch_size=500)
     return len(cells)
+
+
+def incident_counts(reports):
+    """{(force, area, "YYYY-MM-01"): INCIDENT_MEASURES} of the Taser incidents among `reports`.
+
+    Two steps: each incident of a cell at the highest level any of its reports used, then the
+    incidents of each cell by that level. The inner step is the ORM's own SQL, so the cell
+    filters of an incremental rebuild hold in it; only the outer count is written out here.
+    """
+    per_incident = (
+        reports.filter(ced_used=True)
+        .annotate(
+            cell_month=TruncMonth("occurred_on"),
+            # A report without an incident reference is an incident of its own.
+            incident_key=models.Case(
+                models.When(incident_reference="", then=Concat(models.Value("#"), Cast("pk", models.CharField()))),
+                default="incident_reference",
+            ),
+        )
+        .values("force", "area", "cell_month", "incident_key")
+        .annotate(top=models.Max("highest_ced_level"))
+        .order_by()
+    )
+    inner, params = per_incident.query.sql_with_params()
+    levels = {f"incidents_level_{level.name.lower()}": [int(level)] for level in CedLevel}
+    levels["incidents_discharge"] = [int(level) for level in DISCHARGE_LEVELS]
+    levels["incidents_non_discharge"] = [int(level) for level in NON_DISCHARGE_LEVELS]
+    counted = ", ".join(
+        f"COUNT(*) FILTER (WHERE top IN ({', '.join(map(str, levels[name]))}))" if name in levels else "COUNT(*)"
+        for name in INCIDENT_MEASURES
+    )
+    sql = f'SELECT "force", "area", "cell_month", {counted} FROM ({inner}) per_incident GROUP BY 1, 2, 3'
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            (force, area, str(month)[:10]): dict(zip(INCIDENT_MEASURES, counts, strict=True))
+            for force, area, month, *counts in cursor.fetchall()
+        }
 
 
 def queue_summary_rebuild(force_id, cells=None):

@@ -14,6 +14,7 @@ from forces.models import Force
 from incidents.demo import seed_demo
 from incidents.models import (
     DISCHARGE_LEVELS,
+    INCIDENT_MEASURES,
     LOCATION_GROUPS,
     NON_DISCHARGE_LEVELS,
     SUMMARY_MEASURES,
@@ -30,8 +31,8 @@ from incidents.tasks import rebuild_stale_summaries
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
 
-MEASURES = [*SUMMARY_MEASURES, "incidents"]
-OUTCOMES = [name for name, _ in UseOfForceReport.options("outcome_")]
+MEASURES = [*SUMMARY_MEASURES, "incidents", *INCIDENT_MEASURES]
+TICKED = [name for prefix in ("outcome_", "reason_", "impact_") for name, _ in UseOfForceReport.options(prefix)]
 
 
 def direct_counts():
@@ -39,6 +40,7 @@ def direct_counts():
     extended = set(CedUse.objects.filter(cycle_extended=True).values_list("report_id", flat=True))
     cells = collections.defaultdict(collections.Counter)
     references = collections.defaultdict(set)
+    taser_incidents = collections.defaultdict(dict)  # cell → {incident: highest level of its reports}
     for report in UseOfForceReport.objects.current().values():
         cell = (report["force_id"], report["area_id"], report["occurred_on"].replace(day=1))
         counts = cells[cell]
@@ -50,6 +52,8 @@ def direct_counts():
         if not report["ced_used"]:
             continue
         level = CedLevel(report["highest_ced_level"])
+        incident = report["incident_reference"] or f"report {report['id']}"
+        taser_incidents[cell][incident] = max(level, taser_incidents[cell].get(incident, level))
         ethnicity = report["subject_ethnicity"]
         names = ["taser_reports", f"level_{level.name.lower()}", f"ethnicity_{ethnicity}"]
         group = "discharge" if level in DISCHARGE_LEVELS else "non_discharge" if level in NON_DISCHARGE_LEVELS else None
@@ -58,7 +62,7 @@ def direct_counts():
         names += [f"age_{report['subject_age']}", f"gender_{report['subject_gender']}"]
         names += [f"health_{report['subject_health']}", f"subject_injury_{report['subject_injury']}"]
         names += [f"officer_injury_{report['officer_injury']}"]
-        names += [name for name in OUTCOMES if report[name]]
+        names += [name for name in TICKED if report[name]]
         names += [
             f"location_{group.lower().replace(' ', '_')}"
             for group, fields in LOCATION_GROUPS.items()
@@ -69,6 +73,13 @@ def direct_counts():
         counts.update(names)
     for cell, seen in references.items():
         cells[cell]["incidents"] += len(seen)
+    for cell, incidents in taser_incidents.items():
+        for level in incidents.values():
+            cells[cell].update(["incidents_taser", f"incidents_level_{level.name.lower()}"])
+            if level in DISCHARGE_LEVELS:
+                cells[cell]["incidents_discharge"] += 1
+            elif level in NON_DISCHARGE_LEVELS:
+                cells[cell]["incidents_non_discharge"] += 1
     return {cell: {name: counts[name] for name in MEASURES} for cell, counts in cells.items()}
 
 
@@ -95,6 +106,7 @@ def test_summaries_equal_direct_counts_on_generated_data(db, seed):
     # The generated data reach every kind of measure, so the comparison means something.
     assert all(totals[name] for name in ("taser_reports", "extended_cycles", "body_worn_video", "discharge"))
     assert totals["incidents"] < totals["reports"]
+    assert 0 < totals["incidents_taser"] < totals["taser_reports"]  # some officers share a Taser incident
     assert_summaries_equal_direct_counts()
 
 
