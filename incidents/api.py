@@ -1,13 +1,10 @@
-import copy
 import hashlib
 import operator
 
-import django_filters
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
-from django.db.models import Q
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
@@ -33,22 +30,24 @@ from forces.authentication import HasRecordAccess, TokenAccess, scope_force_id, 
 from forces.models import Force
 from forces.queries import RECORD_ROLES, force_of, role_of
 from incidents import canonical
+from incidents.filters import (
+    CED_LEVEL_NAMES,
+    LEVEL_NAMES,
+    LOCATION_GROUP_NAMES,
+    OPTION_LISTS,
+    OPTIONS,
+    OUTCOME_NAMES,
+    ReportFilter,
+    option_choices,
+)
 from incidents.forms import check_upload, store_upload
 from incidents.models import (
-    DISCHARGE_LEVELS,
     LADDER,
-    LOCATION_GROUPS,
-    NON_DISCHARGE_LEVELS,
     SUMMARY_MEASURES,
-    AgeBand,
     CedLevel,
     CedUse,
-    Ethnicity,
-    Gender,
-    HealthCondition,
     ImportBatch,
     UseOfForceReport,
-    YesNoNotStated,
 )
 from incidents.queries import (
     API_MEASURES,
@@ -175,25 +174,6 @@ class ImportViewSet(
 
 # --- reports ----------------------------------------------------------------------------------
 
-LEVEL_NAMES = {level: level.name.lower() for level in CedLevel}
-LEVELS_BY_NAME = {name: level for level, name in LEVEL_NAMES.items()}
-CED_LEVEL_NAMES = list(LEVELS_BY_NAME)  # one enum in the schema (SPECTACULAR_SETTINGS)
-LOCATION_GROUP_NAMES = {group.lower().replace(" ", "_"): flags for group, flags in LOCATION_GROUPS.items()}
-# Multi-select groups of the form, as lists of the options ticked: (list name, column prefix).
-OPTION_LISTS = (
-    ("locations", "location_"),
-    ("impact_factors", "impact_"),
-    ("reasons", "reason_"),
-    ("outcomes", "outcome_"),
-)
-OPTIONS = {name: UseOfForceReport.options(prefix) for name, prefix in OPTION_LISTS}
-OUTCOME_NAMES = [column.removeprefix("outcome_") for column, _ in OPTIONS["outcomes"]]
-
-
-def option_choices(list_name, prefix):
-    return [(column.removeprefix(prefix), label) for column, label in OPTIONS[list_name]]
-
-
 # Reports are read as .values() rows and turned into JSON by the getters below, in the order of
 # the serializers' fields: DRF's per-field machinery took longer than the query itself. The
 # serializers' declared fields remain what the schema shows; the contract test holds the two
@@ -308,91 +288,6 @@ def with_ced_uses(rows):
     for row in rows:
         row["ced_uses"] = uses.get(row["id"], [])
     return rows
-
-
-class SharedChoices:
-    """A filter whose per-request copy shares its choices, which never change.
-
-    django-filter deep-copies every filter for each request; with the choice lists below that
-    was a tenth of a page's time (0.31 of 3.2 s for 50 pages, profiled).
-    """
-
-    def __deepcopy__(self, memo):
-        clone = copy.copy(self)
-        clone.extra = dict(self.extra)
-        clone.method = self.method  # binds the filter method to the copy, as a deep copy would
-        return clone
-
-
-class ChoiceFilter(SharedChoices, django_filters.ChoiceFilter):
-    pass
-
-
-class MultipleChoiceFilter(SharedChoices, django_filters.MultipleChoiceFilter):
-    pass
-
-
-class ReportFilter(django_filters.FilterSet):
-    """Every filter the dashboards offer. Several values of one filter match any of them."""
-
-    date_from = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte", label="On or after (YYYY-MM-DD)")
-    date_to = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte", label="On or before (YYYY-MM-DD)")
-    area = django_filters.CharFilter(field_name="area__code", label="Area code")
-    highest_level = MultipleChoiceFilter(
-        choices=[(name, level.label) for name, level in LEVELS_BY_NAME.items()],
-        method="filter_highest_level", label="Highest CED level",
-    )  # fmt: skip
-    discharge_group = ChoiceFilter(
-        choices=[("discharge", "Discharge"), ("non_discharge", "Non-discharge"), ("no_taser", "No Taser used")],
-        method="filter_discharge_group", label="Discharge group of the highest level",
-    )  # fmt: skip
-    ethnicity = MultipleChoiceFilter(field_name="subject_ethnicity", choices=Ethnicity.choices)
-    age_band = MultipleChoiceFilter(field_name="subject_age", choices=AgeBand.choices)
-    gender = MultipleChoiceFilter(field_name="subject_gender", choices=Gender.choices)
-    health_condition = MultipleChoiceFilter(field_name="subject_health", choices=HealthCondition.choices)
-    outcome = MultipleChoiceFilter(
-        choices=option_choices("outcomes", "outcome_"), method="filter_outcome", label="Outcome"
-    )
-    location_group = MultipleChoiceFilter(
-        choices=[(name, name.replace("_", " ").capitalize()) for name in LOCATION_GROUP_NAMES],
-        method="filter_location_group", label="Location group",
-    )  # fmt: skip
-    body_worn_video = ChoiceFilter(choices=YesNoNotStated.choices)
-    ced_used = django_filters.BooleanFilter()
-
-    class Meta:
-        model = UseOfForceReport
-        fields = []
-
-    def filter_highest_level(self, reports, name, value):
-        return reports.filter(highest_ced_level__in=[LEVELS_BY_NAME[v] for v in value]) if value else reports
-
-    def filter_discharge_group(self, reports, name, value):
-        return reports.filter(
-            {
-                "discharge": Q(highest_ced_level__in=DISCHARGE_LEVELS),
-                "non_discharge": Q(highest_ced_level__in=NON_DISCHARGE_LEVELS),
-                "no_taser": Q(ced_used=False),
-            }[value]
-        )
-
-    def filter_outcome(self, reports, name, value):
-        return reports.filter(any_true(f"outcome_{v}" for v in value)) if value else reports
-
-    def filter_location_group(self, reports, name, value):
-        return reports.filter(any_true(f for v in value for f in LOCATION_GROUP_NAMES[v])) if value else reports
-
-
-# `from` and `to` are Python keywords, so the filters are declared under other names.
-ReportFilter.base_filters["from"] = ReportFilter.base_filters.pop("date_from")
-ReportFilter.base_filters["to"] = ReportFilter.base_filters.pop("date_to")
-
-
-def any_true(columns):
-    condition = Q()
-    for column in columns:
-        condition |= Q(**{column: True})
-    return condition
 
 
 class ReportPagination(pagination.CursorPagination):

@@ -6,28 +6,58 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from forces.queries import force_of, role_of
+from incidents.filters import ReportFilter
 from incidents.forms import UploadForm
 from incidents.models import ImportBatch
 from incidents.queries import UNIT_OF_COUNT, batches_visible_to, may_upload, may_view_imports, reports_visible_to
 from incidents.tasks import UNFINISHED, enqueue_import, reject_file, rows_read_so_far
+from scrutiny.queries import sample_history
 
 # Roles that follow their force's imports, and the one that uploads them.
 
 
 @login_required
 def report_list(request):
+    """The reports a user may open, filtered as the API's reports are: where a chart's bar or point leads."""
     if not (request.user.is_superuser or role_of(request.user)):
         raise PermissionDenied("Your account has no role with access to records.")
-    reports = reports_visible_to(request.user).select_related("force", "area")
+    params = request.GET.copy()
+    params.pop("page", None)
+    filters = ReportFilter(params, queryset=reports_visible_to(request.user).select_related("force", "area"))
+    reports = filters.qs if filters.is_valid() else filters.queryset.none()
     page = Paginator(reports, 50).get_page(request.GET.get("page"))
-    return render(request, "incidents/report_list.html", {"page": page, "unit": UNIT_OF_COUNT})
+    context = {
+        "page": page, "unit": UNIT_OF_COUNT, "filters": filters, "query": params.urlencode(),
+        "applied": applied_filters(filters) if filters.is_valid() else [],
+    }  # fmt: skip
+    return render(request, "incidents/report_list.html", context)
+
+
+def applied_filters(filters):
+    """(label, values) of each filter in use, for the sentence above the list."""
+    applied = []
+    for name, value in filters.form.cleaned_data.items():
+        if value in (None, "", []):
+            continue
+        field = filters.form.fields[name]
+        choices = dict(getattr(field, "choices", ()))
+        values = value if isinstance(value, list) else [value]
+        shown = [str(choices.get(v, v)) for v in values]
+        label = str(field.label or name).replace("_", " ")
+        applied.append((label[:1].upper() + label[1:], ", ".join(shown)))
+    return applied
 
 
 @login_required
 def report_detail(request, pk):
     # Another force's report is "not found", never "forbidden": its existence is not shown.
     report = get_object_or_404(reports_visible_to(request.user).select_related("force", "area", "import_batch"), pk=pk)
-    return render(request, "incidents/report_detail.html", {"report": report, "ced_uses": report.ced_uses.all()})
+    context = {
+        "report": report,
+        "ced_uses": report.ced_uses.all(),
+        "samples": sample_history(user=request.user, report=report),
+    }
+    return render(request, "incidents/report_detail.html", context)
 
 
 # --- imports ------------------------------------------------------------------------------
