@@ -1,7 +1,7 @@
 import datetime
 from dataclasses import dataclass
 
-from forces.models import Force, ForceScope, PublishedFigure, Role
+from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role
 from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
 
 # Roles that see one force's use-of-force records in full.
@@ -183,3 +183,58 @@ def reconciliation(*, force, product_counts):
             )
         )
     return reconciled
+
+
+# --- capability -------------------------------------------------------------------------------
+
+
+def capability_by_month(*, force, months):
+    """[(month, devices in service, officers trained)] for each first-of-month in `months`.
+
+    Each device model counts as last recorded on or before the month's end; None where the force
+    had recorded no capability by then (the Home Office holds none, so it is entered by hand).
+    """
+    records = list(
+        CapabilityRecord.objects.filter(force=force)
+        .order_by("as_of")
+        .values_list("as_of", "device_model", "devices_in_service", "officers_trained")
+    )
+    rows = []
+    for month in months:
+        month_end = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        latest = {}
+        for as_of, model, devices, officers in records:
+            if as_of < month_end:
+                latest[model] = (devices, officers)
+        if latest:
+            rows.append((month, sum(d for d, _ in latest.values()), sum(o for _, o in latest.values())))
+        else:
+            rows.append((month, None, None))
+    return rows
+
+
+def published_figures_of_year(*, financial_year):
+    """{force id, or None for England and Wales: {measure: value}} of one year ("2019/20"), latest edition first.
+
+    Of the editions that hold a figure, the one imported last counts (ids grow with each import).
+    """
+    figures = {}
+    published = PublishedFigure.objects.filter(financial_year=financial_year).order_by("id")
+    for figure in published.filter(force__isnull=False).values("force", "measure", "value"):
+        figures.setdefault(figure["force"], {})[figure["measure"]] = figure["value"]
+    national = published.filter(force__isnull=True, geography__icontains="england and wales")
+    for figure in national.values("measure", "value"):
+        figures.setdefault(None, {})[figure["measure"]] = figure["value"]
+    return figures
+
+
+def published_years():
+    """The financial years ("2019/20") with published figures, newest first."""
+    years = PublishedFigure.objects.values_list("financial_year", flat=True).distinct()
+    return sorted(set(years), reverse=True)
+
+
+def editions_of_year(financial_year):
+    """The Home Office editions that published figures for one financial year."""
+    figures = PublishedFigure.objects.filter(financial_year=financial_year)
+    return sorted(set(figures.values_list("source_edition", flat=True)))

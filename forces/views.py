@@ -1,31 +1,53 @@
 import csv
+import datetime
 import logging
+from functools import partial
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from forces import charts as force_charts
+from forces import queries as forces_queries
 from forces.authentication import may_make_tokens
-from forces.forms import ApiTokenForm, QuarterlyReportForm
-from forces.models import ApiToken, Force, Role
+from forces.forms import ApiTokenForm, DashboardFilterForm, QuarterlyReportForm
+from forces.home_office import financial_year_label
+from forces.models import ApiToken, Area, Force, Role
 from forces.queries import (
     DASHBOARD_ROLES,
     NOTABLE_DIFFERENCE,
     NOTABLE_PERCENT,
+    RECORD_ROLES,
     force_of,
     forces_for_home,
     reconciliation,
     role_of,
 )
 from forces.services import create_api_token, revoke_api_token
+from incidents import charts as incident_charts
 from incidents import queries as incident_queries
 from incidents import tasks
-from incidents.models import Alert, QuarterlyReport
-from incidents.services import quarterly_report_rows
+from incidents.models import (
+    LOCATION_GROUPS,
+    AgeBand,
+    Alert,
+    Ethnicity,
+    Gender,
+    HealthCondition,
+    OfficerInjury,
+    QuarterlyReport,
+    SubjectInjury,
+    UseOfForceReport,
+)
+from incidents.services import quarter_label, quarterly_report_rows
 from oversight.api import cell
+from oversight.charts import SUPPRESSED, share
+from scrutiny import charts as scrutiny_charts
+from scrutiny import queries as scrutiny_queries
 
 logger = logging.getLogger(__name__)
 
@@ -39,36 +61,166 @@ def home(request):
     return render(request, "forces/home.html", {"forces": forces_for_home()})
 
 
-def check_dashboard_role(user):
-    """The force pages of aggregates are for PCC staff, force data officers and superusers."""
+def check_dashboard_role(user, force=None):
+    """The force pages of aggregates are for PCC staff, force data officers and superusers, each of their own
+    force: another force's small cells are as private as its records (its public page shows them suppressed)."""
     if not (user.is_superuser or role_of(user) in DASHBOARD_ROLES):
         raise PermissionDenied("The force dashboards are for PCC staff and force data officers.")
+    if force is not None and not user.is_superuser and force_of(user) != force:
+        raise PermissionDenied(f"Your account is for {force_of(user)}; {force}'s figures are on its public page.")
+
+
+def dashboard_force(request, force_id):
+    """The force of a dashboard page, once the user may open it."""
+    check_dashboard_role(request.user)
+    force = get_object_or_404(Force, pk=force_id)
+    check_dashboard_role(request.user, force)
+    return force
 
 
 @login_required
-def force_dashboard(request, force_id):
-    check_dashboard_role(request.user)
-    force = get_object_or_404(Force, pk=force_id)
-    month = incident_queries.latest_month(force=force)
-    headline = None
-    if month:
-        end = incident_queries.months_back(month, -1)
-        headline = incident_queries.ced_headline(force=force, start=incident_queries.months_back(month, 11), end=end)
-    context = {
-        "force": force,
-        "headline": headline,
-        "data_version": incident_queries.data_version(force=force),
-        "areas": force.areas.order_by("name"),
-        "last_month": month,
-        "alerts": Alert.objects.filter(force=force).select_related("area").order_by("-month", "kind")[:20],
-    }
+def force_dashboard(request, force_id, area_code=None):
+    """The force's (or one area's) Taser use for a period, every figure a chart with its table and CSV."""
+    force = dashboard_force(request, force_id)
+    fixed_area = get_object_or_404(Area, force=force, code=area_code) if area_code else None
+    first, last = incident_queries.summary_months(force=force)
+    version, built_at = incident_queries.summaries_as_of(force=force)
+    context = {"force": force, "area": fixed_area, "data_version": version, "built_at": built_at}
+    if last is None:
+        return render(request, "forces/dashboard.html", context)
+    areas = list(force.areas.order_by("name"))
+    form = DashboardFilterForm(request.GET or None, first_month=first, last_month=last, areas=areas)
+    start, end, period_label, chosen_area, unit, sort = form.choice()
+    area = fixed_area or chosen_area
+    if fixed_area:
+        form.initial["area"] = fixed_area.code
+    may_drill = request.user.is_superuser or role_of(request.user) in RECORD_ROLES
+    charts = dashboard_charts(force=force, area=area, start=start, end=end, unit=unit, sort=sort, drill=may_drill)
+    if request.GET.get("format") == "csv":
+        return chart_csv(request, charts, f"{force.pk}{'-' + area.code if area else ''}-v{version}")
+    totals = incident_queries.summary_totals(force=force, start=start, end=end, area=area)
+    alerts = Alert.objects.filter(force=force, month__gte=start, month__lt=end).select_related("area")
+    context.update(
+        {
+            "form": form, "area": area, "areas": areas, "period_label": period_label, "unit": unit, "sort": sort,
+            "charts": charts, "headline": headline(totals, unit), "unit_label": UNIT_LABELS[unit],
+            "alerts": (alerts.filter(area=area) if area else alerts).order_by("-month", "kind")[:20],
+            "not_stated": incident_queries.not_stated_shares(totals),
+            "actions": scrutiny_queries.action_counts(force=force),
+            "query": request.GET.urlencode(), "sorts": DashboardFilterForm.SORTS,
+        }
+    )  # fmt: skip
     return render(request, "forces/dashboard.html", context)
+
+
+UNIT_LABELS = {
+    "reports": "reports (one officer's use of force on one person)",
+    "incidents": "incidents (the reports that share an incident reference count once)",
+}
+
+
+def headline(totals, unit):
+    """The period's headline figures in the unit of count, the fired share among them."""
+    name = partial(incident_charts.measure, unit=unit)
+    taser = totals[name("taser_reports")]
+    return {
+        "all": totals[name("reports")], "taser": taser, "discharge": totals[name("discharge")],
+        "fired_share": share(totals[name("level_fired")], taser),
+    }  # fmt: skip
+
+
+def dashboard_charts(*, force, area, start, end, unit, sort, drill):
+    """Every chart of the force dashboard (the area page without the areas chart), from the summaries."""
+    period = incident_charts.month_range(start, end)
+    place = {"area": area.code} if area else {}
+    over_time = place if drill else None
+    filtered = {**place, **period} if drill else None
+    months = incident_queries.summaries_by_period(force=force, area=area, start=start, end=end)
+    totals = incident_queries.summary_totals(force=force, start=start, end=end, area=area)
+    taser = totals["taser_reports"]
+    charts = [incident_charts.use_over_time(months, unit=unit, drill=over_time)]
+    if area is None:
+        rates = incident_queries.area_rates(
+            force=force, start=start, end=end, measure=incident_charts.measure("taser_reports", unit)
+        )
+        charts.append(incident_charts.use_by_area(rates, unit=unit, sort=sort, drill=filtered))
+    disproportionality = incident_queries.disproportionality(force=force, start=start, end=end, area=area)
+    charts.append(incident_charts.disproportionality(disproportionality, drill=filtered))
+    for key, title, categories, multi in category_sets():
+        charts.append(
+            incident_charts.breakdown(
+                key=key, title=title, categories=categories, totals=totals, taser_total=taser, multi=multi,
+                rules="categories", drill=filtered,
+            )
+        )  # fmt: skip
+    charts.append(
+        incident_charts.injuries(
+            subject=[(label, totals[f"subject_injury_{value}"]) for value, label in SubjectInjury.choices],
+            officer=[(label, totals[f"officer_injury_{value}"]) for value, label in OfficerInjury.choices],
+            taser_total=taser,
+        )
+    )
+    charts.append(incident_charts.cycles_and_video(months))
+    capability = forces_queries.capability_by_month(force=force, months=[row["period_start"] for row in months])
+    uses = incident_charts.measure("taser_reports", unit)
+    charts.append(
+        force_charts.capability(
+            [
+                {"month": month, "uses": row[uses], "devices": devices, "officers": officers}
+                for row, (month, devices, officers) in zip(months, capability, strict=True)
+            ],
+            unit=unit,
+        )
+    )
+    findings, grades = scrutiny_queries.findings_by_quarter(force=force, start=start, end=end, area=area)
+    quarters = {}
+    quarter = incident_queries.period_start(start, "quarter")
+    while quarter < end:
+        quarters[quarter] = quarter_label(quarter)
+        quarter = incident_queries.months_back(quarter, -3)
+    charts.append(scrutiny_charts.findings_by_grade(findings, grades=grades, quarter_labels=quarters))
+    return charts
+
+
+def category_sets():
+    """(chart key, title, [(measure, label, report-list filter)], multi-select) of each category set charted."""
+    return [
+        ("age", "Taser use by the subject's age band",
+         [(f"age_{v}", label, {"age_band": v}) for v, label in AgeBand.choices], False),
+        ("gender", "Taser use by the subject's gender",
+         [(f"gender_{v}", label, {"gender": v}) for v, label in Gender.choices], False),
+        ("health", "Taser use by the subject's health condition",
+         [(f"health_{v}", label, {"health_condition": v}) for v, label in HealthCondition.choices], False),
+        ("reasons", "Reasons the officer gave for using force, in Taser reports",
+         ticked_options("reason_", "reason"), True),
+        ("impact-factors", "Impact factors the officer recorded, in Taser reports",
+         ticked_options("impact_", "impact_factor"), True),
+        ("outcomes", "Outcomes of Taser reports", ticked_options("outcome_", "outcome"), True),
+        ("locations", "Where Taser was used, by location group",
+         [(f"location_{g.lower().replace(' ', '_')}", g, {"location_group": g.lower().replace(" ", "_")})
+          for g in LOCATION_GROUPS], True),
+    ]  # fmt: skip
+
+
+def ticked_options(prefix, parameter):
+    return [
+        (name, label.capitalize(), {parameter: name.removeprefix(prefix)})
+        for name, label in UseOfForceReport.options(prefix)
+    ]
+
+
+def chart_csv(request, charts, name):
+    """One chart's table as CSV: exactly what the chart plots, for the same filters."""
+    key = request.GET.get("chart", "")
+    chart = next((chart for chart in charts if chart.key == key), None)
+    if chart is None:
+        raise Http404(f"No chart {key!r} on this page.")
+    return csv_response(f"{name}-{chart.key}.csv", chart.table.columns, chart.table.rows)
 
 
 @login_required
 def force_reconciliation(request, force_id):
-    check_dashboard_role(request.user)
-    force = get_object_or_404(Force, pk=force_id)
+    force = dashboard_force(request, force_id)
     product_counts = incident_queries.reports_by_financial_year_and_level(force=force)
     context = {
         "force": force,
@@ -98,8 +250,7 @@ def healthz(request):
 @login_required
 def quarterly_reports(request, force_id):
     """The force's quarterly report snapshots; PCC staff build one on demand."""
-    check_dashboard_role(request.user)
-    force = get_object_or_404(Force, pk=force_id)
+    force = dashboard_force(request, force_id)
     may_build = request.user.is_superuser or role_of(request.user) == Role.PCC_STAFF
     form = QuarterlyReportForm(request.POST or None, force=force)
     if request.method == "POST":
@@ -122,7 +273,7 @@ def quarterly_reports(request, force_id):
 
 @login_required
 def quarterly_report(request, force_id, pk):
-    check_dashboard_role(request.user)
+    dashboard_force(request, force_id)
     report = get_object_or_404(QuarterlyReport.objects.select_related("force", "area"), force_id=force_id, pk=pk)
     if request.GET.get("format") == "csv":
         name = f"{report.force_id}-{report.quarter:%Y-%m}-v{report.data_version}.csv"
@@ -166,3 +317,211 @@ def api_tokens(request):
     response = render(request, "forces/api_tokens.html", {"form": form, "tokens": tokens, "new_key": new_key})
     response["Cache-Control"] = "no-store"  # the page may hold a key
     return response
+
+
+# --- comparisons -----------------------------------------------------------------------------
+
+
+def financial_year_choice(request, years):
+    """The financial year (its start) asked for in ?year=, else the latest of `years` (starts, newest first)."""
+    asked = request.GET.get("year", "")
+    chosen = next((year for year in years if str(year.year) == asked), None)
+    return chosen or years[0]
+
+
+def year_label(start):
+    return financial_year_label(start.year)
+
+
+@login_required
+def area_comparison(request, force_id):
+    """The force's areas side by side for a financial year, with the force and England and Wales as references."""
+    force = dashboard_force(request, force_id)
+    version, built_at = incident_queries.summaries_as_of(force=force)
+    first, last = incident_queries.summary_months(force=force)
+    context = {"force": force, "data_version": version, "built_at": built_at, "charts": []}
+    if last is None:
+        return render(request, "forces/area_comparison.html", context)
+    years = incident_queries.financial_years(first, last)
+    start = financial_year_choice(request, years)
+    end = incident_queries.months_back(start, -12)
+    residents = incident_queries.residents_by_area(force_ids=[force.pk])
+    rows = [
+        {
+            "name": row["area__name"] or "No area recorded", "reports": row["taser_reports"],
+            "fired": row["level_fired"], "population": residents.get(row["area"], {}).get("total"),
+        }
+        for row in incident_queries.summaries_by_area(force=force, start=start, end=end)
+    ]  # fmt: skip
+    for row in rows:
+        row["rate_per_10000"] = incident_queries.rate_per(row["reports"], row["population"], 10_000)
+    with_population = [row for row in rows if row["population"]]
+    force_rate = incident_queries.rate_per(
+        sum(row["reports"] for row in with_population), sum(row["population"] for row in with_population), 10_000
+    )
+    national = forces_queries.published_figures_of_year(financial_year=year_label(start)).get(None, {})
+    everyone = incident_queries.residents_by_force(incident_queries.residents_by_area())
+    # England and Wales residents are known only when every territorial force has its baseline.
+    territorial = Force.objects.exclude(pk="btp").count()
+    national_population = sum(r["total"] for r in everyone.values()) if len(everyone) >= territorial else None
+    chart = force_charts.area_comparison(
+        rows,
+        force_rate=force_rate,
+        force_fired_share=share(sum(r["fired"] for r in rows), sum(r["reports"] for r in rows)),
+        national_rate=incident_queries.rate_per(national.get("ced_total"), national_population, 10_000),
+        national_fired_share=share(national.get("ced_fired"), national.get("ced_total")),
+        year_label=year_label(start),
+    )
+    if request.GET.get("format") == "csv":
+        return chart_csv(request, [chart], f"{force.pk}-areas-{start.year}-v{version}")
+    context.update(
+        {
+            "charts": [chart], "years": [(y.year, year_label(y)) for y in years], "year": start.year,
+            "query": request.GET.urlencode(), "has_national": bool(national), "areas": force.areas.order_by("name"),
+        }
+    )  # fmt: skip
+    return render(request, "forces/area_comparison.html", context)
+
+
+@login_required
+def compare(request):
+    """Forces side by side for a financial year: Home Office published figures beside our own summaries."""
+    check_dashboard_role(request.user)
+    years = {datetime.date(int(label[:4]), 4, 1) for label in forces_queries.published_years()}
+    summary_years = incident_queries.summary_financial_years()
+    years = sorted(years | set(summary_years), reverse=True)
+    context = {"charts": [], "data_version": None, "built_at": None}
+    if not years:
+        return render(request, "forces/compare.html", context)
+    start = financial_year_choice(request, years)
+    end = incident_queries.months_back(start, -12)
+    published = forces_queries.published_figures_of_year(financial_year=year_label(start))
+    ours = incident_queries.totals_by_force(start=start, end=end, measures=["taser_reports", "level_fired"])
+    populations = incident_queries.residents_by_force(incident_queries.residents_by_area())
+    own = None if request.user.is_superuser else force_of(request.user)
+    threshold = settings.SUPPRESSION_THRESHOLD
+    rows = []
+    for force in Force.objects.order_by("name"):
+        counts = ours.get(force.pk)
+        if counts and (own is not None and force != own):
+            hidden = incident_queries.public_counts(
+                counts, groups=[("taser_reports", ["level_fired"])], threshold=threshold
+            )
+            counts = {name: SUPPRESSED if name in hidden else n for name, n in counts.items()}
+        row = {
+            "name": force.name,
+            "published_total": published.get(force.pk, {}).get("ced_total"),
+            "published_fired": published.get(force.pk, {}).get("ced_fired"),
+            "ours_total": counts["taser_reports"] if counts else None,
+            "ours_fired": counts["level_fired"] if counts else None,
+            "population": populations.get(force.pk, {}).get("total"),
+        }
+        if any(row[key] is not None for key in ("published_total", "ours_total")):
+            rows.append(row)
+    chart = force_charts.force_comparison(rows, year_label=year_label(start))
+    if request.GET.get("format") == "csv":
+        return chart_csv(request, [chart], f"forces-{start.year}")
+    context.update(
+        {
+            "charts": [chart], "years": [(y.year, year_label(y)) for y in years], "year": start.year,
+            "query": request.GET.urlencode(), "editions": forces_queries.editions_of_year(year_label(start)),
+        }
+    )  # fmt: skip
+    return render(request, "forces/compare.html", context)
+
+
+def counting_rules(request):
+    """How every figure is counted: the page each chart's "How this is counted" links to."""
+    return render(
+        request,
+        "forces/counting_rules.html",
+        {"threshold": settings.SUPPRESSION_THRESHOLD, "unit": incident_queries.UNIT_OF_COUNT},
+    )
+
+
+# --- public transparency pages -------------------------------------------------------------------
+
+
+def public_index(request):
+    """The forces whose Taser use the public can read here, and what the figures mean."""
+    with_data = incident_queries.forces_with_summaries()
+    forces = [force for force in forces_for_home() if force.pk in with_data]
+    return render(request, "forces/public_index.html", {"forces": forces, "threshold": settings.SUPPRESSION_THRESHOLD})
+
+
+def hide(row, names):
+    """Blank the figures of a row the public may not see, and say which they are."""
+    for name in names:
+        row[name] = None
+    row["suppressed"] = sorted(set(row.get("suppressed", [])) | set(names))
+    return row
+
+
+def public_force(request, force_id):
+    """A force's Taser use as the public may see it: summaries only, small numbers suppressed."""
+    force = get_object_or_404(Force, pk=force_id)
+    version, built_at = incident_queries.summaries_as_of(force=force)
+    first, last = incident_queries.summary_months(force=force)
+    threshold = settings.SUPPRESSION_THRESHOLD
+    context = {"force": force, "data_version": version, "built_at": built_at, "threshold": threshold, "charts": []}
+    if last is None:
+        return render(request, "forces/public_force.html", context)
+    years = incident_queries.financial_years(first, last)
+    start = financial_year_choice(request, years)
+    end = incident_queries.months_back(start, -12)
+    totals = incident_queries.summary_totals(force=force, start=start, end=end)
+    headline_counts = {name: totals[name] for name in ("reports", "taser_reports", "discharge", "level_fired")}
+    hidden = incident_queries.public_counts(
+        headline_counts, groups=[("taser_reports", ["discharge"]), ("discharge", ["level_fired"])], threshold=threshold
+    )
+    headline = {name: None if name in hidden else count for name, count in headline_counts.items()}
+    quarters = [
+        incident_queries.suppress_row(row, threshold=threshold)
+        for row in incident_queries.summaries_by_period(force=force, period="quarter")
+    ]
+    charts = [
+        incident_charts.use_over_time(quarters, per="quarter"),
+        incident_charts.use_by_area(public_areas(force, start, end, threshold)),
+        incident_charts.disproportionality(public_disproportionality(force, start, end, threshold)),
+    ]
+    if request.GET.get("format") == "csv":
+        return chart_csv(request, charts, f"{force.pk}-public-v{version}")
+    context.update(
+        {
+            "charts": charts, "headline": headline, "years": [(y.year, year_label(y)) for y in years],
+            "year": start.year, "year_label": year_label(start), "query": request.GET.urlencode(),
+            "fired_share": None if hidden & {"taser_reports", "level_fired"} else share(
+                totals["level_fired"], totals["taser_reports"]
+            ),
+        }
+    )  # fmt: skip
+    return render(request, "forces/public_force.html", context)
+
+
+def public_areas(force, start, end, threshold):
+    """Area rows with small counts suppressed, and a second area where the force total would reveal one."""
+    rows = incident_queries.area_rates(force=force, start=start, end=end)
+    counts = {str(i): row["reports"] for i, row in enumerate(rows)}
+    counts["total"] = sum(counts.values())
+    hidden = incident_queries.public_counts(counts, groups=[("total", [str(i) for i in range(len(rows))])],
+                                            threshold=threshold)  # fmt: skip
+    for i, row in enumerate(rows):
+        if str(i) in hidden:
+            hide(row, ["reports", "rate_per_10000"])
+    return rows
+
+
+def public_disproportionality(force, start, end, threshold):
+    """Ethnic-group rows with small counts suppressed, and the rates and ratios built on them."""
+    rows = incident_queries.disproportionality(force=force, start=start, end=end)
+    totals = incident_queries.summary_totals(force=force, start=start, end=end)
+    groups = [f"ethnicity_{value}" for value, _ in Ethnicity.choices]
+    counts = {"taser_reports": totals["taser_reports"], **{name: totals[name] for name in groups}}
+    hidden = incident_queries.public_counts(counts, groups=[("taser_reports", groups)], threshold=threshold)
+    ratios = ["ratio", "ratio_low", "ratio_high"]
+    for row in rows:
+        if f"ethnicity_{row['group']}" in hidden:
+            hide(row, ["reports", "rate_per_1000", *ratios])
+        elif "ethnicity_white" in hidden:
+            hide(row, ratios)
+    return rows

@@ -1,13 +1,14 @@
 import datetime
 import math
 
-from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
+from django.db.models import Case, Count, F, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 
 from forces.models import PopulationBaseline, Role
 from forces.queries import RECORD_ROLES, force_of, role_of
 from incidents.models import (
     DISCHARGE_LEVELS,
+    INCIDENT_MEASURES,
     SUMMARY_MEASURES,
     CedLevel,
     Ethnicity,
@@ -109,7 +110,7 @@ def batches_visible_to(user):
 
 # --- summaries and rates ------------------------------------------------------------------------
 
-MEASURES = [*SUMMARY_MEASURES, "incidents"]
+MEASURES = [*SUMMARY_MEASURES, "incidents", *INCIDENT_MEASURES]
 CONFIDENCE_Z = 1.959964  # 95% two-sided
 GROUPS = [(value, label) for value, label in Ethnicity.choices if value != Ethnicity.NOT_REPORTED]
 
@@ -126,9 +127,9 @@ def summaries_by_area(*, force, start, end):
     """Rows of {"area", "area__name", measures…} for start ≤ month < end; area None = no area recorded."""
     return (
         MonthlySummary.objects.filter(force=force, month__gte=start, month__lt=end)
-        .values("area", "area__name")
+        .values("area", "area__code", "area__name")
         .annotate(**{name: Sum(name) for name in MEASURES})
-        .order_by("area__name")
+        .order_by(F("area__name").asc(nulls_last=True))
     )
 
 
@@ -202,18 +203,19 @@ def disproportionality(*, force, start, end, area=None, measure="ethnicity_{grou
     return rows
 
 
-def area_rates(*, force, start, end):
-    """Per area: Taser reports and the rate per 10,000 residents (None, with a note, without a population)."""
+def area_rates(*, force, start, end, measure="taser_reports"):
+    """Per area: Taser reports (or another measure) and the rate per 10,000 residents (None, with a note,
+    without a population). The reports without an area come last, as "No area recorded"."""
+    residents = residents_by_area(force_ids=[force.pk])
     rows = []
     for row in summaries_by_area(force=force, start=start, end=end):
         area = row["area"]
-        residents = populations(force=force, area=area) if area else None
-        population = residents["total"] if residents else None
+        population = residents[area]["total"] if area in residents else None
         rows.append(
             {
-                "area": area, "name": row["area__name"] or "No area recorded", "reports": row["taser_reports"],
-                "discharge": row["discharge"], "population": population,
-                "rate_per_10000": rate_per(row["taser_reports"], population, 10_000),
+                "area": area, "code": row["area__code"], "name": row["area__name"] or "No area recorded",
+                "reports": row[measure], "discharge": row["discharge"], "population": population,
+                "rate_per_10000": rate_per(row[measure], population, 10_000),
                 "note": "" if population else "no population baseline for this area",
             }
         )  # fmt: skip
@@ -221,6 +223,7 @@ def area_rates(*, force, start, end):
 
 
 PERIODS = ("month", "quarter", "financial_year")
+PERIOD_MONTHS = {"month": 1, "quarter": 3, "financial_year": 12}
 
 
 def period_start(day, period):
@@ -233,21 +236,40 @@ def period_start(day, period):
     return datetime.date(month.year if month.month >= 4 else month.year - 1, 4, 1)
 
 
-def summaries_by_period(*, force, period="month", area=None):
-    """Rows of {"period_start", measures…} in order: the force's (or one area's) months summed by period."""
+def summaries_by_period(*, force, period="month", area=None, start=None, end=None):
+    """Rows of {"period_start", "period_end" (exclusive), measures…} in order: the force's (or one area's)
+    months summed by period; with start and end, only the months start ≤ month < end, each in the row."""
     if period not in PERIODS:
         raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
     cells = MonthlySummary.objects.filter(force=force)
     if area is not None:
         cells = cells.filter(area=area)
-    by_month = cells.values("month").annotate(**{name: Sum(name) for name in MEASURES}).order_by("month")
+    if start is not None:
+        cells = cells.filter(month__gte=start, month__lt=end)
+    by_month = {
+        row.pop("month"): row
+        for row in cells.values("month").annotate(**{name: Sum(name) for name in MEASURES}).order_by("month")
+    }
+    if start is not None:  # a month without reports is a month of zeros, not a missing bar
+        month = start
+        while month < end:
+            by_month.setdefault(month, dict.fromkeys(MEASURES, 0))
+            month = months_back(month, -1)
     periods = {}
-    for row in by_month:
-        start = period_start(row.pop("month"), period)
-        totals = periods.setdefault(start, dict.fromkeys(MEASURES, 0))
+    for month in sorted(by_month):
+        starts = period_start(month, period)
+        totals = periods.setdefault(starts, dict.fromkeys(MEASURES, 0))
         for name in MEASURES:
-            totals[name] += row[name]
-    return [{"period_start": start, **totals} for start, totals in periods.items()]
+            totals[name] += by_month[month][name]
+    return [
+        {"period_start": starts, "period_end": months_back(starts, -PERIOD_MONTHS[period]), **totals}
+        for starts, totals in periods.items()
+    ]
+
+
+def summaries_as_of(*, force):
+    """(data version, when built) of the force's summaries; (0, None) before the first build."""
+    return summary_state(force_ids=[force.pk]).get(force.pk, (0, None))
 
 
 # --- the summaries resource of the API ----------------------------------------------------------
@@ -321,8 +343,7 @@ def summary_state(*, force_ids=None):
 
 
 def period_end(start, period):
-    months = {"month": 1, "quarter": 3, "financial_year": 12}[period]
-    return months_back(start, -months) - datetime.timedelta(days=1)
+    return months_back(start, -PERIOD_MONTHS[period]) - datetime.timedelta(days=1)
 
 
 def summary_rows(*, force_ids=None, area_code=None, by_area=False, period="month", start=None, end=None):
@@ -432,3 +453,56 @@ def suppress_row(row, *, threshold):
                 row[f"ethnicity_{group}_{part}"] = None
     row["suppressed"] = sorted(hidden, key=API_MEASURES.index)
     return row
+
+
+def summary_months(*, force):
+    """(first, last) month of the force's summaries, or (None, None) before any."""
+    months = MonthlySummary.objects.filter(force=force).aggregate(first=Min("month"), last=Max("month"))
+    return months["first"], months["last"]
+
+
+def not_stated_shares(totals):
+    """Data-quality notes of a period's totals: the share of Taser reports not stating each detail."""
+    taser = totals["taser_reports"]
+    return [
+        {"label": label, "count": totals[name], "share": round(100 * totals[name] / taser, 1) if taser else None}
+        for name, label in (
+            ("level_not_stated", "Highest Taser level not stated"),
+            ("ethnicity_not_reported", "Ethnicity not reported"),
+            ("age_not_reported", "Age not reported"),
+            ("gender_not_reported", "Gender not reported"),
+            ("health_not_reported", "Health condition not reported"),
+        )
+    ]
+
+
+def totals_by_force(*, start, end, measures):
+    """{force id: {measure: sum}} of every force's summaries for the months start ≤ month < end."""
+    cells = MonthlySummary.objects.filter(month__gte=start, month__lt=end).values("force")
+    return {row.pop("force"): row for row in cells.annotate(**{name: Sum(name) for name in measures}).order_by()}
+
+
+def public_counts(counts, *, groups=(), threshold):
+    """The names among `counts` ({name: count}) the public may not see: small ones, and those that would
+    give one away through a total (groups of (total, parts), as in `suppress`)."""
+    return suppress(counts, threshold=threshold, counts=list(counts), groups=groups)
+
+
+def summary_financial_years():
+    """The starts (1 April) of the financial years any force has summaries for."""
+    months = MonthlySummary.objects.values_list("month", flat=True).distinct()
+    return sorted({period_start(month, "financial_year") for month in months})
+
+
+def forces_with_summaries():
+    """Ids of the forces that have summaries."""
+    return set(MonthlySummary.objects.values_list("force", flat=True).distinct())
+
+
+def financial_years(first, last):
+    """Starts (1 April) of the financial years from the one holding `first` to the one holding `last`, newest first."""
+    year, years = period_start(last, "financial_year"), []
+    while year >= period_start(first, "financial_year"):
+        years.append(year)
+        year = datetime.date(year.year - 1, 4, 1)
+    return years

@@ -58,9 +58,11 @@ def page(browser, live_server):
     context.close()
 
 
-def screenshot(page, name, full_page=True):
+def screenshot(page, name, full_page=True, height=None):
+    """Save the page for the README; with a height, only its top (a long page shrinks to nothing there)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page)
+    clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height} if height else None
+    page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page, clip=clip)
 
 
 def sign_in(page, live_server, user):
@@ -77,12 +79,43 @@ def test_visitor_picks_a_force_on_the_home_page(page, live_server, forces):
     screenshot(page, "home")
 
 
-def test_pcc_staff_signs_in_and_reads_the_force_headline_then_opens_a_report(page, live_server, pcc_staff, oxford):
-    fired = ReportFactory(area=oxford, ced_levels=[CedLevel.DRAWN, CedLevel.RED_DOTTED, CedLevel.FIRED])
-    CedUseFactory(report=fired, ced_drawn=True, ced_red_dotted=True, ced_fired=True, cycles=1)
-    ReportFactory(area=oxford, ced_levels=[CedLevel.RED_DOTTED])
-    ReportFactory(area=oxford)
+def wait_for_charts(page):
+    """Until every chart of the page has drawn; returns how many there are."""
+    count = page.locator(".chart-plot").count()
+    page.wait_for_function(f"document.querySelectorAll('.chart-plot[data-drawn]').length === {count}")
+    return count
 
+
+def figure_json(page, key):
+    return page.locator(f"#{key}-figure").inner_text()
+
+
+@pytest.fixture
+def a_year_of_taser_use(oxford, thames_valley):
+    """Thames Valley, July 2024 to June 2025, in Oxford and Reading, summarised."""
+    from incidents.services import rebuild_summaries
+    from tests.factories import AreaFactory, PopulationBaselineFactory
+
+    reading = AreaFactory(force=thames_valley, name="Reading", code="E22000160")
+    for area in (oxford, reading):
+        PopulationBaselineFactory(area=area)
+    levels = [CedLevel.DRAWN, CedLevel.AIMED, CedLevel.RED_DOTTED, CedLevel.FIRED]
+    for month in range(12):
+        day = datetime.date(2024 + (month + 6) // 12, (month + 6) % 12 + 1, 10)
+        for n in range(8 + month % 5):
+            area = oxford if n % 3 else reading
+            ReportFactory(area=area, occurred_on=day, ced_levels=levels[: 1 + (n + month) % 4],
+                          subject_ethnicity=["white", "black", "asian"][n % 3])  # fmt: skip
+        ReportFactory(area=oxford, occurred_on=day)
+    fired = ReportFactory(area=oxford, occurred_on=datetime.date(2025, 6, 20), ced_levels=levels)
+    CedUseFactory(report=fired, ced_drawn=True, ced_aimed=True, ced_red_dotted=True, ced_fired=True, cycles=1)
+    rebuild_summaries(force_ids=["thames-valley"])
+    return {"reading": reading, "fired": fired}
+
+
+def test_pcc_staff_read_the_dashboard_change_area_and_period_and_drill_down_to_a_report(
+    page, live_server, pcc_staff, a_year_of_taser_use
+):
     page.goto(f"{live_server.url}/forces/thames-valley/")
     assert "/accounts/login/" in page.url  # sign in first
     screenshot(page, "sign-in")
@@ -92,16 +125,68 @@ def test_pcc_staff_signs_in_and_reads_the_force_headline_then_opens_a_report(pag
 
     page.wait_for_url("**/forces/thames-valley/")
     assert page.get_by_role("heading", level=1).inner_text() == "Thames Valley Police"
-    fired_row = page.get_by_role("row", name="Fired")
-    assert fired_row.get_by_role("cell").inner_text() == "1"
+    assert wait_for_charts(page) == 14
+    # Once drawn, each chart's table folds away behind "Show as table".
+    assert page.locator("details.chart-table[open]").count() == 0
     assert "Unit of count: reports (one officer's use of force on one person)" in page.content().replace("&#x27;", "'")
-    screenshot(page, "force-dashboard")
+    screenshot(page, "force-dashboard", height=2200)
 
-    page.get_by_role("link", name="Reports", exact=True).click()
+    whole_force = figure_json(page, "use-over-time")
+    page.get_by_label("Area", exact=True).select_option(label="Reading")
+    page.get_by_label("Period", exact=True).select_option(label="Q1 2025/26 (April to June 2025)")
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_url("**/forces/thames-valley/?*area=E22000160*")
+    assert wait_for_charts(page) == 13  # no chart of areas for one area
+    assert page.get_by_role("heading", name="Taser use in Reading, Q1 2025/26 (April to June 2025)").is_visible()
+    assert figure_json(page, "use-over-time") != whole_force
+    page.go_back()  # the choice lives in the address: back gives the whole force again
+    page.wait_for_url("**/forces/thames-valley/")
+    wait_for_charts(page)
+    assert figure_json(page, "use-over-time") == whole_force
+
+    # A click on June's "Fired" bar opens the reports it counts.
+    fired_bars = page.locator("#use-over-time .barlayer .trace").nth(6).locator(".point path")
+    fired_bars.last.scroll_into_view_if_needed()
+    box = fired_bars.last.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)  # as a person would: Plotly picks the point under the pointer, then the click opens it
+    page.locator("#use-over-time .hoverlayer .hovertext").wait_for()
+    page.mouse.click(x, y)
+    page.wait_for_url("**/reports/?*highest_level=fired*")
+    assert "Highest CED level: Fired" in page.get_by_text("Showing reports with").locator("..").inner_text()
+    screenshot(page, "report-list")
+    fired = a_year_of_taser_use["fired"]
     page.get_by_role("link", name=str(fired.pk), exact=True).click()
     assert page.get_by_role("heading", level=1).inner_text() == f"Use-of-force report {fired.pk}"
     assert page.get_by_role("cell", name="Fired").first.is_visible()
+    assert page.get_by_role("heading", name="Provenance").is_visible()
     screenshot(page, "report-detail")
+
+
+def test_pcc_staff_compare_areas_and_forces(page, live_server, pcc_staff, a_year_of_taser_use):
+    from django.core.management import call_command
+
+    call_command("import_ho_tables", str(HOME_OFFICE_TABLES_2019_20), verbosity=0)
+    sign_in(page, live_server, pcc_staff)
+    page.goto(f"{live_server.url}/forces/thames-valley/areas/")
+    assert wait_for_charts(page) == 1
+    screenshot(page, "area-comparison")
+    page.goto(f"{live_server.url}/compare/?year=2019")
+    assert wait_for_charts(page) == 1
+    assert "1,037" in page.locator("#force-comparison table").text_content()
+    screenshot(page, "compare")
+
+
+def test_the_public_read_a_forces_page_with_small_numbers_suppressed(page, live_server, a_year_of_taser_use):
+    page.goto(f"{live_server.url}/public/")
+    page.get_by_role("link", name="Thames Valley Police").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Taser use by Thames Valley Police"
+    assert wait_for_charts(page) == 3
+    page.locator("#disproportionality summary").click()
+    table = page.locator("#disproportionality table")
+    assert "suppressed" in table.inner_text()
+    assert page.get_by_role("link", name="Sign in").is_visible()  # nobody signed in
+    screenshot(page, "public-force", height=2400)
 
 
 def test_another_forces_report_is_not_found_in_the_browser(page, live_server, pcc_staff, lambeth):

@@ -83,18 +83,6 @@ def test_force_dashboard_of_unknown_force_is_not_found(pcc_staff, client):
     assert signed_in(client, pcc_staff).get("/forces/atlantis/").status_code == 404
 
 
-def test_force_dashboard_shows_taser_reports_by_highest_level_with_the_unit(pcc_staff, oxford, client):
-    ReportFactory(area=oxford, ced_levels=[CedLevel.DRAWN, CedLevel.FIRED])
-    ReportFactory(area=oxford, ced_levels=[CedLevel.RED_DOTTED])
-    ReportFactory(area=oxford)
-    response = signed_in(client, pcc_staff).get("/forces/thames-valley/")
-    headline = response.context["headline"]
-    assert (headline["reports"], headline["ced_reports"], headline["discharge"]) == (3, 2, 1)
-    assert dict(headline["levels"])[CedLevel.FIRED] == 1
-    assert dict(headline["levels"])[CedLevel.DRAWN] == 0
-    assert b"one officer&#x27;s use of force on one person" in response.content
-
-
 @pytest.mark.parametrize("role", [Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT])
 def test_record_roles_open_their_own_forces_report(role, role_users, oxford, client):
     report = ReportFactory(area=oxford)
