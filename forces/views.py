@@ -95,10 +95,11 @@ def force_dashboard(request, force_id, area_code=None):
     if fixed_area:
         form.initial["area"] = fixed_area.code
     may_drill = request.user.is_superuser or role_of(request.user) in RECORD_ROLES
-    charts = dashboard_charts(force=force, area=area, start=start, end=end, unit=unit, sort=sort, drill=may_drill)
+    summaries = incident_queries.PeriodSummaries(force=force, start=start, end=end, area=area)
+    totals = summaries.totals
+    charts = dashboard_charts(summaries, area=area, unit=unit, sort=sort, drill=may_drill)
     if request.GET.get("format") == "csv":
         return chart_csv(request, charts, f"{force.pk}{'-' + area.code if area else ''}-v{version}")
-    totals = incident_queries.summary_totals(force=force, start=start, end=end, area=area)
     alerts = Alert.objects.filter(force=force, month__gte=start, month__lt=end).select_related("area")
     context.update(
         {
@@ -129,22 +130,28 @@ def headline(totals, unit):
     }  # fmt: skip
 
 
-def dashboard_charts(*, force, area, start, end, unit, sort, drill):
-    """Every chart of the force dashboard (the area page without the areas chart), from the summaries."""
+def dashboard_charts(summaries, *, area, unit, sort, drill):
+    """Every chart of the force dashboard (the area page without the areas chart), from a period's summaries.
+
+    drill: whether the reader may open the reports behind a bar.
+    """
+    force, start, end, totals = summaries.force, summaries.start, summaries.end, summaries.totals
     period = incident_charts.month_range(start, end)
     place = {"area": area.code} if area else {}
     over_time = place if drill else None
     filtered = {**place, **period} if drill else None
-    months = incident_queries.summaries_by_period(force=force, area=area, start=start, end=end)
-    totals = incident_queries.summary_totals(force=force, start=start, end=end, area=area)
+    months = summaries.by_period()
     taser = totals["taser_reports"]
     charts = [incident_charts.use_over_time(months, unit=unit, drill=over_time)]
     if area is None:
         rates = incident_queries.area_rates(
-            force=force, start=start, end=end, measure=incident_charts.measure("taser_reports", unit)
-        )
+            force=force, start=start, end=end, measure=incident_charts.measure("taser_reports", unit),
+            by_area=summaries.by_area,
+        )  # fmt: skip
         charts.append(incident_charts.use_by_area(rates, unit=unit, sort=sort, drill=filtered))
-    disproportionality = incident_queries.disproportionality(force=force, start=start, end=end, area=area)
+    disproportionality = incident_queries.disproportionality(
+        force=force, start=start, end=end, area=area, totals=totals
+    )
     charts.append(incident_charts.disproportionality(disproportionality, drill=filtered))
     for key, title, categories, multi in category_sets():
         charts.append(

@@ -1,10 +1,11 @@
 import datetime
 import math
+from functools import cached_property
 
-from django.db.models import Case, Count, F, Max, Min, Q, Sum, Value, When
+from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 
-from forces.models import PopulationBaseline, Role
+from forces.models import Area, PopulationBaseline, Role
 from forces.queries import RECORD_ROLES, force_of, role_of
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -115,22 +116,83 @@ CONFIDENCE_Z = 1.959964  # 95% two-sided
 GROUPS = [(value, label) for value, label in Ethnicity.choices if value != Ethnicity.NOT_REPORTED]
 
 
+class PeriodSummaries:
+    """A force's (or one area's) summary cells for start ≤ month < end, read in one query and added up as asked.
+
+    The sums are made here, not in SQL: a period's cells are a few hundred rows, and adding them up
+    costs less than compiling a SUM for each of the hundred-odd measures, which a page would do for
+    every total it shows. Without start and end, every month of the force.
+    """
+
+    def __init__(self, *, force, start=None, end=None, area=None):
+        cells = MonthlySummary.objects.filter(force=force)
+        if area is not None:
+            cells = cells.filter(area=area)
+        if start is not None:
+            cells = cells.filter(month__gte=start, month__lt=end)
+        self.force, self.start, self.end = force, start, end
+        self.cells = list(cells.values_list("area", "month", *MEASURES).order_by())
+
+    def added_up(self, key):
+        """{key(area, month): {measure: sum}} over the cells."""
+        sums = {}
+        for area, month, *counts in self.cells:
+            group = key(area, month)
+            total = sums.get(group)
+            if total is None:
+                sums[group] = counts
+            else:
+                sums[group] = [a + b for a, b in zip(total, counts, strict=True)]
+        return {group: dict(zip(MEASURES, counts, strict=True)) for group, counts in sums.items()}
+
+    @cached_property
+    def totals(self):
+        """Every measure summed over the period."""
+        return self.added_up(lambda area, month: None).get(None) or dict.fromkeys(MEASURES, 0)
+
+    def by_period(self, period="month"):
+        """Rows of {"period_start", "period_end" (exclusive), measures…} in order; with a start and an end,
+        every month between them has its row, zeros included."""
+        if period not in PERIODS:
+            raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
+        by_month = self.added_up(lambda area, month: month)
+        if self.start is not None:  # a month without reports is a month of zeros, not a missing bar
+            month = self.start
+            while month < self.end:
+                by_month.setdefault(month, dict.fromkeys(MEASURES, 0))
+                month = months_back(month, -1)
+        periods = {}
+        for month in sorted(by_month):
+            totals = periods.setdefault(period_start(month, period), dict.fromkeys(MEASURES, 0))
+            for name in MEASURES:
+                totals[name] += by_month[month][name]
+        return [
+            {"period_start": starts, "period_end": months_back(starts, -PERIOD_MONTHS[period]), **totals}
+            for starts, totals in periods.items()
+        ]
+
+    @cached_property
+    def by_area(self):
+        """Rows of {"area", "area__code", "area__name", measures…} by area name; area None (no area
+        recorded) last."""
+        by_area = self.added_up(lambda area, month: area)
+        areas = Area.objects.filter(pk__in=[area for area in by_area if area])
+        names = {pk: (code, name) for pk, code, name in areas.values_list("pk", "code", "name")}
+        rows = []
+        for area, totals in by_area.items():
+            code, name = names.get(area, (None, None))
+            rows.append({"area": area, "area__code": code, "area__name": name, **totals})
+        return sorted(rows, key=lambda row: (row["area"] is None, row["area__name"] or ""))
+
+
 def summary_totals(*, force, start, end, area=None):
     """Every summary measure summed over the months start ≤ month < end (the force, or one area)."""
-    cells = MonthlySummary.objects.filter(force=force, month__gte=start, month__lt=end)
-    if area is not None:
-        cells = cells.filter(area=area)
-    return cells.aggregate(**{name: Coalesce(Sum(name), 0) for name in MEASURES})
+    return PeriodSummaries(force=force, start=start, end=end, area=area).totals
 
 
 def summaries_by_area(*, force, start, end):
-    """Rows of {"area", "area__name", measures…} for start ≤ month < end; area None = no area recorded."""
-    return (
-        MonthlySummary.objects.filter(force=force, month__gte=start, month__lt=end)
-        .values("area", "area__code", "area__name")
-        .annotate(**{name: Sum(name) for name in MEASURES})
-        .order_by(F("area__name").asc(nulls_last=True))
-    )
+    """Rows of {"area", "area__code", "area__name", measures…} for start ≤ month < end; area None = no area recorded."""
+    return PeriodSummaries(force=force, start=start, end=end).by_area
 
 
 def summaries_version(*, force):
@@ -171,13 +233,13 @@ def rate_ratio(count, population, reference_count, reference_population):
     return ratio, ratio * math.exp(-CONFIDENCE_Z * error), ratio * math.exp(CONFIDENCE_Z * error)
 
 
-def disproportionality(*, force, start, end, area=None, measure="ethnicity_{group}"):
+def disproportionality(*, force, start, end, area=None, measure="ethnicity_{group}", totals=None):
     """Per published ethnic group: Taser reports, residents, rate per 1,000 and rate ratio against White.
 
     Each row says why a figure is missing ("note") instead of printing 0 or infinity.
     Subjects' ethnicity is officer-perceived, residents' self-identified (Census 2021).
     """
-    totals = summary_totals(force=force, start=start, end=end, area=area)
+    totals = totals or summary_totals(force=force, start=start, end=end, area=area)
     residents = populations(force=force, area=area) or {}
     white_count, white_population = totals[measure.format(group="white")], residents.get("white")
     rows = []
@@ -203,12 +265,12 @@ def disproportionality(*, force, start, end, area=None, measure="ethnicity_{grou
     return rows
 
 
-def area_rates(*, force, start, end, measure="taser_reports"):
+def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
     """Per area: Taser reports (or another measure) and the rate per 10,000 residents (None, with a note,
     without a population). The reports without an area come last, as "No area recorded"."""
     residents = residents_by_area(force_ids=[force.pk])
     rows = []
-    for row in summaries_by_area(force=force, start=start, end=end):
+    for row in summaries_by_area(force=force, start=start, end=end) if by_area is None else by_area:
         area = row["area"]
         population = residents[area]["total"] if area in residents else None
         rows.append(
@@ -239,32 +301,7 @@ def period_start(day, period):
 def summaries_by_period(*, force, period="month", area=None, start=None, end=None):
     """Rows of {"period_start", "period_end" (exclusive), measures…} in order: the force's (or one area's)
     months summed by period; with start and end, only the months start ≤ month < end, each in the row."""
-    if period not in PERIODS:
-        raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
-    cells = MonthlySummary.objects.filter(force=force)
-    if area is not None:
-        cells = cells.filter(area=area)
-    if start is not None:
-        cells = cells.filter(month__gte=start, month__lt=end)
-    by_month = {
-        row.pop("month"): row
-        for row in cells.values("month").annotate(**{name: Sum(name) for name in MEASURES}).order_by("month")
-    }
-    if start is not None:  # a month without reports is a month of zeros, not a missing bar
-        month = start
-        while month < end:
-            by_month.setdefault(month, dict.fromkeys(MEASURES, 0))
-            month = months_back(month, -1)
-    periods = {}
-    for month in sorted(by_month):
-        starts = period_start(month, period)
-        totals = periods.setdefault(starts, dict.fromkeys(MEASURES, 0))
-        for name in MEASURES:
-            totals[name] += by_month[month][name]
-    return [
-        {"period_start": starts, "period_end": months_back(starts, -PERIOD_MONTHS[period]), **totals}
-        for starts, totals in periods.items()
-    ]
+    return PeriodSummaries(force=force, start=start, end=end, area=area).by_period(period)
 
 
 def summaries_as_of(*, force):

@@ -22,6 +22,19 @@ class Table:
     columns: list[str]
     rows: list[list]
 
+    def shown(self):
+        """(row heading, [cells]) as the page prints them: thousands separated, "—" for a figure that does
+        not exist. Formatted here once: a template filter per cell cost a dashboard a fifth of its time."""
+        return [(row[0], [shown(value) for value in row[1:]]) for row in self.rows]
+
+
+def shown(value):
+    if value is None:
+        return "—"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{value:,}"
+    return value
+
 
 @dataclass
 class Chart:

@@ -1,0 +1,122 @@
+"""The force dashboard over N reports in PostgreSQL: server time with every figure built, against
+computing the same figures with GROUP BY over the reports table, and the page's size.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/oversight_bench \\
+        .venv/bin/python bench/dashboard.py --reports 5000000
+
+The database named in DATABASE_URL is dropped and filled by seed_demo (unless --reuse). The page
+is asked for through Django's test client (middleware, view, queries, figures and template: the
+server's whole time, without the network) as PCC staff of the force, for its default 12 months.
+The baseline, in the same run, is the GROUP BY that would give the same figures without the
+summaries: every summary measure of the force's reports in those 12 months by area and month,
+and the incident measures by incident, rows fetched.
+"""
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from fresh_database import fresh_database
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def timings(repeat, function):
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def p95(times):
+    return statistics.quantiles(times, n=20, method="inclusive")[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=5_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--force", default="thames-valley")
+    parser.add_argument("--requests", type=int, default=100)
+    parser.add_argument("--baseline-repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="keep the database and its reports")
+    arguments = parser.parse_args()
+    os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
+    url = os.environ["DATABASE_URL"]
+    if not arguments.reuse:
+        fresh_database(url)
+        for command in (["migrate", "--noinput"], ["seed_demo", "--reports", str(arguments.reports),
+                        "--seed", str(arguments.seed), "--end-month", "2026-10"]):  # fmt: skip
+            subprocess.run([sys.executable, "manage.py", *command, "-v0"], cwd=ROOT, check=True)
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
+    import django
+
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.db.models.functions import TruncMonth
+    from django.test import Client
+
+    from forces.models import Force, Role
+    from forces.services import create_role_user
+    from incidents import queries, services
+    from incidents.models import UseOfForceReport
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+    force = Force.objects.get(pk=arguments.force)
+    user = get_user_model().objects.filter(username="bench_pcc_staff").first()
+    if user is None:
+        user = create_role_user("bench_pcc_staff", Role.PCC_STAFF, force, "bench-only-password-1")
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(user)
+    path = f"/forces/{force.pk}/"
+
+    first = client.get(path)  # warms the connection and the template cache
+    assert first.status_code == 200, first.status_code
+    last = queries.summary_months(force=force)[1]
+    start, end = queries.months_back(last, 11), queries.months_back(last, -1)
+    reports = UseOfForceReport.objects.current().filter(force=force, occurred_on__gte=start, occurred_on__lt=end)
+    in_period = reports.count()
+
+    page = timings(arguments.requests, lambda: client.get(path))
+    html = client.get(path).content
+
+    aggregates = services.summary_aggregates()
+    select, params = (
+        reports.annotate(cell_month=TruncMonth("occurred_on"))
+        .values("area", "cell_month")
+        .annotate(**aggregates)
+        .order_by()
+        .query.sql_with_params()
+    )
+
+    def group_by():
+        with connection.cursor() as cursor:
+            cursor.execute(select, params)
+            cursor.fetchall()
+        services.incident_counts(reports)
+
+    baseline = timings(arguments.baseline_repeat, group_by)
+
+    print(f"reports in the database            {UseOfForceReport.objects.count():,}")
+    print(f"{force.pk}, {start:%Y-%m} to {last:%Y-%m}      {in_period:,} reports")
+    print(f"dashboard, {arguments.requests} requests       median {statistics.median(page) * 1000:.1f} ms, "
+          f"p95 {p95(page) * 1000:.1f} ms")  # fmt: skip
+    runs = arguments.baseline_repeat
+    print(f"baseline GROUP BY, {runs} runs       median {statistics.median(baseline) * 1000:.0f} ms, "
+          f"best {min(baseline) * 1000:.0f} ms")  # fmt: skip
+    print(f"ratio dashboard p95 / GROUP BY best {p95(page) / min(baseline):.3f}x")
+    print(f"page HTML (plotly.js apart)         {len(html) / 1024:.0f} KB")
+
+
+if __name__ == "__main__":
+    main()
