@@ -352,16 +352,20 @@ ROLE_PERMISSIONS = {
             "finding": "view add change",
             "forceresponse": "view",
             "action": "view add change",
+            "actionupdate": "view add",
         },
     },
+    # A chair is a panel member whose membership says so: chairs add cases, open them at the
+    # meeting and record findings, on the scrutiny pages, which check the membership.
     Role.PANEL_MEMBER: {
         "scrutiny": {
             "panel": "view",
             "meeting": "view",
-            "casesample": "view",
-            "sampledcase": "view",
+            "casesample": "view add",
+            "sampledcase": "view add change",
             "review": "view add change",
-            "finding": "view",
+            "caseview": "add",
+            "finding": "view add",
         },
     },
     Role.FORCE_DATA_OFFICER: {
@@ -382,7 +386,7 @@ ROLE_PERMISSIONS = {
             "alert": "view",
             "quarterlyreport": "view",
         },  # fmt: skip
-        "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view"},
+        "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view", "actionupdate": "view"},
     },
     Role.API_CLIENT: {
         "forces": {

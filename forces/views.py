@@ -470,7 +470,10 @@ def public_force(request, force_id):
     version, built_at = incident_queries.summaries_as_of(force=force)
     first, last = incident_queries.summary_months(force=force)
     threshold = settings.SUPPRESSION_THRESHOLD
-    context = {"force": force, "data_version": version, "built_at": built_at, "threshold": threshold, "charts": []}
+    context = {
+        "force": force, "data_version": version, "built_at": built_at, "threshold": threshold, "charts": [],
+        "panel_summary": scrutiny_queries.public_panel_summary(force=force, threshold=threshold),
+    }  # fmt: skip
     if last is None:
         return render(request, "forces/public_force.html", context)
     years = incident_queries.financial_years(first, last)

@@ -33,7 +33,20 @@ from incidents.models import (
     UseOfForceReport,
     YesNoNotStated,
 )
-from scrutiny.models import Action, CaseSample, Finding, Meeting, Panel, PanelMember, Review, SampledCase
+from scrutiny import services as scrutiny
+from scrutiny.models import (
+    Action,
+    ActionUpdate,
+    CaseSample,
+    CaseView,
+    Finding,
+    ForceResponse,
+    Meeting,
+    Panel,
+    PanelMember,
+    Review,
+    SampledCase,
+)
 
 CHUNK = 100_000
 DEMO_PASSWORD = "taser-demo"  # noqa: S105 - demo accounts on demo data only; README says so
@@ -523,72 +536,72 @@ class DemoGenerator:
             ],
         )
         term_start = self.months[0].astype("datetime64[D]").item()
+        period_end = (np.datetime64(self.end_month, "M") + 1).astype("datetime64[D]").item() - datetime.timedelta(
+            days=1
+        )
+        period_start = (np.datetime64(self.end_month, "M") - 11).astype("datetime64[D]").item()
         members = {
             role: PanelMember.objects.create(
                 user=users[key],
                 panel=panel,
                 role=role,
                 term_starts_on=term_start,
-                vetted_on=term_start,
-                trained_on=term_start,
+                vetted_on=period_start,
+                trained_on=period_start,
             )
             for key, role in ((Role.PANEL_MEMBER, PanelMember.Role.MEMBER), ("chair", PanelMember.Role.CHAIR))
         }
-        period_end = (np.datetime64(self.end_month, "M") + 1).astype("datetime64[D]").item() - datetime.timedelta(
-            days=1
-        )
-        period_start = (np.datetime64(self.end_month, "M") - 11).astype("datetime64[D]").item()
-        meeting = Meeting.objects.create(panel=panel, held_on=period_end + datetime.timedelta(days=45))
-        sample = CaseSample.objects.create(
-            panel=panel,
+        # Held the day after the period it samples, so the chair can open its cases.
+        meeting = Meeting.objects.create(panel=panel, held_on=period_end + datetime.timedelta(days=1))
+        sample = scrutiny.draw_sample(
             meeting=meeting,
             rule=CaseSample.Rule.ALL_DISCHARGES,
-            parameters={"limit": 8},
-            seed=self.seed,
-            period_starts_on=period_start,
-            period_ends_on=period_end,
+            starts_on=period_start,
+            ends_on=period_end,
+            user=users[Role.PCC_STAFF],
         )
-        discharges = UseOfForceReport.objects.filter(
-            force=force, highest_ced_level__gte=CedLevel.DRIVE_STUN, occurred_on__gte=period_start
-        ).order_by("occurred_on", "id")[:8]
+        if meeting.held_on > timezone.localdate():
+            return  # a demo of the future: nothing can have been reviewed yet
+        # The member has reviewed half the cases, the chair the first; the first is opened at the
+        # meeting, found on and sent to the force, with an action. The rest are left to try out.
+        cases = list(sample.cases.order_by("report__occurred_on", "report_id"))
         grades = panel.grades
-        for index, report in enumerate(discharges):
-            case = SampledCase.objects.create(
-                sample=sample, report=report, needs_video_follow_up=report.body_worn_video != YesNoNotStated.YES
+        yes = dict.fromkeys(panel.questions, "yes")
+        for index, case in enumerate(cases[: (len(cases) + 1) // 2]):
+            scrutiny.save_review(
+                case=case, member=members[PanelMember.Role.MEMBER], answers=yes, grade=grades[index % len(grades)],
+                learning_points="Demo review.", submit=True,
+            )  # fmt: skip
+        if cases:
+            chair = users["chair"]
+            scrutiny.save_review(
+                case=cases[0], member=members[PanelMember.Role.CHAIR], answers=yes | {"Warning given?": "unclear"},
+                grade=grades[1], learning_points="Demo: the warning is hard to hear on the video.", submit=True,
+            )  # fmt: skip
+            scrutiny.open_case_at_meeting(case=cases[0], user=chair)
+            finding = scrutiny.record_finding(
+                case=cases[0], user=chair, panel_grade=grades[1],
+                summary="Demo: warning given late; de-escalation partly attempted.",
+                themes=["communication", "de_escalation"], for_force_feedback=True,
+            )  # fmt: skip
+            scrutiny.create_action(
+                finding=finding,
+                user=users[Role.PCC_STAFF],
+                description="Demo: refresh briefing on warnings before drawing.",
+                owner="Head of Taser training",
+                due_on=timezone.localdate() + datetime.timedelta(days=90),
             )
-            if index < 4:
-                grade = grades[index % len(grades)]
-                Review.objects.create(
-                    sampled_case=case,
-                    member=members[PanelMember.Role.MEMBER],
-                    grade=grade,
-                    rubric_answers={question: "yes" for question in panel.rubric},
-                    learning_points="Demo review.",
-                    status=Review.Status.SUBMITTED,
-                    submitted_at=timezone.now(),
-                )
-            if index == 0:
-                finding = Finding.objects.create(
-                    sampled_case=case,
-                    panel_grade=grades[1],
-                    summary="Demo: warning given late; de-escalation partly attempted.",
-                    themes=["communication", "de_escalation"],
-                    for_force_feedback=True,
-                )
-                Action.objects.create(
-                    finding=finding,
-                    description="Demo: refresh briefing on warnings before drawing.",
-                    owner="Head of Taser training",
-                    due_on=period_end + datetime.timedelta(days=120),
-                )
 
 
 def clear_demo_data():
     """Remove earlier demo data so seeding again replaces it (real imports are kept)."""
     demo_panels = Panel.objects.filter(name="Demo Taser scrutiny panel")
+    ActionUpdate.objects.filter(action__finding__sampled_case__sample__panel__in=demo_panels).delete()
     Action.objects.filter(finding__sampled_case__sample__panel__in=demo_panels).delete()
+    ForceResponse.objects.filter(finding__sampled_case__sample__panel__in=demo_panels).delete()
     Finding.objects.filter(sampled_case__sample__panel__in=demo_panels).delete()
     Review.objects.filter(member__panel__in=demo_panels).delete()
+    CaseView.objects.filter(sampled_case__sample__panel__in=demo_panels).delete()
     SampledCase.objects.filter(sample__panel__in=demo_panels).delete()
     CaseSample.objects.filter(panel__in=demo_panels).delete()
     Meeting.objects.filter(panel__in=demo_panels).delete()

@@ -5,13 +5,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from forces.models import Role
 from forces.queries import force_of, role_of
 from incidents.filters import ReportFilter
 from incidents.forms import UploadForm
 from incidents.models import ImportBatch
 from incidents.queries import UNIT_OF_COUNT, batches_visible_to, may_upload, may_view_imports, reports_visible_to
 from incidents.tasks import UNFINISHED, enqueue_import, reject_file, rows_read_so_far
-from scrutiny.queries import sample_history
+from scrutiny.queries import member_case_of_report, sample_history
 
 # Roles that follow their force's imports, and the one that uploads them.
 
@@ -52,6 +53,9 @@ def applied_filters(filters):
 def report_detail(request, pk):
     # Another force's report is "not found", never "forbidden": its existence is not shown.
     report = get_object_or_404(reports_visible_to(request.user).select_related("force", "area", "import_batch"), pk=pk)
+    if role_of(request.user) == Role.PANEL_MEMBER:
+        # Members read a sampled report on its case page, which logs the view and hides the officer.
+        return redirect("scrutiny-case", member_case_of_report(user=request.user, report_id=report.pk).pk)
     context = {
         "report": report,
         "ced_uses": report.ced_uses.all(),

@@ -179,6 +179,10 @@ else:
 # Public aggregates show counts from 1 to this many as suppressed (see docs/api.md).
 SUPPRESSION_THRESHOLD = int(os.environ.get("SUPPRESSION_THRESHOLD", "5"))
 
+# Panel members' vetting (non-police personnel vetting) is renewed after this many years;
+# a member whose vetting is older opens and reviews no case until it is recorded again.
+PANEL_VETTING_VALID_YEARS = int(os.environ.get("PANEL_VETTING_VALID_YEARS", "3"))
+
 REST_FRAMEWORK = {
     # Tokens first: an unauthenticated call is then told 401 with how to authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -3,6 +3,7 @@ from django.contrib import admin
 from forces.admin import ForceScopedAdmin
 from scrutiny.models import (
     Action,
+    ActionUpdate,
     CaseSample,
     CaseView,
     Finding,
@@ -86,6 +87,18 @@ class ForceResponseAdmin(ForceScopedAdmin):
     raw_id_fields = ["finding"]
 
 
+class ActionUpdateInline(admin.TabularInline):
+    """An action's dated history: kept as written (the scrutiny pages add to it)."""
+
+    model = ActionUpdate
+    fields = readonly_fields = ["updated_at", "updated_by", "status_from", "status_to", "note"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Action)
 class ActionAdmin(ForceScopedAdmin):
     force_path = "finding__sampled_case__sample__panel__force"
@@ -93,3 +106,6 @@ class ActionAdmin(ForceScopedAdmin):
     list_filter = ["status"]
     search_fields = ["description", "owner"]
     raw_id_fields = ["finding"]
+    # The status moves on the actions tracker, which dates each step; here it would go unrecorded.
+    readonly_fields = ["status", "evidence", "created_at", "closed_at"]
+    inlines = [ActionUpdateInline]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from forces.models import Force
 from incidents.models import UseOfForceReport
@@ -12,6 +13,11 @@ BUILT_IN_SCALES = {
     "practice": ["Good practice", "Adequate", "Concern"],
     "ljp": ["Lawful, justified and proportionate", "Not all of lawful, justified and proportionate"],
 }
+# On the lawful–justified–proportionate scale the grade follows from this checklist: the first
+# grade when every question is answered yes, the second otherwise.
+LJP_CHECKLIST = ("Was the use lawful?", "Was it justified?", "Was it proportionate?")
+# How a member answers each rubric question.
+ANSWERS = (("yes", "Yes"), ("no", "No"), ("unclear", "Could not tell"))
 
 
 class Panel(models.Model):
@@ -39,6 +45,18 @@ class Panel(models.Model):
     def grades(self):
         return self.custom_grades if self.grading_scale == self.Scale.CUSTOM else BUILT_IN_SCALES[self.grading_scale]
 
+    @property
+    def questions(self):
+        """What each member answers: the checklist of the lawful–justified–proportionate scale, then the rubric."""
+        return [*LJP_CHECKLIST, *self.rubric] if self.grading_scale == self.Scale.LJP else list(self.rubric)
+
+    def grade_from_checklist(self, answers):
+        """The lawful–justified–proportionate grade the checklist answers give; "" until all are answered."""
+        given = [answers.get(question, "") for question in LJP_CHECKLIST]
+        if "" in given:
+            return ""
+        return self.grades[0] if all(answer == "yes" for answer in given) else self.grades[1]
+
 
 class PanelMember(models.Model):
     class Role(models.TextChoices):
@@ -65,6 +83,36 @@ class PanelMember(models.Model):
 
     def __str__(self):
         return f"{self.user} on {self.panel}"
+
+    @property
+    def vetting_expires_on(self):
+        """The day vetting lapses: settings.PANEL_VETTING_VALID_YEARS after the vetting date."""
+        if self.vetted_on is None:
+            return None
+        years = settings.PANEL_VETTING_VALID_YEARS
+        try:
+            return self.vetted_on.replace(year=self.vetted_on.year + years)
+        except ValueError:  # vetted on 29 February, and the year it lapses has none
+            return self.vetted_on.replace(year=self.vetted_on.year + years, day=28)
+
+    def barrier(self, on=None):
+        """Why the member may not open or review cases on `on` (today by default), or "" if they may."""
+        on = on or timezone.localdate()
+        if on < self.term_starts_on:
+            return f"Your term on {self.panel} starts on {self.term_starts_on:%-d %B %Y}."
+        if self.term_ends_on and on > self.term_ends_on:
+            return f"Your term on {self.panel} ended on {self.term_ends_on:%-d %B %Y}."
+        if self.vetted_on is None:
+            return f"Your vetting for {self.panel} has not been recorded."
+        if on >= self.vetting_expires_on:
+            return f"Your vetting for {self.panel} lapsed on {self.vetting_expires_on:%-d %B %Y}."
+        if self.trained_on is None:
+            return f"Your training for {self.panel} has not been recorded."
+        return ""
+
+    @property
+    def is_chair(self):
+        return self.role == self.Role.CHAIR
 
 
 class Meeting(models.Model):
@@ -96,6 +144,9 @@ class CaseSample(models.Model):
     seed = models.BigIntegerField(null=True, blank=True)
     period_starts_on = models.DateField()
     period_ends_on = models.DateField()
+    data_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="The force's data version when drawn: a re-draw reads the reports as of it"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -112,6 +163,10 @@ class SampledCase(models.Model):
     reason = models.TextField(blank=True, help_text="Why the chair added the case")
     needs_video_follow_up = models.BooleanField(default=False, help_text="No body-worn video recorded")
     opened_at_meeting_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    added_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["sample", "report"]
@@ -138,7 +193,11 @@ class Review(models.Model):
     class Meta:
         ordering = ["sampled_case", "member"]
         constraints = [
-            models.UniqueConstraint(fields=["sampled_case", "member"], name="one_review_per_member_and_case")
+            models.UniqueConstraint(fields=["sampled_case", "member"], name="one_review_per_member_and_case"),
+            models.CheckConstraint(
+                condition=~models.Q(status="submitted") | (models.Q(submitted_at__isnull=False) & ~models.Q(grade="")),
+                name="submitted_review_has_grade_and_date",
+            ),
         ]
 
     def __str__(self):
@@ -174,13 +233,21 @@ class Finding(models.Model):
     themes = models.JSONField(default=list, blank=True)
     for_force_feedback = models.BooleanField(default=False)
     published = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-recorded_at"]
 
     def __str__(self):
         return f"Finding on case {self.sampled_case_id}: {self.panel_grade}"
+
+    def theme_labels(self):
+        labels = dict(self.Theme.choices)
+        return [labels.get(theme, theme) for theme in self.themes]
 
 
 class ForceResponse(models.Model):
@@ -218,10 +285,33 @@ class Action(models.Model):
                 condition=~models.Q(status="closed") | models.Q(closed_at__isnull=False),
                 name="closed_action_has_closing_date",
             ),
+            models.CheckConstraint(
+                condition=~models.Q(status="closed") | ~models.Q(evidence=""), name="closed_action_has_evidence"
+            ),
         ]
 
     def __str__(self):
         return f"Action {self.pk} ({self.get_status_display()})"
+
+    def is_overdue(self, on=None):
+        return self.status != self.Status.CLOSED and self.due_on < (on or timezone.localdate())
+
+
+class ActionUpdate(models.Model):
+    """One dated step in an action's life: opened, moved on, or a note; never edited or deleted."""
+
+    action = models.ForeignKey(Action, on_delete=models.PROTECT, related_name="updates")
+    status_from = models.CharField(max_length=12, choices=Action.Status.choices, blank=True, help_text="Empty: opened")
+    status_to = models.CharField(max_length=12, choices=Action.Status.choices)
+    note = models.TextField(blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["action", "updated_at", "id"]
+
+    def __str__(self):
+        return f"Action {self.action_id}: {self.status_from or 'new'} → {self.status_to}"
 
 
 INTEGRITY_RULES = (
@@ -246,5 +336,12 @@ INTEGRITY_RULES = (
         "NEW.meeting_id IS NULL OR EXISTS "
         "(SELECT 1 FROM scrutiny_meeting m WHERE m.id = NEW.meeting_id AND m.panel_id = NEW.panel_id)",
         "a sample may only be drawn for a meeting of its own panel",
+    ),
+    Rule(
+        "chair_choice_case_has_reason",
+        SampledCase._meta.db_table,
+        "NEW.reason <> '' OR NOT EXISTS "
+        "(SELECT 1 FROM scrutiny_casesample s WHERE s.id = NEW.sample_id AND s.rule = 'chair_choice')",
+        "a case chosen by the chair needs the chair's reason",
     ),
 )

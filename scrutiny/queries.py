@@ -1,12 +1,32 @@
 """What each role may read of the panels' work (shared by the pages and the API)."""
 
-from django.db.models import Count, Q
+import datetime
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 
 from forces.models import Role
 from forces.queries import force_of, role_of
-from incidents.queries import period_start
-from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Panel, Review, SampledCase
+from incidents.models import (
+    DISCHARGE_LEVELS,
+    LADDER,
+    NON_DISCHARGE_LEVELS,
+    AgeBand,
+    CedLevel,
+    HealthCondition,
+    OfficerInjury,
+    SubjectInjury,
+    UseOfForceReport,
+)
+from incidents.queries import data_version, months_back, period_start, suppress
+from incidents.services import quarter_label
+from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Panel, PanelMember, Review, SampledCase
 
 # Roles that follow samples and reviews, and those that follow findings and what came of them.
 SAMPLE_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER}
@@ -76,6 +96,377 @@ def actions_visible_to(user):
     return Action.objects.filter(finding__in=findings_visible_to(user))
 
 
+# --- memberships and cases ---------------------------------------------------------------------
+
+
+def memberships_of(user):
+    """The user's panel memberships, each with its panel and force."""
+    if not user.is_authenticated:
+        return PanelMember.objects.none()
+    return PanelMember.objects.filter(user=user).select_related("panel__force").order_by("panel__name")
+
+
+def membership(*, user, panel):
+    """The user's membership of `panel`, or None."""
+    return memberships_of(user).filter(panel=panel).first()
+
+
+def cases_for_member(*, user, on=None):
+    """Sampled cases of the panels on which the user may review today, with `own_review` (or None).
+
+    A member whose term or vetting has lapsed sees none of the panel's cases.
+    """
+    panels = [member.panel_id for member in memberships_of(user) if not member.barrier(on)]
+    cases = list(
+        SampledCase.objects.filter(sample__panel__in=panels)
+        .select_related("sample__panel", "sample__meeting", "report__area")
+        .prefetch_related(Prefetch("reviews", Review.objects.filter(member__user=user), to_attr="own_reviews"))
+        .order_by("-sample__meeting__held_on", "sample__panel__name", "report__occurred_on", "pk")
+    )
+    for case in cases:
+        case.own_review = case.own_reviews[0] if case.own_reviews else None
+    return cases
+
+
+def member_case_of_report(*, user, report_id):
+    """The newest case of a report sampled for a panel the user sits on, or None."""
+    cases = SampledCase.objects.filter(report_id=report_id, sample__panel__members__user=user)
+    return cases.order_by("-pk").first()
+
+
+def cases_of_meeting(*, meeting):
+    """The meeting's cases in the order they were sampled, with their submitted reviews counted."""
+    return (
+        SampledCase.objects.filter(sample__meeting=meeting)
+        .select_related("sample", "report__area", "finding")
+        .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
+        .order_by("sample__created_at", "sample_id", "report__occurred_on", "pk")
+    )
+
+
+def submitted_reviews(*, case):
+    """The case's submitted reviews, for the chair once the case is opened at the meeting."""
+    return case.reviews.filter(status=Review.Status.SUBMITTED).select_related("member__user").order_by("submitted_at")
+
+
+def officer_pseudonym(*, force_id, officer_reference):
+    """A stable stand-in for the officer: the same within a force, unlinkable across forces or to the reference.
+
+    An HMAC keyed with SECRET_KEY: rotating the key gives every officer a new pseudonym.
+    """
+    reference = officer_reference.strip()
+    if not reference:
+        return "Officer not recorded"
+    digest = salted_hmac("scrutiny.officer", f"{force_id}\x1f{reference}", algorithm="sha256").hexdigest()
+    return f"Officer {digest[:8].upper()}"
+
+
+def content_warnings(report):
+    """What makes a case distressing to review, in words for the warning shown before the record."""
+    warnings = []
+    if report.outcome_fatality or report.subject_injury == SubjectInjury.DEATH:
+        warnings.append("a death")
+    if report.subject_injury == SubjectInjury.SEVERE:
+        warnings.append("severe injury to the person")
+    if report.officer_injury == OfficerInjury.SEVERE:
+        warnings.append("severe injury to an officer")
+    if report.outcome_hospitalised:
+        warnings.append("a hospital admission")
+    if report.subject_age in CHILD_AGES:
+        warnings.append("a child")
+    if report.outcome_detained_mha:
+        warnings.append("detention under the Mental Health Act")
+    return warnings
+
+
+LADDER_FLAG = dict(LADDER)
+OFFICER_CONTEXT = (
+    ("officer_single_crewed", "single-crewed"),
+    ("officer_ced_trained", "CED-trained"),
+    ("officer_carrying_ced", "carrying CED"),
+    ("officer_assaulted", "assaulted"),
+    ("officer_threatened_with_weapon", "threatened with a weapon"),
+)
+
+
+def case_record(report):
+    """The report's multi-select answers and devices in words, for the panel's view of the record."""
+
+    def ticked(prefix):
+        return [label for name, label in UseOfForceReport.options(prefix) if getattr(report, name)]
+
+    context = [
+        f"{label}: {'not stated' if getattr(report, name) is None else 'yes' if getattr(report, name) else 'no'}"
+        for name, label in OFFICER_CONTEXT
+    ]
+    if report.officer_main_duty:
+        context.append(f"main duty: {report.officer_main_duty}")
+    return {
+        "locations": report.location_groups(),
+        "impact": ticked("impact_"),
+        "reasons": ticked("reason_"),
+        "outcomes": ticked("outcome_"),
+        "levels": [label for level, label in CedLevel.choices if level and getattr(report, LADDER_FLAG[level])],
+        "context": context,
+        "devices": list(report.ced_uses.all()),
+    }
+
+
+# --- sampling ----------------------------------------------------------------------------------
+
+CHILD_AGES = (AgeBand.UNDER_11, AgeBand.FROM_11_TO_17)
+MENTAL_HEALTH = (
+    Q(subject_health__in=(HealthCondition.MENTAL, HealthCondition.PHYSICAL_AND_MENTAL))
+    | Q(impact_mental_health=True)
+    | Q(outcome_detained_mha=True)
+    | Q(location_mental_health_setting=True)
+)
+# The columns a stratified draw may group by.
+STRATA = {"area": "area_id", "level": "highest_ced_level"}
+RANDOM_RULES = {CaseSample.Rule.RANDOM_NON_DISCHARGE, CaseSample.Rule.AREA_FOCUS}
+
+
+def force_data_version(*, force):
+    """The version a draw reads the reports as of: the latest import, or the latest version a report carries."""
+    latest = UseOfForceReport.objects.filter(force=force).aggregate(version=Max("data_version"))["version"]
+    return max(data_version(force=force), latest or 0)
+
+
+def reports_as_of(*, force, version):
+    """The force's Taser reports as they stood at data version `version`, as far as the records tell:
+    written at or before it and not withdrawn by then. A report corrected since is left out."""
+    reports = UseOfForceReport.objects.filter(force=force, ced_used=True)
+    if version is None:  # a sample recorded without its version: the reports as they are now
+        return reports.current()
+    reports = reports.filter(data_version__lte=version)
+    return reports.filter(Q(withdrawn_in_version__isnull=True) | Q(withdrawn_in_version__gt=version))
+
+
+def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, version):
+    """The ids of the reports a rule selects, ascending: the same arguments always give the same ids.
+
+    Random choices use Python's random.Random(seed).sample over candidate ids in ascending
+    order, stratum by stratum in ascending order of the stratum's value (none first).
+    """
+    reports = reports_as_of(force=force, version=version).filter(occurred_on__gte=starts_on, occurred_on__lte=ends_on)
+    rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not secrecy
+    if rule == CaseSample.Rule.ALL_DISCHARGES:
+        chosen = reports.filter(highest_ced_level__in=DISCHARGE_LEVELS).values_list("id", flat=True)
+    elif rule == CaseSample.Rule.CHILDREN_OR_MENTAL_HEALTH:
+        chosen = reports.filter(Q(subject_age__in=CHILD_AGES) | MENTAL_HEALTH).values_list("id", flat=True)
+    elif rule == CaseSample.Rule.AREA_FOCUS:
+        chosen = list(reports.filter(area_id=parameters["area"]).order_by("id").values_list("id", flat=True))
+        limit = parameters.get("limit")
+        if limit and len(chosen) > limit:
+            chosen = rng.sample(chosen, limit)
+    elif rule == CaseSample.Rule.RANDOM_NON_DISCHARGE:
+        strata = {}
+        rows = reports.filter(highest_ced_level__in=NON_DISCHARGE_LEVELS).order_by("id")
+        for stratum, report_id in rows.values_list(STRATA[parameters.get("strata", "area")], "id"):
+            strata.setdefault(stratum, []).append(report_id)
+        chosen = []
+        for stratum in sorted(strata, key=lambda value: (value is not None, value or 0)):
+            ids = strata[stratum]
+            chosen += rng.sample(ids, math.ceil(len(ids) * parameters["percent"] / 100))
+    else:
+        raise ValueError(f"rule: {rule!r} selects no reports by itself")
+    return sorted(chosen)
+
+
+@dataclass(frozen=True)
+class Redraw:
+    """A sample drawn again from its record, beside the cases it holds."""
+
+    sample: CaseSample
+    drawn: list  # report ids the rule selects again, less those an earlier sample of the meeting holds
+    recorded: list  # report ids of the sample's cases
+    changed_since: set  # report ids written (added or corrected) after the sample's data version
+
+    @property
+    def same(self):
+        return self.drawn == self.recorded
+
+    @property
+    def missing(self):
+        return sorted(set(self.recorded) - set(self.drawn))
+
+    @property
+    def extra(self):
+        return sorted(set(self.drawn) - set(self.recorded))
+
+
+def sampled_for_meeting(*, meeting_id, before_sample_id=None):
+    """Report ids the meeting's samples hold (those before a given sample only): a report is sampled
+    once a meeting, by the first sample that selects it."""
+    cases = SampledCase.objects.filter(sample__meeting_id=meeting_id)
+    if before_sample_id is not None:
+        cases = cases.filter(sample_id__lt=before_sample_id)
+    return set(cases.values_list("report_id", flat=True))
+
+
+def redraw(sample):
+    """Draw the sample again from its rule, parameters, seed, period and data version; None for a chair's choice."""
+    if sample.rule == CaseSample.Rule.CHAIR_CHOICE:
+        return None
+    force = sample.panel.force
+    drawn = sample_selection(
+        force=force, rule=sample.rule, parameters=sample.parameters, seed=sample.seed,
+        starts_on=sample.period_starts_on, ends_on=sample.period_ends_on, version=sample.data_version,
+    )  # fmt: skip
+    if sample.meeting_id:
+        earlier = sampled_for_meeting(meeting_id=sample.meeting_id, before_sample_id=sample.pk)
+        drawn = [report_id for report_id in drawn if report_id not in earlier]
+    recorded = sorted(sample.cases.values_list("report_id", flat=True))
+    changed = set()
+    if sample.data_version is not None:
+        differing = UseOfForceReport.objects.filter(pk__in=set(drawn) ^ set(recorded))
+        changed = set(differing.filter(data_version__gt=sample.data_version).values_list("id", flat=True))
+    return Redraw(sample, drawn, recorded, changed_since=changed)
+
+
+# --- actions -----------------------------------------------------------------------------------
+
+
+def overdue_actions(*, force, on=None):
+    """Actions of the force's panels still not closed after their due date, the longest overdue first."""
+    on = on or timezone.localdate()
+    return (
+        Action.objects.filter(finding__sampled_case__sample__panel__force=force, due_on__lt=on)
+        .exclude(status=Action.Status.CLOSED)
+        .select_related("finding__sampled_case__sample__panel")
+        .order_by("due_on", "pk")
+    )
+
+
+# --- quarterly reports -------------------------------------------------------------------------
+
+
+def quarter_bounds(day):
+    """First day of the (financial-year) quarter holding `day`, and the first day after it."""
+    start = period_start(day, "quarter")
+    return start, months_back(start, -3)
+
+
+def panel_quarters(*, panel):
+    """The quarters in which the panel met, newest first."""
+    days = panel.meetings.values_list("held_on", flat=True)
+    return sorted({quarter_bounds(day)[0] for day in days}, reverse=True)
+
+
+def share(part, whole):
+    return round(part / whole, 4) if whole else None
+
+
+def panel_quarter_report(*, panel, quarter):
+    """A panel's quarter: the cases of its meetings held in the quarter, their reviews and findings,
+    the actions opened and closed in it, and the force's responses. Every figure is counted from
+    the rows behind it, as they are now."""
+    start, end = quarter_bounds(quarter)
+    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__held_on__gte=start)
+    cases = cases.filter(sample__meeting__held_on__lt=end)
+    reviews = Review.objects.filter(sampled_case__in=cases, status=Review.Status.SUBMITTED)
+    findings = Finding.objects.filter(sampled_case__in=cases)
+    actions = Action.objects.filter(finding__sampled_case__sample__panel=panel)
+    still_open_at_end = actions.filter(created_at__date__lt=end).exclude(closed_at__date__lt=end)
+
+    def by_grade(rows, column):
+        counts = dict(rows.values_list(column).annotate(count=Count("pk")).order_by())
+        grades = [*panel.grades, *sorted(set(counts) - set(panel.grades))]
+        total = sum(counts.values())
+        return [{"grade": g, "count": counts.get(g, 0), "share": share(counts.get(g, 0), total)} for g in grades]
+
+    themes = Counter(theme for row in findings.values_list("themes", flat=True) for theme in row)
+    feedback = (
+        findings.filter(for_force_feedback=True)
+        .select_related("sampled_case__report")
+        .prefetch_related("responses", "actions")
+        .order_by("recorded_at", "pk")
+    )
+    return {
+        "panel": panel,
+        "period": {"start": start, "end": end - datetime.timedelta(days=1), "label": quarter_label(start)},
+        "meetings": panel.meetings.filter(held_on__gte=start, held_on__lt=end).count(),
+        "cases_sampled": cases.count(),
+        "cases_reviewed": cases.filter(reviews__status=Review.Status.SUBMITTED).distinct().count(),
+        "cases_for_video_follow_up": cases.filter(needs_video_follow_up=True).count(),
+        "reviews": reviews.count(),
+        "review_grades": by_grade(reviews, "grade"),
+        "findings": findings.count(),
+        "panel_grades": by_grade(findings, "panel_grade"),
+        "themes": [{"theme": value, "label": label, "count": themes[value]} for value, label in Finding.Theme.choices],
+        "actions_opened": actions.filter(created_at__date__gte=start, created_at__date__lt=end).count(),
+        "actions_closed": actions.filter(closed_at__date__gte=start, closed_at__date__lt=end).count(),
+        "actions_overdue_at_end": still_open_at_end.filter(due_on__lt=end).count(),
+        "feedback": list(feedback),
+    }
+
+
+def panel_quarter_rows(report):
+    """The quarterly report as CSV rows of (section, measure, count, share)."""
+    yield ("cases", "meetings held", report["meetings"], None)
+    yield ("cases", "cases sampled", report["cases_sampled"], None)
+    yield ("cases", "cases reviewed", report["cases_reviewed"], None)
+    yield ("cases", "cases without body-worn video, for follow-up", report["cases_for_video_follow_up"], None)
+    yield ("reviews", "submitted reviews", report["reviews"], None)
+    for row in report["review_grades"]:
+        yield ("members' grades", row["grade"], row["count"], row["share"])
+    yield ("findings", "panel findings", report["findings"], None)
+    for row in report["panel_grades"]:
+        yield ("panel's grades", row["grade"], row["count"], row["share"])
+    for row in report["themes"]:
+        yield ("themes", row["label"], row["count"], None)
+    yield ("actions", "opened", report["actions_opened"], None)
+    yield ("actions", "closed", report["actions_closed"], None)
+    yield ("actions", "overdue at the quarter's end", report["actions_overdue_at_end"], None)
+    for finding in report["feedback"]:
+        answers = " | ".join(response.response for response in finding.responses.all()) or "awaiting the force"
+        yield ("force responses", f"finding {finding.pk} ({finding.panel_grade}): {finding.summary}", None, answers)
+
+
+# --- what the public may see -------------------------------------------------------------------
+
+PUBLIC_QUARTERS = 4
+
+
+def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
+    """A force's panels as the public may see them: for each, the last `quarters` quarters in which it
+    met, every count from 1 to the suppression threshold hidden (None), and its published findings
+    with the force's responses.
+
+    Returns {"force", "threshold", "panels": [{"panel", "quarters": [{"label", "rows": [(label,
+    count or None)]}], "findings"}]}; templates/scrutiny/includes/public_findings.html shows it.
+    """
+    threshold = settings.SUPPRESSION_THRESHOLD if threshold is None else threshold
+    panels = []
+    for panel in Panel.objects.filter(force=force).order_by("name"):
+        shown = []
+        for quarter in panel_quarters(panel=panel)[:quarters]:
+            report = panel_quarter_report(panel=panel, quarter=quarter)
+            labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}
+            row = {"cases_reviewed": report["cases_reviewed"], "findings": report["findings"]}
+            for index, grade in enumerate(report["panel_grades"]):
+                labels[f"grade_{index}"] = f"Graded {grade['grade']}"
+                row[f"grade_{index}"] = grade["count"]
+            for theme in report["themes"]:
+                labels[f"theme_{theme['theme']}"] = f"Theme: {theme['label']}"
+                row[f"theme_{theme['theme']}"] = theme["count"]
+            labels |= {"actions_opened": "Actions opened", "actions_closed": "Actions closed"}
+            row |= {"actions_opened": report["actions_opened"], "actions_closed": report["actions_closed"]}
+            # Grades add up to the findings: with one grade hidden, the others would give it away.
+            grades = [name for name in row if name.startswith("grade_")]
+            hidden = suppress(row, threshold=threshold, counts=list(row), groups=(("findings", grades),))
+            rows = [(labels[name], None if name in hidden else value) for name, value in row.items()]
+            shown.append({"label": report["period"]["label"], "rows": rows})
+        findings = (
+            Finding.objects.filter(sampled_case__sample__panel=panel, published=True)
+            .select_related("sampled_case__sample__meeting")
+            .prefetch_related("responses")
+            .order_by("-recorded_at", "-pk")
+        )
+        panels.append({"panel": panel, "quarters": shown, "findings": list(findings)})
+    return {"force": force, "threshold": threshold, "panels": panels}
+
+
 # --- the force dashboard's scrutiny figures ---------------------------------------------------
 
 
@@ -101,16 +492,15 @@ def findings_by_quarter(*, force, start, end, area=None):
     return rows, grades
 
 
-def action_counts(*, force, today=None):
+def action_counts(*, force):
     """The force's actions by status, and how many open or in-progress ones are past their due date."""
-    today = today or timezone.localdate()
     actions = Action.objects.filter(finding__sampled_case__sample__panel__force=force)
-    counts = dict(actions.values_list("status").annotate(n=Count("pk")))
+    counts = dict(actions.values_list("status").annotate(n=Count("pk")).order_by())
     return {
         "open": counts.get(Action.Status.OPEN, 0),
         "in_progress": counts.get(Action.Status.IN_PROGRESS, 0),
         "closed": counts.get(Action.Status.CLOSED, 0),
-        "overdue": actions.exclude(status=Action.Status.CLOSED).filter(due_on__lt=today).count(),
+        "overdue": overdue_actions(force=force).count(),
     }
 
 

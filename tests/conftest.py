@@ -90,6 +90,12 @@ def panel_member(thames_valley):
 
 
 @pytest.fixture
+def panel_chair(thames_valley):
+    """A panel-member login of Thames Valley; a test makes them chair of a panel (PanelMember.role)."""
+    return create_role_user(f"panel_chair_{thames_valley.pk}", Role.PANEL_MEMBER, thames_valley, PASSWORD)
+
+
+@pytest.fixture
 def force_data_officer(thames_valley):
     return role_user(Role.FORCE_DATA_OFFICER, thames_valley)
 

@@ -2,10 +2,11 @@ import datetime
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from forces.models import Area, Force, PopulationBaseline
 from incidents.models import CedUse, UseOfForceReport
-from scrutiny.models import CaseSample, Meeting, Panel, PanelMember, Review, SampledCase
+from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Meeting, Panel, PanelMember, Review, SampledCase
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -79,6 +80,9 @@ class PanelMemberFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     panel = factory.SubFactory(PanelFactory)
     term_starts_on = datetime.date(2025, 1, 1)
+    # Vetted and trained a month ago: a member who may review today.
+    vetted_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    trained_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
 
 
 class MeetingFactory(factory.django.DjangoModelFactory):
@@ -114,3 +118,35 @@ class ReviewFactory(factory.django.DjangoModelFactory):
     sampled_case = factory.SubFactory(SampledCaseFactory)
     member = factory.SubFactory(PanelMemberFactory)
     grade = "Green"
+    status = Review.Status.DRAFT
+    submitted_at = factory.LazyAttribute(lambda review: timezone.now() if review.status == "submitted" else None)
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Finding
+
+    sampled_case = factory.SubFactory(SampledCaseFactory)
+    panel_grade = "Amber"
+    summary = "Warning given late; de-escalation partly attempted."
+    themes = factory.LazyFunction(lambda: ["communication"])
+    for_force_feedback = True
+
+
+class ForceResponseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ForceResponse
+
+    finding = factory.SubFactory(FindingFactory)
+    responded_by = factory.SubFactory(UserFactory)
+    response = "Briefing issued to response teams."
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Action
+
+    finding = factory.SubFactory(FindingFactory)
+    description = "Refresh the briefing on warnings before drawing."
+    owner = "Head of Taser training"
+    due_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=60))

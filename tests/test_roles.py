@@ -109,7 +109,8 @@ def test_panel_member_sees_only_reports_sampled_for_their_panel(panel_member, ox
     case = SampledCaseFactory(report=sampled)
     PanelMemberFactory(user=panel_member, panel=case.sample.panel)
     signed_in(client, panel_member)
-    assert client.get(f"/reports/{sampled.pk}/").status_code == 200
+    # A member reads a sampled report on its case page, where the view is logged.
+    assert client.get(f"/reports/{sampled.pk}/").url == f"/scrutiny/cases/{case.pk}/"
     assert client.get(f"/reports/{unsampled.pk}/").status_code == 404
 
 

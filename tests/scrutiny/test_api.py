@@ -34,7 +34,7 @@ def test_a_member_sees_their_own_draft_but_not_a_colleagues(client, case, panel_
     own = ReviewFactory(sampled_case=case, member=case.sample.panel.members.get(user=panel_member))
     colleague = ReviewFactory(sampled_case=case, member=PanelMemberFactory(panel=case.sample.panel))
     assert review_ids(client, panel_member) == {own.pk}
-    colleague.status = "submitted"
+    colleague.status, colleague.submitted_at = "submitted", timezone.now()
     colleague.save()
     assert review_ids(client, panel_member) == {own.pk}  # submitted, but the chair has not opened the case
 

@@ -1,0 +1,375 @@
+"""Writes of the panels' work. Each checks what the rules allow, then changes its rows at once.
+
+Who may call what (role, force, panel) is checked by the views; the rules of the workflow
+(terms, vetting, the order of a meeting, an action's life) are checked here, so no page can
+skip them. A refusal is a ValidationError with a sentence the user can act on.
+"""
+
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from forces.models import Area, ForceScope, Role
+from forces.queries import role_of
+from incidents.models import UseOfForceReport, YesNoNotStated
+from scrutiny.models import (
+    ANSWERS,
+    Action,
+    ActionUpdate,
+    CaseSample,
+    CaseView,
+    Finding,
+    ForceResponse,
+    Meeting,
+    Panel,
+    PanelMember,
+    Review,
+    SampledCase,
+)
+from scrutiny.queries import (
+    RANDOM_RULES,
+    STRATA,
+    force_data_version,
+    membership,
+    sample_selection,
+    sampled_for_meeting,
+)
+
+Rule = CaseSample.Rule
+
+
+def day(value):
+    return f"{value:%-d %B %Y}"
+
+
+# --- panels and members ------------------------------------------------------------------------
+
+
+def clean_scale(grading_scale, custom_grades):
+    if grading_scale not in Panel.Scale.values:
+        raise ValidationError(f"grading scale: '{grading_scale}' is not one of {', '.join(Panel.Scale.values)}.")
+    if grading_scale != Panel.Scale.CUSTOM:
+        return []
+    grades = [grade.strip() for grade in custom_grades if grade.strip()]
+    if len(grades) < 2 or len(set(grades)) != len(grades):
+        raise ValidationError("custom grades: give at least two different grades, best first, one a line.")
+    return grades
+
+
+def clean_rubric(rubric):
+    questions = [question.strip() for question in rubric if question.strip()]
+    if len(set(questions)) != len(questions):
+        raise ValidationError("rubric: each question may appear once.")
+    return questions
+
+
+@transaction.atomic
+def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=()):
+    if Panel.objects.filter(force=force, name=name).exists():
+        raise ValidationError(f"name: {force} already has a panel called “{name}”.")
+    return Panel.objects.create(
+        force=force,
+        name=name,
+        terms_of_reference=terms_of_reference,
+        grading_scale=grading_scale,
+        custom_grades=clean_scale(grading_scale, custom_grades),
+        rubric=clean_rubric(rubric),
+    )
+
+
+@transaction.atomic
+def update_panel(panel, *, name, terms_of_reference, grading_scale, custom_grades, rubric):
+    panel = Panel.objects.select_for_update().get(pk=panel.pk)
+    grades = clean_scale(grading_scale, custom_grades)
+    graded = Review.objects.filter(member__panel=panel).exclude(grade="").exists()
+    graded = graded or Finding.objects.filter(sampled_case__sample__panel=panel).exists()
+    if graded and (grading_scale != panel.grading_scale or grades != panel.custom_grades):
+        # Grades already given would no longer be on the scale, and the reports would mix scales.
+        raise ValidationError("grading scale: cases have been graded on this scale; set up a new panel to change it.")
+    if Panel.objects.filter(force=panel.force, name=name).exclude(pk=panel.pk).exists():
+        raise ValidationError(f"name: {panel.force} already has a panel called “{name}”.")
+    panel.name, panel.terms_of_reference = name, terms_of_reference
+    panel.grading_scale, panel.custom_grades, panel.rubric = grading_scale, grades, clean_rubric(rubric)
+    panel.save()
+    return panel
+
+
+def check_term(term_starts_on, term_ends_on):
+    if term_ends_on and term_ends_on < term_starts_on:
+        raise ValidationError(f"term ends on: {day(term_ends_on)} is before the term starts ({day(term_starts_on)}).")
+
+
+@transaction.atomic
+def add_member(
+    *, panel, user, role=PanelMember.Role.MEMBER, term_starts_on, term_ends_on=None, vetted_on=None, trained_on=None
+):
+    scope = ForceScope.objects.filter(user=user).first()
+    if role_of(user) != Role.PANEL_MEMBER or scope is None or scope.force_id != panel.force_id:
+        raise ValidationError(f"user: {user.username} is not a scrutiny panel member of {panel.force}.")
+    if PanelMember.objects.filter(panel=panel, user=user).exists():
+        raise ValidationError(f"user: {user.username} is already on {panel}.")
+    check_term(term_starts_on, term_ends_on)
+    return PanelMember.objects.create(
+        panel=panel, user=user, role=role, term_starts_on=term_starts_on, term_ends_on=term_ends_on,
+        vetted_on=vetted_on, trained_on=trained_on,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def update_member(member, *, role, term_ends_on, vetted_on, trained_on):
+    member = PanelMember.objects.select_for_update().get(pk=member.pk)
+    check_term(member.term_starts_on, term_ends_on)
+    member.role, member.term_ends_on, member.vetted_on, member.trained_on = role, term_ends_on, vetted_on, trained_on
+    member.save()
+    return member
+
+
+def schedule_meeting(*, panel, held_on, notes=""):
+    return Meeting.objects.create(panel=panel, held_on=held_on, notes=notes)
+
+
+# --- sampling ----------------------------------------------------------------------------------
+
+
+def clean_parameters(rule, parameters, force):
+    """The parameters a rule takes, checked; the rest are dropped so the record says only what was used."""
+    if rule == Rule.RANDOM_NON_DISCHARGE:
+        percent, strata = parameters.get("percent"), parameters.get("strata") or "area"
+        if not isinstance(percent, int) or not 1 <= percent <= 100:
+            raise ValidationError(f"percent: '{percent}' is not a whole number from 1 to 100.")
+        if strata not in STRATA:
+            raise ValidationError(f"strata: '{strata}' is not one of {', '.join(STRATA)}.")
+        return {"percent": percent, "strata": strata}
+    if rule == Rule.AREA_FOCUS:
+        area = Area.objects.filter(force=force, pk=parameters.get("area")).first()
+        if area is None:
+            raise ValidationError(f"area: '{parameters.get('area')}' is not an area of {force}.")
+        limit = parameters.get("limit")
+        if limit is not None and (not isinstance(limit, int) or limit < 1):
+            raise ValidationError(f"limit: '{limit}' is not a whole number of 1 or more.")
+        return {"area": area.pk, "area_name": area.name} | ({"limit": limit} if limit else {})
+    return {}
+
+
+@transaction.atomic
+def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None, user=None):
+    """Draw a meeting's sample by a rule and record how, so that anyone can draw it again.
+
+    A report an earlier sample of the meeting holds is not sampled twice; a report without
+    body-worn video is kept and flagged for follow-up.
+    """
+    if rule == Rule.CHAIR_CHOICE:
+        raise ValidationError("rule: the chair adds cases one by one, each with a reason.")
+    if rule not in Rule.values:
+        raise ValidationError(f"rule: '{rule}' is not one of {', '.join(Rule.values)}.")
+    if ends_on < starts_on:
+        raise ValidationError(f"period: it ends ({day(ends_on)}) before it starts ({day(starts_on)}).")
+    force = meeting.panel.force
+    parameters = clean_parameters(rule, parameters or {}, force)
+    if rule in RANDOM_RULES and seed is None:
+        seed = secrets.randbelow(2**31)
+    sample = CaseSample.objects.create(
+        panel=meeting.panel, meeting=meeting, rule=rule, parameters=parameters,
+        seed=seed if rule in RANDOM_RULES else None, period_starts_on=starts_on, period_ends_on=ends_on,
+        data_version=force_data_version(force=force), created_by=user,
+    )  # fmt: skip
+    chosen = sample_selection(
+        force=force, rule=rule, parameters=parameters, seed=sample.seed, starts_on=starts_on, ends_on=ends_on,
+        version=sample.data_version,
+    )  # fmt: skip
+    already = sampled_for_meeting(meeting_id=meeting.pk, before_sample_id=sample.pk)
+    videos = dict(UseOfForceReport.objects.filter(pk__in=chosen).values_list("id", "body_worn_video"))
+    SampledCase.objects.bulk_create(
+        SampledCase(sample=sample, report_id=report_id, needs_video_follow_up=videos[report_id] != YesNoNotStated.YES)
+        for report_id in chosen
+        if report_id not in already
+    )
+    return sample
+
+
+def active_chair(panel, user):
+    member = membership(user=user, panel=panel)
+    if member is None or not member.is_chair:
+        raise ValidationError(f"Only the chair of {panel} may do this.")
+    if barrier := member.barrier():
+        raise ValidationError(barrier)
+    return member
+
+
+@transaction.atomic
+def add_chair_case(*, meeting, report_id, reason, user):
+    """The chair adds a case to the meeting, with the reason recorded beside it."""
+    active_chair(meeting.panel, user)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError("reason: say why the panel should review this case.")
+    force = meeting.panel.force
+    report = UseOfForceReport.objects.current().filter(force=force, pk=report_id).first()
+    if report is None:
+        raise ValidationError(f"report: {report_id} is not a current use-of-force report of {force}.")
+    if report.pk in sampled_for_meeting(meeting_id=meeting.pk):
+        raise ValidationError(f"report: {report.pk} is already sampled for this meeting.")
+    sample = CaseSample.objects.filter(meeting=meeting, rule=Rule.CHAIR_CHOICE).first()
+    if sample is None:
+        sample = CaseSample.objects.create(
+            panel=meeting.panel, meeting=meeting, rule=Rule.CHAIR_CHOICE, period_starts_on=report.occurred_on,
+            period_ends_on=report.occurred_on, data_version=force_data_version(force=force), created_by=user,
+        )  # fmt: skip
+    # The period of a chair's choice is the span of the cases chosen.
+    sample.period_starts_on = min(sample.period_starts_on, report.occurred_on)
+    sample.period_ends_on = max(sample.period_ends_on, report.occurred_on)
+    sample.save(update_fields=["period_starts_on", "period_ends_on"])
+    return SampledCase.objects.create(
+        sample=sample, report=report, reason=reason, added_by=user, added_at=timezone.now(),
+        needs_video_follow_up=report.body_worn_video != YesNoNotStated.YES,
+    )  # fmt: skip
+
+
+# --- reviews -----------------------------------------------------------------------------------
+
+
+def record_case_view(*, case, user):
+    return CaseView.objects.create(sampled_case=case, user=user)
+
+
+@transaction.atomic
+def save_review(*, case, member, answers, grade="", learning_points="", submit=False):
+    """Save a member's draft review of a case, or submit it; a submitted review no longer changes."""
+    panel = case.sample.panel
+    if member.panel_id != panel.pk:
+        raise ValidationError(f"Only members of {panel} review its cases.")
+    if barrier := member.barrier():
+        raise ValidationError(barrier)
+    case = SampledCase.objects.select_for_update().get(pk=case.pk)  # as it is now, not as the page read it
+    if case.opened_at_meeting_at:
+        # Reviews are given blind: once the chair opens the case, members see each other's.
+        raise ValidationError(f"The chair opened this case at the meeting on {day(case.opened_at_meeting_at)}.")
+    review, _ = Review.objects.select_for_update().get_or_create(sampled_case=case, member=member)
+    if review.status == Review.Status.SUBMITTED:
+        raise ValidationError(f"You submitted this review on {day(review.submitted_at)}; it can no longer change.")
+    allowed = dict(ANSWERS)
+    answers = {question: answers.get(question, "") for question in panel.questions}
+    for question, answer in answers.items():
+        if answer and answer not in allowed:
+            raise ValidationError(f"{question} '{answer}' is not one of {', '.join(allowed)}.")
+    if panel.grading_scale == Panel.Scale.LJP:
+        grade = panel.grade_from_checklist(answers)
+    if grade and grade not in panel.grades:
+        raise ValidationError(f"grade: '{grade}' is not on the panel's scale ({', '.join(panel.grades)}).")
+    if submit:
+        unanswered = [question for question, answer in answers.items() if not answer]
+        if unanswered:
+            raise ValidationError(f"Answer every question before submitting; unanswered: {'; '.join(unanswered)}")
+        if not grade:
+            raise ValidationError("grade: choose a grade before submitting.")
+    review.rubric_answers, review.grade, review.learning_points = answers, grade, learning_points.strip()
+    if submit:
+        review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
+    review.save()
+    return review
+
+
+# --- the meeting -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def open_case_at_meeting(*, case, user):
+    """The chair opens a case at the meeting: from then on members see each other's submitted reviews."""
+    active_chair(case.sample.panel, user)
+    meeting = case.sample.meeting
+    if meeting is None:
+        raise ValidationError("This case was sampled for no meeting.")
+    if timezone.localdate() < meeting.held_on:
+        raise ValidationError(f"Cases open at the meeting, on {day(meeting.held_on)}.")
+    case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    if case.opened_at_meeting_at is None:
+        case.opened_at_meeting_at = timezone.now()
+        case.save(update_fields=["opened_at_meeting_at"])
+    return case
+
+
+@transaction.atomic
+def record_finding(*, case, user, panel_grade, summary, themes=(), for_force_feedback=False):
+    """The panel's consensus on a case, recorded by the chair once the case is opened at the meeting."""
+    panel = case.sample.panel
+    active_chair(panel, user)
+    case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    if case.opened_at_meeting_at is None:
+        raise ValidationError("Open the case at the meeting before recording the panel's finding.")
+    if Finding.objects.filter(sampled_case=case).exists():
+        raise ValidationError("The panel's finding on this case is already recorded.")
+    if panel_grade not in panel.grades:
+        raise ValidationError(f"grade: '{panel_grade}' is not on the panel's scale ({', '.join(panel.grades)}).")
+    if not summary.strip():
+        raise ValidationError("finding: write the panel's finding.")
+    unknown = set(themes) - set(Finding.Theme.values)
+    if unknown:
+        raise ValidationError(f"themes: {', '.join(sorted(unknown))} not among {', '.join(Finding.Theme.values)}.")
+    return Finding.objects.create(
+        sampled_case=case, panel_grade=panel_grade, summary=summary.strip(),
+        themes=[theme for theme in Finding.Theme.values if theme in themes], for_force_feedback=for_force_feedback,
+        recorded_by=user,
+    )  # fmt: skip
+
+
+def set_published(*, finding, published):
+    """Publish a finding (with the force's responses) on the public pages, or withdraw it."""
+    finding.published = published
+    finding.published_at = timezone.now() if published else None
+    finding.save(update_fields=["published", "published_at"])
+    return finding
+
+
+# --- the force's responses and actions -----------------------------------------------------------
+
+
+def respond_to_finding(*, finding, user, response):
+    if not finding.for_force_feedback:
+        raise ValidationError("The panel did not send this finding to the force for feedback.")
+    if not response.strip():
+        raise ValidationError("response: write the force's response.")
+    return ForceResponse.objects.create(finding=finding, responded_by=user, response=response.strip())
+
+
+# An action moves forward only; a closed action stays closed (raise a new one if the matter returns).
+NEXT_STATUSES = {
+    Action.Status.OPEN: (Action.Status.IN_PROGRESS, Action.Status.CLOSED),
+    Action.Status.IN_PROGRESS: (Action.Status.CLOSED,),
+    Action.Status.CLOSED: (),
+}
+
+
+@transaction.atomic
+def create_action(*, finding, user, description, owner, due_on, today=None):
+    if not description.strip() or not owner.strip():
+        raise ValidationError("Say what is to be done and who owns it.")
+    today = today or timezone.localdate()
+    if due_on < today:
+        raise ValidationError(f"due on: {day(due_on)} has passed; give a date from today.")
+    action = Action.objects.create(finding=finding, description=description.strip(), owner=owner.strip(), due_on=due_on)
+    ActionUpdate.objects.create(action=action, status_to=action.status, note="Opened.", updated_by=user)
+    return action
+
+
+@transaction.atomic
+def update_action(*, action, user, status, note="", evidence=""):
+    """Move an action on (open → in progress → closed; closing needs evidence), or add a dated note."""
+    action = Action.objects.select_for_update().get(pk=action.pk)
+    before = action.status
+    if before == Action.Status.CLOSED:
+        raise ValidationError(f"Action {action.pk} was closed on {day(action.closed_at)}; raise a new action instead.")
+    if status == before and not note.strip():
+        raise ValidationError("note: say what has happened, or choose the action's next status.")
+    if status != before and status not in NEXT_STATUSES[before]:
+        allowed = ", ".join(Action.Status(s).label.lower() for s in NEXT_STATUSES[before])
+        raise ValidationError(f"status: an action {Action.Status(before).label.lower()} moves only to {allowed}.")
+    if status == Action.Status.CLOSED:
+        if not evidence.strip():
+            raise ValidationError("evidence: say what shows the action is done before closing it.")
+        action.evidence, action.closed_at = evidence.strip(), timezone.now()
+    action.status = status
+    action.save()
+    text = note.strip() or (f"Evidence: {action.evidence}" if status == Action.Status.CLOSED else "")
+    return ActionUpdate.objects.create(action=action, status_from=before, status_to=status, note=text, updated_by=user)

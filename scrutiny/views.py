@@ -1,0 +1,490 @@
+"""The panels' pages: members review their cases, the chair runs the meeting, PCC staff run the
+panels and chase actions, the force answers findings, and the public reads the published summary.
+
+Each page checks the role first (403 for a role it is not for), then finds its object among
+those the user may see (404 for another force's or another panel's: their existence is not shown).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+
+from forces.models import Force, Role
+from forces.queries import force_of, role_of
+from forces.views import csv_response
+from scrutiny import services
+from scrutiny.forms import (
+    ActionForm,
+    ActionUpdateForm,
+    ChairCaseForm,
+    FindingForm,
+    MeetingForm,
+    MemberForm,
+    MemberUpdateForm,
+    PanelForm,
+    ResponseForm,
+    ReviewForm,
+    SampleForm,
+)
+from scrutiny.models import Action, CaseSample, Finding, Meeting, Panel, PanelMember, Review, SampledCase
+from scrutiny.queries import (
+    actions_visible_to,
+    case_record,
+    cases_for_member,
+    cases_of_meeting,
+    content_warnings,
+    findings_visible_to,
+    membership,
+    memberships_of,
+    officer_pseudonym,
+    panel_quarter_report,
+    panel_quarter_rows,
+    panel_quarters,
+    public_panel_summary,
+    redraw,
+    submitted_reviews,
+)
+
+
+def require(condition, message):
+    if not condition:
+        raise PermissionDenied(message)
+
+
+def is_pcc(user):
+    return user.is_superuser or role_of(user) == Role.PCC_STAFF
+
+
+def is_member(user):
+    return role_of(user) == Role.PANEL_MEMBER
+
+
+def own_force(queryset, user, path):
+    """The rows of the user's force (a superuser's: all)."""
+    return queryset if user.is_superuser else queryset.filter(**{path: force_of(user)})
+
+
+def refused(request, barrier):
+    """A member who may not review today is told why, and by whom it is put right."""
+    return render(request, "scrutiny/barrier.html", {"barrier": barrier}, status=403)
+
+
+def failed(form, error):
+    form.add_error(None, error)
+
+
+@login_required
+def index(request):
+    user, role = request.user, role_of(request.user)
+    if is_pcc(user):
+        return redirect("scrutiny-panels")
+    if role == Role.PANEL_MEMBER:
+        return redirect("scrutiny-my-cases")
+    if role == Role.FORCE_DATA_OFFICER:
+        return redirect("scrutiny-responses")
+    raise PermissionDenied("The scrutiny pages are for PCC staff, panel members and force data officers.")
+
+
+# --- members ---------------------------------------------------------------------------------------
+
+
+@login_required
+def my_cases(request):
+    require(request.user.is_superuser or is_member(request.user), "“My cases” is for scrutiny panel members.")
+    memberships = list(memberships_of(request.user))
+    for member in memberships:
+        member.cannot_review = member.barrier()
+        member.quarters = panel_quarters(panel=member.panel)
+        member.meetings = member.panel.meetings.order_by("-held_on") if member.is_chair else []
+    context = {"memberships": memberships, "cases": cases_for_member(user=request.user)}
+    return render(request, "scrutiny/my_cases.html", context)
+
+
+def member_case(request, pk):
+    """The sampled case and the user's membership of its panel: 404 off their panels, the barrier page if lapsed."""
+    require(is_member(request.user), "Case reviews are for scrutiny panel members.")
+    cases = SampledCase.objects.select_related("sample__panel__force", "sample__meeting", "report__area")
+    case = get_object_or_404(cases, pk=pk, sample__panel__members__user=request.user)
+    return case, membership(user=request.user, panel=case.sample.panel)
+
+
+def case_context(case):
+    report = case.report
+    return {
+        "case": case,
+        "panel": case.sample.panel,
+        "report": report,
+        "record": case_record(report),
+        "officer": officer_pseudonym(force_id=report.force_id, officer_reference=report.officer_reference),
+        "warnings": content_warnings(report),
+    }
+
+
+@login_required
+def case_review(request, pk):
+    case, member = member_case(request, pk)
+    if barrier := member.barrier():
+        return refused(request, barrier)
+    panel = case.sample.panel
+    review = Review.objects.filter(sampled_case=case, member=member).first()
+    form = ReviewForm(request.POST or None, panel=panel, initial=ReviewForm.initial_from(review, panel))
+    if request.method == "POST" and form.is_valid():
+        submit = request.POST.get("save") == "submit"
+        try:
+            services.save_review(
+                case=case, member=member, answers=form.answers(), grade=form.cleaned_data.get("grade") or "",
+                learning_points=form.cleaned_data["learning_points"], submit=submit,
+            )  # fmt: skip
+        except ValidationError as error:
+            failed(form, error)
+        else:
+            messages.success(request, "Review submitted." if submit else "Draft saved: only you can see it.")
+            return redirect("scrutiny-case", case.pk)
+    services.record_case_view(case=case, user=request.user)
+    colleagues = []
+    if case.opened_at_meeting_at:
+        colleagues = [r for r in submitted_reviews(case=case) if r.member_id != member.pk]
+    locked = (review and review.status == Review.Status.SUBMITTED) or case.opened_at_meeting_at
+    context = case_context(case) | {"form": form, "review": review, "colleagues": colleagues, "locked": locked}
+    return render(request, "scrutiny/case_review.html", context)
+
+
+# --- the meeting -----------------------------------------------------------------------------------
+
+
+@login_required
+def case_meeting(request, pk):
+    """The chair's view of a case at the meeting: open it, read every review side by side, record the consensus."""
+    case, member = member_case(request, pk)
+    require(member.is_chair, "Only the panel's chair runs the meeting.")
+    if barrier := member.barrier():
+        return refused(request, barrier)
+    panel = case.sample.panel
+    finding = Finding.objects.filter(sampled_case=case).first()
+    form = FindingForm(request.POST if request.POST.get("do") == "finding" else None, panel=panel)
+    if request.method == "POST":
+        try:
+            if request.POST.get("do") == "open":
+                services.open_case_at_meeting(case=case, user=request.user)
+                messages.success(request, "Case opened: the panel now sees every submitted review.")
+                return redirect("scrutiny-case-meeting", case.pk)
+            if form.is_valid():
+                services.record_finding(case=case, user=request.user, **form.cleaned_data)
+                messages.success(request, "The panel's finding is recorded.")
+                return redirect("scrutiny-case-meeting", case.pk)
+        except ValidationError as error:
+            if request.POST.get("do") == "open":
+                messages.error(request, " ".join(error.messages))
+                return redirect("scrutiny-case-meeting", case.pk)
+            failed(form, error)
+    services.record_case_view(case=case, user=request.user)
+    reviews = submitted_reviews(case=case)
+    context = case_context(case) | {
+        "form": form, "finding": finding, "reviews": reviews if case.opened_at_meeting_at else None,
+        "submitted": reviews.count(), "members": panel.members.count(), "grades": panel.grades,
+    }  # fmt: skip
+    return render(request, "scrutiny/case_meeting.html", context)
+
+
+@login_required
+def meeting_detail(request, pk):
+    """A meeting: PCC staff draw its samples; the chair adds cases and opens each at the meeting."""
+    user = request.user
+    meeting = get_object_or_404(Meeting.objects.select_related("panel__force"), pk=pk)
+    panel, chair = meeting.panel, None
+    if is_pcc(user):
+        if not user.is_superuser and panel.force != force_of(user):
+            raise Http404("No such meeting.")
+    else:
+        require(is_member(user), "Meetings are for PCC staff and panel chairs.")
+        chair = membership(user=user, panel=panel)
+        if chair is None:
+            raise Http404("No such meeting.")
+        require(chair.is_chair, "Only the panel's chair runs the meeting.")
+        if barrier := chair.barrier():
+            return refused(request, barrier)
+    action = request.POST.get("do") if request.method == "POST" else None
+    sample_form = SampleForm(request.POST if action == "draw" else None, force=panel.force) if not chair else None
+    case_form = ChairCaseForm(request.POST if action == "add_case" else None) if chair else None
+    if action == "draw":
+        require(sample_form is not None, "PCC staff draw the samples.")
+        if sample_form.is_valid():
+            data = sample_form.cleaned_data
+            try:
+                sample = services.draw_sample(
+                    meeting=meeting, rule=data["rule"], starts_on=data["starts_on"], ends_on=data["ends_on"],
+                    parameters=sample_form.parameters(), seed=data["seed"], user=user,
+                )  # fmt: skip
+            except ValidationError as error:
+                failed(sample_form, error)
+            else:
+                messages.success(request, f"{sample.get_rule_display()}: {sample.cases.count()} case(s) sampled.")
+                return redirect("scrutiny-meeting", meeting.pk)
+    elif action == "add_case":
+        require(case_form is not None, "The chair adds cases.")
+        if case_form.is_valid():
+            try:
+                services.add_chair_case(meeting=meeting, user=user, report_id=case_form.cleaned_data["report"],
+                                        reason=case_form.cleaned_data["reason"])  # fmt: skip
+            except ValidationError as error:
+                failed(case_form, error)
+            else:
+                messages.success(request, "Case added with your reason.")
+                return redirect("scrutiny-meeting", meeting.pk)
+    elif action is not None:
+        raise PermissionDenied("Unknown request.")
+    samples = meeting.samples.annotate(size=Count("cases")).order_by("created_at", "pk")
+    context = {
+        "meeting": meeting, "panel": panel, "chair": chair, "samples": samples,
+        "cases": cases_of_meeting(meeting=meeting), "sample_form": sample_form, "case_form": case_form,
+    }  # fmt: skip
+    return render(request, "scrutiny/meeting.html", context)
+
+
+@login_required
+def sample_detail(request, pk):
+    """A sample's record (rule, parameters, seed, period, data version) and a re-draw to compare."""
+    user = request.user
+    sample = get_object_or_404(CaseSample.objects.select_related("panel__force", "meeting", "created_by"), pk=pk)
+    if is_pcc(user):
+        if not user.is_superuser and sample.panel.force != force_of(user):
+            raise Http404("No such sample.")
+    else:
+        require(is_member(user), "Samples are for PCC staff and panel members.")
+        if membership(user=user, panel=sample.panel) is None:
+            raise Http404("No such sample.")
+    comparison = redraw(sample) if "redraw" in request.GET else None
+    cases = sample.cases.select_related("report__area").order_by("report_id")
+    return render(request, "scrutiny/sample.html", {"sample": sample, "cases": cases, "comparison": comparison})
+
+
+# --- PCC staff: panels -----------------------------------------------------------------------------
+
+
+@login_required
+def panel_list(request):
+    require(is_pcc(request.user), "Panels are run by PCC staff.")
+    form = PanelForm(request.POST or None)
+    if request.method == "POST":
+        force = force_of(request.user)
+        require(force is not None, "A force's PCC staff set up its panels (a superuser uses the admin).")
+        if form.is_valid():
+            try:
+                panel = services.create_panel(force=force, **form.cleaned_data)
+            except ValidationError as error:
+                failed(form, error)
+            else:
+                messages.success(request, f"Panel “{panel}” set up: now add its members.")
+                return redirect("scrutiny-panel", panel.pk)
+    panels = own_force(Panel.objects.select_related("force"), request.user, "force").annotate(
+        member_count=Count("members", distinct=True), meeting_count=Count("meetings", distinct=True)
+    )
+    return render(request, "scrutiny/panels.html", {"panels": panels, "form": form})
+
+
+@login_required
+def panel_detail(request, pk):
+    require(is_pcc(request.user), "Panels are run by PCC staff.")
+    panel = get_object_or_404(own_force(Panel.objects.select_related("force"), request.user, "force"), pk=pk)
+    action = request.POST.get("do") if request.method == "POST" else None
+    initial = {field: getattr(panel, field) for field in PanelForm.base_fields}
+    panel_form = PanelForm(request.POST if action == "panel" else None, initial=initial)
+    member_form = MemberForm(request.POST if action == "member" else None, panel=panel)
+    meeting_form = MeetingForm(request.POST if action == "meeting" else None)
+    forms = {"panel": panel_form, "member": member_form, "meeting": meeting_form}
+    if action is not None:
+        form = forms.get(action)
+        require(form is not None, "Unknown request.")
+        if form.is_valid():
+            write = {
+                "panel": lambda data: services.update_panel(panel, **data),
+                "member": lambda data: services.add_member(panel=panel, **data),
+                "meeting": lambda data: services.schedule_meeting(panel=panel, **data),
+            }[action]
+            try:
+                write(form.cleaned_data)
+            except ValidationError as error:
+                failed(form, error)
+            else:
+                messages.success(request, "Saved.")
+                return redirect("scrutiny-panel", panel.pk)
+    members = list(panel.members.select_related("user").order_by("role", "user__username"))
+    for member in members:
+        member.cannot_review = member.barrier()
+    meetings = panel.meetings.annotate(case_count=Count("samples__cases")).order_by("-held_on")
+    context = {
+        "panel": panel, "members": members, "meetings": meetings, "quarters": panel_quarters(panel=panel),
+        "panel_form": panel_form, "member_form": member_form, "meeting_form": meeting_form,
+        "vetting_years": settings.PANEL_VETTING_VALID_YEARS,
+    }  # fmt: skip
+    return render(request, "scrutiny/panel.html", context)
+
+
+@login_required
+def member_edit(request, pk):
+    require(is_pcc(request.user), "Panel members are managed by PCC staff.")
+    members = own_force(PanelMember.objects.select_related("panel", "user"), request.user, "panel__force")
+    member = get_object_or_404(members, pk=pk)
+    initial = {name: getattr(member, name) for name in MemberUpdateForm.base_fields}
+    form = MemberUpdateForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_member(member, **form.cleaned_data)
+        except ValidationError as error:
+            failed(form, error)
+        else:
+            messages.success(request, f"{member.user.username}'s membership saved.")
+            return redirect("scrutiny-panel", member.panel_id)
+    return render(request, "scrutiny/member.html", {"member": member, "form": form})
+
+
+# --- findings, the force's responses and actions ---------------------------------------------------
+
+FINDING_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER, Role.FORCE_DATA_OFFICER}
+FORCE_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
+
+
+@login_required
+def finding_detail(request, pk):
+    """A finding with the force's responses and its actions: the force answers it, PCC staff act on it."""
+    user = request.user
+    require(user.is_superuser or role_of(user) in FINDING_ROLES, "Findings are for PCC staff, panels and the force.")
+    findings = findings_visible_to(user).select_related("sampled_case__sample__meeting", "sampled_case__report")
+    finding = get_object_or_404(findings, pk=pk)
+    may_respond = role_of(user) == Role.FORCE_DATA_OFFICER
+    may_act = is_pcc(user)
+    action = request.POST.get("do") if request.method == "POST" else None
+    response_form = ResponseForm(request.POST if action == "respond" else None) if may_respond else None
+    action_form = ActionForm(request.POST if action == "action" else None) if may_act else None
+    if action in ("publish", "withdraw"):
+        require(may_act, "PCC staff decide what is published.")
+        services.set_published(finding=finding, published=action == "publish")
+        messages.success(request, "Published." if action == "publish" else "Withdrawn from the public pages.")
+        return redirect("scrutiny-finding", finding.pk)
+    if action == "respond":
+        require(may_respond, "The force's data officer answers findings.")
+        if response_form.is_valid():
+            try:
+                services.respond_to_finding(finding=finding, user=user, **response_form.cleaned_data)
+            except ValidationError as error:
+                failed(response_form, error)
+            else:
+                messages.success(request, "Response recorded.")
+                return redirect("scrutiny-finding", finding.pk)
+    elif action == "action":
+        require(may_act, "PCC staff raise actions.")
+        if action_form.is_valid():
+            try:
+                new = services.create_action(finding=finding, user=user, **action_form.cleaned_data)
+            except ValidationError as error:
+                failed(action_form, error)
+            else:
+                messages.success(request, "Action raised.")
+                return redirect("scrutiny-action", new.pk)
+    elif action is not None:
+        raise PermissionDenied("Unknown request.")
+    context = {
+        "finding": finding, "responses": finding.responses.select_related("responded_by"),
+        "actions": finding.actions.order_by("due_on"), "response_form": response_form, "action_form": action_form,
+        "may_act": may_act, "today": timezone.localdate(),
+    }  # fmt: skip
+    return render(request, "scrutiny/finding.html", context)
+
+
+@login_required
+def responses(request):
+    """The findings sent to the force, those still unanswered first."""
+    user = request.user
+    require(user.is_superuser or role_of(user) in FORCE_ROLES, "The force's responses are for its staff and PCC staff.")
+    findings = (
+        findings_visible_to(user)
+        .filter(for_force_feedback=True)
+        .select_related("sampled_case__sample__meeting")
+        .annotate(response_count=Count("responses"))
+        .order_by("recorded_at", "pk")
+    )
+    awaiting = [finding for finding in findings if not finding.response_count]
+    answered = [finding for finding in findings if finding.response_count]
+    return render(request, "scrutiny/responses.html", {"awaiting": awaiting, "answered": answered})
+
+
+@login_required
+def action_list(request):
+    """The actions tracker: every action by status, overdue ones flagged, and findings still without one."""
+    user = request.user
+    require(user.is_superuser or role_of(user) in FORCE_ROLES, "The actions tracker is for PCC staff and the force.")
+    actions = list(actions_visible_to(user).select_related("finding__sampled_case__sample__panel").order_by("due_on"))
+    today = timezone.localdate()
+    for action in actions:
+        action.overdue = action.is_overdue(today)
+    by_status = [(label, [a for a in actions if a.status == status]) for status, label in Action.Status.choices]
+    awaiting = findings_visible_to(user).filter(for_force_feedback=True, actions__isnull=True).order_by("recorded_at")
+    awaiting = awaiting if is_pcc(user) else []
+    context = {"by_status": by_status, "overdue": [a for a in actions if a.overdue], "awaiting": awaiting}
+    return render(request, "scrutiny/actions.html", context)
+
+
+@login_required
+def action_detail(request, pk):
+    user = request.user
+    require(user.is_superuser or role_of(user) in FORCE_ROLES, "Actions are for PCC staff and the force.")
+    action = get_object_or_404(actions_visible_to(user).select_related("finding"), pk=pk)
+    form = None
+    if is_pcc(user) and action.status != Action.Status.CLOSED:
+        form = ActionUpdateForm(request.POST or None, action=action)
+    if request.method == "POST":
+        require(form is not None, "PCC staff move actions on; a closed action stays closed.")
+        if form.is_valid():
+            try:
+                services.update_action(action=action, user=user, **form.cleaned_data)
+            except ValidationError as error:
+                failed(form, error)
+            else:
+                messages.success(request, "Action updated.")
+                return redirect("scrutiny-action", action.pk)
+    context = {
+        "action": action, "updates": action.updates.select_related("updated_by"), "form": form,
+        "overdue": action.is_overdue(),
+    }  # fmt: skip
+    return render(request, "scrutiny/action.html", context)
+
+
+# --- reports -----------------------------------------------------------------------------------------
+
+
+@login_required
+def panel_quarterly(request, pk, quarter):
+    """A panel's quarterly report (print-ready), or its CSV with ?format=csv."""
+    user = request.user
+    panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk)
+    if is_pcc(user):
+        if not user.is_superuser and panel.force != force_of(user):
+            raise Http404("No such panel.")
+    else:
+        require(is_member(user), "Quarterly reports are for PCC staff and the panel's members.")
+        if membership(user=user, panel=panel) is None:
+            raise Http404("No such panel.")
+    try:
+        start = datetime.date.fromisoformat(f"{quarter}-01")
+    except ValueError:
+        raise Http404("No such quarter.") from None
+    if start.month not in (1, 4, 7, 10):
+        raise Http404("A quarter starts in January, April, July or October.")
+    report = panel_quarter_report(panel=panel, quarter=start)
+    if request.GET.get("format") == "csv":
+        name = f"{panel.force_id}-panel-{panel.pk}-{start:%Y-%m}.csv"
+        return csv_response(name, ["section", "measure", "count", "share"], panel_quarter_rows(report))
+    return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
+
+
+def public_summary(request, force_id):
+    """What the public may see of a force's panels: no sign-in, small counts suppressed."""
+    force = get_object_or_404(Force, pk=force_id)
+    return render(request, "scrutiny/public.html", {"force": force, "panel_summary": public_panel_summary(force=force)})
