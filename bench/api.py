@@ -34,7 +34,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg2
-from fresh_database import fresh_database
+from fresh_database import seeded_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -302,11 +302,7 @@ def main():
 
     os.environ.update(ENVIRONMENT)
     if not arguments.reuse:
-        fresh_database(URL)
-        manage("migrate", "--noinput")
-        manage(
-            "seed_demo", "--reports", str(arguments.reports), "--seed", str(arguments.seed), "--end-month", "2026-10"
-        )
+        seeded_database(URL, reports=arguments.reports, seed=arguments.seed, root=ROOT)
         connection = psycopg2.connect(URL)
         connection.autocommit = True
         with connection.cursor() as cursor:

@@ -12,12 +12,11 @@ of --repeat runs.
 
 import argparse
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from fresh_database import fresh_database
+from fresh_database import seeded_database
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,10 +41,7 @@ def main():
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     url = os.environ["DATABASE_URL"]
     if not arguments.reuse:
-        fresh_database(url)
-        for command in (["migrate", "--noinput"], ["seed_demo", "--reports", str(arguments.reports),
-                        "--seed", str(arguments.seed), "--end-month", "2026-10"]):  # fmt: skip
-            subprocess.run([sys.executable, "manage.py", *command, "-v0"], cwd=ROOT, check=True)
+        seeded_database(url, reports=arguments.reports, seed=arguments.seed, root=ROOT)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
     import django
