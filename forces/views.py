@@ -89,11 +89,11 @@ def force_dashboard(request, force_id, area_code=None):
     if last is None:
         return render(request, "forces/dashboard.html", context)
     areas = list(force.areas.order_by("name"))
-    form = DashboardFilterForm(request.GET or None, first_month=first, last_month=last, areas=areas)
-    start, end, period_label, chosen_area, unit, sort = form.choice()
-    area = fixed_area or chosen_area
-    if fixed_area:
-        form.initial["area"] = fixed_area.code
+    choices = request.GET.copy()
+    if fixed_area:  # the area page is the dashboard with its area chosen
+        choices["area"] = fixed_area.code
+    form = DashboardFilterForm(choices or None, first_month=first, last_month=last, areas=areas)
+    start, end, period_label, area, unit, sort = form.choice()
     may_drill = request.user.is_superuser or role_of(request.user) in RECORD_ROLES
     summaries = incident_queries.PeriodSummaries(force=force, start=start, end=end, area=area)
     totals = summaries.totals

@@ -10,7 +10,7 @@ import datetime
 from urllib.parse import urlencode
 
 from incidents.models import CedLevel
-from oversight.charts import SERIES_COLOURS, SUPPRESSED, Chart, Table, layout, rounded, share
+from oversight.charts import SERIES_COLOURS, SUPPRESSED, Chart, Table, layout, rounded, share, suppression_note
 
 LEVELS = sorted(CedLevel, reverse=True)  # highest first
 # The same colours as --level-N in static/css/site.css (a test holds the two together).
@@ -74,7 +74,7 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
     unit_name = UNITS[unit]
     total, discharge = measure("taser_reports", unit), measure("discharge", unit)
     if per == "quarter":
-        x = [quarter_name(row["period_start"]) for row in rows]
+        x = [quarter_name(row["period_start"]).replace(" ", "<br>") for row in rows]  # two short lines a tick
         when, axis = "%{x}", {"type": "category"}
     else:
         x = [row["period_start"].isoformat() for row in rows]
@@ -113,7 +113,7 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
             yaxis={"title": {"text": f"Taser {unit_name}"}},
             yaxis2={
                 "title": {"text": "Discharge share (%)"}, "overlaying": "y", "side": "right", "range": [0, 100],
-                "showgrid": False,
+                "showgrid": False, "tickmode": "array", "tickvals": [0, 25, 50, 75, 100],
             },
         ),
     }  # fmt: skip
@@ -133,6 +133,7 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
         figure=figure,
         table=Table(columns, table_rows),
         rules="ladder",
+        notes=suppression_note(rows),
         drill=drill is not None,
     )
 
@@ -201,6 +202,7 @@ def use_by_area(rows, *, unit="reports", sort="count", drill=None):
         table=Table(["Area", f"Taser {unit_name}", "Residents (Census 2021)", "Per 10,000 residents", "Note"],
                     table_rows),
         rules="rates",
+        notes=suppression_note(rows),
         drill=drill is not None,
     )  # fmt: skip
 
@@ -268,7 +270,10 @@ def disproportionality(rows, *, drill=None):
             table_rows,
         ),
         rules="disproportionality",
-        notes=[PERCEIVED_NOTE, "Subjects whose ethnicity was not reported are left out of the rates."],
+        notes=[
+            PERCEIVED_NOTE, "Subjects whose ethnicity was not reported are left out of the rates.",
+            *suppression_note(rows),
+        ],
         drill=drill is not None,
     )  # fmt: skip
 

@@ -85,3 +85,13 @@ def share(part, whole, digits=1):
 
 def rounded(value, digits=2):
     return None if value is None else round(value, digits)
+
+
+def suppression_note(rows):
+    """The note a chart needs when some of its figures are suppressed: they are gaps, not zeros."""
+    if any(row.get("suppressed") for row in rows):
+        return [
+            "Some figures are suppressed because they are small enough to identify someone, or would give such a "
+            "figure away: the chart leaves them out (a gap, not a zero) and the table marks them."
+        ]
+    return []

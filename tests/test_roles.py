@@ -195,3 +195,10 @@ def test_force_data_officer_enters_a_report_with_a_fired_device_in_admin(force_d
 
 def test_force_data_officer_cannot_add_import_batches_by_hand(force_data_officer, client):
     assert signed_in(client, force_data_officer).get("/admin/incidents/importbatch/add/").status_code == 403
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_only_the_dashboard_roles_are_offered_their_forces_dashboard(role, role_users, client):
+    page = signed_in(client, role_users[role]).get("/").content.decode()
+    offered = '<li><a href="/forces/thames-valley/">Thames Valley Police</a></li>' in page
+    assert offered == (DASHBOARD_STATUS[role] == 200)

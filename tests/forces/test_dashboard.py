@@ -111,6 +111,7 @@ def test_the_area_page_is_the_dashboard_of_one_area(client, pcc_staff, taser_use
     assert response.status_code == 200
     assert response.context["headline"] == {"all": 2, "taser": 1, "discharge": 0, "fired_share": 0.0}
     assert b"<h1>Reading: Thames Valley Police</h1>" in response.content
+    assert response.context["form"]["area"].value() == reading.code  # the filter bar shows the area chosen
 
 
 def test_an_unknown_area_page_is_not_found(client, pcc_staff, taser_use, lambeth):

@@ -68,7 +68,7 @@ def test_use_over_time_in_incidents_reads_the_incident_measures():
 def test_use_over_time_by_quarter_names_police_quarters():
     row = month_row(4, level_fired=1, taser_reports=1)
     chart = charts.use_over_time([row], per="quarter")
-    assert chart.figure["data"][0]["x"] == ["Q1 2025/26"]
+    assert chart.figure["data"][0]["x"] == ["Q1<br>2025/26"]  # a tick of two short lines
     assert chart.table.rows[0][0] == "Q1 2025/26"
     assert chart.figure["layout"]["xaxis"]["type"] == "category"
 
@@ -81,6 +81,7 @@ def test_a_suppressed_count_is_a_gap_in_the_chart_and_says_so_in_the_table():
     table = dict(zip(chart.table.columns, chart.table.rows[0], strict=True))
     assert table["Fired"] == SUPPRESSED and table["Discharge share (%)"] == SUPPRESSED
     assert table["Taser reports"] == 20
+    assert any("suppressed" in note for note in chart.notes)
 
 
 def test_each_point_opens_the_reports_it_counts():
@@ -97,6 +98,7 @@ def test_without_drill_no_point_carries_a_link():
     chart = charts.use_over_time([month_row(5, level_fired=1, taser_reports=1)])
     assert not chart.drill
     assert all("customdata" not in trace for trace in chart.figure["data"])
+    assert chart.notes == []  # nothing suppressed, nothing to say
 
 
 def test_an_empty_period_makes_an_empty_chart_that_still_validates():
