@@ -109,6 +109,10 @@ def force_dashboard(request, force_id, area_code=None):
             "not_stated": incident_queries.not_stated_shares(totals),
             "actions": scrutiny_queries.action_counts(force=force),
             "query": request.GET.urlencode(), "sorts": DashboardFilterForm.SORTS,
+            # The reports behind the page, for those who may open them: a way in without pointing at a bar.
+            "reports_query": may_drill and incident_charts.drill_query(
+                {"area": area.code} if area else {}, **incident_charts.month_range(start, end), ced_used="true"
+            ),
         }
     )  # fmt: skip
     return render(request, "forces/dashboard.html", context)

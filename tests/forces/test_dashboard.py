@@ -178,6 +178,14 @@ def test_each_bar_opens_the_list_of_exactly_the_reports_it_counts(client, pcc_st
     assert {report.pk for report in listed.context["page"]} == {taser_use["fired"].pk, taser_use["drawn"].pk}
 
 
+def test_the_dashboard_links_to_the_reports_of_its_period_for_roles_that_may_open_them(
+    client, pcc_staff, taser_use, oxford
+):
+    response = dashboard(client, pcc_staff, area=oxford.code)
+    listed = client.get(f"/reports/?{response.context['reports_query']}")
+    assert {report.pk for report in listed.context["page"]} == {taser_use["fired"].pk, taser_use["drawn"].pk}
+
+
 def test_the_report_list_says_which_filters_it_applies(client, pcc_staff, taser_use):
     client.force_login(pcc_staff)
     response = client.get("/reports/?highest_level=fired&from=2025-06-01")
