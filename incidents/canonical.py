@@ -16,7 +16,8 @@ from django.db.models import Case, F, FilteredRelation, Func, Q, Value, When
 from django.db.models.functions import NullIf
 
 from incidents.columns import Columns, any_of, dates, normal, times
-from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
+from incidents.met_format import ETHNICITIES
+from incidents.models import LADDER, CedUse, Ethnicity, ImportBatch, UseOfForceReport, highest_level_of
 from oversight.api import neutralised
 
 FORMAT = ImportBatch.Format.CANONICAL
@@ -46,6 +47,9 @@ HEADER = (
     + [device_column(n, f) for n in range(1, DEVICES + 1) for f in DEVICE_FIELDS]
 )
 KNOWN = {normal(name) for name in HEADER}
+# Ethnicity as sources recorded it: the published editions' categories, by name as the Met writes
+# them or as the product labels them.
+ETHNICITY_SOURCES = pa.array(sorted(set(ETHNICITIES) | {label.casefold() for _, label in Ethnicity.choices}))
 
 
 def is_header(header):
@@ -82,6 +86,11 @@ def read_field(columns, name, field):
     if isinstance(field, models.IntegerField):
         return columns.whole_number(name)
     text = columns.text(name)
+    if field.name == "subject_ethnicity_source":
+        # The subject is described only by the form's categories: this keeps the one a source
+        # used (Chinese, Don't know), never free text about a person.
+        known = pc.is_in(pc.utf8_lower(text), value_set=ETHNICITY_SOURCES)
+        columns.invalid(pc.invert(known), name, "is not an ethnic group of a published edition (e.g. Chinese)")
     too_long = pc.greater(pc.utf8_length(text), field.max_length)
     columns.invalid(too_long, name, f"is longer than {field.max_length} characters")
     return text

@@ -189,6 +189,35 @@ def test_the_public_read_a_forces_page_with_small_numbers_suppressed(page, live_
     screenshot(page, "public-force", height=2400)
 
 
+def test_an_area_named_like_html_is_drawn_as_text(page, live_server, pcc_staff, thames_valley):
+    # Area names come from imported files. Plotly draws labels from the page's JSON; nothing in a
+    # name may run, whether Plotly or the Content Security Policy is what stops it (a blocked inline
+    # handler would be a console error, which the page fixture refuses).
+    from incidents.services import rebuild_summaries
+    from tests.factories import AreaFactory
+
+    name = "<img src=x onerror=alert(1)>"
+    area = AreaFactory(force=thames_valley, name=name, code="E22000155")
+    for day in range(1, 6):
+        ReportFactory(area=area, occurred_on=datetime.date(2025, 6, day), ced_levels=[CedLevel.FIRED])
+    rebuild_summaries(force_ids=["thames-valley"])
+    dialogs = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    sign_in(page, live_server, pcc_staff)
+    for path in ("/forces/thames-valley/", "/forces/thames-valley/areas/", "/public/thames-valley/"):
+        response = page.goto(f"{live_server.url}{path}")
+        assert "script-src 'self'" in response.headers["content-security-policy"]
+        wait_for_charts(page)
+        page.locator(".chart-plot").first.hover()
+        assert page.locator('img[src="x"]').count() == 0, path
+        assert name in page.locator("main").text_content(), path
+    # Drawn as an axis label, text in the chart's SVG.
+    page.goto(f"{live_server.url}/forces/thames-valley/")
+    wait_for_charts(page)
+    assert page.locator("#use-by-area svg text", has_text=name).count() >= 1
+    assert dialogs == []
+
+
 def test_another_forces_report_is_not_found_in_the_browser(page, live_server, pcc_staff, lambeth):
     report = ReportFactory(area=lambeth)
     sign_in(page, live_server, pcc_staff)
