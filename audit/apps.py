@@ -27,7 +27,10 @@ class AuditConfig(AppConfig):
         from oversight import triggers
 
         for label, excluded in AUDITED.items():
-            auditlog.register(apps.get_model(label), exclude_fields=excluded)
+            model = apps.get_model(label)
+            # The record's own columns only: not the reverse relations (a report's CED uses, its cases).
+            fields = [field.name for field in model._meta.concrete_fields if field.name not in excluded]
+            auditlog.register(model, include_fields=fields)
         entries = get_logentry_model()
         guard = triggers.AppendOnly(
             name="audit_trail_is_append_only",

@@ -9,6 +9,7 @@ own entries; each report names the batch that last wrote it.
 
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
 
@@ -72,16 +73,27 @@ def shown(value):
     return None if value == "None" else value
 
 
+def field_label(model, name):
+    try:
+        return str(getattr(model._meta.get_field(name), "verbose_name", name))
+    except FieldDoesNotExist:  # a field since removed: its name is all there is
+        return name
+
+
 def entry_row(entry):
     """One entry as plain data: when, who, what, and each field's value before and after."""
     changes = entry.changes_dict.items() if entry.action != LogEntry.Action.ACCESS else []
+    model = entry.content_type.model_class()
     return {
         "timestamp": entry.timestamp,
         "actor": actor_name(entry),
         "remote_addr": entry.remote_addr,
         "record": f"{entry.content_type.model_class()._meta.verbose_name} {entry.object_pk}",
         "action": entry.get_action_display(),
-        "changes": {field: {"before": shown(values[0]), "after": shown(values[1])} for field, values in changes},
+        "changes": {
+            field: {"label": field_label(model, field), "before": shown(values[0]), "after": shown(values[1])}
+            for field, values in changes
+        },
     }
 
 

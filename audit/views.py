@@ -27,7 +27,7 @@ def record_trail(request, kind, pk):
     record = trail_record(user=request.user, kind=kind, pk=pk)
     if record is None:
         raise Http404("No such record.")
-    entries = [entry_row(entry) for entry in trail(record)]
+    entries = [entry_row(entry) for entry in trail(record).reverse()]
     return render(request, "audit/trail.html", {"record": record, "kind": kind, "entries": entries})
 
 

@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import io
 import json
+import logging
 import math
 import shutil
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from django.db import connection, models, transaction
 from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 from django.utils.text import slugify
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from forces.models import Area, CapabilityRecord, Force, Role
 from forces.services import InputError
@@ -46,6 +48,8 @@ try:  # CPython's own MD5: for texts this short, OpenSSL's set-up per text costs
     from _md5 import md5
 except ImportError:  # a Python built without it
     md5 = hashlib.md5
+
+logger = logging.getLogger(__name__)
 
 TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
 # psycopg2 sends COPY data in pieces of this size, taking the GIL for each.
@@ -173,6 +177,7 @@ class InBackground:
 
     def __init__(self, depth=32):
         self.raw = connection.connection if connection.vendor == "postgresql" else None
+        self.errors = connection.wrap_database_errors  # this thread's connection's, used from the other
         self.pool = ThreadPoolExecutor(max_workers=1) if self.raw else None
         self.pending = collections.deque()
         self.depth = depth
@@ -187,7 +192,9 @@ class InBackground:
             self.pending.popleft().result()
 
     def _run(self, work, *args):
-        with self.raw.cursor() as cursor:
+        # Django's own error classes, and its note that the connection failed: a dropped connection
+        # is then replaced before the batch records the failure (see _record_failure).
+        with self.errors, self.raw.cursor() as cursor:
             return work(cursor, *args)
 
     def wait(self):
@@ -263,6 +270,9 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
 
 def _record_failure(batch, error, problems):
     """Nothing was written; the batch says why, for the upload page, the API and the admin."""
+    # A connection the database dropped (a restart, a failover) is replaced: the batch must not be
+    # left "running" for ever by the failure it is to record.
+    connection.close_if_unusable_or_obsolete()
     batch.status, batch.finished_at = ImportBatch.Status.FAILED, timezone.now()
     batch.rows_added = batch.rows_changed = batch.rows_unchanged = batch.rows_withdrawn = 0
     if isinstance(error, ImportFailed):
@@ -886,11 +896,20 @@ def incident_counts(reports):
 def queue_summary_rebuild(force_id, cells=None):
     """Rebuild a force's summary cells (None: all) once the current transaction commits.
 
-    A Celery task when a broker is configured, in-process otherwise.
+    A Celery task when a broker is configured, in-process otherwise, and in-process too when the
+    broker does not answer: the change is committed, so its summaries must follow it now, not never.
     """
+    transaction.on_commit(lambda: _send_rebuild(force_id, cells), robust=True)
+
+
+def _send_rebuild(force_id, cells):
     from incidents.tasks import rebuild_summary_cells  # tasks import services; this runs after both load
 
-    transaction.on_commit(lambda: rebuild_summary_cells.delay(force_id, cells), robust=True)
+    try:
+        rebuild_summary_cells.delay(force_id, cells)
+    except KombuOperationalError:
+        logger.warning("The task queue did not answer: rebuilding %s's summaries here instead.", force_id)
+        rebuild_summary_cells(force_id, cells)
 
 
 def stale_forces():

@@ -232,14 +232,18 @@ EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "").lower() in ("1", "tru
 # so counts written to its batch stay invisible to the status page until it commits.
 # With a Redis broker the web processes and the workers share Redis; without one, tasks
 # run in the web process itself and its own memory will do.
+# With Redis down the pages and the API still serve: django-redis then answers every read as a
+# miss and drops every write (logged), and throttling, cached answers and progress do without.
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CELERY_BROKER_URL,
             "KEY_PREFIX": "oversight",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

@@ -218,6 +218,27 @@ def test_an_area_named_like_html_is_drawn_as_text(page, live_server, pcc_staff, 
     assert dialogs == []
 
 
+def test_pcc_staff_read_a_reports_audit_trail_from_the_report(page, live_server, pcc_staff, force_data_officer, oxford):
+    from auditlog.context import set_actor
+
+    with set_actor(force_data_officer):
+        report = ReportFactory(area=oxford, occurred_on=datetime.date(2025, 6, 2), ced_levels=[CedLevel.FIRED])
+        report.subject_age = "18_34"
+        report.body_worn_video = "yes"
+        report.save()
+    sign_in(page, live_server, pcc_staff)
+    page.goto(f"{live_server.url}/reports/{report.pk}/")
+    page.get_by_role("link", name="Audit trail").click()
+    assert (
+        page.get_by_role("heading", level=1).inner_text()
+        == f"Audit trail: Report {report.pk} (thames-valley, 2025-06-02)"
+    )
+    changes = page.locator("table").inner_text()
+    assert "force_data_officer_thames-valley" in changes and "body_worn_video" in changes
+    assert page.get_by_role("link", name="Everything held about this report (JSON), for an access request").is_visible()
+    screenshot(page, "audit-trail", height=1400)
+
+
 def test_another_forces_report_is_not_found_in_the_browser(page, live_server, pcc_staff, lambeth):
     report = ReportFactory(area=lambeth)
     sign_in(page, live_server, pcc_staff)
