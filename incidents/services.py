@@ -272,7 +272,8 @@ def _record_failure(batch, error, problems):
     """Nothing was written; the batch says why, for the upload page, the API and the admin."""
     # A connection the database dropped (a restart, a failover) is replaced: the batch must not be
     # left "running" for ever by the failure it is to record.
-    connection.close_if_unusable_or_obsolete()
+    if connection.errors_occurred and not connection.is_usable():
+        connection.close()
     batch.status, batch.finished_at = ImportBatch.Status.FAILED, timezone.now()
     batch.rows_added = batch.rows_changed = batch.rows_unchanged = batch.rows_withdrawn = 0
     if isinstance(error, ImportFailed):

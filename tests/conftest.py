@@ -44,16 +44,6 @@ def cache_of_its_own(settings, request):
 
 
 @pytest.fixture(autouse=True)
-def plain_http(settings):
-    # The test client and the live server speak plain http, as the embedded default does; with a
-    # DATABASE_URL (CI on PostgreSQL) the settings would otherwise ask for HTTPS. The production
-    # settings have tests of their own (tests/test_deployment.py).
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
-    settings.SECURE_HSTS_SECONDS = 0
-
-
-@pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The real hasher is slow on purpose; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -9,6 +9,7 @@ import time
 import uuid
 from urllib.parse import quote
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings
@@ -37,6 +38,9 @@ def forget_broker_connections():
     celery_app._after_fork()
     for cached in ("queues", "default_queue", "router"):
         celery_app.amqp.__dict__.pop(cached, None)
+    # kombu keeps producers per broker URL for the whole process: a second worker test on the same
+    # broker would be handed the producers of the first one's closed connections.
+    kombu.pools.reset()
 
 
 def reachable_broker(url=BROKER):
