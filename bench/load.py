@@ -40,9 +40,9 @@ SITE = {
 
 def environment(database_url):
     base = {key: value for key, value in os.environ.items() if key not in ("CELERY_BROKER_URL", "DJANGO_DEBUG")}
-    return (
-        base | SITE | {"DATABASE_URL": database_url, "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "load")}
-    )
+    # The product's settings, whatever a test runner set: SITE says how they differ here.
+    settings = {"DJANGO_SETTINGS_MODULE": "oversight.settings", "DATABASE_URL": database_url}
+    return base | SITE | settings | {"DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "load")}
 
 
 def manage(database_url, *args):
