@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint chromium
+.PHONY: demo test lint audit chromium
 
 # (Re)install whenever requirements.txt changes.
 $(BIN)/.installed: requirements.txt
@@ -28,6 +28,10 @@ test: $(BIN)/.installed chromium
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## Known vulnerabilities in the pinned requirements (pip-audit; needs PyPI's advisory data).
+audit: $(BIN)/.installed
+	.ci/audit
 
 # The browser tests drive Debian's Chromium; install it when we may.
 chromium:

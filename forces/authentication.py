@@ -6,6 +6,7 @@ while its views load: this module must not import views.
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions, permissions
+from rest_framework.settings import api_settings
 
 from forces.models import ApiToken
 from forces.queries import RECORD_ROLES, force_of, role_of
@@ -83,3 +84,18 @@ class HasRecordAccess(permissions.BasePermission):
     def has_permission(self, request, view):
         user = request.user
         return user.is_superuser or (role_of(user) in RECORD_ROLES and force_of(user) is not None)
+
+
+def client_address(request):
+    """The caller's address as the API's throttling counts it, for sign-in throttling too.
+
+    Behind DJANGO_NUM_PROXIES proxies, the address the outermost of ours saw in X-Forwarded-For;
+    otherwise the socket's, which a client cannot forge.
+    """
+    remote = request.META.get("REMOTE_ADDR")
+    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
+    proxies = api_settings.NUM_PROXIES
+    if not proxies or not forwarded:
+        return remote
+    addresses = [address.strip() for address in forwarded.split(",")]
+    return addresses[-min(proxies, len(addresses))]

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
 
 from forces import charts as force_charts
 from forces import queries as forces_queries
@@ -57,6 +58,7 @@ def role_context(request):
     return {"user_role": role_of(request.user), "user_force": force_of(request.user)}
 
 
+@require_safe
 def home(request):
     return render(request, "forces/home.html", {"forces": forces_for_home()})
 
@@ -78,6 +80,7 @@ def dashboard_force(request, force_id):
     return force
 
 
+@require_safe
 @login_required
 def force_dashboard(request, force_id, area_code=None):
     """The force's (or one area's) Taser use for a period, every figure a chart with its table and CSV."""
@@ -229,6 +232,7 @@ def chart_csv(request, charts, name):
     return csv_response(f"{name}-{chart.key}.csv", chart.table.columns, chart.table.rows)
 
 
+@require_safe
 @login_required
 def force_reconciliation(request, force_id):
     force = dashboard_force(request, force_id)
@@ -244,6 +248,7 @@ def force_reconciliation(request, force_id):
     return render(request, "forces/reconciliation.html", context)
 
 
+@require_safe
 def healthz(request):
     """200 when the database answers; 503 otherwise, for load balancers and compose."""
     try:
@@ -258,6 +263,7 @@ def healthz(request):
 # --- quarterly PCC reports ----------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def quarterly_reports(request, force_id):
     """The force's quarterly report snapshots; PCC staff build one on demand."""
@@ -282,6 +288,7 @@ def quarterly_reports(request, force_id):
     )  # fmt: skip
 
 
+@require_safe
 @login_required
 def quarterly_report(request, force_id, pk):
     dashboard_force(request, force_id)
@@ -297,7 +304,7 @@ def csv_response(filename, header, rows):
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
-    writer.writerow(header)
+    writer.writerow([cell(name) for name in header])
     for row in rows:
         writer.writerow([cell(value) for value in row])
     return response
@@ -306,6 +313,7 @@ def csv_response(filename, header, rows):
 # --- API tokens ----------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def api_tokens(request):
     """The user's own API tokens: make one (its key is shown once), revoke one."""
@@ -344,6 +352,7 @@ def year_label(start):
     return financial_year_label(start.year)
 
 
+@require_safe
 @login_required
 def area_comparison(request, force_id):
     """The force's areas side by side for a financial year, with the force and England and Wales as references."""
@@ -394,6 +403,7 @@ def area_comparison(request, force_id):
     return render(request, "forces/area_comparison.html", context)
 
 
+@require_safe
 @login_required
 def compare(request):
     """Forces side by side for a financial year: Home Office published figures beside our own summaries."""
@@ -441,6 +451,7 @@ def compare(request):
     return render(request, "forces/compare.html", context)
 
 
+@require_safe
 def counting_rules(request):
     """How every figure is counted: the page each chart's "How this is counted" links to."""
     return render(
@@ -453,6 +464,7 @@ def counting_rules(request):
 # --- public transparency pages -------------------------------------------------------------------
 
 
+@require_safe
 def public_index(request):
     """The forces whose Taser use the public can read here, and what the figures mean."""
     with_data = incident_queries.forces_with_summaries()
@@ -468,6 +480,7 @@ def hide(row, names):
     return row
 
 
+@require_safe
 def public_force(request, force_id):
     """A force's Taser use as the public may see it: summaries only, small numbers suppressed."""
     force = get_object_or_404(Force, pk=force_id)

@@ -2,7 +2,16 @@ from django import forms
 from django.contrib import admin
 
 from forces.admin import ForceScopedAdmin
-from incidents.models import LADDER, Alert, CedUse, ImportBatch, MonthlySummary, QuarterlyReport, UseOfForceReport
+from incidents.models import (
+    LADDER,
+    Alert,
+    CedUse,
+    ImportBatch,
+    MonthlySummary,
+    QuarterlyReport,
+    RetentionRun,
+    UseOfForceReport,
+)
 
 PROVENANCE = ["import_batch", "source_row", "source_key", "data_version", "withdrawn_in_version"]
 
@@ -81,6 +90,9 @@ class ImportBatchAdmin(ForceScopedAdmin):
     search_fields = ["source_name"]
     readonly_fields = [field.name for field in ImportBatch._meta.fields]
 
+    def has_add_permission(self, request):
+        return False  # a batch is made by an upload or import_uof, never by hand
+
 
 class BuiltFromReportsAdmin(ForceScopedAdmin):
     """Summaries, alerts and report snapshots are built from the reports, never edited by hand."""
@@ -112,3 +124,20 @@ class QuarterlyReportAdmin(BuiltFromReportsAdmin):
     list_display = ["force", "quarter", "area", "data_version", "built_at"]
     list_filter = ["force"]
     list_select_related = ["force", "area"]
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(admin.ModelAdmin):
+    """What each application of the retention period removed: kept as it ran (apply_retention)."""
+
+    list_display = ["ran_at", "years", "removed_before", "reports_removed", "reports_kept", "audit_entries_removed"]
+    readonly_fields = [field.name for field in RetentionRun._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -16,7 +16,9 @@ from django.db.models import Case, F, FilteredRelation, Func, Q, Value, When
 from django.db.models.functions import NullIf
 
 from incidents.columns import Columns, any_of, dates, normal, times
-from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
+from incidents.met_format import ETHNICITIES
+from incidents.models import LADDER, CedUse, Ethnicity, ImportBatch, UseOfForceReport, highest_level_of
+from oversight.api import neutralised
 
 FORMAT = ImportBatch.Format.CANONICAL
 DEVICES = 4
@@ -45,6 +47,9 @@ HEADER = (
     + [device_column(n, f) for n in range(1, DEVICES + 1) for f in DEVICE_FIELDS]
 )
 KNOWN = {normal(name) for name in HEADER}
+# Ethnicity as sources recorded it: the published editions' categories, by name as the Met writes
+# them or as the product labels them.
+ETHNICITY_SOURCES = pa.array(sorted(set(ETHNICITIES) | {label.casefold() for _, label in Ethnicity.choices}))
 
 
 def is_header(header):
@@ -81,6 +86,11 @@ def read_field(columns, name, field):
     if isinstance(field, models.IntegerField):
         return columns.whole_number(name)
     text = columns.text(name)
+    if field.name == "subject_ethnicity_source":
+        # The subject is described only by the form's categories: this keeps the one a source
+        # used (Chinese, Don't know), never free text about a person.
+        known = pc.is_in(pc.utf8_lower(text), value_set=ETHNICITY_SOURCES)
+        columns.invalid(pc.invert(known), name, "is not an ethnic group of a published edition (e.g. Chinese)")
     too_long = pc.greater(pc.utf8_length(text), field.max_length)
     columns.invalid(too_long, name, f"is longer than {field.max_length} characters")
     return text
@@ -152,14 +162,15 @@ def convert(batch, first_row, errors, areas, force_id):
 
 
 def _text(field):
-    """How a field's value is written: booleans yes/no, times HH:MM, lists space-separated, None empty."""
+    """How a field's value is written: booleans yes/no, times HH:MM, lists space-separated, None empty;
+    text a spreadsheet would run as a formula with a leading apostrophe (the importers read it back as it was)."""
     if isinstance(field, models.BooleanField):
         return {True: "yes", False: "no", None: ""}.__getitem__
     if isinstance(field, models.TimeField):
         return lambda value: "" if value is None else value.strftime("%H:%M")
     if isinstance(field, models.JSONField):
-        return lambda value: " ".join(value) if value else ""
-    return lambda value: "" if value is None else value
+        return lambda value: neutralised(" ".join(value)) if value else ""
+    return lambda value: "" if value is None else neutralised(value) if isinstance(value, str) else value
 
 
 _REPORT_TEXT = [_text(field) for field in REPORT_FIELDS] + [
@@ -186,7 +197,7 @@ def rows(reports, chunk=5000):
         for use in CedUse.objects.filter(report_id__in=[row[0] for row in page]).values_list(*device_columns):
             devices[(use[0], use[1])] = [text(value) for text, value in zip(_DEVICE_TEXT, use[2:], strict=True)]
         for row in page:
-            line = [row[1], row[2], row[3] or "", row[4] or ""]
+            line = [neutralised(row[1]), row[2], neutralised(row[3] or ""), neutralised(row[4] or "")]
             line += [text(value) for text, value in zip(_REPORT_TEXT, row[5:], strict=True)]
             for number in range(1, DEVICES + 1):
                 line += devices.get((row[0], number), _NO_DEVICE)
@@ -202,15 +213,24 @@ def _sql_text(field, path):
     if isinstance(field, models.DateField):
         return Func(F(path), Value("YYYY-MM-DD"), function="to_char", output_field=models.CharField())
     if isinstance(field, models.JSONField):
-        return Func(F(path), template=_CODES_SEPARATED_BY_SPACES, output_field=models.CharField())
+        return _neutralised_sql(Func(F(path), template=_CODES_SEPARATED_BY_SPACES, output_field=models.CharField()))
     if isinstance(field, models.CharField):
-        return NullIf(F(path), Value(""))
+        return _neutralised_sql(NullIf(F(path), Value("")))
     return F(path)
 
 
 _CODES_SEPARATED_BY_SPACES = (
     "NULLIF(array_to_string(ARRAY(SELECT jsonb_array_elements_text(%(expressions)s)), ' '), '')"
 )
+
+
+def _neutralised_sql(text):
+    """oversight.api.neutralised in SQL: text that starts as a formula gets a leading apostrophe."""
+    return Func(text, template=_NEUTRALISED, output_field=models.CharField())
+
+
+# One regexp_replace, so the column is named once (and its parameters, such as NULLIF's, given once).
+_NEUTRALISED = r"regexp_replace(%(expressions)s, '^([-=+@\t\r])', '''\1')"
 
 
 def copy_query(reports):
@@ -220,7 +240,8 @@ def copy_query(reports):
     (COPY writes NULL as an empty cell).
     """
     devices = {f"ced{n}": FilteredRelation("ced_uses", condition=Q(ced_uses__device_number=n)) for n in range(1, 5)}
-    columns = [NullIf(F("source_key"), Value("")), F("force_id"), F("area__code"), F("area__name")]
+    columns = [_neutralised_sql(NullIf(F("source_key"), Value(""))), F("force_id")]
+    columns += [_neutralised_sql(F("area__code")), _neutralised_sql(F("area__name"))]
     columns += [_sql_text(field, field.attname) for field in REPORT_FIELDS] + [F("highest_ced_level")]
     columns += [_sql_text(field, f"ced{n}__{field.attname}") for n in range(1, DEVICES + 1) for field in DEVICE_FIELDS]
     return reports.annotate(**devices).order_by("id").values_list(*columns)

@@ -19,6 +19,13 @@ def normal(name):
     return re.sub(r"\s+", " ", name).strip().casefold()
 
 
+def unquoted_formulas(text):
+    """Cells our CSVs wrote as '=… (oversight.api.neutralised, so no spreadsheet runs them) read back as =…."""
+    if not pc.any(pc.starts_with(text, "'")).as_py():  # nearly always: one cheap pass, no regex
+        return text
+    return pc.replace_substring_regex(text, r"^'([=+\-@\t\r])", r"\1")
+
+
 class Columns:
     """One batch's columns by normalised name; absent optional columns read as empty."""
 
@@ -46,7 +53,7 @@ class Columns:
         """The cells, trimmed. Trimmed on first use, as most columns are only read by read_yes_no."""
         key = normal(name)
         if key not in self.trimmed:
-            self.trimmed[key] = pc.utf8_trim_whitespace(self.raw(name))
+            self.trimmed[key] = unquoted_formulas(pc.utf8_trim_whitespace(self.raw(name)))
         return self.trimmed[key]
 
     def label(self, name):

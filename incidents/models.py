@@ -380,6 +380,10 @@ class UseOfForceReport(LadderFlags):
         self.highest_ced_level = highest_level_of(self.__dict__) if self.ced_used else None
         super().save(*args, **kwargs)
 
+    def get_additional_data(self):
+        """What the audit trail keeps beside each entry: record retention finds a deleted report's entries by it."""
+        return {"force": self.force_id, "occurred_on": str(self.occurred_on)}
+
     @classmethod
     def options(cls, prefix):
         """The (column, label) pairs of one multi-select group, e.g. options("reason_")."""
@@ -429,6 +433,10 @@ class CedUse(LadderFlags):
 
     def __str__(self):
         return f"CED {self.device_number} of report {self.report_id}"
+
+    def get_additional_data(self):
+        """What the audit trail keeps beside each entry: a report's trail includes its devices'."""
+        return {"report": self.report_id}
 
     @property
     def highest_level(self):
@@ -637,6 +645,32 @@ class Alert(models.Model):
 
     def __str__(self):
         return f"{self.force} {self.month:%Y-%m}: {self.message}"
+
+
+class RetentionRun(models.Model):
+    """One application of the retention period: reports that occurred before `removed_before` were removed.
+
+    The record of a bulk removal, as an ImportBatch is of a bulk write. The monthly summaries of
+    the months before the latest run's `removed_before` are kept as they stood: no rebuild
+    touches them again (see services.rebuild_summaries).
+    """
+
+    removed_before = models.DateField(help_text="First day of a month: reports that occurred before it were removed")
+    years = models.PositiveSmallIntegerField(help_text="The retention period applied, in years")
+    ran_at = models.DateTimeField(auto_now_add=True)
+    reports_removed = models.PositiveIntegerField(default=0)
+    ced_uses_removed = models.PositiveIntegerField(default=0)
+    reports_kept = models.PositiveIntegerField(
+        default=0, help_text="Older reports kept because a scrutiny panel sampled them: the panel's record needs them"
+    )
+    audit_entries_removed = models.PositiveIntegerField(default=0)
+    uploads_removed = models.PositiveIntegerField(default=0, help_text="Uploaded files (and reject files) deleted")
+
+    class Meta:
+        ordering = ["-ran_at"]
+
+    def __str__(self):
+        return f"Retention of {self.years} years: reports before {self.removed_before} removed"
 
 
 class QuarterlyReport(models.Model):

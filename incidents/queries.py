@@ -15,6 +15,7 @@ from incidents.models import (
     Ethnicity,
     ImportBatch,
     MonthlySummary,
+    RetentionRun,
     UseOfForceReport,
 )
 
@@ -89,6 +90,12 @@ def reports_by_financial_year_and_level(*, force):
         .annotate(reports=Count("id"))
         .order_by("year_start", "highest_ced_level")
     )
+
+
+def summaries_frozen_before():
+    """The first month whose summaries rebuilds may change (None: all): those before it were kept by
+    record retention when it removed their reports."""
+    return RetentionRun.objects.aggregate(month=Max("removed_before"))["month"]
 
 
 def may_view_imports(user):

@@ -5,7 +5,9 @@ import datetime
 import hashlib
 import io
 import json
+import logging
 import math
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -14,11 +16,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.core.mail import send_mail
 from django.db import connection, models, transaction
 from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 from django.utils.text import slugify
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from forces.models import Area, CapabilityRecord, Force, Role
 from forces.services import InputError
@@ -34,14 +38,18 @@ from incidents.models import (
     ImportBatch,
     MonthlySummary,
     QuarterlyReport,
+    RetentionRun,
     UseOfForceReport,
 )
 from incidents.queries import months_back, period_start
+from oversight.api import cell
 
 try:  # CPython's own MD5: for texts this short, OpenSSL's set-up per text costs more than the hashing
     from _md5 import md5
 except ImportError:  # a Python built without it
     md5 = hashlib.md5
+
+logger = logging.getLogger(__name__)
 
 TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
 # psycopg2 sends COPY data in pieces of this size, taking the GIL for each.
@@ -169,6 +177,7 @@ class InBackground:
 
     def __init__(self, depth=32):
         self.raw = connection.connection if connection.vendor == "postgresql" else None
+        self.errors = connection.wrap_database_errors  # this thread's connection's, used from the other
         self.pool = ThreadPoolExecutor(max_workers=1) if self.raw else None
         self.pending = collections.deque()
         self.depth = depth
@@ -183,7 +192,9 @@ class InBackground:
             self.pending.popleft().result()
 
     def _run(self, work, *args):
-        with self.raw.cursor() as cursor:
+        # Django's own error classes, and its note that the connection failed: a dropped connection
+        # is then replaced before the batch records the failure (see _record_failure).
+        with self.errors, self.raw.cursor() as cursor:
             return work(cursor, *args)
 
     def wait(self):
@@ -259,6 +270,10 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
 
 def _record_failure(batch, error, problems):
     """Nothing was written; the batch says why, for the upload page, the API and the admin."""
+    # A connection the database dropped (a restart, a failover) is replaced: the batch must not be
+    # left "running" for ever by the failure it is to record.
+    if connection.errors_occurred and not connection.is_usable():
+        connection.close()
     batch.status, batch.finished_at = ImportBatch.Status.FAILED, timezone.now()
     batch.rows_added = batch.rows_changed = batch.rows_unchanged = batch.rows_withdrawn = 0
     if isinstance(error, ImportFailed):
@@ -698,7 +713,8 @@ class RejectFile:
         self.path = table.path.with_name(f"{table.path.stem}.rejects.csv")
         self.handle = self.path.open("w", newline="", encoding="utf-8")
         self.writer = csv.writer(self.handle)
-        self.writer.writerow(["row", "problems", *table.header])
+        # The file's own text goes back to the person who fixes it: no cell of it may run as a formula.
+        self.writer.writerow(["row", "problems", *map(cell, table.header)])
         self.rows = 0
 
     def write(self, rows, first_row, bad):
@@ -706,7 +722,7 @@ class RejectFile:
         values = [pc.take(column, pa.array(indexes)).to_pylist() for column in rows.columns]
         for position, index in enumerate(indexes):
             row = first_row + index
-            self.writer.writerow([row, "; ".join(bad[row]), *(column[position] for column in values)])
+            self.writer.writerow([row, cell("; ".join(bad[row])), *(cell(column[position]) for column in values)])
         self.rows += len(indexes)
 
     def close(self):
@@ -768,6 +784,9 @@ def rebuild_summaries(*, force_ids=None, cells=None):
     readers see the old cells or the new ones, never a half-built cell. The forces are locked
     first, in id order: two rebuilds of one force run one after the other (no double count,
     no lost update) and two rebuilds of different forces never deadlock.
+
+    Months before record retention's horizon are never rebuilt: their reports were removed and
+    their cells are all that is left of them (see apply_retention).
     """
     with transaction.atomic():
         locked = Force.objects.select_for_update().order_by("pk")
@@ -776,24 +795,33 @@ def rebuild_summaries(*, force_ids=None, cells=None):
         force_ids = list(locked.values_list("pk", flat=True))
         if not force_ids:
             return 0
-        versions = dict(
-            ImportBatch.objects.filter(force__in=force_ids, status=ImportBatch.Status.SUCCEEDED)
-            .values("force")
-            .annotate(version=models.Max("data_version"))
-            .values_list("force", "version")
-        )
+        versions = _latest_versions(force_ids)
         old = MonthlySummary.objects.filter(force__in=force_ids)
         reports = UseOfForceReport.objects.current().filter(force__in=force_ids)
+        if frozen := queries.summaries_frozen_before():
+            old, reports = old.filter(month__gte=frozen), reports.filter(occurred_on__gte=frozen)
+            if cells is not None:
+                cells = [cell for cell in cells if str(cell[1]) >= frozen.isoformat()]
         if cells is not None:  # [] rebuilds no cell: it brings the data version up to date
             old = old.filter(_in_cells(cells, "month", "area"))
             reports = reports.filter(_in_cells(cells, "occurred_on", "area"))
         old.delete()
         written = _insert_summaries(reports, versions) if cells != [] else 0
-        if cells is not None:
-            # Every change since the cells were built has its own rebuild queued, so the
-            # cells not rebuilt now are as right for the current version as for theirs.
-            MonthlySummary.objects.filter(force__in=force_ids).update(data_version=_version_by_force(versions))
+        # Every change since the cells were built has its own rebuild queued, so the cells not
+        # rebuilt now (other cells, months kept by retention) are as right for the current
+        # version as for theirs.
+        MonthlySummary.objects.filter(force__in=force_ids).update(data_version=_version_by_force(versions))
         return written
+
+
+def _latest_versions(force_ids):
+    """{force id: its latest successful data version} of the forces that have one."""
+    return dict(
+        ImportBatch.objects.filter(force__in=force_ids, status=ImportBatch.Status.SUCCEEDED)
+        .values("force")
+        .annotate(version=models.Max("data_version"))
+        .values_list("force", "version")
+    )
 
 
 def _version_by_force(versions):
@@ -869,15 +897,28 @@ def incident_counts(reports):
 def queue_summary_rebuild(force_id, cells=None):
     """Rebuild a force's summary cells (None: all) once the current transaction commits.
 
-    A Celery task when a broker is configured, in-process otherwise.
+    A Celery task when a broker is configured, in-process otherwise, and in-process too when the
+    broker does not answer: the change is committed, so its summaries must follow it now, not never.
     """
+    transaction.on_commit(lambda: _send_rebuild(force_id, cells), robust=True)
+
+
+def _send_rebuild(force_id, cells):
     from incidents.tasks import rebuild_summary_cells  # tasks import services; this runs after both load
 
-    transaction.on_commit(lambda: rebuild_summary_cells.delay(force_id, cells), robust=True)
+    try:
+        rebuild_summary_cells.delay(force_id, cells)
+    except KombuOperationalError:
+        logger.warning("The task queue did not answer: rebuilding %s's summaries here instead.", force_id)
+        rebuild_summary_cells(force_id, cells)
 
 
 def stale_forces():
-    """Ids of the forces whose summaries do not reflect their current data version or reports."""
+    """Ids of the forces whose summaries do not reflect their current data version or reports.
+
+    A force is stale when it has reports but no summaries, summaries but no reports, or cells
+    older than its data version. Months kept by record retention have no reports by design.
+    """
     versions = dict(
         ImportBatch.objects.filter(status=ImportBatch.Status.SUCCEEDED)
         .values("force")
@@ -890,12 +931,141 @@ def stale_forces():
         .values_list("force", "version")
     )
     current = UseOfForceReport.objects.current().filter(force=models.OuterRef("pk"))
+    summarised = MonthlySummary.objects.all()
+    if frozen := queries.summaries_frozen_before():
+        current, summarised = current.filter(occurred_on__gte=frozen), summarised.filter(month__gte=frozen)
     with_reports = set(Force.objects.filter(models.Exists(current)).values_list("pk", flat=True))
+    live = set(summarised.values_list("force", flat=True).distinct())
     return sorted(
         force
         for force in with_reports | set(built)
-        if force not in built or force not in with_reports or built[force] < versions.get(force, 0)
+        if (force in with_reports) != (force in live) or built.get(force, 0) < versions.get(force, 0)
     )
+
+
+# --- record retention -------------------------------------------------------------------------
+
+
+def retention_horizon(years, today=None):
+    """The first day of the month `years` years before this one: reports before it are past retention.
+
+    A whole month, so that each monthly summary is of reports that are either all kept or all removed.
+    """
+    return months_back((today or timezone.localdate()).replace(day=1), 12 * years)
+
+
+def past_retention(horizon):
+    """(reports to remove, reports kept) among those that occurred before `horizon`.
+
+    A report a scrutiny panel sampled is kept while the panel's record of it is: its case,
+    reviews and finding refer to it, and published findings are public records.
+    """
+    from scrutiny.models import SampledCase  # scrutiny's models import this app's
+
+    older = UseOfForceReport.objects.filter(occurred_on__lt=horizon)
+    sampled = models.Exists(SampledCase.objects.filter(report=models.OuterRef("pk")))
+    return older.exclude(sampled), older.filter(sampled)
+
+
+def apply_retention(*, years, today=None):
+    """Remove the record-level data of reports that occurred more than `years` years ago, keeping
+    the monthly summaries; returns the RetentionRun, or None when there was nothing to do.
+
+    Removed: the reports (withdrawn ones too) and their CED uses, what the audit trail says of
+    them, and uploaded files (with their reject files) of imports made before the horizon.
+    The months before the horizon are first summarised once more from the reports as they
+    stand, then kept as they are: rebuilds never touch them again. One transaction, with every
+    force locked as a rebuild locks them: no import or rebuild runs half-way through it.
+    """
+    horizon = retention_horizon(years, today)
+    with transaction.atomic():
+        force_ids = list(Force.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        previous = queries.summaries_frozen_before()
+        removed, kept = past_retention(horizon)
+        report_count = removed.count()
+        if report_count == 0 and previous is not None and previous >= horizon:
+            return None
+        # The months about to be kept for good, summarised as the reports now stand (a rebuild
+        # queued for them may not have run yet).
+        months = MonthlySummary.objects.filter(month__lt=horizon)
+        reports = UseOfForceReport.objects.current().filter(occurred_on__lt=horizon)
+        if previous is not None:
+            months, reports = months.filter(month__gte=previous), reports.filter(occurred_on__gte=previous)
+        months.delete()
+        _insert_summaries(reports, _latest_versions(force_ids))
+        run = RetentionRun(
+            removed_before=max(horizon, previous or horizon), years=years, reports_removed=report_count,
+            ced_uses_removed=CedUse.objects.filter(report__in=removed).count(), reports_kept=kept.count(),
+        )  # fmt: skip
+        run.audit_entries_removed = _remove_audit_entries(removed, horizon)
+        delete_reports(removed)
+        uploads = list(ImportBatch.objects.filter(created_at__date__lt=horizon).values_list("pk", flat=True))
+        run.save()
+    run.uploads_removed = _remove_uploads(uploads)
+    if run.uploads_removed:
+        run.save(update_fields=["uploads_removed"])
+    return run
+
+
+def _remove_audit_entries(removed, horizon):
+    """Delete the audit entries about the reports being removed and their CED uses, and about reports
+    (and their devices) deleted by hand earlier that occurred before the horizon; returns how many.
+
+    Entries are few (records changed one at a time), so they are read and matched here.
+    """
+    from auditlog.models import LogEntry  # only retention deletes from the audit trail
+
+    from oversight.triggers import RETENTION_SETTING
+
+    kinds = ContentType.objects.get_for_models(UseOfForceReport, CedUse)
+    report_type, device_type = kinds[UseOfForceReport], kinds[CedUse]
+    entries = list(
+        LogEntry.objects.filter(content_type__in=[report_type, device_type]).values_list(
+            "pk", "content_type", "object_id", "additional_data"
+        )
+    )
+
+    def report_of(content_type, object_id, data):
+        return object_id if content_type == report_type.pk else (data or {}).get("report")
+
+    named = {report_of(*entry[1:]) for entry in entries} - {None}
+    going, existing = set(), set()
+    for chunk in _chunks(sorted(named)):
+        going |= set(removed.filter(pk__in=chunk).values_list("pk", flat=True))
+        existing |= set(UseOfForceReport.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    # Reports deleted by hand: their entries remember when they occurred.
+    for _, content_type, object_id, data in entries:
+        occurred_on = (data or {}).get("occurred_on", "9999")
+        if content_type == report_type.pk and object_id not in existing and occurred_on < str(horizon):
+            going.add(object_id)
+    doomed = [pk for pk, *entry in entries if report_of(*entry) in going]
+    if doomed:
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL {RETENTION_SETTING} = 'on'")
+            for chunk in _chunks(doomed):
+                LogEntry.objects.filter(pk__in=chunk).delete()
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SET LOCAL {RETENTION_SETTING} = 'off'")
+    return len(doomed)
+
+
+def _chunks(items, size=500):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _remove_uploads(batch_ids):
+    """Delete the folders of these imports' uploaded files; returns how many there were."""
+    from incidents.tasks import upload_folder  # tasks import services; this runs after both load
+
+    removed = 0
+    for batch_id in batch_ids:
+        folder = upload_folder(batch_id)
+        if folder.is_dir():
+            shutil.rmtree(folder)
+            removed += 1
+    return removed
 
 
 # --- alerts -----------------------------------------------------------------------------------

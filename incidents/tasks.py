@@ -6,8 +6,8 @@ batch. Progress goes through the cache, because the import's own transaction hid
 counts it writes to the batch until it commits.
 
 A successful import (or a single edit) then queues `rebuild_summary_cells` for the
-summary cells it changed; beat runs `rebuild_stale_summaries` nightly and
-`build_last_quarter_reports` at the start of each quarter.
+summary cells it changed; beat runs `apply_retention` and `rebuild_stale_summaries` nightly
+and `build_last_quarter_reports` at the start of each quarter.
 """
 
 import datetime
@@ -139,6 +139,15 @@ def build_quarterly_report(force_id, quarter, area_id=None):
     return services.build_quarterly_report(  # the service of the same name
         force_id=force_id, quarter=datetime.date.fromisoformat(quarter), area_id=area_id
     ).pk
+
+
+@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
+def apply_retention():
+    """The nightly job: remove record-level data past RECORD_RETENTION_YEARS (nothing while it is 0)."""
+    if settings.RECORD_RETENTION_YEARS <= 0:
+        return None
+    run = services.apply_retention(years=settings.RECORD_RETENTION_YEARS)
+    return run and run.pk
 
 
 @shared_task

@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
 
 from forces.models import Role
 from forces.queries import force_of, role_of
@@ -17,6 +18,7 @@ from scrutiny.queries import member_case_of_report, sample_history
 # Roles that follow their force's imports, and the one that uploads them.
 
 
+@require_safe
 @login_required
 def report_list(request):
     """The reports a user may open, filtered as the API's reports are: where a chart's bar or point leads."""
@@ -49,6 +51,7 @@ def applied_filters(filters):
     return applied
 
 
+@require_safe
 @login_required
 def report_detail(request, pk):
     # Another force's report is "not found", never "forbidden": its existence is not shown.
@@ -72,6 +75,7 @@ def check_may_view_imports(user):
         raise PermissionDenied("Imports are for force data officers and PCC staff.")
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def import_list(request):
     check_may_view_imports(request.user)
@@ -102,6 +106,7 @@ def import_list(request):
     return render(request, "incidents/import_list.html", context)
 
 
+@require_safe
 @login_required
 def import_detail(request, pk):
     check_may_view_imports(request.user)
@@ -117,6 +122,7 @@ def import_detail(request, pk):
     return render(request, "incidents/import_detail.html", context)
 
 
+@require_safe
 @login_required
 def import_status(request, pk):
     """What the batch page's script polls: status and rows read, small and uncached."""
@@ -139,6 +145,7 @@ def has_rejects(batch):
     return batch.status == ImportBatch.Status.SUCCEEDED and batch.rows_rejected > 0 and reject_file(batch).is_file()
 
 
+@require_safe
 @login_required
 def import_rejects(request, pk):
     """The rows a "skip invalid rows" import left out, with their problems, as the import wrote them."""

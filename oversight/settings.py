@@ -4,12 +4,14 @@ Unset DATABASE_URL means the embedded default (an SQLite file beside manage.py);
 unset CELERY_BROKER_URL means tasks run eagerly in-process.
 """
 
+import datetime
 import os
 from pathlib import Path
 
 import dj_database_url
 import plotly
 from celery.schedules import crontab
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -38,6 +40,23 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-embedded-default-for-trying-out-only"  # noqa: S105 - refused with DATABASE_URL set unless DEBUG
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+# Behind a proxy that serves the site under another origin (https://oversight.example.org).
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+
+# HTTPS: on in production, which is what the secret key rule above already calls it (a
+# DATABASE_URL with debug off); the embedded default keeps plain http on 127.0.0.1.
+PRODUCTION = bool(DATABASE_URL) and not DEBUG
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", PRODUCTION)
+# Load balancers and compose probe /healthz over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", PRODUCTION)
+SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS") or (365 * 24 * 3600 if PRODUCTION else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", True)
+# A TLS-terminating proxy in front says so in X-Forwarded-Proto; trust it only when told to.
+if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -52,9 +71,13 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
+    "csp",
+    "auditlog",
     "forces",
     "incidents",
     "scrutiny",
+    "audit",
 ]
 
 MIDDLEWARE = [
@@ -64,8 +87,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "oversight.urls"
@@ -105,6 +132,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in throttling (django-axes): after DJANGO_LOGIN_FAILURE_LIMIT wrong passwords for one
+# username from one address, that pair is refused for DJANGO_LOGIN_COOLOFF_MINUTES. Keyed on
+# the pair, so nobody can lock a colleague out from elsewhere; every attempt is kept (admin).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# The same address DRF's throttling counts (DJANGO_NUM_PROXIES below).
+AXES_CLIENT_IP_CALLABLE = "forces.authentication.client_address"
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
@@ -121,6 +160,24 @@ STATICFILES_DIRS = [BASE_DIR / "static", ("plotly", Path(plotly.__file__).parent
 # Without DEBUG, runserver and gunicorn serve static files through WhiteNoise; this lets
 # them do so from the source folders too, so trying it out needs no collectstatic step.
 WHITENOISE_USE_FINDERS = True
+
+# Content Security Policy (django-csp): scripts only from files of this site, never inline
+# (chart data sits in <script type="application/json">, which runs nothing). Plotly and
+# Swagger UI set styles from their scripts, hence inline styles; their icons are data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Uploaded files are never served: the web process stores them, the worker reads them,
 # so both need this folder (a shared volume when they run on different machines).
@@ -145,12 +202,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "incidents.tasks.rebuild_stale_summaries",
         "schedule": crontab(hour=2, minute=0),
     },
+    # Does nothing while RECORD_RETENTION_YEARS is 0.
+    "apply-retention": {
+        "task": "incidents.tasks.apply_retention",
+        "schedule": crontab(hour=1, minute=30),
+    },
     # After the night's rebuild, on the first day of each quarter.
     "quarterly-reports": {
         "task": "incidents.tasks.build_last_quarter_reports",
         "schedule": crontab(hour=3, minute=0, day_of_month=1, month_of_year="1,4,7,10"),
     },
 }
+
+# Record-level retention: reports (with their CED uses, audit entries and uploaded files) that
+# occurred more than this many years ago are removed each night, the monthly summaries kept;
+# 0 keeps everything. See README.
+RECORD_RETENTION_YEARS = int(os.environ.get("RECORD_RETENTION_YEARS", "0"))
 
 # Alerts are e-mailed to PCC staff; by default the message is printed, not sent.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -165,14 +232,18 @@ EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "").lower() in ("1", "tru
 # so counts written to its batch stay invisible to the status page until it commits.
 # With a Redis broker the web processes and the workers share Redis; without one, tasks
 # run in the web process itself and its own memory will do.
+# With Redis down the pages and the API still serve: django-redis then answers every read as a
+# miss and drops every write (logged), and throttling, cached answers and progress do without.
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": CELERY_BROKER_URL,
             "KEY_PREFIX": "oversight",
+            "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
         }
     }
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 

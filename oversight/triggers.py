@@ -75,6 +75,67 @@ class Rule:
         return statements + ([f"DROP FUNCTION IF EXISTS {self.name}();"] if vendor == "postgresql" else [])
 
 
+# A transaction that sets this (SET LOCAL oversight.retention = 'on') may delete audit entries:
+# record retention, removing what the trail says about the records it removes.
+RETENTION_SETTING = "oversight.retention"
+
+
+@dataclass(frozen=True)
+class AppendOnly:
+    """A table whose rows are added and never changed: the audit trail.
+
+    Two ways out, both narrow: a row may lose its reference in `unlinkable` (the user it names
+    was deleted; the row keeps their e-mail address), and on PostgreSQL a transaction that sets
+    `delete_setting` (SET LOCAL … = 'on') may delete rows, as record retention does. TRUNCATE
+    is not guarded: only a test database's reset and a restore use it. SQLite guards updates
+    only, because Django resets a test database there with DELETE.
+    """
+
+    name: str
+    table: str
+    columns: tuple  # every column of the table
+    unlinkable: str
+    delete_setting: str
+    message: str
+
+    def install_sql(self, vendor):
+        message = self.message.replace("'", "''")
+        if vendor == "postgresql":
+            return [
+                f"""
+                CREATE OR REPLACE FUNCTION {self.name}() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF TG_OP = 'DELETE' THEN
+                        IF current_setting('{self.delete_setting}', true) = 'on' THEN
+                            RETURN OLD;
+                        END IF;
+                    ELSIF NEW.{self.unlinkable} IS NULL
+                        AND to_jsonb(NEW) - '{self.unlinkable}' = to_jsonb(OLD) - '{self.unlinkable}' THEN
+                        RETURN NEW;
+                    END IF;
+                    RAISE EXCEPTION USING ERRCODE = 'check_violation', CONSTRAINT = '{self.name}',
+                        MESSAGE = '{self.name}: {message}';
+                END $$;
+                """,
+                f"CREATE TRIGGER {self.name} BEFORE UPDATE OR DELETE ON {self.table} "
+                f"FOR EACH ROW EXECUTE FUNCTION {self.name}();",
+            ]
+        if vendor == "sqlite":
+            kept = [column for column in self.columns if column != self.unlinkable]
+            unchanged = " AND ".join(f"NEW.{column} IS OLD.{column}" for column in kept)
+            return [
+                f"CREATE TRIGGER {self.name}_update BEFORE UPDATE ON {self.table} FOR EACH ROW "
+                f"WHEN NOT (NEW.{self.unlinkable} IS NULL AND {unchanged}) "
+                f"BEGIN SELECT RAISE(ABORT, '{self.name}: {message}'); END;"
+            ]
+        raise NotImplementedError(f"No trigger support for the {vendor} backend.")
+
+    def drop_sql(self, vendor):
+        if vendor == "postgresql":
+            return [f"DROP TRIGGER IF EXISTS {self.name} ON {self.table};", f"DROP FUNCTION IF EXISTS {self.name}();"]
+        return [f"DROP TRIGGER IF EXISTS {self.name}_update;"]
+
+
 def _run(rules, using, build):
     connection = connections[using]
     with connection.cursor() as cursor:
@@ -88,7 +149,7 @@ def connect(app_config, rules):
 
     def drop(using="default", **kwargs):
         tables = set(connections[using].introspection.table_names())
-        _run([rule for rule in rules if rule.table in tables], using, Rule.drop_sql)
+        _run([rule for rule in rules if rule.table in tables], using, lambda rule, vendor: rule.drop_sql(vendor))
 
     def install(using="default", **kwargs):
         _run(rules, using, lambda rule, vendor: rule.drop_sql(vendor) + rule.install_sql(vendor))

@@ -70,6 +70,9 @@ class CaseViewAdmin(ForceScopedAdmin):
     list_display = ["sampled_case", "user", "viewed_at"]
     readonly_fields = ["sampled_case", "user", "viewed_at"]
 
+    def has_add_permission(self, request):
+        return False  # the case pages log each view; none is made by hand
+
 
 @admin.register(Finding)
 class FindingAdmin(ForceScopedAdmin):

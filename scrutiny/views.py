@@ -15,6 +15,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 
 from forces.models import Force, Role
 from forces.queries import force_of, role_of
@@ -80,6 +81,7 @@ def failed(form, error):
     form.add_error(None, error)
 
 
+@require_safe
 @login_required
 def index(request):
     user, role = request.user, role_of(request.user)
@@ -95,6 +97,7 @@ def index(request):
 # --- members ---------------------------------------------------------------------------------------
 
 
+@require_safe
 @login_required
 def my_cases(request):
     require(request.user.is_superuser or is_member(request.user), "“My cases” is for scrutiny panel members.")
@@ -127,6 +130,7 @@ def case_context(case):
     }
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def case_review(request, pk):
     case, member = member_case(request, pk)
@@ -159,6 +163,7 @@ def case_review(request, pk):
 # --- the meeting -----------------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def case_meeting(request, pk):
     """The chair's view of a case at the meeting: open it, read every review side by side, record the consensus."""
@@ -193,6 +198,7 @@ def case_meeting(request, pk):
     return render(request, "scrutiny/case_meeting.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def meeting_detail(request, pk):
     """A meeting: PCC staff draw its samples; the chair adds cases and opens each at the meeting."""
@@ -248,6 +254,7 @@ def meeting_detail(request, pk):
     return render(request, "scrutiny/meeting.html", context)
 
 
+@require_safe
 @login_required
 def sample_detail(request, pk):
     """A sample's record (rule, parameters, seed, period, data version) and a re-draw to compare."""
@@ -268,6 +275,7 @@ def sample_detail(request, pk):
 # --- PCC staff: panels -----------------------------------------------------------------------------
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def panel_list(request):
     require(is_pcc(request.user), "Panels are run by PCC staff.")
@@ -289,6 +297,7 @@ def panel_list(request):
     return render(request, "scrutiny/panels.html", {"panels": panels, "form": form})
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def panel_detail(request, pk):
     require(is_pcc(request.user), "Panels are run by PCC staff.")
@@ -327,6 +336,7 @@ def panel_detail(request, pk):
     return render(request, "scrutiny/panel.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def member_edit(request, pk):
     require(is_pcc(request.user), "Panel members are managed by PCC staff.")
@@ -351,6 +361,7 @@ FINDING_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER, Role.FORCE_DATA_OFFICER}
 FORCE_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def finding_detail(request, pk):
     """A finding with the force's responses and its actions: the force answers it, PCC staff act on it."""
@@ -398,6 +409,7 @@ def finding_detail(request, pk):
     return render(request, "scrutiny/finding.html", context)
 
 
+@require_safe
 @login_required
 def responses(request):
     """The findings sent to the force, those still unanswered first."""
@@ -415,6 +427,7 @@ def responses(request):
     return render(request, "scrutiny/responses.html", {"awaiting": awaiting, "answered": answered})
 
 
+@require_safe
 @login_required
 def action_list(request):
     """The actions tracker: every action by status, overdue ones flagged, and findings still without one."""
@@ -431,6 +444,7 @@ def action_list(request):
     return render(request, "scrutiny/actions.html", context)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def action_detail(request, pk):
     user = request.user
@@ -459,6 +473,7 @@ def action_detail(request, pk):
 # --- reports -----------------------------------------------------------------------------------------
 
 
+@require_safe
 @login_required
 def panel_quarterly(request, pk, quarter):
     """A panel's quarterly report (print-ready), or its CSV with ?format=csv."""
@@ -484,6 +499,7 @@ def panel_quarterly(request, pk, quarter):
     return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
 
 
+@require_safe
 def public_summary(request, force_id):
     """What the public may see of a force's panels: no sign-in, small counts suppressed."""
     force = get_object_or_404(Force, pk=force_id)

@@ -107,12 +107,13 @@ MATRIX = {
     **{(path, "get"): RECORD_READ for path in ("/api/v1/reports/", "/api/v1/reports/{own_report}/")},
     ("/api/v1/reports/{other_report}/", "get"): RECORD_HIDDEN | {"superuser": 200},
     ("/api/v1/reports/999999/", "get"): RECORD_HIDDEN,
-    ("/api/v1/reports/", "post"): RECORD_WRITE,
+    **{("/api/v1/reports/", method): RECORD_WRITE for method in WRITES},
     **{("/api/v1/reports/{own_report}/", method): RECORD_WRITE for method in WRITES},
     **{(path, "get"): IMPORT_READ for path in ("/api/v1/imports/", "/api/v1/imports/{own_batch}/")},
     ("/api/v1/imports/{other_batch}/", "get"): IMPORT_HIDDEN | {"superuser": 200},
     ("/api/v1/imports/999999/", "get"): IMPORT_HIDDEN,
     ("/api/v1/imports/", "post"): IMPORT_UPLOAD,
+    **{("/api/v1/imports/", method): IMPORT_CHANGE for method in WRITES if method != "post"},
     **{("/api/v1/imports/{own_batch}/", method): IMPORT_CHANGE for method in WRITES},
     **{(f"/api/v1/{name}/", "get"): statuses for name, _, statuses in SCRUTINY},
     **{(f"/api/v1/{name}/{{{one}}}/", "get"): statuses for name, one, statuses in SCRUTINY},
@@ -121,7 +122,7 @@ MATRIX = {
         for name, one, statuses in SCRUTINY
     },
     **{(f"/api/v1/{name}/999999/", "get"): hidden(statuses) for name, _, statuses in SCRUTINY},
-    **{(f"/api/v1/{name}/", "post"): written(statuses) for name, _, statuses in SCRUTINY},
+    **{(f"/api/v1/{name}/", m): written(statuses) for name, _, statuses in SCRUTINY for m in WRITES},
     **{(f"/api/v1/{name}/{{{one}}}/", m): written(statuses) for name, one, statuses in SCRUTINY for m in WRITES},
 }
 

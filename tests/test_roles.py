@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.http import HttpRequest
 
 from forces.models import ForceScope, Role
 from incidents.models import CedLevel
@@ -32,7 +33,7 @@ def test_create_role_user_makes_a_scoped_user_who_can_sign_in(thames_valley, cli
     scope = ForceScope.objects.get(user__username="ana")
     assert scope.force == thames_valley
     assert list(scope.user.groups.values_list("name", flat=True)) == ["pcc_staff"]
-    assert client.login(username="ana", password=PASSWORD)
+    assert client.login(request=HttpRequest(), username="ana", password=PASSWORD)
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """A real Celery worker, on the real Redis broker, imports a file uploaded through the API."""
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -8,6 +9,7 @@ import time
 import uuid
 from urllib.parse import quote
 
+import kombu.pools
 import pytest
 import redis
 from django.conf import settings
@@ -36,10 +38,13 @@ def forget_broker_connections():
     celery_app._after_fork()
     for cached in ("queues", "default_queue", "router"):
         celery_app.amqp.__dict__.pop(cached, None)
+    # kombu keeps producers per broker URL for the whole process: a second worker test on the same
+    # broker would be handed the producers of the first one's closed connections.
+    kombu.pools.reset()
 
 
-def reachable_broker():
-    client = redis.Redis.from_url(BROKER, socket_connect_timeout=3)
+def reachable_broker(url=BROKER):
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
     try:
         client.ping()
     except redis.RedisError as error:
@@ -47,7 +52,7 @@ def reachable_broker():
     else:
         return client
     pytest.fail(
-        f"Redis is not reachable at {BROKER} ({problem}). The worker test needs a real broker: "
+        f"Redis is not reachable at {url} ({problem}). The worker test needs a real broker: "
         "start Redis (redis-server --port 6379, as .ci/run does) and run the tests again.",
         pytrace=False,
     )
@@ -66,13 +71,18 @@ def forget_queue(broker, queue):
 
 @pytest.fixture
 def worker(transactional_db, tmp_path, monkeypatch):
-    """A `celery -A oversight worker` process on the test database, and this process sending to it.
+    """A `celery -A oversight worker` process on the test database, and this process sending to it."""
+    with running_worker(tmp_path, monkeypatch, BROKER) as started:
+        yield started
 
-    Its queue is named for this run, so test runs side by side never take each other's tasks.
-    """
+
+@contextlib.contextmanager
+def running_worker(tmp_path, monkeypatch, broker_url, pool="solo", settings_lines=""):
+    """A worker process on the test database and `broker_url`, this process sending to it; its queue is
+    named for this run, so test runs side by side never take each other's tasks."""
     if connection.vendor != "postgresql":
         pytest.skip("The worker is another process: it needs a database it can open, not in-memory SQLite.")
-    broker = reachable_broker()
+    broker = reachable_broker(broker_url)
     queue = f"test-worker-{uuid.uuid4().hex}"
     media_root = tmp_path / "media"
     # The worker must read uploads where this process stores them, and consume only this
@@ -84,24 +94,26 @@ def worker(transactional_db, tmp_path, monkeypatch):
             MEDIA_ROOT = {str(media_root)!r}
             CELERY_TASK_DEFAULT_QUEUE = {queue!r}
         """)
+        + textwrap.dedent(settings_lines)
     )
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "worker_test_settings",
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(settings.BASE_DIR)]),
         "DATABASE_URL": database_url(),
-        "CELERY_BROKER_URL": BROKER,
+        "CELERY_BROKER_URL": broker_url,
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
     }
-    log_path = tmp_path / "worker.log"
+    log_path = tmp_path / f"worker-{queue}.log"
     with log_path.open("w") as log:
         process = subprocess.Popen(  # noqa: S603 - our own interpreter running celery
-            [sys.executable, "-m", "celery", "-A", "oversight", "worker", "--pool", "solo", "--loglevel", "info",
-             "--without-gossip", "--without-mingle", "--without-heartbeat", "--hostname", f"{queue}@%h"],
+            [sys.executable, "-m", "celery", "-A", "oversight", "worker", "--pool", pool, "--concurrency", "1",
+             "--loglevel", "info", "--without-gossip", "--without-mingle", "--without-heartbeat",
+             "--hostname", f"{queue}@%h"],
             cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
     monkeypatch.setattr(settings, "MEDIA_ROOT", media_root)
     forget_broker_connections()
-    for name, value in (("task_always_eager", False), ("broker_url", BROKER), ("task_default_queue", queue)):
+    for name, value in (("task_always_eager", False), ("broker_url", broker_url), ("task_default_queue", queue)):
         monkeypatch.setitem(celery_app.conf, name, value)
     try:
         yield process, log_path

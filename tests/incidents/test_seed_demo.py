@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db.models import Count, Q
+from django.http import HttpRequest
 
 from forces.models import PopulationBaseline
 from incidents.demo import seed_demo
@@ -96,7 +97,7 @@ def test_demo_has_a_panel_with_reviews_of_sampled_discharges(seeded):
 
 def test_demo_logins_exist_for_every_role(seeded, client):
     for username in ["pcc_staff", "panel_member", "panel_chair", "force_data_officer", "api_client", "admin"]:
-        assert client.login(username=username, password="taser-demo"), username
+        assert client.login(request=HttpRequest(), username=username, password="taser-demo"), username
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ import io
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpRequest
 from kombu.exceptions import OperationalError
 from openpyxl import Workbook
 
@@ -380,7 +381,7 @@ def test_an_unexpected_error_before_the_import_starts_fails_the_batch(
 @pytest.mark.django_db(transaction=True)
 def test_without_a_broker_the_upload_answers_with_the_finished_report(client, force_data_officer, oxford, tmp_path):
     # Committed for real (no test transaction), the view's on_commit runs the task before it answers.
-    client.login(username=force_data_officer.username, password=PASSWORD)
+    client.login(request=HttpRequest(), username=force_data_officer.username, password=PASSWORD)
     with open(met_file(tmp_path / "uof.csv", good_rows()), "rb") as handle:
         response = client.post(LIST, {"file": handle}, follow=True)
     assert "Succeeded: this import is data version 1" in page_text(response)

@@ -129,6 +129,11 @@ def panel_work(panel, area, member_user=None, chair_user=None):
 
 @pytest.fixture
 def objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair):
+    return matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair)
+
+
+def matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair):
+    """The objects the paths of MATRIX name (tests/test_permission_matrix.py meets them too)."""
     own = panel_work(PanelFactory(force=thames_valley), oxford, panel_member, panel_chair)
     panel_b = panel_work(PanelFactory(force=thames_valley), oxford)
     other = panel_work(PanelFactory(force=metropolitan), lambeth, role_user(Role.PANEL_MEMBER, metropolitan))

@@ -1,6 +1,8 @@
 import time
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 from tqdm import tqdm
 
 from forces.models import Force
@@ -40,6 +42,12 @@ class Command(BaseCommand):
             for problem in failure.batch.errors:
                 self.stderr.write(problem)
             raise CommandError(str(failure)) from None
+        except DatabaseError as error:
+            # The import's transaction is undone with the connection: nothing of the file is written.
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise CommandError(
+                f"{Path(path).name}: the database stopped the import ({reason}); nothing was written. Run it again."
+            ) from None
         seconds = time.perf_counter() - started
         for note in batch.notes:
             self.stdout.write(note)

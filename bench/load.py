@@ -1,0 +1,171 @@
+"""Load: concurrent users mixing the dashboards and the API against gunicorn (2 workers) and PostgreSQL.
+
+    .venv/bin/python bench/load.py --users 50 --seconds 60 --reports 1000000
+
+The database oversight_bench_load is dropped and filled by seed_demo (unless --reuse); the demo's
+pcc_staff signs in and its api_client gets a new read token. The site runs as in production,
+`gunicorn oversight.wsgi --workers 2 --threads 4`, with the API's throttling raised out of the way
+(50 users share one token) and plain http on 127.0.0.1. Locust (bench/load_users.py) drives it:
+PCC staff on the dashboards, scripts on the API, the public on the transparency pages.
+
+It prints, per page, the requests, errors and the median, 95th percentile and slowest times, and
+exits 1 if any request failed. --json writes the same figures to a file; the tests run a short
+version of this against their own database (tests/test_load.py), asserting no error, never a time.
+"""
+
+import argparse
+import csv
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+URL = "postgres://postgres@127.0.0.1:5432/oversight_bench_load"
+USERNAME, PASSWORD = "pcc_staff", "taser-demo"  # the demo's own login (incidents/demo.py)  # noqa: S105
+# As production runs it, but plain http on 127.0.0.1 and throttling out of the way.
+SITE = {
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "DJANGO_SECURE_COOKIES": "false",
+    "API_RATE_ANONYMOUS": "1000000/second",
+    "API_RATE_CALLER": "1000000/second",
+}
+
+
+def environment(database_url):
+    base = {key: value for key, value in os.environ.items() if key not in ("CELERY_BROKER_URL", "DJANGO_DEBUG")}
+    # The product's settings, whatever a test runner set: SITE says how they differ here.
+    settings = {"DJANGO_SETTINGS_MODULE": "oversight.settings", "DATABASE_URL": database_url}
+    return base | SITE | settings | {"DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "load")}
+
+
+def manage(database_url, *args):
+    """manage.py with the bench's environment; its standard output."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment(database_url), check=True,
+        capture_output=True, text=True,
+    ).stdout  # fmt: skip
+
+
+def token(database_url):
+    """A new read token of the demo's API client, on its force."""
+    make = (
+        "from django.contrib.auth import get_user_model; from forces.queries import force_of; "
+        "from forces.services import create_api_token; user = get_user_model().objects.get(username='api_client'); "
+        "print(create_api_token(user=user, name='load test', access='read', force=force_of(user))[1])"
+    )
+    return manage(database_url, "shell", "--no-imports", "-c", make).strip().splitlines()[-1]
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(database_url, log):
+    """The site under gunicorn, as production runs it, until the block ends; yields its address."""
+    port = free_port()
+    command = [sys.executable, "-m", "gunicorn", "oversight.wsgi", "--workers", "2", "--threads", "4"]
+    command += ["--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT)]
+    server = subprocess.Popen(command, env=environment(database_url), stdout=log, stderr=log)  # noqa: S603
+    try:
+        deadline = time.monotonic() + 60
+        while not answers(port):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start; see {log.name}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def locust(host, *, users, spawn_rate, seconds, key, folder, force):
+    """Run bench/load_users.py headless; returns the rows of its statistics CSV."""
+    prefix = folder / "load"
+    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless"]
+    command += ["--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{seconds}s"]
+    command += ["--host", host, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"]
+    env = os.environ | {"LOAD_USERNAME": USERNAME, "LOAD_PASSWORD": PASSWORD, "LOAD_TOKEN": key, "LOAD_FORCE": force}
+    subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True)  # noqa: S603 - it exits 1 on errors
+    with open(f"{prefix}_stats.csv", newline="") as handle:
+        stats = list(csv.DictReader(handle))
+    with open(f"{prefix}_failures.csv", newline="") as handle:
+        failures = list(csv.DictReader(handle))
+    return stats, failures
+
+
+def figures(stats, failures):
+    pages = [
+        {
+            "name": row["Name"], "method": row["Type"], "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]), "median_ms": float(row["Median Response Time"] or 0),
+            "p95_ms": float(row["95%"] or 0), "max_ms": float(row["Max Response Time"] or 0),
+        }
+        for row in stats
+    ]  # fmt: skip
+    total = next(page for page in pages if page["name"] == "Aggregated")
+    errors = [{"name": f["Name"], "error": f["Error"], "occurrences": int(f["Occurrences"])} for f in failures]
+    return {"total": total, "pages": [page for page in pages if page is not total], "errors": errors}
+
+
+def run(*, database_url, users, spawn_rate, seconds, force="thames-valley"):
+    """Load the site with `users` for `seconds`; the figures, as figures() gives them."""
+    key = token(database_url)
+    with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+        folder = Path(folder)
+        with open(folder / "gunicorn.log", "w") as log, gunicorn(database_url, log) as host:
+            stats, failures = locust(host, users=users, spawn_rate=spawn_rate, seconds=seconds, key=key,
+                                     folder=folder, force=force)  # fmt: skip
+        return figures(stats, failures)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=50)
+    parser.add_argument("--spawn-rate", type=int, default=10, help="users started per second")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--reports", type=int, default=1_000_000, help="demo reports seeded first")
+    parser.add_argument("--database-url", default=URL)
+    parser.add_argument("--reuse", action="store_true", help="keep the database as it is: no reseeding")
+    parser.add_argument("--json", help="also write the figures to this file")
+    arguments = parser.parse_args()
+    if not arguments.reuse:
+        sys.path.insert(0, str(ROOT / "bench"))
+        from fresh_database import fresh_database
+
+        fresh_database(arguments.database_url)
+        manage(arguments.database_url, "migrate", "--noinput", "-v0")
+        manage(arguments.database_url, "seed_demo", "--reports", str(arguments.reports), "--seed", "1", "-v0")
+    result = run(database_url=arguments.database_url, users=arguments.users, spawn_rate=arguments.spawn_rate,
+                 seconds=arguments.seconds)  # fmt: skip
+    if arguments.json:
+        Path(arguments.json).write_text(json.dumps(result, indent=2))
+    print(f"{arguments.users} users for {arguments.seconds} s: gunicorn 2 workers × 4 threads, PostgreSQL\n")
+    print("| page | requests | errors | median ms | p95 ms | max ms |\n|---|---|---|---|---|---|")
+    for page in [*result["pages"], result["total"]]:
+        print(f"| {page['method']} {page['name']} | {page['requests']:,} | {page['failures']} | "
+              f"{page['median_ms']:.0f} | {page['p95_ms']:.0f} | {page['max_ms']:.0f} |")  # fmt: skip
+    for error in result["errors"]:
+        print(f"error: {error['name']}: {error['error']} ({error['occurrences']}×)")
+    sys.exit(1 if result["total"]["failures"] else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""Faults, with the real services: a Celery worker killed in the middle of a rebuild, the database
+connection dropped in the middle of an import, Redis down. PostgreSQL only: each needs a second
+process (a worker, an import, a watcher) on the same database.
+"""
+
+import datetime
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import psutil
+import psycopg2
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from incidents.models import CedLevel, CedUse, ImportBatch, MonthlySummary, UseOfForceReport
+from incidents.services import UNEXPECTED, rebuild_summaries
+from incidents.tasks import NOT_QUEUED, rebuild_summary_cells
+from tests.factories import ReportFactory
+from tests.incidents.test_import_uof import met_file, row
+from tests.test_worker import BROKER, database_url, running_worker
+
+WAIT_SECONDS = 120
+# A port of our own for a Redis this test starts and stops (never the machine's on 6379).
+REDIS_PORT = 6390
+
+
+@pytest.fixture(autouse=True)
+def postgresql_only(transactional_db):
+    if connection.vendor != "postgresql":
+        pytest.skip("Faults need a second process on the same database: PostgreSQL, not in-memory SQLite.")
+
+
+def until(condition, what, log=None):
+    """Wait for condition() to be true (its value is returned), or fail saying what did not happen."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not (value := condition()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"Not within {WAIT_SECONDS} s: {what}" + (f"\n{log.read_text()[-3000:]}" if log else ""))
+        time.sleep(0.1)
+    return value
+
+
+def summaries():
+    return sorted(
+        MonthlySummary.objects.values_list("area", "month", "reports", "taser_reports", "level_fired", "incidents")
+    )
+
+
+def backends_waiting_on_a_lock(watcher):
+    with watcher.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE '%forces_force%'"
+        )
+        return {pid for (pid,) in cursor.fetchall()}
+
+
+def test_a_worker_killed_in_the_middle_of_a_rebuild_is_retried_and_the_summaries_end_as_a_full_rebuild(
+    oxford, tmp_path, monkeypatch
+):
+    for n in range(60):
+        ReportFactory(area=oxford, occurred_on=datetime.date(2025, 1 + n % 12, 1 + n % 28),
+                      ced_levels=[CedLevel.FIRED] if n % 3 else [], incident_reference=f"INC-{n // 2}")  # fmt: skip
+    rebuild_summaries()
+    expected = summaries()
+    MonthlySummary.objects.all().delete()  # only the task will bring them back
+
+    # The rebuild locks its force first; holding that lock keeps the task in the middle of its work.
+    blocker = psycopg2.connect(database_url())
+    watcher = psycopg2.connect(database_url())
+    watcher.autocommit = True
+    try:
+        with running_worker(tmp_path, monkeypatch, BROKER, pool="prefork") as (process, log):
+            until(lambda: "ready." in log.read_text(), "the worker started", log)
+            blocker.cursor().execute("SELECT 1 FROM forces_force WHERE id = 'thames-valley' FOR UPDATE")
+            rebuild_summary_cells.delay("thames-valley")
+            first = until(lambda: backends_waiting_on_a_lock(watcher), "the rebuild started and waited", log)
+            [child] = psutil.Process(process.pid).children()
+            os.kill(child.pid, signal.SIGKILL)  # the pool's process dies with the task in hand
+            until(lambda: "WorkerLostError" in log.read_text(), "the worker saw its process lost", log)
+            until(lambda: backends_waiting_on_a_lock(watcher) - first, "the task was delivered again", log)
+            blocker.rollback()
+            until(lambda: summaries() == expected, "the summaries were rebuilt", log)
+            assert process.poll() is None
+            assert log.read_text().count("Task incidents.tasks.rebuild_summary_cells[") >= 2
+    finally:
+        blocker.close()
+        watcher.close()
+
+
+def test_a_dropped_database_connection_in_the_middle_of_an_import_writes_nothing_and_it_runs_again(oxford, tmp_path):
+    rows = [row(Borough="Oxford", IncidentDate=f"2020-{4 + n % 9:02d}-{1 + n % 28:02d}", CED__Used="No")
+            for n in range(120_000)]  # fmt: skip
+    path = met_file(tmp_path / "big.csv", rows)
+    name = f"import-{uuid.uuid4().hex[:8]}"
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_BROKER_URL"}
+    env |= {"DATABASE_URL": database_url(), "DJANGO_SECRET_KEY": settings.SECRET_KEY, "PGAPPNAME": name}
+    command = [sys.executable, "manage.py", "import_uof", str(path), "--force", "thames-valley", "--verbosity", "0"]
+    process = subprocess.Popen(  # noqa: S603 - our own interpreter and manage.py
+        command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    watcher = psycopg2.connect(database_url())
+    watcher.autocommit = True
+    try:
+
+        def copying():
+            with watcher.cursor() as cursor:
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query LIKE 'COPY%%'",
+                               [name])  # fmt: skip
+                return cursor.fetchone()
+
+        (pid,) = until(copying, "the import started writing reports")
+        with watcher.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        _, errors = process.communicate(timeout=WAIT_SECONDS)
+    finally:
+        watcher.close()
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode != 0
+    assert errors.strip().splitlines()[-1].startswith("CommandError: big.csv: the database stopped the import (")
+    assert (UseOfForceReport.objects.count(), CedUse.objects.count(), MonthlySummary.objects.count()) == (0, 0, 0)
+    failed = ImportBatch.objects.get()
+    assert (failed.status, failed.errors, failed.rows_added) == ("failed", [UNEXPECTED], 0)
+
+    rerun = subprocess.run(command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=600)  # noqa: S603
+    assert rerun.returncode == 0, rerun.stderr
+    assert UseOfForceReport.objects.count() == len(rows)
+    assert ImportBatch.objects.get(status="succeeded").data_version == 2
+
+
+# --- Redis down --------------------------------------------------------------------------------
+
+
+def start_redis(folder):
+    """A redis-server of this test's own on REDIS_PORT, keeping its data in `folder` across a restart."""
+    subprocess.run(  # noqa: S603 - the machine's redis-server, on our own port
+        ["redis-server", "--port", str(REDIS_PORT), "--bind", "127.0.0.1", "--daemonize", "yes",  # noqa: S607
+         "--dir", str(folder),
+         "--appendonly", "yes", "--save", "", "--pidfile", str(folder / "redis.pid")],
+        check=True,
+    )  # fmt: skip
+    client = redis.Redis(port=REDIS_PORT)
+    until(lambda: ping(client), f"Redis answered on port {REDIS_PORT}")
+    return client
+
+
+def stop_redis(client):
+    try:
+        client.shutdown(save=False)  # the append-only file already holds every write
+    except redis.ConnectionError:
+        pass  # it closes the connection as it stops
+    until(lambda: not ping(client), "Redis stopped")
+
+
+def ping(client):
+    try:
+        return client.ping()
+    except redis.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    folder = tmp_path / "redis"
+    folder.mkdir()
+    client = start_redis(folder)
+    yield folder, client
+    if ping(client):
+        stop_redis(client)
+
+
+def upload(client, user, tmp_path, name, day):
+    client.force_login(user)
+    with open(met_file(tmp_path / name, [row(Borough="Oxford", IncidentDate=day)]), "rb") as handle:
+        response = client.post("/api/v1/imports/", {"file": handle, "force": "thames-valley"})
+    assert response.status_code == 202, response.content
+    return response.json()
+
+
+def test_with_redis_down_pages_and_api_serve_imports_fail_clearly_and_nothing_queued_is_lost(
+    own_redis, client, oxford, pcc_staff, force_data_officer, tmp_path, monkeypatch
+):
+    folder, redis_client = own_redis
+    broker = f"redis://127.0.0.1:{REDIS_PORT}/0"
+    # The settings production derives from a Redis CELERY_BROKER_URL: the cache on it too.
+    monkeypatch.setattr(settings, "CACHES", {"default": {
+        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": broker, "KEY_PREFIX": "oversight",
+        "OPTIONS": {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": 1, "SOCKET_TIMEOUT": 1},
+    }})  # fmt: skip
+    ReportFactory(area=oxford, occurred_on=datetime.date(2020, 3, 1))
+    rebuild_summaries()
+    with running_worker(tmp_path, monkeypatch, broker) as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        process.send_signal(signal.SIGSTOP)  # the worker takes nothing until Redis has been down and back
+        try:
+            queued = upload(client, force_data_officer, tmp_path, "before.csv", "2020-04-03")
+            assert queued["status"] == "pending"
+            stop_redis(redis_client)
+
+            client.force_login(pcc_staff)
+            for path in (
+                "/forces/thames-valley/",
+                "/public/thames-valley/",
+                "/api/v1/summaries/?force=thames-valley",
+                "/api/v1/reports/",
+                "/reports/imports/",
+                f"/reports/imports/{queued['id']}/",
+                "/healthz",
+            ):
+                assert client.get(path).status_code == 200, path  # fmt: skip
+            refused = upload(client, force_data_officer, tmp_path, "during.csv", "2020-05-03")
+            assert (refused["status"], refused["errors"]) == ("failed", [NOT_QUEUED])
+            # A single edit's summaries follow it even so: rebuilt here, not queued.
+            ReportFactory(area=oxford, occurred_on=datetime.date(2020, 3, 2))
+            assert MonthlySummary.objects.get(month=datetime.date(2020, 3, 1)).reports == 2
+
+            start_redis(folder)  # with its append-only file, as docker-compose runs it: the queue survives
+        finally:
+            process.send_signal(signal.SIGCONT)
+        # What was queued before Redis went down is there again, and the worker takes it.
+        until(lambda: ImportBatch.objects.get(pk=queued["id"]).status == "succeeded", "the queued import ran", log)
+        again = upload(client, force_data_officer, tmp_path, "during.csv", "2020-05-03")
+        until(lambda: ImportBatch.objects.get(pk=again["id"]).status == "succeeded", "the upload again ran", log)
+    assert sorted(UseOfForceReport.objects.values_list("occurred_on", flat=True)) == [
+        datetime.date(2020, 3, 1), datetime.date(2020, 3, 2), datetime.date(2020, 4, 3), datetime.date(2020, 5, 3),
+    ]  # fmt: skip

@@ -1,0 +1,41 @@
+"""A short run of the load test (bench/load.py): concurrent users on the dashboards and the API against
+gunicorn with 2 workers on the test database; no request may fail. Times are bench/RESULTS.md's, never
+asserted here."""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+from django.core.management import call_command
+from django.db import connection
+
+from tests.test_worker import database_url
+
+
+def bench_load():
+    """bench/load.py as a module (bench is scripts, not a package); it imports no locust itself."""
+    spec = importlib.util.spec_from_file_location("bench_load", Path(settings.BASE_DIR) / "bench" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_ten_users_for_ten_seconds_on_dashboards_and_api_get_no_error(transactional_db, monkeypatch):
+    load = bench_load()
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "gunicorn serves from processes of its own: they need a database they can open, not in-memory SQLite."
+        )
+    call_command("seed_demo", reports=3000, seed=1, months=24, verbosity=0)
+    # The tests hash passwords with MD5 for speed; gunicorn checks them with the real settings' hashers.
+    hasher = PBKDF2PasswordHasher()
+    get_user_model().objects.filter(username=load.USERNAME).update(password=hasher.encode(load.PASSWORD, hasher.salt()))
+    monkeypatch.setenv("DJANGO_SECRET_KEY", settings.SECRET_KEY)
+    result = load.run(database_url=database_url(), users=10, spawn_rate=5, seconds=10)
+    pages = {page["name"] for page in result["pages"] if page["requests"]}
+    assert {"/forces/<id>/", "/api/v1/summaries/", "/api/v1/reports/"} <= pages, result
+    assert result["total"]["requests"] > 0
+    assert (result["total"]["failures"], result["errors"]) == (0, [])
