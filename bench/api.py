@@ -43,6 +43,9 @@ ENVIRONMENT = {
     "DATABASE_URL": URL,
     "DJANGO_SECRET_KEY": "bench",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    # Plain http on 127.0.0.1: production redirects to https and marks its cookies secure.
+    "DJANGO_SECURE_SSL_REDIRECT": "false",
+    "DJANGO_SECURE_COOKIES": "false",
     "API_RATE_ANONYMOUS": "1000000/second",
     "API_RATE_CALLER": "1000000/second",
 }

@@ -9,7 +9,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.settings import api_settings
 
 from forces.models import ApiToken
-from forces.queries import RECORD_ROLES, force_of, role_of
+from forces.queries import RECORD_ROLES, force_of, keep_role, role_name_of, role_of
 from forces.services import token_digest
 
 # A token's last use is written at most this often, not on every request.
@@ -25,16 +25,20 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed("Send the token as 'Authorization: Bearer <key>'.")
-        token = (
-            ApiToken.objects.select_related("user__force_scope__force", "force")
-            .filter(key_digest=token_digest(parts[1].decode(errors="replace")))
-            .first()
-        )
-        if token is None:
-            raise exceptions.AuthenticationFailed("This token is not known.")
+        digest = token_digest(parts[1].decode(errors="replace"))
+        try:
+            # get(), not first(): the digest is unique, and first() would order by the user's name.
+            token = (
+                ApiToken.objects.select_related("user__force_scope__force")
+                .annotate(role_name=role_name_of("user"))
+                .get(key_digest=digest)
+            )
+        except ApiToken.DoesNotExist:
+            raise exceptions.AuthenticationFailed("This token is not known.") from None
         if token.revoked_at is not None:
             raise exceptions.AuthenticationFailed(f"This token was revoked on {token.revoked_at:%d %B %Y}.")
         user = token.user
+        keep_role(user, token.role_name)
         if not user.is_active:
             raise exceptions.AuthenticationFailed("The account this token belongs to is disabled.")
         # A user moved to another force takes no token of the old one along.

@@ -1,6 +1,9 @@
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth.models import Group
+from django.db.models import Case, OuterRef, Subquery, Value, When
+
 from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role
 from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
 
@@ -22,6 +25,21 @@ def role_of(user):
         names = {group.name for group in user.groups.all()}
         user._role = next((role for role in Role if role.value in names), None)
     return user._role
+
+
+def role_name_of(user_field):
+    """A subquery: the name of the role group of the user in `user_field`, as role_of chooses it.
+
+    Annotated on a query that loads users (an API token's, say), it saves role_of a query.
+    """
+    order = Case(*(When(name=role.value, then=Value(rank)) for rank, role in enumerate(Role)))
+    names = Group.objects.filter(user=OuterRef(user_field), name__in=Role.values).order_by(order)
+    return Subquery(names.values("name")[:1])
+
+
+def keep_role(user, name):
+    """Keep on the user the role read with role_name_of, for role_of to answer without a query."""
+    user._role = Role(name) if name else None
 
 
 def force_of(user):
