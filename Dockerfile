@@ -10,5 +10,5 @@ RUN DJANGO_DEBUG=true python manage.py collectstatic --noinput \
     && mkdir -p /app/media && useradd --system --home /app oversight && chown -R oversight /app
 USER oversight
 EXPOSE 8000
-# Threads: a long CSV download keeps its thread, not the worker, so gunicorn does not time it out.
-CMD ["gunicorn", "oversight.wsgi", "--bind", "0.0.0.0:8000", "--workers", "2", "--threads", "4"]
+# Workers, threads and keep-alive: gunicorn.conf.py, which gunicorn reads from /app.
+CMD ["gunicorn", "oversight.wsgi", "--bind", "0.0.0.0:8000"]

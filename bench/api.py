@@ -6,7 +6,7 @@
 
 The database oversight_bench_api is dropped and filled by seed_demo (unless --reuse), and an
 API client of --force gets a new read token. The API runs as in production,
-`gunicorn oversight.wsgi -w 2 --threads 4` (threads, so a long download is not timed out), with throttling raised
+`gunicorn oversight.wsgi` with gunicorn.conf.py (2 workers of 4 threads), with throttling raised
 out of the way; gunicorn's log goes to /tmp/bench-api-gunicorn-*.log. Baselines, measured in
 the same run:
 
@@ -66,8 +66,9 @@ def month_end(month):
 
 @contextmanager
 def gunicorn(application, port, log, timeout):
-    """gunicorn -w 2 --threads 4 serving `application` on `port` until the block ends; yields the master's pid."""
-    command = [str(ROOT / ".venv/bin/gunicorn"), application, "-w", "2", "--threads", "4", "-b", f"127.0.0.1:{port}"]
+    """gunicorn as gunicorn.conf.py sets it, serving `application` on `port`; yields the master's pid."""
+    command = [str(ROOT / ".venv/bin/gunicorn"), application, "--config", str(ROOT / "gunicorn.conf.py")]
+    command += ["-b", f"127.0.0.1:{port}"]
     command += ["--timeout", str(timeout)]
     command += ["--chdir", str(ROOT), "--pythonpath", f"{ROOT},{ROOT / 'bench'}"]
     environment = {key: value for key, value in os.environ.items() if key != "CELERY_BROKER_URL"} | ENVIRONMENT

@@ -4,8 +4,8 @@
 
 The database oversight_bench_load is dropped and filled by seed_demo (unless --reuse); the demo's
 pcc_staff signs in and its api_client gets a new read token. The site runs as in production,
-`gunicorn oversight.wsgi --workers 2 --threads 4`, with the API's throttling raised out of the way
-(50 users share one token) and plain http on 127.0.0.1. Locust (bench/load_users.py) drives it:
+`gunicorn oversight.wsgi` with gunicorn.conf.py (2 workers of 4 threads), with the API's throttling
+raised out of the way (50 users share one token) and plain http on 127.0.0.1. Locust (bench/load_users.py) drives it:
 PCC staff on the dashboards, scripts on the API, the public on the transparency pages.
 
 It prints, per page, the requests, errors and the median, 95th percentile and slowest times, and
@@ -73,7 +73,7 @@ def free_port():
 def gunicorn(database_url, log):
     """The site under gunicorn, as production runs it, until the block ends; yields its address."""
     port = free_port()
-    command = [sys.executable, "-m", "gunicorn", "oversight.wsgi", "--workers", "2", "--threads", "4"]
+    command = [sys.executable, "-m", "gunicorn", "oversight.wsgi", "--config", str(ROOT / "gunicorn.conf.py")]
     command += ["--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT)]
     server = subprocess.Popen(command, env=environment(database_url), stdout=log, stderr=log)  # noqa: S603
     try:
