@@ -125,6 +125,25 @@ def read_area_lookup(path):
     return columns, rows
 
 
+def official_area(force, code, name, kind, row_number, name_column):
+    """The force's area of this ONS code, made or brought up to date from the lookup.
+
+    An area the force already has by this name (created from a borough named in a force's
+    records, say, or the demo's) is the same area: it takes the code, keeping its reports.
+    """
+    by_code = Area.objects.filter(force=force, code=code).first()
+    by_name = Area.objects.filter(force=force, name__iexact=name).first()
+    if by_code and by_name and by_code != by_name:
+        raise InputError(
+            f"row {row_number}, {name_column}: '{name}' is the name of the force's area {by_name.code}, "
+            f"and {code} is its area '{by_code.name}'; merge the two in the admin, then import again."
+        )
+    area = by_code or by_name or Area(force=force)
+    area.code, area.name, area.kind, area.needs_review = code, name, kind, False
+    area.save()
+    return area
+
+
 @transaction.atomic
 def import_areas(path):
     """Create or refresh each force's areas and their local authorities from the ONS lookup;
@@ -138,7 +157,7 @@ def import_areas(path):
     areas = {}
     local_authorities = {}
     columns, rows = read_area_lookup(path)
-    lad_column, pfa_column = columns[0], columns[5]
+    lad_column, csp_column, pfa_column = columns[0], columns[3], columns[5]
     for row_number, lad_code, lad_name, csp_code, csp_name, pfa_code, pfa_name in rows:
         force = forces_by_ons_name.get(pfa_name)
         if force is None:
@@ -149,14 +168,12 @@ def import_areas(path):
                 f"row {row_number}, {lad_column}: '{lad_code}' appears twice (first on row "
                 f"{local_authorities[lad_code][0]}); expected each local authority once."
             )
-        areas[(force.id, csp_code)] = (force, csp_name, pfa_code)
+        areas[(force.id, csp_code)] = (force, csp_name, pfa_code, row_number)
         local_authorities[lad_code] = (row_number, lad_name, force.id, csp_code)
     area_objects = {}
-    for (force_id, csp_code), (force, csp_name, pfa_code) in areas.items():
+    for (force_id, csp_code), (force, csp_name, pfa_code, row_number) in areas.items():
         kind = Area.Kind.BOROUGH if force_id == "metropolitan" else Area.Kind.CSP
-        area_objects[(force_id, csp_code)], _ = Area.objects.update_or_create(
-            force=force, code=csp_code, defaults={"name": csp_name, "kind": kind}
-        )
+        area_objects[(force_id, csp_code)] = official_area(force, csp_code, csp_name, kind, row_number, csp_column)
         if force.pfa_code != pfa_code:
             force.pfa_code = pfa_code
             force.save(update_fields=["pfa_code"])

@@ -7,6 +7,7 @@ from django.core.management.base import CommandError
 from forces.models import Area, Force, LocalAuthority
 from forces.services import FORCES, load_forces
 from tests.conftest import ONS_LOOKUP
+from tests.factories import AreaFactory, ReportFactory
 
 
 def test_load_forces_loads_43_territorial_forces_and_btp(db):
@@ -136,3 +137,21 @@ def test_import_areas_reads_a_lookup_of_a_later_vintage(forces, tmp_path):
     )
     call_command("import_areas", str(later), verbosity=0)
     assert Area.objects.get(code="E22000301").local_authorities.get().name == "Buckinghamshire"
+
+
+def test_import_areas_gives_an_area_named_in_records_its_ons_code_and_keeps_its_reports(forces):
+    named_in_records = AreaFactory(code="TVP-OXFORD", name="OXFORD", needs_review=True)
+    report = ReportFactory(area=named_in_records)
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    oxford = Area.objects.get(force="thames-valley", code="E22000308")
+    assert (oxford.pk, oxford.name, oxford.needs_review) == (named_in_records.pk, "Oxford", False)
+    assert report.__class__.objects.get(pk=report.pk).area == oxford
+
+
+def test_import_areas_refuses_a_name_and_a_code_of_two_different_areas_and_writes_nothing(forces):
+    AreaFactory(code="E22000308", name="Oxford City")
+    AreaFactory(code="TVP-OXFORD", name="Oxford")
+    with pytest.raises(CommandError, match=r"row \d+, CSP16NM: 'Oxford' is the name of the force's area TVP-OXFORD"):
+        call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    assert Area.objects.count() == 2
+    assert LocalAuthority.objects.count() == 0
