@@ -336,6 +336,8 @@ class DemoGenerator:
             "area": area_ids.tolist(),
             "occurred_on": dates.astype(str).tolist(),
             "occurred_at": [f"{m // 60:02d}:{m % 60:02d}:00" for m in minutes.tolist()],
+            # Every imported record has an identity in its source; an export of the demo re-imports.
+            "source_key": [f"DEMO-{self.seed}-R{n}" for n in range(self.report_offset, self.report_offset + size)],
             "incident_reference": [f"DEMO-{self.seed}-{i}" for i in (incident + self.incident_offset).tolist()],
             "officer_reference": [f"OFF-{n:05d}" for n in rng.integers(1, 4000, size=size).tolist()],
             "subject_age": incident_choice(AGE_SHARES),
@@ -350,6 +352,7 @@ class DemoGenerator:
             "subject_injury": incident_choice(SUBJECT_INJURY_SHARES),
         }
         self.incident_offset += incidents
+        self.report_offset += size
         for name, (plain, taser) in OPTION_CHANCES.items():
             draws = rng.random(incidents)[incident] if name.startswith(INCIDENT_PREFIXES) else rng.random(size)
             columns[name] = (draws < np.where(ced_used, taser, plain)).tolist()
@@ -451,6 +454,7 @@ class DemoGenerator:
 
     def write_reports(self, total, progress=None):
         self.incident_offset = 0
+        self.report_offset = 0
         batches = {}
         for force, *_ in self.forces:
             batches[force.id] = ImportBatch.objects.create(

@@ -463,7 +463,8 @@ def _source_keys(identity, numbers, seen, problems, numbered):
     if not numbered:
         texts = identity.to_pylist() if before.any() else []
         for i in np.flatnonzero(before):
-            problems.add(numbers[i], "source_key", texts[i], f"repeats row {first[i]}; each record appears once")
+            if texts[i]:  # an empty key is reported as empty, once, not as a repeat too
+                problems.add(numbers[i], "source_key", texts[i], f"repeats row {first[i]}; each record appears once")
         return identity, raw
     keys = pc.binary_join_element_wise(hexes, pc.cast(pa.array(before + 1), pa.string()), "-")
     # Held reports are known by the digest of their key's text, whatever format wrote them.

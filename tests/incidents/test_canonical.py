@@ -104,6 +104,19 @@ def test_a_repeated_source_key_is_refused(varied_reports, thames_valley, tmp_pat
     assert failure.value.batch.errors == ["row 5, source_key: 'TVP-0003' repeats row 4; each record appears once"]
 
 
+def test_rows_without_a_source_key_are_each_reported_once_as_empty(varied_reports, thames_valley, tmp_path):
+    rows = list(csv.reader(io.StringIO(export(tmp_path / "export.csv").read_text(encoding="utf-8"))))
+    for row in rows[1:3]:
+        row[0] = ""
+    path = tmp_path / "no-keys.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    with pytest.raises(ImportFailed) as failure:
+        import_reports(path, thames_valley)
+    assert [error.split(":")[0] for error in failure.value.batch.errors] == ["row 2, source_key", "row 3, source_key"]
+    assert all("is empty" in error for error in failure.value.batch.errors)
+
+
 def test_rows_of_another_force_are_refused(varied_reports, metropolitan, tmp_path):
     with pytest.raises(ImportFailed) as failure:
         import_reports(export(tmp_path / "export.csv"), metropolitan)
