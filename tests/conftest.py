@@ -111,6 +111,15 @@ def superuser(django_user_model):
 
 
 @pytest.fixture
+def signed_in_callers(pcc_staff, panel_member, panel_chair, force_data_officer, api_client_user, superuser):
+    """The users the permission tests sign in as, by caller name: each role's, a panel chair and a superuser."""
+    return {
+        "pcc_staff": pcc_staff, "panel_member": panel_member, "panel_chair": panel_chair,
+        "force_data_officer": force_data_officer, "api_client": api_client_user, "superuser": superuser,
+    }  # fmt: skip
+
+
+@pytest.fixture
 def role_users(pcc_staff, panel_member, force_data_officer, api_client_user):
     """Every role's user of Thames Valley, by role name."""
     return {

@@ -312,12 +312,9 @@ def objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_ch
 
 
 @pytest.fixture
-def callers(pcc_staff, panel_member, panel_chair, force_data_officer, api_client_user, superuser):
+def callers(signed_in_callers):
     """callers(role, method, path, data) → the response; one signed-in client per role, kept across requests."""
-    users = {
-        "pcc_staff": pcc_staff, "panel_member": panel_member, "panel_chair": panel_chair,
-        "force_data_officer": force_data_officer, "api_client": api_client_user, "superuser": superuser,
-    }  # fmt: skip
+    users = signed_in_callers
     clients = {}
 
     def client_of(role):

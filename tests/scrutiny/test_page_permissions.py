@@ -149,16 +149,11 @@ def matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, p
 
 
 @pytest.fixture
-def callers(pcc_staff, panel_member, panel_chair, force_data_officer, api_client_user, superuser):
-    users = {
-        "pcc_staff": pcc_staff, "panel_member": panel_member, "panel_chair": panel_chair,
-        "force_data_officer": force_data_officer, "api_client": api_client_user, "superuser": superuser,
-    }  # fmt: skip
-
+def callers(signed_in_callers):
     def request(caller, path, data):
         client = Client()
-        if caller in users:
-            client.force_login(users[caller])
+        if caller in signed_in_callers:
+            client.force_login(signed_in_callers[caller])
         return client.post(path, data) if data is not None else client.get(path)
 
     return request
