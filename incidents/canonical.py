@@ -16,7 +16,7 @@ from django.db.models import Case, F, FilteredRelation, Func, Q, Value, When
 from django.db.models.functions import NullIf
 
 from incidents.columns import Columns, any_of, dates, normal, times
-from incidents.met_format import ETHNICITIES
+from incidents.met_format import AREA_LENGTHS, ETHNICITIES
 from incidents.models import LADDER, CedUse, Ethnicity, ImportBatch, UseOfForceReport, highest_level_of
 from oversight.api import neutralised
 
@@ -121,7 +121,9 @@ def convert(batch, first_row, errors, areas, force_id):
     report = {field.name: read_field(columns, field.name, field) for field in REPORT_FIELDS}
     blank_key = pc.equal(columns.text("source_key"), "")
     columns.invalid(blank_key, "source_key", "is empty; every record needs its identity")
-    codes, names = columns.text("area_code").to_pylist(), columns.text("area_name").to_pylist()
+    codes, names = (
+        columns.within_length(f"area_{field}", AREA_LENGTHS[field]).to_pylist() for field in ("code", "name")
+    )
     report["area"] = pa.array(areas.by_code(codes, names), pa.int64())
 
     # The highest level is derived by the ladder rule, never taken on trust.

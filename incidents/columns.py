@@ -68,6 +68,13 @@ class Columns:
         for index, value in zip(rows, values, strict=True):
             self.errors.add(self.first_row + index, self.label(name), value, expected)
 
+    def within_length(self, name, most):
+        """The column's text, each value longer than `most` characters reported and blanked."""
+        text = self.text(name)
+        too_long = pc.greater(pc.utf8_length(text), most)
+        self.invalid(too_long, name, f"is longer than {most} characters")
+        return pc.if_else(too_long, "", text)
+
     def read_yes_no(self, names):
         """Read many Yes/No columns at once, end to end; `yes_no` then answers from what was read.
 

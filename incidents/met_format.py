@@ -10,8 +10,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from forces.models import Area
 from incidents.columns import Columns, any_of, dates, distinct, normal, split, times
 from incidents.models import LADDER, CedLevel
+
+# Area names and codes longer than their columns are refused, not cut.
+AREA_LENGTHS = {field: Area._meta.get_field(field).max_length for field in ("code", "name")}
 
 LOCATIONS = {
     "Incident Location: Street/Highway": "location_street",
@@ -248,7 +252,7 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     report |= {field: columns.yes_no(name, nullable=True) for name, field in OFFICER_CONTEXT.items()}
     report["occurred_on"] = dates(columns, "IncidentDate")
     report["occurred_at"] = times(columns, "IncidentTime")
-    borough = columns.text("Borough")
+    borough = columns.within_length("Borough", AREA_LENGTHS["name"])
     report["area"] = pc.take(
         pa.array(area_ids(pc.unique(borough).to_pylist())), pc.index_in(borough, pc.unique(borough))
     )

@@ -679,9 +679,25 @@ class AreaFinder:
         ids = []
         for code, name in zip(codes, names, strict=True):
             if code and code not in self.codes:
-                self.codes[code] = self.create(name or code, code)
+                self.codes[code] = self.by_name_for_code(code, name) or self.create(name or code, code)
             ids.append(self.codes.get(code))
         return ids
+
+    def by_name_for_code(self, code, name):
+        """The force's area of this name, when the file gives it a code the force does not use.
+
+        Codes change when `import_areas` replaces a force's own codes with ONS ones, so a file
+        exported before (or elsewhere) can name an area under its old code. The name decides;
+        the area keeps its code, which only the ONS lookup sets.
+        """
+        area_id = self.ids.get(self.key(name)) if name else None
+        if area_id is not None:
+            held = next(held for held, held_id in self.codes.items() if held_id == area_id)
+            self.batch.notes.append(
+                f"Area code '{code}' is not one of the force's; its rows were counted in the force's area "
+                f"'{name}', whose code is {held}."
+            )
+        return area_id
 
     @staticmethod
     def key(name):
@@ -697,13 +713,22 @@ class AreaFinder:
         key = self.key(name)
         if key not in self.ids:
             kind = Area.Kind.OTHER if key in OTHER_AREAS else None
-            self.ids[key] = self.create(name, f"{self.force.pk[:12]}-{slugify(name)}"[:20], kind)
+            self.create(name, self.free_code(f"{self.force.pk[:12]}-{slugify(name)}"), kind)
         return self.ids[key]
+
+    def free_code(self, code):
+        """`code` cut to the column's 20 characters, numbered if another area already holds it."""
+        candidate, number = code[:20], 1
+        while candidate in self.codes:
+            number += 1
+            candidate = f"{code[: 19 - len(str(number))].rstrip('-')}-{number}"
+        return candidate
 
     def create(self, name, code, kind=None):
         kind = kind or (Area.Kind.BOROUGH if self.force.pk == "metropolitan" else Area.Kind.CSP)
         area = Area.objects.create(force=self.force, code=code, name=name, kind=kind, needs_review=True)
         self.batch.notes.append(f"Area '{name}' was not known and has been created; review it in the admin.")
+        self.ids[self.key(name)] = self.codes[code] = area.id
         return area.id
 
 

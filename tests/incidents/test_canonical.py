@@ -123,6 +123,42 @@ def test_rows_of_another_force_are_refused(varied_reports, metropolitan, tmp_pat
     assert "row 2, force: 'thames-valley' is not metropolitan, the force imported into" in failure.value.batch.errors
 
 
+def rewritten(path, **cells):
+    """The exported file with the named columns of every record set to new values."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    for column, value in cells.items():
+        for row in rows[1:]:
+            row[rows[0].index(column)] = value
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        csv.writer(handle).writerows(rows)
+    return path
+
+
+def test_a_known_area_under_a_code_the_force_does_not_use_is_matched_by_name(
+    varied_reports, thames_valley, oxford, tmp_path
+):
+    # As after an export from a copy whose areas had other codes (the demo's, or the ONS lookup's).
+    path = rewritten(export(tmp_path / "export.csv"), area_code="DEMO-THA01")
+    UseOfForceReport.objects.all().delete()
+    batch = import_reports(path, thames_valley)
+    assert batch.rows_added == 3
+    assert {report.area for report in UseOfForceReport.objects.all()} == {oxford}
+    assert list(thames_valley.areas.all()) == [oxford]
+    assert batch.notes == [
+        "Area code 'DEMO-THA01' is not one of the force's; its rows were counted in the force's area "
+        "'Oxford', whose code is E22000155."
+    ]
+
+
+def test_an_area_code_longer_than_its_column_is_refused_and_nothing_is_written(varied_reports, thames_valley, tmp_path):
+    path = rewritten(export(tmp_path / "export.csv"), area_code="E22000155-AND-MORE-TEXT", area_name="Nowhere")
+    with pytest.raises(ImportFailed) as failure:
+        import_reports(path, thames_valley)
+    assert failure.value.batch.errors[0] == "row 2, area_code: 'E22000155-AND-MORE-TEXT' is longer than 20 characters"
+    assert [record(r) for r in UseOfForceReport.objects.order_by("source_key")] == varied_reports
+    assert not thames_valley.areas.filter(name="Nowhere").exists()
+
+
 def test_the_data_dictionary_in_docs_is_current():
     assert DICTIONARY.read_text(encoding="utf-8") == canonical.data_dictionary(), (
         "Regenerate docs/data-dictionary.md from incidents.canonical.data_dictionary()."

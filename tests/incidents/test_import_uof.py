@@ -105,6 +105,26 @@ def test_reads_utf8_and_windows_1252_with_commas_or_semicolons(boroughs, metropo
     assert (report.officer_main_duty, report.area.name) == ("Response – Café patrol", "Hammersmith and Fulham")
 
 
+def test_new_boroughs_whose_names_begin_alike_become_two_areas(boroughs, metropolitan, tmp_path):
+    # Made-up codes are cut to the column's 20 characters, where these two names agree.
+    rows = [row(Borough="City of London Airport"), row(Borough="City of London Docks")]
+    import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    areas = [report.area for report in reports()]
+    assert [(a.name, a.code) for a in areas] == [
+        ("City of London Airport", "metropolitan-city-of"),
+        ("City of London Docks", "metropolitan-city-2"),
+    ]
+
+
+def test_a_borough_name_longer_than_its_column_is_refused_and_nothing_is_written(boroughs, metropolitan, tmp_path):
+    long_name = " ".join(["Borough"] * 16)
+    with pytest.raises(ImportFailed) as failure:
+        import_reports(met_file(tmp_path / "uof.csv", [row(), row(Borough=long_name)]), metropolitan)
+    assert failure.value.batch.errors == [f"row 3, Borough: '{long_name}' is longer than 120 characters"]
+    assert not reports().exists()
+    assert not metropolitan.areas.filter(needs_review=True).exists()
+
+
 def test_reads_the_uof_sheet_of_an_xlsx_export(boroughs, metropolitan, tmp_path):
     workbook = Workbook()
     workbook.active.title = "UoFPO"
