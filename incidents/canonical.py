@@ -287,8 +287,9 @@ def data_dictionary():
         "|---|---|",
         "| `source_key` | The record's identity across editions; an export re-imported matches on it. Required. |",
         "| `force` | data.police.uk force id; must be the force imported into. |",
-        "| `area_code` | Code of the area (ONS CSP code, or the force's own); a new code creates an area for review. |",
-        "| `area_name` | Name of the area, used when the code is new. |",
+        "| `area_code` | Code of the area (ONS CSP code, or the force's own), at most 20 characters. |",
+        "| `area_name` | Name of the area, at most 120 characters. A code the force does not use is matched to "
+        "its area of this name, or else creates an area for review. |",
     ]
     lines += [f"| `{field.name}` | {describe(field)} |" for field in REPORT_FIELDS]
     lines.append(
