@@ -66,7 +66,7 @@ from incidents.queries import (
 )
 from incidents.tasks import enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
-from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, streamed_csv
+from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, id_halves, streamed_csv
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -335,7 +335,8 @@ class ReportViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
     def csv_download(self, queryset, filename=None):
         filename = f"{scope_force_id(self.request) or 'all-forces'}-reports.csv"
         if connections[queryset.db].vendor == "postgresql":
-            return download(copied_csv(canonical.copy_query(queryset), canonical.HEADER), filename)
+            parts = [canonical.copy_query(part) for part in id_halves(queryset)]
+            return download(copied_csv(parts, canonical.HEADER), filename)
         return streamed_csv(canonical.rows(queryset), filename)
 
 

@@ -6,9 +6,11 @@ No domain code: the resources live in each app's api.py.
 import contextlib
 import csv
 import queue
+import tempfile
 import threading
 
 from django.db import connections
+from django.db.models import F, Max, Min
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.defaults import page_not_found
 from rest_framework import pagination, renderers, serializers, throttling
@@ -223,63 +225,151 @@ class CallerRateThrottle(throttling.SimpleRateThrottle):
 # --- CSV straight from PostgreSQL --------------------------------------------------------------
 
 
-def copied_csv(queryset, header):
-    """The header, then `COPY (queryset) TO STDOUT` in blocks: PostgreSQL writes the CSV itself.
+# Below this many ids from first to last, a CSV is copied in one part: it takes a moment anyway.
+SPLIT_FROM_IDS = 100_000
 
-    psycopg2's COPY writes into a file object and will not hand the rows over one by one, so
-    it runs in a thread of its own on this request's connection, while this generator, the
-    only other user of the connection, waits for its blocks; a bounded queue keeps memory flat.
+
+def id_halves(queryset):
+    """The queryset as parts for copied_csv: those up to the middle of its ids, and those after."""
+    # Over the chosen rows, as they come: a plain MIN(id) would walk the primary key from its
+    # end until a row matches, which takes long when the chosen rows lie far from either end.
+    ids = F("pk") + 0
+    bounds = queryset.aggregate(low=Min(ids), high=Max(ids))
+    if bounds["low"] is None or bounds["high"] - bounds["low"] < SPLIT_FROM_IDS:
+        return [queryset]
+    middle = (bounds["low"] + bounds["high"]) // 2
+    return [queryset.filter(pk__lte=middle), queryset.filter(pk__gt=middle)]
+
+
+def copied_csv(parts, header):
+    """The header, then the rows of each part (a queryset) in turn, written by PostgreSQL's `COPY … TO STDOUT`.
+
+    Writing the rows is PostgreSQL's work, and one COPY keeps one of its processes busy. So the parts
+    are copied at once, each on a connection of its own and all in one snapshot of the database: the
+    first is sent as it comes, the others are spooled to temporary files and sent after it. Inside a
+    transaction (a test's) only the request's own connection sees what that transaction wrote: there
+    the parts are copied on it, one after another.
     """
-    connection = connections[queryset.db]
+    connection = connections[parts[0].db]
+    yield CsvLines().row(header).encode()
+    if connection.in_atomic_block or len(parts) == 1:
+        yield from _copied_in_turn(connection, parts)
+    else:
+        yield from _copied_at_once(parts)
+
+
+def _copied_in_turn(connection, parts):
     connection.ensure_connection()
-    sql, params = queryset.query.sql_with_params()
-    with connection.connection.cursor() as cursor:
-        copy = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).decode()
-    blocks = queue.Queue(maxsize=16)
-    stopped = threading.Event()
-
-    class Sink:
-        def __init__(self):
-            self.parts, self.size = [], 0
-
-        def write(self, data):
-            if stopped.is_set():
-                raise BrokenPipeError("the download was closed")
-            self.parts.append(data if isinstance(data, bytes) else data.encode())
-            self.size += len(data)
-            if self.size >= COPY_BLOCK_BYTES:
-                self.flush()
-
-        def flush(self):
-            if self.parts:
-                blocks.put(b"".join(self.parts))
-                self.parts, self.size = [], 0
-
-    def run():
-        sink = Sink()
-        try:
-            with connection.connection.cursor() as cursor:
-                cursor.copy_expert(copy, sink, size=COPY_BLOCK_BYTES)
-            sink.flush()
-            blocks.put(None)
-        except Exception as error:  # noqa: BLE001 - handed to the reading side, which raises it
-            blocks.put(error)
-
-    lines = CsvLines()
-    yield lines.row(header).encode()
-    worker = threading.Thread(target=run, name="csv-copy", daemon=True)
-    worker.start()
     finished = False
     try:
-        while (block := blocks.get()) is not None:
-            if isinstance(block, Exception):
-                raise block
-            yield block
+        for part in parts:
+            copy = Copy(connection.connection, part)
+            copy.start()
+            try:
+                yield from copy.blocks()
+            finally:
+                copy.stop()
         finished = True
     finally:
-        stopped.set()
-        while worker.is_alive():  # let a COPY blocked on a full queue see it is stopped
-            with contextlib.suppress(queue.Empty):
-                blocks.get(timeout=0.1)
         if not finished:
             connection.close()  # an aborted COPY leaves the connection in no state to reuse
+
+
+def _copied_at_once(parts):
+    copies, connections_used = [], []
+    try:
+        snapshot = None
+        for index, part in enumerate(parts):
+            database = connections.create_connection(part.db)
+            connections_used.append(database)
+            database.ensure_connection()
+            with database.connection.cursor() as cursor:
+                cursor.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                if snapshot is None:
+                    cursor.execute("SELECT pg_export_snapshot()")
+                    snapshot = cursor.fetchone()[0]
+                else:
+                    cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+            copies.append(Copy(database.connection, part, spooled=index > 0))
+        for copy in copies:
+            copy.start()
+        for copy in copies:
+            yield from copy.blocks()
+    finally:
+        for copy in copies:
+            copy.stop()
+        for database in connections_used:
+            database.close()
+
+
+class Copy(threading.Thread):
+    """`COPY (queryset) TO STDOUT` as CSV on a psycopg2 connection, in a thread of its own.
+
+    psycopg2's COPY writes into a file object and will not hand the rows over one by one: this is
+    that file. Streamed, its blocks go through a bounded queue, so memory stays flat; spooled, into
+    a temporary file. Once stopped, its next write ends the COPY.
+    """
+
+    def __init__(self, raw_connection, queryset, spooled=False):
+        super().__init__(name="csv-copy", daemon=True)
+        sql, params = queryset.query.sql_with_params()
+        with raw_connection.cursor() as cursor:
+            self.statement = cursor.mogrify(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", params).decode()
+        self.raw_connection, self.stopped = raw_connection, threading.Event()
+        self.queue = None if spooled else queue.Queue(maxsize=16)
+        self.spool = tempfile.TemporaryFile() if spooled else None  # noqa: SIM115 - closed by stop()
+        self.parts, self.size, self.error = [], 0, None
+
+    def write(self, data):
+        if self.stopped.is_set():
+            raise BrokenPipeError("the download was closed")
+        data = data if isinstance(data, bytes) else data.encode()
+        if self.spool:
+            self.spool.write(data)
+            return
+        self.parts.append(data)
+        self.size += len(data)
+        if self.size >= COPY_BLOCK_BYTES:
+            self.flush()
+
+    def flush(self):
+        if self.parts:
+            self.queue.put(b"".join(self.parts))
+            self.parts, self.size = [], 0
+
+    def run(self):
+        try:
+            with self.raw_connection.cursor() as cursor:
+                cursor.copy_expert(self.statement, self, size=COPY_BLOCK_BYTES)
+            if self.queue:
+                self.flush()
+        except Exception as error:  # noqa: BLE001 - raised on the reading side, by blocks()
+            self.error = error
+        finally:
+            if self.queue:
+                self.queue.put(None)
+
+    def blocks(self):
+        """The COPY's output: as it comes when streamed, once it has all come when spooled."""
+        if self.queue:
+            while (block := self.queue.get()) is not None:
+                yield block
+        self.join()
+        if self.error:
+            raise self.error
+        if self.spool:
+            self.spool.seek(0)
+            while block := self.spool.read(COPY_BLOCK_BYTES):
+                yield block
+
+    def stop(self):
+        """End the COPY if it still runs, and wait for the thread."""
+        self.stopped.set()
+        while self.is_alive():  # a COPY blocked on a full queue must see it is stopped
+            if self.queue:
+                with contextlib.suppress(queue.Empty):
+                    self.queue.get(timeout=0.1)
+            else:
+                self.join(0.1)
+        if self.spool:
+            self.spool.close()

@@ -176,6 +176,6 @@ def test_postgresqls_copy_writes_the_same_csv_as_python(varied_reports, oxford):
     ReportFactory(source_key="TVP-0004", officer_main_duty='Said "stop", then\nleft', area=None)
     reports = UseOfForceReport.objects.current()
     from_python = list(csv.reader(io.StringIO("".join(CsvLines().row(row) for row in canonical.rows(reports)))))
-    copied = b"".join(copied_csv(canonical.copy_query(reports), canonical.HEADER)).decode()
+    copied = b"".join(copied_csv([canonical.copy_query(reports)], canonical.HEADER)).decode()
     assert list(csv.reader(io.StringIO(copied))) == from_python
     assert len(from_python) == 1 + 4

@@ -5,9 +5,13 @@ import io
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 
 from incidents.models import CedLevel, Ethnicity, UseOfForceReport
+from oversight.api import id_halves
 from tests.factories import CedUseFactory, ReportFactory
+from tests.test_constraints import postgresql_only
+from tests.test_faults import until
 
 API = "/api/v1/reports/"
 
@@ -137,6 +141,45 @@ def test_the_csv_is_the_canonical_format_and_reimports_as_identical_records(api,
 def test_the_csv_takes_the_same_filters(api, reports):
     lines = b"".join(api(format="csv", highest_level="fired").streaming_content).decode().splitlines()
     assert [line.split(",")[0] for line in lines[1:]] == ["tv-1"]
+
+
+@pytest.fixture
+def every_csv_split(monkeypatch):
+    """Large CSVs are copied in two halves at once; with this, every CSV is large."""
+    monkeypatch.setattr("oversight.api.SPLIT_FROM_IDS", 1)
+
+
+def test_halves_of_the_reports_hold_each_report_once(reports, every_csv_split):
+    halves = id_halves(UseOfForceReport.objects.all())
+    assert len(halves) == 2
+    assert sorted(pk for half in halves for pk in half.values_list("pk", flat=True)) == sorted(
+        UseOfForceReport.objects.values_list("pk", flat=True)
+    )
+
+
+@postgresql_only
+def test_a_csv_copied_in_halves_at_once_is_the_csv_copied_whole(transactional_db, api, reports, monkeypatch):
+    whole = b"".join(api(format="csv").streaming_content)
+    monkeypatch.setattr("oversight.api.SPLIT_FROM_IDS", 1)
+    assert b"".join(api(format="csv").streaming_content) == whole
+    assert len(whole.decode().splitlines()) == 1 + 3
+
+
+@postgresql_only
+def test_a_csv_download_closed_half_way_leaves_no_connection_open(transactional_db, api, reports, every_csv_split):
+    def connections_open():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    before = connections_open()
+    response = api(format="csv")
+    blocks = iter(response.streaming_content)
+    assert next(blocks).startswith(b"source_key,")
+    assert next(blocks).startswith(b"tv-1,")  # the first half, while the second is spooled
+    assert connections_open() == before + 2
+    response.close()
+    until(lambda: connections_open() == before, "the download's two connections end")  # backends exit a moment later
 
 
 def test_accept_text_csv_gives_csv_too(client, api_client_user, token_key, reports):
