@@ -641,7 +641,11 @@ def _withdraw_and_count(force, batch, applied):
 
 def _write_ids(cursor, table, ids):
     if connection.vendor == "postgresql":
-        cursor.copy_expert(f"COPY {table} (report_id) FROM STDIN", io.StringIO("".join(f"{i}\n" for i in ids.tolist())))
+        # Written by pyarrow: a million ids as Python text would take some 70 MB more at once.
+        data = io.BytesIO()
+        pacsv.write_csv(pa.table({"report_id": ids}), data, pacsv.WriteOptions(include_header=False))
+        data.seek(0)
+        cursor.copy_expert(f"COPY {table} (report_id) FROM STDIN WITH (FORMAT csv)", data, size=COPY_CHUNK_BYTES)
     else:
         cursor.executemany(f"INSERT INTO {table} (report_id) VALUES (%s)", [(i,) for i in ids.tolist()])
 
