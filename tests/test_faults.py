@@ -19,7 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from incidents.models import CedLevel, CedUse, ImportBatch, MonthlySummary, UseOfForceReport
-from incidents.services import UNEXPECTED, rebuild_summaries
+from incidents.services import UNEXPECTED, ImportFailed, import_reports, rebuild_summaries
 from incidents.tasks import NOT_QUEUED, rebuild_summary_cells
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
@@ -93,7 +93,11 @@ def test_a_worker_killed_in_the_middle_of_a_rebuild_is_retried_and_the_summaries
         watcher.close()
 
 
-def test_a_dropped_database_connection_in_the_middle_of_an_import_writes_nothing_and_it_runs_again(oxford, tmp_path):
+# An import writes on one connection and takes the reports' ids on another: either may be dropped.
+@pytest.mark.parametrize("dropped", ["COPY", "SELECT nextval"], ids=["writing", "taking ids"])
+def test_a_dropped_database_connection_in_the_middle_of_an_import_writes_nothing_and_it_runs_again(
+    oxford, tmp_path, dropped
+):
     rows = [row(Borough="Oxford", IncidentDate=f"2020-{4 + n % 9:02d}-{1 + n % 28:02d}", CED__Used="No")
             for n in range(120_000)]  # fmt: skip
     path = met_file(tmp_path / "big.csv", rows)
@@ -108,13 +112,13 @@ def test_a_dropped_database_connection_in_the_middle_of_an_import_writes_nothing
     watcher.autocommit = True
     try:
 
-        def copying():
+        def at_work():
             with watcher.cursor() as cursor:
-                cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query LIKE 'COPY%%'",
-                               [name])  # fmt: skip
+                cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s AND query LIKE %s",
+                               [name, f"{dropped}%"])  # fmt: skip
                 return cursor.fetchone()
 
-        (pid,) = until(copying, "the import started writing reports")
+        (pid,) = until(at_work, f"the import's connection ran {dropped}")
         with watcher.cursor() as cursor:
             cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
         _, errors = process.communicate(timeout=WAIT_SECONDS)
@@ -132,6 +136,20 @@ def test_a_dropped_database_connection_in_the_middle_of_an_import_writes_nothing
     assert rerun.returncode == 0, rerun.stderr
     assert UseOfForceReport.objects.count() == len(rows)
     assert ImportBatch.objects.get(status="succeeded").data_version == 2
+
+
+def test_an_import_closes_the_connection_it_took_ids_on_whether_it_succeeds_or_fails(oxford, tmp_path):
+    def connections_open():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+            return cursor.fetchone()[0]
+
+    before = connections_open()
+    import_reports(met_file(tmp_path / "good.csv", [row(Borough="Oxford")]), oxford.force)
+    with pytest.raises(ImportFailed):
+        import_reports(met_file(tmp_path / "bad.csv", [row(Borough="Oxford", IncidentDate="31/02/2021")]), oxford.force)
+    until(lambda: connections_open() == before, "the imports' second connections end")  # backends exit a moment later
+    assert UseOfForceReport.objects.count() == 1
 
 
 # --- Redis down --------------------------------------------------------------------------------

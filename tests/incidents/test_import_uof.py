@@ -8,9 +8,11 @@ from django.core.management.base import CommandError
 from openpyxl import Workbook
 
 from forces.models import Area
+from incidents import readers
 from incidents.models import CedLevel, ImportBatch, UseOfForceReport
 from incidents.services import ImportFailed, import_reports
 from tests.conftest import ONS_LOOKUP
+from tests.factories import ReportFactory
 
 BASE = {
     "IncidentDate": "2020-04-03", "IncidentTime": "14:20", "Borough": "Lambeth", "PrimaryConduct": "Active resistance",
@@ -188,12 +190,47 @@ def test_officers_on_the_same_subject_are_told_apart_by_their_order_in_the_file(
     assert keys[0][:-2] == keys[1][:-2] and keys[0].endswith("-1") and keys[1].endswith("-2")
 
 
+def test_repeated_identities_are_numbered_in_file_order_across_many_batches(
+    boroughs, metropolitan, tmp_path, monkeypatch
+):
+    # Batches of a few rows: each repeat meets the earlier ones in batches read long before.
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(readers, "BATCH_BYTES", 1024)
+    times = [f"{hour:02}:00" for hour in (9, 10, 9, 11, 10, 9)] * 30
+    path = met_file(tmp_path / "uof.csv", [row(IncidentTime=time) for time in times])
+    assert len(list(readers.open_table(path).batches())) > 20
+    import_reports(path, metropolitan)
+    numbers = [
+        (str(at)[:5], int(key.rsplit("-", 1)[1])) for at, key in reports().values_list("occurred_at", "source_key")
+    ]
+    assert numbers == [(time, times[: position + 1].count(time)) for position, time in enumerate(times)]
+
+
 def test_when_an_earlier_officer_drops_out_the_next_takes_their_number_and_report(boroughs, metropolitan, tmp_path):
     import_reports(met_file(tmp_path / "v1.csv", [row(), row(MainDuty="Custody")]), metropolitan)
     batch = import_reports(met_file(tmp_path / "v2.csv", [row(MainDuty="Custody")]), metropolitan)
     assert (batch.rows_added, batch.rows_changed, batch.rows_unchanged, batch.rows_withdrawn) == (0, 1, 0, 1)
     (report,) = reports()
     assert (report.officer_main_duty, report.source_key[-2:]) == ("Custody", "-1")
+
+
+def test_an_edition_withdraws_neither_another_formats_reports_nor_those_withdrawn_before(
+    boroughs, metropolitan, tmp_path
+):
+    canonical_batch = ImportBatch.objects.create(
+        force=metropolitan, data_version=1, source_name="refs.csv", source_format="canonical", status="succeeded"
+    )
+    lambeth = Area.objects.get(force=metropolitan, name="Lambeth")
+    by_reference = ReportFactory(
+        area=lambeth, occurred_on="2020-05-01", source_key="ref-1", import_batch=canonical_batch, data_version=1
+    )
+    import_reports(met_file(tmp_path / "v1.csv", [row(), row(IncidentTime="10:00")]), metropolitan)
+    second = import_reports(met_file(tmp_path / "v2.csv", [row()]), metropolitan)
+    third = import_reports(met_file(tmp_path / "v3.csv", [row()]), metropolitan)
+    assert (second.rows_withdrawn, third.rows_withdrawn) == (1, 0)
+    assert UseOfForceReport.objects.get(occurred_at="10:00").withdrawn_in_version == second.data_version
+    by_reference.refresh_from_db()
+    assert by_reference.withdrawn_in_version is None
 
 
 def test_withdrawal_reaches_only_the_financial_years_the_edition_covers(boroughs, metropolitan, tmp_path):
