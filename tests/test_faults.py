@@ -138,12 +138,14 @@ def test_a_dropped_database_connection_in_the_middle_of_an_import_writes_nothing
     assert ImportBatch.objects.get(status="succeeded").data_version == 2
 
 
-def test_an_import_closes_the_connection_it_took_ids_on_whether_it_succeeds_or_fails(oxford, tmp_path):
-    def connections_open():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-            return cursor.fetchone()[0]
+def connections_open():
+    """How many connections the test database has now (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+        return cursor.fetchone()[0]
 
+
+def test_an_import_closes_the_connection_it_took_ids_on_whether_it_succeeds_or_fails(oxford, tmp_path):
     before = connections_open()
     import_reports(met_file(tmp_path / "good.csv", [row(Borough="Oxford")]), oxford.force)
     with pytest.raises(ImportFailed):

@@ -5,13 +5,12 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from incidents.models import CedLevel, Ethnicity, UseOfForceReport
 from oversight.api import id_halves
 from tests.factories import CedUseFactory, ReportFactory
 from tests.test_constraints import postgresql_only
-from tests.test_faults import until
+from tests.test_faults import connections_open, until
 
 API = "/api/v1/reports/"
 
@@ -167,11 +166,6 @@ def test_a_csv_copied_in_halves_at_once_is_the_csv_copied_whole(transactional_db
 
 @postgresql_only
 def test_a_csv_download_closed_half_way_leaves_no_connection_open(transactional_db, api, reports, every_csv_split):
-    def connections_open():
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-            return cursor.fetchone()[0]
-
     before = connections_open()
     response = api(format="csv")
     blocks = iter(response.streaming_content)
