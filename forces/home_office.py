@@ -1,22 +1,31 @@
-"""Import published figures from the Home Office "Police use of force statistics" data tables.
+"""Import published figures from the Home Office "Police use of force statistics" data tables,
+and from the TASER statistics that preceded them (calendar years to 2016).
 
 The tables come as ODS (older editions) or XLSX; python-calamine reads both. Editions differ in
 sheet order, in the rows above and below each table, in column positions and even in which
 columns a table has (the 2017/18 edition's CED table has no Financial year column), so tables
 are found by their title, the header row by its "Police force" cell and columns by their
 header text, never by position.
+
+A figure's period is whatever the edition says it is: a year column, else the table's title,
+else its line on the contents sheet, else the edition's cover or contents heading, else the file
+name. Financial years, quarters (January to March 2017) and calendar years are told apart and
+never taken for one another.
 """
 
+import datetime
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import transaction
 from python_calamine import CalamineError, CalamineWorkbook
 
-from forces.models import Force, PublishedFigure
+from forces.models import Edition, Force, PublishedFigure, describe_period
 from forces.services import InputError
 
 Measure = PublishedFigure.Measure
+PeriodKind = PublishedFigure.PeriodKind
 
 FORCE_TABLE = "use of force by police force"
 CED_TABLE = "use of CED by type and police force"
@@ -47,8 +56,9 @@ CED_TABLE_COLUMNS = {
 }
 TABLE_COLUMNS = {FORCE_TABLE: FORCE_TABLE_COLUMNS, CED_TABLE: CED_TABLE_COLUMNS}
 REQUIRED_MEASURE = {FORCE_TABLE: Measure.USE_OF_FORCE_TOTAL, CED_TABLE: Measure.CED_TOTAL}
-FORCE_COLUMN_NAMES = {"police force", "police force area"}
-YEAR_COLUMN_NAMES = {"financial year", "year"}
+# "Police Force/Region" in the 2016 TASER tables, where regions are rows of the same column.
+FORCE_COLUMN_NAMES = {"police force", "police force area", "police force region"}
+YEAR_COLUMN_NAMES = {"financial year", "year", "calendar year", "period"}
 
 # ":" is the Home Office's "not available"; the bracketed ones are the newer government
 # statistics symbols for not available, confidential and not applicable.
@@ -81,30 +91,122 @@ def table_kind(title):
     # police force and region" does not.
     if not re.search(r"\bpolice force\b(?! and (?!region\b))", text) or "tactic" in text:
         return None
-    if re.search(r"\bced\b|\bconducted energy\b", text):
+    if re.search(r"\bced\b|\bconducted energy\b|\btaser\b", text):
         return CED_TABLE if re.search(r"\btype\b", text) else None
     if re.search(r"\b(incidents|reports|use of force)\b", text):
         return FORCE_TABLE
     return None
 
 
-def financial_years(text):
-    """Start years of the financial years a title or cell names.
+MONTHS = {
+    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10,
+    "nov": 11, "dec": 12,
+}  # fmt: skip
+MONTH = r"(?<![a-z])(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*"
+DAY = r"(?:\b\d{1,2}(?:st|nd|rd|th)?\s+)?"
+# "1 April 2017 to 31 March 2019", "April 2018 - March 2019", "January to March 2017", "apr2018-mar2019".
+MONTH_RANGE = re.compile(
+    rf"{DAY}{MONTH}\s*(\d{{4}})?\s*(?:to|-|–|—|_)\s*{DAY}{MONTH}[\s_]*(\d{{4}})(?!\d)", re.IGNORECASE
+)
+# "year ending March 2020", "years ending 31 March 2023 and March 2024".
+YEAR_ENDING = re.compile(rf"\byears? ending((?:(?:\s*,\s*|\s+and\s+|\s+){DAY}{MONTH}\s+\d{{4}})+)", re.IGNORECASE)
+MONTH_YEAR = re.compile(rf"{MONTH}\s+(\d{{4}})", re.IGNORECASE)
+FINANCIAL_YEAR = re.compile(r"(?<!\d)(\d{4})\s*[/-]\s*(\d{4}|\d\d)(?!\d)")
+YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
+YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*(?:to|-|–)\s*((?:19|20)\d\d)(?!\d)")
+REVISED = re.compile(r"\brevis(?:ed|ion|ions)\b", re.IGNORECASE)
+# Before the national use-of-force form (1 April 2017) the Home Office counted uses of TASER X26.
+FIRST_DAY_OF_THE_FORM = datetime.date(2017, 4, 1)
 
-    "2019/20" and "2019-20"; "year ending (31) March 2020"; "(1) April 2017 to (31) March 2020".
+
+@dataclass(frozen=True)
+class Period:
+    """A span a figure covers, as the edition names it."""
+
+    start: datetime.date
+    end: datetime.date
+    kind: str
+
+    @property
+    def label(self):
+        return describe_period(self.start, self.end, self.kind)
+
+    @property
+    def financial_year(self):
+        """ "2019/20" when the period is one financial year (revised or not), else ""."""
+        if (self.start.month, self.start.day, self.end.month, self.end.day) == (4, 1, 3, 31) and (
+            self.end.year == self.start.year + 1
+        ):
+            return financial_year_label(self.start.year)
+        return ""
+
+    def revised(self):
+        return Period(self.start, self.end, PeriodKind.REVISION)
+
+
+def month_end(year, month):
+    return datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
+
+
+def split_span(start, end):
+    """A span of whole months as financial years, calendar years or one quarter; None otherwise."""
+    if (start.month, start.day, end.month, end.day) == (4, 1, 3, 31) and end.year > start.year:
+        return [
+            Period(datetime.date(year, 4, 1), datetime.date(year + 1, 3, 31), PeriodKind.FINANCIAL_YEAR)
+            for year in range(start.year, end.year)
+        ]
+    if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and end.year >= start.year:
+        return [
+            Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31), PeriodKind.CALENDAR_YEAR)
+            for year in range(start.year, end.year + 1)
+        ]
+    if start.day == 1 and (end.year * 12 + end.month) - (start.year * 12 + start.month) == 2 and start.month % 3 == 1:
+        return [Period(start, end, PeriodKind.QUARTER)]
+    return None
+
+
+def periods_in(text):
+    """The periods a title, cell or file name names, in order; [] when it names none.
+
+    Month ranges, "year ending March", financial years ("2019/20", "2019-20") and, only where
+    none of those is found, calendar years ("2016", "2011 to 2016"). A span that is not
+    financial years, calendar years or a quarter is an InputError.
     """
+    if isinstance(text, bool) or text is None:
+        return []
+    if isinstance(text, int | float):
+        text = f"{int(text)}" if text == int(text) else ""
     text = " ".join(str(text).split())
-    years = set()
-    for start, end in re.findall(r"\b(20\d\d)\s*[/-]\s*(20\d\d|\d\d)\b", text):
+    found = []
+    for match in MONTH_RANGE.finditer(text):
+        first, first_year, last, last_year = match.groups()
+        first, last, last_year = MONTHS[first.lower()], MONTHS[last.lower()], int(last_year)
+        first_year = int(first_year) if first_year else (last_year if first <= last else last_year - 1)
+        start, end = datetime.date(first_year, first, 1), month_end(last_year, last)
+        spans = split_span(start, end)
+        if spans is None:
+            raise InputError(
+                f"'{match.group(0)}' is neither a financial year, a calendar year nor a quarter; "
+                "expected a period such as 'April 2019 to March 2020'."
+            )
+        found += spans
+    text = MONTH_RANGE.sub(" ", text)
+    for match in YEAR_ENDING.finditer(text):
+        for month, year in MONTH_YEAR.findall(match.group(1)):
+            end = month_end(int(year), MONTHS[month.lower()])
+            found += split_span(datetime.date(end.year - 1, end.month % 12 + 1, 1), end) or []
+    text = YEAR_ENDING.sub(" ", text)
+    for start, end in FINANCIAL_YEAR.findall(text):
         if int(end[-2:]) == (int(start) + 1) % 100:
-            years.add(int(start))
-    ends = [int(year) for year in re.findall(r"\bmarch\s+(20\d\d)\b", text, re.IGNORECASE)]
-    starts = [int(year) for year in re.findall(r"\bapril\s+(20\d\d)\b", text, re.IGNORECASE)]
-    if ends:
-        last = max(ends)
-        first = min(starts) if starts else last - 1
-        years.update(range(first, last))
-    return sorted(years)
+            found += split_span(datetime.date(int(start), 4, 1), datetime.date(int(start) + 1, 3, 31))
+    if found:
+        return list(dict.fromkeys(found))
+    for first, last in YEAR_RANGE.findall(text):
+        found += split_span(datetime.date(int(first), 1, 1), datetime.date(int(last), 12, 31)) or []
+    text = YEAR_RANGE.sub(" ", text)
+    for year in YEAR.findall(text):
+        found += split_span(datetime.date(int(year), 1, 1), datetime.date(int(year), 12, 31))
+    return list(dict.fromkeys(found))
 
 
 def financial_year_label(start):
@@ -171,29 +273,49 @@ class Forces:
         forces = list(Force.objects.all())
         if not forces:
             raise InputError("No forces are loaded; run load_forces first.")
-        self.by_name = {self.key(force.home_office_name): force for force in forces}
-        self.aggregates = AGGREGATE_NAMES | {self.key(force.region) for force in forces if force.region}
+        # The Home Office name first; the 2016 tables write "Metropolitan Police", the ONS name.
+        self.by_name = {}
+        for field in ("home_office_name", "ons_name", "name"):
+            for force in forces:
+                self.by_name.setdefault(self.key(getattr(force, field)), force)
+        self.regions = {self.key(force.region) for force in forces if force.region}
+        self.aggregates = AGGREGATE_NAMES | self.regions
 
     @staticmethod
     def key(name):
         # Later editions may write "Avon and Somerset" where 2019/20 writes "Avon & Somerset".
         return " ".join(name.replace("&", " and ").lower().split())
 
-    def read(self, label):
-        """(geography as stored, force or None for a total), or None for an unknown name."""
+    @staticmethod
+    def clean(label):
         text = " ".join(label.split())
-        total = text.startswith("*")
+        starred = text.startswith("*")
         text = text.lstrip("*").strip()
         while FOOTNOTE_MARKER.search(text):
             text = FOOTNOTE_MARKER.sub("", text).strip()
+        return text, starred
+
+    def read(self, label, next_label=""):
+        """(geography as stored, force or None for a total), or None for an unknown name.
+
+        Forces are stored under their Home Office name, totals as "Total <name>", so that the
+        editions' spellings ("Devon and Cornwall", "Metropolitan Police", "North East") meet.
+        """
+        text, starred = self.clean(label)
         key = self.key(text)
-        if total or key == "total" or key.startswith("total "):
-            return text, None
-        # Names first: West Midlands is a force as well as a region.
-        if key in self.by_name:
-            return text, self.by_name[key]
+        if starred or key == "total" or key.startswith("total "):
+            return (text if key.startswith("total") else f"Total {text}"), None
+        force = self.by_name.get(key)
+        # West Midlands is a force and a region. Where regions are rows (the 2016 tables), the
+        # region's row comes first and is followed by its forces; the force's row is not.
+        if force is not None and key in self.regions:
+            following = self.by_name.get(self.key(self.clean(next_label)[0])) if next_label else None
+            if following is not None and following != force and self.key(following.region) == key:
+                force = None
+        if force is not None:
+            return force.home_office_name, force
         if key in self.aggregates:
-            return text, None
+            return f"Total {text}", None
         return None
 
 
@@ -216,8 +338,32 @@ def parse_count(sheet, row_index, column, cell):
     raise sheet.error(row_index, f"{shown} is not a count; expected a whole number, or ':' for not available.", column)
 
 
-def read_table(sheet, kind, header_index, header, forces):
-    """Figures of one table as {(financial year, geography, measure): (value, force, sheet, row index)}."""
+def table_periods(sheet, title, book):
+    """The one period of a table without a year column: from its title, its line on the contents
+    sheet, the edition's cover or contents heading, or else the file name, in that order."""
+    entry = book.contents_entry(sheet.name)
+    sources = [("its title", title), ("the contents sheet", entry), ("the cover sheet", book.heading)]
+    sources.append(("the file name", book.path.name))
+    for source, text in sources:
+        found = periods_in(text)
+        if len(found) > 1:
+            names = ", ".join(period.label for period in found)
+            raise InputError(
+                f"{sheet.name}: the table '{title}' has no year column and {source} names several periods "
+                f"({names}); expected one period, or a Financial year column."
+            )
+        if found:
+            period = found[0]
+            # "Revised ... 2015" (2016 tables); "January to December 2016 revisions" (2017/18).
+            return period.revised() if REVISED.search(f"{title} {entry}") else period
+    raise InputError(
+        f"{sheet.name}: the table '{title}' has no year column, and neither its title, the contents sheet, the cover "
+        "sheet nor the file name names its period; expected a title such as '1 April 2017 to 31 March 2018'."
+    )
+
+
+def read_table(sheet, kind, header_index, header, forces, book):
+    """Figures of one table as {(period, geography, measure): (value, force, sheet, row index)}."""
     title = find_title(sheet, header_index)
     header_row = sheet.rows[header_index]
     force_position = next(position for position, name in enumerate(header) if name in FORCE_COLUMN_NAMES)
@@ -234,17 +380,8 @@ def read_table(sheet, kind, header_index, header, forces):
         measures[position] = measure
     if REQUIRED_MEASURE[kind] not in measures.values():
         raise sheet.error(header_index, f"the header of the table '{title}' has no Total column; expected one.")
-    title_year = None
-    if year_position is None:
-        years = financial_years(title)
-        if len(years) != 1:
-            raise sheet.error(
-                header_index,
-                f"the table '{title}' has no Financial year column and its title does not name one financial year; "
-                "expected a title such as '1 April 2017 to 31 March 2018'.",
-            )
-        title_year = years[0]
-    figures = {}
+    table_period = table_periods(sheet, title, book) if year_position is None else None
+    rows = []
     for index in range(header_index + 1, len(sheet.rows)):
         row = sheet.rows[index]
         first_text = next((normalise(cell) for cell in row if isinstance(cell, str) and cell.strip()), "")
@@ -253,13 +390,17 @@ def read_table(sheet, kind, header_index, header, forces):
         # Blank rows, notes and section headings have no counts; they are not part of the table.
         if all(is_empty(cell_text(row, position)) for position in measures):
             continue
+        rows.append((index, row))
+    figures = {}
+    force_column = f"{column_letter(force_position)} ({header_row[force_position].strip()})"
+    for number, (index, row) in enumerate(rows):
         label = cell_text(row, force_position)
-        force_column = f"{column_letter(force_position)} ({header_row[force_position].strip()})"
         if is_empty(label):
             raise sheet.error(index, "empty; expected a police force or a total row.", force_column)
         if not isinstance(label, str):
             raise sheet.error(index, f"'{label}' is not a name; expected a police force or a total row.", force_column)
-        geography = forces.read(label)
+        next_label = cell_text(rows[number + 1][1], force_position) if number + 1 < len(rows) else ""
+        geography = forces.read(label, next_label if isinstance(next_label, str) else "")
         if geography is None:
             raise sheet.error(
                 index,
@@ -268,26 +409,29 @@ def read_table(sheet, kind, header_index, header, forces):
                 force_column,
             )
         geography, force = geography
-        if title_year is None:
+        period = table_period
+        if period is None:
             year_cell = cell_text(row, year_position)
-            years = financial_years(year_cell) if isinstance(year_cell, str) else []
-            if len(years) != 1:
+            try:
+                found = periods_in(year_cell)
+            except InputError as error:
+                raise sheet.error(index, str(error), column_letter(year_position)) from None
+            if len(found) != 1:
                 raise sheet.error(
                     index,
-                    f"'{year_cell}' is not a financial year; expected one such as 2019/20.",
+                    f"'{year_cell}' is not one period; expected a financial year such as 2019/20.",
                     f"{column_letter(year_position)} ({header_row[year_position].strip()})",
                 )
-            year = years[0]
-        else:
-            year = title_year
+            period = found[0]
         for position, measure in measures.items():
             column = f"{column_letter(position)} ({' '.join(header_row[position].split())})"
             value = parse_count(sheet, index, column, cell_text(row, position))
-            key = (financial_year_label(year), geography, measure)
+            key = (period, geography, measure)
             if key in figures:
                 raise sheet.error(
                     index,
-                    f"'{label}' for {key[0]} appears twice (first on row {figures[key][3] + 1}); expected one row.",
+                    f"'{label}' for {period.label} appears twice (first on row {figures[key][3] + 1}); "
+                    "expected one row.",
                     force_column,
                 )
             figures[key] = (value, force, sheet.name, index)
@@ -296,28 +440,75 @@ def read_table(sheet, kind, header_index, header, forces):
     return figures
 
 
-def edition_name(workbook, path):
-    """The publication's title and date from its cover sheet, or else the file name."""
-    cover = next((name for name in workbook.sheet_names if "cover" in name.lower()), None)
-    if cover is not None:
-        texts = [
-            " ".join(cell.split())
-            for row in workbook.get_sheet_by_name(cover).to_python(skip_empty_area=False)
-            for cell in row
-            if isinstance(cell, str) and cell.strip()
-        ]
-        title = next((text for text in texts if "use of force" in text.lower()), None)
-        published = next((text for text in texts if re.match(r"published\b", text, re.IGNORECASE)), None)
-        if title:
-            if published:
-                title += f" ({published[0].lower()}{published[1:].replace(':', '')})"
-            max_length = PublishedFigure._meta.get_field("source_edition").max_length
-            return title[:max_length]
-    return Path(path).name
+PUBLISHED = re.compile(
+    rf"\b(?:published|publication date|date published|release date)\s*:?\s*(\d{{1,2}})\s+{MONTH}\s+(\d{{4}})",
+    re.IGNORECASE,
+)
+
+
+def sheet_texts(workbook, name):
+    return [
+        " ".join(cell.split())
+        for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+        for cell in row
+        if isinstance(cell, str) and cell.strip()
+    ]
+
+
+class Book:
+    """What an edition says about itself: its cover and contents sheets, and its file name."""
+
+    def __init__(self, workbook, path):
+        self.path = Path(path)
+        names = workbook.sheet_names
+        cover = next((name for name in names if "cover" in name.lower()), None)
+        contents = next((name for name in names if re.search(r"contents|index", name, re.IGNORECASE)), None)
+        self.contents_rows = (
+            workbook.get_sheet_by_name(contents).to_python(skip_empty_area=False) if contents is not None else []
+        )
+        texts = (sheet_texts(workbook, cover) if cover is not None else []) + (
+            sheet_texts(workbook, contents) if contents is not None else []
+        )
+        titles = [text for text in texts if re.search(r"\bstatistics\b", text, re.IGNORECASE)]
+        # The edition's own period: the first title that names one ("April 2018 - March 2019").
+        self.heading = next((text for text in titles if periods_in(text)), "")
+        published = next((match for text in texts if (match := PUBLISHED.search(text))), None)
+        self.published_on = None
+        if published is not None:
+            day, month, year = published.groups()
+            self.published_on = datetime.date(int(year), MONTHS[month.lower()], int(day))
+        title = titles[0] if titles else ""
+        if title and self.published_on:
+            title += f" (published {self.published_on.day} {self.published_on:%B %Y})"
+        max_length = Edition._meta.get_field("name").max_length
+        self.name = title[:max_length] if title else self.path.name[:max_length]
+
+    def contents_entry(self, sheet_name):
+        """The text of the table's line on the contents sheet ("12 | Incidents by police force | Year
+        ending 31 March 2019"), or "" when there is none."""
+        number = re.search(r"(\d+)\s*$", sheet_name)
+        names = {normalise(sheet_name)}
+        if number:
+            names |= {f"table {int(number.group(1))}", str(int(number.group(1)))}
+        for row in self.contents_rows:
+            cells = [cell for cell in row if not is_empty(cell)]
+            if not cells:
+                continue
+            first = cells[0]
+            if isinstance(first, float) and first == int(first):
+                first = str(int(first))
+            if isinstance(first, str) and normalise(first) in names:
+                # Dates are "Last updated"; whole numbers are the table's number or, in the 2016 index, its year.
+                return " ".join(
+                    f"{int(cell)}" if isinstance(cell, int | float) and cell == int(cell) else str(cell)
+                    for cell in cells[1:]
+                    if isinstance(cell, str | int | float) and not isinstance(cell, bool)
+                )
+        return ""
 
 
 def read_ho_tables(path):
-    """(edition, {(financial year, geography, measure): (value, force, sheet, row index)}, tables found)."""
+    """(book, {(period, geography, measure): (value, force, sheet, row index)}, tables found)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file.")
@@ -326,7 +517,7 @@ def read_ho_tables(path):
     forces = Forces()
     try:
         workbook = CalamineWorkbook.from_path(str(path))
-        edition = edition_name(workbook, path)
+        book = Book(workbook, path)
         figures = {}
         tables = []
         for name in workbook.sheet_names:
@@ -338,11 +529,11 @@ def read_ho_tables(path):
             kind = table_kind(find_title(sheet, header_index))
             if kind is None:
                 continue
-            for key, figure in read_table(sheet, kind, header_index, header, forces).items():
+            for key, figure in read_table(sheet, kind, header_index, header, forces, book).items():
                 if key in figures:
                     raise sheet.error(
                         figure[3],
-                        f"{key[1]} {key[0]} {key[2]} is also in {figures[key][2]}, row {figures[key][3] + 1}; "
+                        f"{key[1]} {key[0].label} {key[2]} is also in {figures[key][2]}, row {figures[key][3] + 1}; "
                         "expected each figure once.",
                     )
                 figures[key] = figure
@@ -352,56 +543,76 @@ def read_ho_tables(path):
     if not tables:
         raise InputError(
             f"{path.name}: no table of use of force by police force, nor of use of CED by type and police force; "
-            "expected the data tables of the Home Office's Police use of force statistics (April 2017 onwards)."
+            "expected the data tables of the Home Office's Police use of force statistics, or of its TASER "
+            "statistics (2016 and earlier)."
         )
-    return edition, figures, tables
+    return book, figures, tables
+
+
+def unit_of(period):
+    if period.end < FIRST_DAY_OF_THE_FORM:
+        return PublishedFigure.Unit.USES
+    if period.start >= datetime.date(FIRST_YEAR_OF_REPORTS, 4, 1):
+        return PublishedFigure.Unit.REPORTS
+    return PublishedFigure.Unit.INCIDENTS
 
 
 @transaction.atomic
 def import_ho_tables(path):
-    """Import the two by-force tables of one edition into PublishedFigure; all or nothing.
+    """Import the by-force tables of one edition into PublishedFigure; all or nothing.
 
+    The edition is recorded with its publication date (from its cover or contents sheet, or else
+    the end of the latest period it covers), which ranks it against the others: of the editions
+    that publish a figure, the newest publication's is current, whatever the import order.
     Re-importing an edition replaces its figures: rows the new file no longer has are removed.
-    Returns a dict: edition, tables [(sheet, kind)], years, created, updated, removed, figures.
+    Returns a dict: edition, published_on, tables [(sheet, kind)], periods, created, updated,
+    removed, figures, superseded (figures of this edition a newer edition revises).
     """
-    edition, figures, tables = read_ho_tables(path)
+    book, figures, tables = read_ho_tables(path)
+    if book.published_on is not None:
+        published_on, source = book.published_on, Edition.DateSource.PUBLICATION
+    else:
+        published_on, source = max(period.end for period, _, _ in figures), Edition.DateSource.LATEST_PERIOD
+    edition, _ = Edition.objects.update_or_create(
+        name=book.name,
+        defaults={"published_on": published_on, "published_on_source": source, "file_name": book.path.name[:255]},
+    )
     existing = {
-        (figure.financial_year, figure.geography, figure.measure): figure
-        for figure in PublishedFigure.objects.filter(source_edition=edition)
+        (figure.period_start, figure.period_end, figure.geography, figure.measure): figure
+        for figure in edition.figures.all()
     }
     to_create, to_update = [], []
-    for key, (value, force, _, _) in figures.items():
-        financial_year, geography, measure = key
-        unit = (
-            PublishedFigure.Unit.REPORTS
-            if int(financial_year[:4]) >= FIRST_YEAR_OF_REPORTS
-            else PublishedFigure.Unit.INCIDENTS
-        )
-        figure = existing.pop(key, None)
+    for (period, geography, measure), (value, force, _, _) in figures.items():
+        fields = {
+            "force": force, "value": value, "unit": unit_of(period), "period_kind": period.kind,
+            "financial_year": period.financial_year,
+        }  # fmt: skip
+        figure = existing.pop((period.start, period.end, geography, measure), None)
         if figure is None:
             to_create.append(
                 PublishedFigure(
-                    force=force,
-                    geography=geography,
-                    financial_year=financial_year,
-                    measure=measure,
-                    value=value,
-                    unit=unit,
-                    source_edition=edition,
+                    edition=edition, geography=geography, measure=measure, period_start=period.start,
+                    period_end=period.end, **fields,
                 )
-            )
-        elif (figure.force_id, figure.value, figure.unit) != (force and force.pk, value, unit):
-            figure.force, figure.value, figure.unit = force, value, unit
+            )  # fmt: skip
+        elif any(getattr(figure, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(figure, name, value)
             to_update.append(figure)
     PublishedFigure.objects.filter(pk__in=[figure.pk for figure in existing.values()]).delete()
     PublishedFigure.objects.bulk_create(to_create)
-    PublishedFigure.objects.bulk_update(to_update, ["force", "value", "unit"])
+    PublishedFigure.objects.bulk_update(to_update, ["force", "value", "unit", "period_kind", "financial_year"])
+    current = PublishedFigure.objects.filter(edition=edition).current().count()
+    periods = sorted({period for period, _, _ in figures}, key=lambda period: (period.start, period.end))
     return {
-        "edition": edition,
+        "edition": edition.name,
+        "published_on": edition.published_on,
+        "published_on_source": edition.get_published_on_source_display(),
         "tables": tables,
-        "years": sorted({key[0] for key in figures}),
+        "periods": [period.label for period in periods],
         "figures": len(figures),
         "created": len(to_create),
         "updated": len(to_update),
         "removed": len(existing),
+        "superseded": len(figures) - current,
     }
