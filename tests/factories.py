@@ -53,6 +53,17 @@ class PublishedFigureFactory(factory.django.DjangoModelFactory):
         model = PublishedFigure
         exclude = ["year_start"]
 
+    class Params:
+        # The periods around the first financial year of the national form that are not financial years.
+        first_quarter_2017 = factory.Trait(
+            financial_year="", period_kind=PublishedFigure.PeriodKind.QUARTER, unit=PublishedFigure.Unit.USES,
+            period_start=datetime.date(2017, 1, 1), period_end=datetime.date(2017, 3, 31),
+        )  # fmt: skip
+        calendar_year_2016 = factory.Trait(
+            financial_year="", period_kind=PublishedFigure.PeriodKind.CALENDAR_YEAR, unit=PublishedFigure.Unit.USES,
+            period_start=datetime.date(2016, 1, 1), period_end=datetime.date(2016, 12, 31),
+        )  # fmt: skip
+
     edition = factory.SubFactory(EditionFactory)
     force = factory.LazyFunction(lambda: Force.objects.get(pk="thames-valley"))
     geography = factory.LazyAttribute(

@@ -272,10 +272,8 @@ def test_forces_side_by_side_use_financial_years_only_and_say_where_a_year_has_n
     client, pcc_staff, taser_use, thames_valley
 ):
     edition = EditionFactory(name="The 2017/18 edition", published_on=datetime.date(2018, 12, 13))
-    PublishedFigureFactory(edition=edition, force=thames_valley, financial_year="", period_kind="quarter", value=116,
-                           period_start=datetime.date(2017, 1, 1), period_end=datetime.date(2017, 3, 31))  # fmt: skip
-    PublishedFigureFactory(edition=edition, force=thames_valley, financial_year="", period_kind="calendar_year",
-                           value=427, period_start=datetime.date(2016, 1, 1), period_end=datetime.date(2016, 12, 31))  # fmt: skip
+    PublishedFigureFactory(edition=edition, force=thames_valley, first_quarter_2017=True, value=116)
+    PublishedFigureFactory(edition=edition, force=thames_valley, calendar_year_2016=True, value=427)
     response = dashboard(client, pcc_staff, "/compare/", year="2025")
     assert [label for _, label in response.context["years"]] == ["2025/26", "2024/25"]  # no 2016/17, no 2016
     rows = {row["Force"]: row for row in table(response.context["charts"][0])}

@@ -13,6 +13,8 @@ import openpyxl
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from python_calamine import CalamineWorkbook
 
 from forces.models import Edition, PublishedFigure
@@ -110,7 +112,8 @@ def write_ods(path, sheets):
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest '
         'xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2">'
-        '<manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="/" '
+        'manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
         '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>'
     )
     with zipfile.ZipFile(path, "w") as archive:
@@ -441,9 +444,10 @@ def test_a_table_of_revisions_keeps_the_calendar_year_it_revises(forces, tmp_pat
 
 
 def test_the_2016_taser_layout_with_regions_as_rows_and_revised_markers_between_the_columns(forces, tmp_path):
+    share = "Proportion of TASER ® X26 use"
     header = ["Police Force/Region", "Drawn ", "", "Aimed", "", "Arced", "", "Red-dot", "", "Total non-discharge", "",
-              "Proportion of TASER ® X26 use", "Drive stun", "", "Angled drive stun", "", "Fired", "", "Total discharge",
-              "", "Proportion of TASER ® X26 use", "Not stated", "", "Total"]  # fmt: skip
+              share, "Drive stun", "", "Angled drive stun", "", "Fired", "", "Total discharge", "", share, "Not stated",
+              "", "Total"]  # fmt: skip
 
     def row(name, drawn, fired, marker=""):
         return [name, drawn, marker, 1, "", 0, "", 2, "", drawn + 3, "", 0.9, 0, "", 0, "", fired, "", fired, "", 0.1,
@@ -459,7 +463,8 @@ def test_the_2016_taser_layout_with_regions_as_rows_and_revised_markers_between_
         cells.update({(r, c): value for c, value in enumerate(values, start=1) if value != ""})
     cells[(len(rows) + 3, 1)] = "Notes:"
     index = {(1, 1): "Index", (2, 1): EDITION_2016, (3, 1): "Sheet", (3, 2): "Title", (3, 3): "Period covered",
-             (4, 1): "Table_2", (4, 2): "Police use of TASER ® X26 by type, police force and region", (4, 3): 2016}  # fmt: skip
+             (4, 1): "Table_2", (4, 2): "Police use of TASER ® X26 by type, police force and region",
+             (4, 3): 2016}  # fmt: skip
     call_command("import_ho_tables", str(write_ods(tmp_path / "taser.ods", {"Index": index, "Table_2": cells})),
                  verbosity=0)  # fmt: skip
     assert periods_of(EDITION_2016) == {("2016", "calendar_year", "", "uses")}
@@ -474,8 +479,9 @@ def test_the_2016_taser_layout_with_regions_as_rows_and_revised_markers_between_
 
 def test_a_table_whose_period_is_nowhere_is_refused_saying_where_it_was_looked_for(forces, tmp_path):
     path = write_workbook(tmp_path / "tables.xlsx", {"T": table("Incidents by police force", FORCE_HEADER, FORCE_ROWS)})
-    with pytest.raises(CommandError, match=r"^T: the table 'Incidents by police force' has no year column, and neither "
-                                           r"its title, the contents sheet, the cover sheet nor the file name"):  # fmt: skip
+    expected = (r"^T: the table 'Incidents by police force' has no year column, and neither its title, the contents "
+                r"sheet, the cover sheet nor the file name")  # fmt: skip
+    with pytest.raises(CommandError, match=expected):
         call_command("import_ho_tables", str(path), verbosity=0)
     assert not Edition.objects.exists()
 
@@ -585,3 +591,38 @@ def test_the_real_editions_in_either_order_give_the_same_current_figures_the_new
         geography="Thames Valley", financial_year="2018/19", measure="use_of_force_total"
     )
     assert (tvp.value, tvp.edition.name) == (15_718, EDITION_2018_19)
+
+
+# --- figures imported before editions were ranked --------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_figures_imported_before_editions_get_their_financial_year_period_and_a_dated_edition():
+    executor = MigrationExecutor(connection)
+    before, after = [("forces", "0003_api_tokens")], executor.loader.graph.leaf_nodes()
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps
+        OldForce, OldFigure = old.get_model("forces", "Force"), old.get_model("forces", "PublishedFigure")
+        kent = OldForce.objects.create(id="kent", name="Kent Police", home_office_name="Kent", region="South East")
+        for year, value, edition in [
+            ("2017/18", 329, "Police use of force statistics (published 13 December 2018)"),
+            ("2017/18", 158, "Police use of force statistics (published 17 December 2020)"),
+            ("2019/20", 1037, "tables.xlsx"),
+        ]:
+            OldFigure.objects.create(force=kent, geography="Kent", financial_year=year, measure="ced_total",
+                                     value=value, source_edition=edition)  # fmt: skip
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        figures = {(f.edition.name, f.edition.published_on, f.edition.published_on_source, f.period, f.period_kind,
+                    f.value) for f in PublishedFigure.objects.select_related("edition")}  # fmt: skip
+        assert figures == {
+            ("Police use of force statistics (published 13 December 2018)", datetime.date(2018, 12, 13), "publication",
+             "2017/18", "financial_year", 329),
+            ("Police use of force statistics (published 17 December 2020)", datetime.date(2020, 12, 17), "publication",
+             "2017/18", "financial_year", 158),
+            ("tables.xlsx", datetime.date(2020, 3, 31), "latest_period", "2019/20", "financial_year", 1037),
+        }  # fmt: skip
+        assert PublishedFigure.objects.current().get(financial_year="2017/18").value == 158
+    finally:
+        MigrationExecutor(connection).migrate(after)

@@ -216,11 +216,8 @@ def test_the_newest_publication_gives_the_published_figure_whatever_the_import_o
 
 def test_figures_of_a_quarter_or_a_calendar_year_are_never_shown_as_a_financial_year(pcc_staff, thames_valley, client):
     edition = EditionFactory(name="The 2017/18 edition", published_on=datetime.date(2018, 12, 13))
-    quarter = {"period_start": datetime.date(2017, 1, 1), "period_end": datetime.date(2017, 3, 31)}
-    PublishedFigureFactory(edition=edition, force=thames_valley, financial_year="", period_kind="quarter",
-                           value=116, **quarter)  # fmt: skip
-    PublishedFigureFactory(edition=edition, force=thames_valley, financial_year="", period_kind="calendar_year",
-                           value=427, period_start=datetime.date(2016, 1, 1), period_end=datetime.date(2016, 12, 31))  # fmt: skip
+    PublishedFigureFactory(edition=edition, force=thames_valley, first_quarter_2017=True, value=116)
+    PublishedFigureFactory(edition=edition, force=thames_valley, calendar_year_2016=True, value=427)
     response = signed_in(client, pcc_staff).get(URL)
     assert response.context["years"] == []
     page = response.content.decode()
