@@ -98,7 +98,7 @@ def current_published_figures(*, history=False):
 
 def current_financial_year_figures():
     """Current published figures of financial years only: never a quarter or a calendar year."""
-    return current_published_figures().financial_years()
+    return PublishedFigure.objects.current().financial_years()
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,8 @@ def latest_published_figures(*, force):
     Financial years only: the quarter January to March 2017 and the calendar-year TASER
     statistics are not years the product's counts can be set against.
     """
-    figures = current_financial_year_figures().filter(force=force).order_by("-edition__published_on", "measure")
+    figures = current_financial_year_figures().with_revised().filter(force=force)
+    figures = figures.order_by("-edition__published_on", "measure")
     return {(figure.period_start.year, figure.measure): figure for figure in figures}
 
 
