@@ -114,6 +114,7 @@ MONTH_YEAR = re.compile(rf"{MONTH}\s+(\d{{4}})", re.IGNORECASE)
 FINANCIAL_YEAR = re.compile(r"(?<!\d)(\d{4})\s*[/-]\s*(\d{4}|\d\d)(?!\d)")
 YEAR = re.compile(r"(?<!\d)((?:19|20)\d\d)(?!\d)")
 YEAR_RANGE = re.compile(r"(?<!\d)((?:19|20)\d\d)\s*(?:to|-|–)\s*((?:19|20)\d\d)(?!\d)")
+FINANCIAL_YEAR_LABEL = re.compile(r"\d{4}/\d\d( \(revised\))?")
 REVISED = re.compile(r"\brevis(?:ed|ion|ions)\b", re.IGNORECASE)
 # Before the national use-of-force form (1 April 2017) the Home Office counted uses of TASER X26.
 FIRST_DAY_OF_THE_FORM = datetime.date(2017, 4, 1)
@@ -133,12 +134,8 @@ class Period:
 
     @property
     def financial_year(self):
-        """ "2019/20" when the period is one financial year (revised or not), else ""."""
-        if (self.start.month, self.start.day, self.end.month, self.end.day) == (4, 1, 3, 31) and (
-            self.end.year == self.start.year + 1
-        ):
-            return financial_year_label(self.start.year)
-        return ""
+        """The financial year ("2019/20") when the period is one, revised or not; else ""."""
+        return self.label.removesuffix(" (revised)") if FINANCIAL_YEAR_LABEL.fullmatch(self.label) else ""
 
     def revised(self):
         return Period(self.start, self.end, PeriodKind.REVISION)
@@ -466,10 +463,12 @@ class Book:
         self.contents_rows = (
             workbook.get_sheet_by_name(contents).to_python(skip_empty_area=False) if contents is not None else []
         )
-        texts = (sheet_texts(workbook, cover) if cover is not None else []) + (
-            sheet_texts(workbook, contents) if contents is not None else []
-        )
-        titles = [text for text in texts if re.search(r"\bstatistics\b", text, re.IGNORECASE)]
+        cover_texts = sheet_texts(workbook, cover) if cover is not None else []
+        texts = cover_texts + (sheet_texts(workbook, contents) if contents is not None else [])
+        # The publication's title: on the cover, a text naming the statistics or use of force (a
+        # contents sheet also lists tables "of use of force"); on a contents or index sheet, the statistics.
+        titles = [text for text in cover_texts if re.search(r"\bstatistics\b|\buse of force\b", text, re.I)]
+        titles += [text for text in texts[len(cover_texts) :] if re.search(r"\bstatistics\b", text, re.I)]
         # The edition's own period: the first title that names one ("April 2018 - March 2019").
         self.heading = next((text for text in titles if periods_in(text)), "")
         published = next((match for text in texts if (match := PUBLISHED.search(text))), None)
@@ -518,7 +517,7 @@ def read_ho_tables(path):
     try:
         workbook = CalamineWorkbook.from_path(str(path))
         book = Book(workbook, path)
-        figures = {}
+        figures, cells = {}, {}
         tables = []
         for name in workbook.sheet_names:
             sheet = Sheet(name, workbook.get_sheet_by_name(name).to_python(skip_empty_area=False))
@@ -530,12 +529,16 @@ def read_ho_tables(path):
             if kind is None:
                 continue
             for key, figure in read_table(sheet, kind, header_index, header, forces, book).items():
-                if key in figures:
+                # One value per period, geography and measure: "2016" and "2016 (revised)" are one cell.
+                cell = (key[0].start, key[0].end, *key[1:])
+                if cell in cells:
+                    first = figures[cells[cell]]
                     raise sheet.error(
                         figure[3],
-                        f"{key[1]} {key[0].label} {key[2]} is also in {figures[key][2]}, row {figures[key][3] + 1}; "
+                        f"{key[1]} {key[0].label} {key[2]} is also in {first[2]}, row {first[3] + 1}; "
                         "expected each figure once.",
                     )
+                cells[cell] = key
                 figures[key] = figure
             tables.append((name, kind))
     except CalamineError as error:

@@ -211,15 +211,14 @@ class PublishedFigureQuerySet(models.QuerySet):
 
 def describe_period(start, end, kind):
     """A period as the pages name it: "2019/20", "January to March 2017", "2016", "2016 (revised)"."""
-    Kind = PublishedFigure.PeriodKind
-    if kind == Kind.FINANCIAL_YEAR:
-        return f"{start.year}/{(start.year + 1) % 100:02d}"
-    if start.month == 1 and start.day == 1 and end.month == 12 and end.day == 31 and start.year == end.year:
+    if (start.month, start.day, end.month, end.day) == (4, 1, 3, 31) and end.year == start.year + 1:
+        span = f"{start.year}/{end.year % 100:02d}"
+    elif (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
         span = str(start.year)
     else:
         first = start.strftime("%B") + ("" if start.year == end.year else f" {start.year}")
         span = f"{first} to {end:%B %Y}"
-    return f"{span} (revised)" if kind == Kind.REVISION else span
+    return f"{span} (revised)" if kind == PublishedFigure.PeriodKind.REVISION else span
 
 
 class PublishedFigure(models.Model):

@@ -443,6 +443,16 @@ def test_a_table_of_revisions_keeps_the_calendar_year_it_revises(forces, tmp_pat
     )
 
 
+def test_one_edition_with_two_values_for_the_same_period_is_refused_naming_both_places(forces, tmp_path):
+    rows = [["South East", "Thames Valley", 430, 380, 125, 26, 225, 4, 50, 4, 44, 2, 0]]
+    path = write_workbook(tmp_path / "t.xlsx", {
+        "A": table("Use of CED by type and police force, 1 January to 31 December 2016", CED_HEADER, rows),
+        "B": table("Use of CED by type and police force, revised, 1 January to 31 December 2016", CED_HEADER, rows),
+    })  # fmt: skip
+    with pytest.raises(CommandError, match=r"^B, row 5: Thames Valley 2016 \(revised\) ced_total is also in A, row 5"):
+        call_command("import_ho_tables", str(path), verbosity=0)
+
+
 def test_the_2016_taser_layout_with_regions_as_rows_and_revised_markers_between_the_columns(forces, tmp_path):
     share = "Proportion of TASER ® X26 use"
     header = ["Police Force/Region", "Drawn ", "", "Aimed", "", "Arced", "", "Red-dot", "", "Total non-discharge", "",
