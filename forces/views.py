@@ -16,8 +16,8 @@ from forces import charts as force_charts
 from forces import queries as forces_queries
 from forces.authentication import may_make_tokens
 from forces.forms import ApiTokenForm, DashboardFilterForm, QuarterlyReportForm
-from forces.home_office import financial_year_label
 from forces.models import ApiToken, Area, Force, Role
+from forces.periods import financial_year_label
 from forces.queries import (
     DASHBOARD_ROLES,
     NOTABLE_DIFFERENCE,
