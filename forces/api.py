@@ -1,7 +1,7 @@
 """The public reference resources: forces, areas, capability, uplift decisions and published figures."""
 
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 
@@ -52,16 +52,10 @@ class PublishedFigureSerializer(serializers.ModelSerializer):
 
 class PublishedFigureFilter(filters.FilterSet):
     source_edition = filters.CharFilter(field_name="edition__name")
-    history = filters.BooleanFilter(
-        method="filter_history", help_text="true: every edition's value; by default only the newest publication's"
-    )
 
     class Meta:
         model = PublishedFigure
-        fields = ["force", "financial_year", "period_kind", "measure", "unit", "source_edition", "history"]
-
-    def filter_history(self, queryset, name, value):
-        return queryset  # read in get_queryset: history widens the rows, it does not narrow them
+        fields = ["force", "financial_year", "period_kind", "measure", "unit", "source_edition"]
 
 
 class CapabilityRecordSerializer(serializers.ModelSerializer):
@@ -109,7 +103,12 @@ class ForceViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="Figures as the Home Office published them: each from the newest edition, with what it revised"
+        summary="Figures as the Home Office published them: each from the newest edition, with what it revised",
+        parameters=[
+            OpenApiParameter(
+                "history", bool, description="true: every edition's value; by default only the newest publication's"
+            )
+        ],
     )
 )
 class PublishedFigureViewSet(CsvListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):

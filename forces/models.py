@@ -184,10 +184,10 @@ class PublishedFigureQuerySet(models.QuerySet):
         """Figures of the outer figure's cell (period, geography, measure) in editions ranked above it
         (`above`) or below it; editions rank by publication date, then name."""
         published_on, name = OuterRef("edition__published_on"), OuterRef("edition__name")
-        later, same_day = ("gt", "gt") if above else ("lt", "lt")
+        lookup = "gt" if above else "lt"
         return self.filter(**{field: OuterRef(field) for field in CELL}).filter(
-            Q(**{f"edition__published_on__{later}": published_on})
-            | Q(edition__published_on=published_on, **{f"edition__name__{same_day}": name})
+            Q(**{f"edition__published_on__{lookup}": published_on})
+            | Q(edition__published_on=published_on, **{f"edition__name__{lookup}": name})
         )
 
     def current(self):
@@ -200,7 +200,6 @@ class PublishedFigureQuerySet(models.QuerySet):
             "-edition__published_on", "-edition__name"
         )
         return self.select_related("edition").annotate(
-            revises=Exists(older),
             revised_value=Subquery(older.values("value")[:1]),
             revised_edition=Subquery(older.values("edition__name")[:1]),
         )

@@ -2,7 +2,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
-from django.db.models import Case, OuterRef, Subquery, Value, When
+from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 
 from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role, describe_period
 from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
@@ -84,7 +84,7 @@ NOTABLE_DIFFERENCE = 5
 NOTABLE_PERCENT = 2
 
 
-def current_published_figures(*, history=False):
+def current_published_figures(*, history: bool = False) -> QuerySet[PublishedFigure]:
     """Published figures, each with the edition it comes from and what it revised.
 
     Of the editions that publish a figure (one period, geography and measure), the newest
@@ -96,7 +96,7 @@ def current_published_figures(*, history=False):
     return figures.with_revised()
 
 
-def current_financial_year_figures():
+def current_financial_year_figures() -> QuerySet[PublishedFigure]:
     """Current published figures of financial years only: never a quarter or a calendar year."""
     return PublishedFigure.objects.current().financial_years()
 
@@ -283,7 +283,7 @@ def editions_of_year(financial_year):
     return list(dict.fromkeys(names))
 
 
-def published_periods_besides_financial_years(*, force=None):
+def published_periods_besides_financial_years(*, force: Force | None = None) -> list[str]:
     """Labels of the published periods that are not financial years ("2016", "January to March 2017")."""
     figures = PublishedFigure.objects.filter(financial_year="").order_by("period_start", "period_end")
     if force is not None:
