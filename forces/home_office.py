@@ -13,6 +13,7 @@ name. Financial years, quarters (January to March 2017) and calendar years are t
 never taken for one another.
 """
 
+import datetime
 import re
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from django.db import transaction
 from python_calamine import CalamineError, CalamineWorkbook
 
 from forces.models import Edition, Force, PublishedFigure
-from forces.periods import REVISED, periods_in, publication_date, unit_of
+from forces.periods import PUBLICATION_LABEL, REVISED, periods_in, publication_date, unit_of
 from forces.services import InputError
 
 Measure = PublishedFigure.Measure
@@ -321,13 +322,21 @@ def read_table(sheet, kind, header_index, header, forces, book):
     return figures
 
 
-def sheet_texts(workbook, name):
-    return [
-        " ".join(cell.split())
-        for row in workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        for cell in row
-        if isinstance(cell, str) and cell.strip()
-    ]
+def row_texts(rows):
+    return [" ".join(cell.split()) for row in rows for cell in row if isinstance(cell, str) and cell.strip()]
+
+
+def labelled_date(rows):
+    """A date cell beside a "Publication date" or "Published" label cell, or None."""
+    for row in rows:
+        cells = [cell for cell in row if not is_empty(cell)]
+        for label, value in zip(cells, cells[1:], strict=False):
+            if isinstance(label, str) and PUBLICATION_LABEL.fullmatch(normalise(label)):
+                if isinstance(value, datetime.datetime):
+                    return value.date()
+                if isinstance(value, datetime.date):
+                    return value
+    return None
 
 
 class Book:
@@ -341,15 +350,19 @@ class Book:
         self.contents_rows = (
             workbook.get_sheet_by_name(contents).to_python(skip_empty_area=False) if contents is not None else []
         )
-        cover_texts = sheet_texts(workbook, cover) if cover is not None else []
-        texts = cover_texts + (sheet_texts(workbook, contents) if contents is not None else [])
+        cover_rows = workbook.get_sheet_by_name(cover).to_python(skip_empty_area=False) if cover is not None else []
+        cover_texts, texts = row_texts(cover_rows), row_texts(cover_rows + self.contents_rows)
         # The publication's title: on the cover, a text naming the statistics or use of force (a
         # contents sheet also lists tables "of use of force"); on a contents or index sheet, the statistics.
         titles = [text for text in cover_texts if re.search(r"\bstatistics\b|\buse of force\b", text, re.I)]
         titles += [text for text in texts[len(cover_texts) :] if re.search(r"\bstatistics\b", text, re.I)]
-        # The edition's own period: the first title that names one ("April 2018 - March 2019").
-        self.heading = next((text for text in titles if periods_in(text)), "")
+        # The edition's own period: the first title that names one ("April 2018 - March 2019"), else
+        # a line of the cover of its own ("April 2023 to March 2024") that is no publication or copyright line.
+        own_lines = [text for text in cover_texts if not re.search(r"publi|copyright|updated|release", text, re.I)]
+        self.heading = next((text for text in titles + own_lines if periods_in(text)), "")
         self.published_on = next((date for text in texts if (date := publication_date(text))), None)
+        if self.published_on is None:
+            self.published_on = labelled_date(cover_rows + self.contents_rows)
         title = titles[0] if titles else ""
         if title and self.published_on:
             title += f" (published {self.published_on.day} {self.published_on:%B %Y})"

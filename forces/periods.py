@@ -38,10 +38,8 @@ FIRST_DAY_OF_THE_FORM = datetime.date(2017, 4, 1)
 # The Home Office called a form an "incident" up to 2022/23 and a "report" from 2023/24.
 FIRST_YEAR_OF_REPORTS = 2023
 # "Published: 17 December 2020" on a cover sheet; "Publication Date: 19 December 2019" on a contents sheet.
-PUBLISHED = re.compile(
-    rf"\b(?:published|publication date|date published|release date)\s*:?\s*(\d{{1,2}})\s+{MONTH}\s+(\d{{4}})",
-    re.IGNORECASE,
-)
+PUBLICATION_LABEL = re.compile(r"published|publication date|date of publication|date published|release date")
+PUBLISHED = re.compile(rf"\b(?:{PUBLICATION_LABEL.pattern})\s*:?\s*(\d{{1,2}})\s+{MONTH}\s+(\d{{4}})", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

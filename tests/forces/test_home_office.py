@@ -399,6 +399,30 @@ def test_a_table_without_a_period_in_its_title_takes_it_from_its_line_on_the_con
     assert periods_of(edition) == {("2018/19", "financial_year", "2018/19", "incidents")}
 
 
+def test_a_layout_like_the_newer_editions_with_a_notes_sheet_dated_cells_and_bracketed_symbols(forces, tmp_path):
+    cover = {
+        (1, 1): "Police use of force statistics, England and Wales",
+        (2, 1): "April 2023 to March 2024",
+        (4, 1): "Publication date", (4, 2): datetime.datetime(2024, 12, 5),
+        (5, 1): "Crown copyright 2024",
+    }  # fmt: skip
+    notes = {(1, 1): "Notes", (2, 1): "Note number", (2, 2): "Note text", (3, 1): "[note 3]", (3, 2): "Reports."}
+    title = "Table 3.1: Use of force by police force [note 2]"
+    cells = {(1, 1): title, (2, 1): "This worksheet contains one table. Notes are in the notes tab.",
+             (3, 1): "Police force area", (3, 2): "Number of reports [note 3]",
+             (4, 1): "Avon and Somerset", (4, 2): 21_000, (5, 1): "British Transport Police", (5, 2): "[x]",
+             (6, 1): "England and Wales", (6, 2): 747_396}  # fmt: skip
+    path = write_workbook(tmp_path / "t.xlsx", {"Cover_sheet": cover, "Notes": notes, "Table_3_1": cells})
+    call_command("import_ho_tables", str(path), verbosity=0)
+    edition = Edition.objects.get()
+    assert edition.name == "Police use of force statistics, England and Wales (published 5 December 2024)"
+    assert (edition.published_on, edition.published_on_source) == (datetime.date(2024, 12, 5), "publication")
+    avon = figure("Avon & Somerset", "2023/24", "use_of_force_total", edition=edition.name)
+    assert (avon.value, avon.force_id, avon.unit) == (21_000, "avon-and-somerset", "reports")
+    assert figure("British Transport Police", "2023/24", "use_of_force_total", edition=edition.name).value is None
+    assert figure("Total England and Wales", "2023/24", "use_of_force_total", edition=edition.name).value == 747_396
+
+
 def test_a_table_with_its_period_only_in_the_file_name_is_ranked_by_the_end_of_that_period(forces, tmp_path):
     path = tmp_path / "police-use-of-force-apr2018-mar2019-tables.xlsx"
     write_workbook(path, {"Table_12": table("Table 12. Incidents by police force", FORCE_HEADER, FORCE_ROWS)})
