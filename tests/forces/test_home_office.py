@@ -1,7 +1,9 @@
-"""import_ho_tables: the Home Office "Police use of force statistics" data tables.
+"""import_ho_tables: the Home Office "Police use of force statistics" data tables, and the TASER
+statistics before them.
 
-Most tests read the real 2019/20 edition; the others build small workbooks with openpyxl in the
-layouts other editions use, to show that nothing depends on one edition's positions.
+Some tests read the real 2016, 2018/19 and 2019/20 editions; the others build small workbooks
+(XLSX with openpyxl, ODS with write_ods) in the layouts other editions use, to show that nothing
+depends on one edition's positions, and that every figure keeps the period its edition gives it.
 """
 
 import datetime
