@@ -3,6 +3,7 @@ from django.contrib import admin
 from forces.models import (
     Area,
     CapabilityRecord,
+    Edition,
     Force,
     ForceScope,
     LocalAuthority,
@@ -93,9 +94,16 @@ class UpliftDecisionAdmin(ForceScopedAdmin):
 # Published figures are public, national and regional totals included: not scoped to a force.
 @admin.register(PublishedFigure)
 class PublishedFigureAdmin(admin.ModelAdmin):
-    list_display = ["geography", "financial_year", "measure", "value", "unit", "source_edition"]
-    list_filter = ["financial_year", "measure", "unit"]
-    search_fields = ["geography", "source_edition"]
+    list_display = ["geography", "period", "measure", "value", "unit", "edition"]
+    list_filter = ["period_kind", "financial_year", "measure", "unit", "edition"]
+    search_fields = ["geography", "edition__name"]
+    list_select_related = ["edition"]
+
+
+@admin.register(Edition)
+class EditionAdmin(admin.ModelAdmin):
+    list_display = ["name", "published_on", "published_on_source", "file_name", "imported_at"]
+    search_fields = ["name", "file_name"]
 
 
 @admin.register(ForceScope)

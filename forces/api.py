@@ -1,10 +1,12 @@
 """The public reference resources: forces, areas, capability, uplift decisions and published figures."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from django_filters import rest_framework as filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 
 from forces.models import Area, CapabilityRecord, Force, PublishedFigure, UpliftDecision
+from forces.queries import current_published_figures
 from oversight.api import CsvListMixin
 
 PUBLIC = [permissions.AllowAny]
@@ -31,10 +33,29 @@ class AreaSerializer(serializers.ModelSerializer):
 
 class PublishedFigureSerializer(serializers.ModelSerializer):
     force = serializers.CharField(source="force_id", allow_null=True, help_text="Empty for national and regional rows")
+    period = serializers.CharField(read_only=True, help_text='"2019/20", "January to March 2017", "2016"')
+    financial_year = serializers.CharField(help_text="Empty unless the period is one financial year")
+    source_edition = serializers.CharField(source="edition.name", help_text="The edition the figure comes from")
+    published_on = serializers.DateField(source="edition.published_on", help_text="That edition's publication date")
+    revised_value = serializers.IntegerField(
+        allow_null=True, read_only=True, help_text="The figure in the edition before, where one published it"
+    )
+    revised_edition = serializers.CharField(allow_null=True, read_only=True, help_text="That earlier edition")
 
     class Meta:
         model = PublishedFigure
-        fields = ["force", "geography", "financial_year", "measure", "value", "unit", "source_edition"]
+        fields = [
+            "force", "geography", "period", "period_kind", "period_start", "period_end", "financial_year", "measure",
+            "value", "unit", "source_edition", "published_on", "revised_value", "revised_edition",
+        ]  # fmt: skip
+
+
+class PublishedFigureFilter(filters.FilterSet):
+    source_edition = filters.CharFilter(field_name="edition__name")
+
+    class Meta:
+        model = PublishedFigure
+        fields = ["force", "financial_year", "period_kind", "measure", "unit", "source_edition"]
 
 
 class CapabilityRecordSerializer(serializers.ModelSerializer):
@@ -80,13 +101,26 @@ class ForceViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(AreaSerializer(page, many=True).data)
 
 
-@extend_schema_view(list=extend_schema(summary="Figures as the Home Office published them (Tables 12 and 13)"))
+@extend_schema_view(
+    list=extend_schema(
+        summary="Figures as the Home Office published them: each from the newest edition, with what it revised",
+        parameters=[
+            OpenApiParameter(
+                "history", bool, description="true: every edition's value; by default only the newest publication's"
+            )
+        ],
+    )
+)
 class PublishedFigureViewSet(CsvListMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    queryset = PublishedFigure.objects.order_by("financial_year", "geography", "measure", "source_edition")
     serializer_class = PublishedFigureSerializer
     permission_classes = PUBLIC
-    filterset_fields = ["force", "financial_year", "measure", "unit", "source_edition"]
+    filterset_class = PublishedFigureFilter
     csv_filename = "published-figures.csv"
+
+    def get_queryset(self):
+        history = self.request.query_params.get("history", "").lower() in {"true", "1", "yes"}
+        figures = current_published_figures(history=history)
+        return figures.order_by("period_start", "period_end", "geography", "measure", "-edition__published_on")
 
 
 @extend_schema_view(list=extend_schema(summary="Devices in service and officers trained, as forces report them"))

@@ -2,8 +2,8 @@ import datetime
 
 from django import forms
 
-from forces.home_office import financial_year_label
 from forces.models import ApiToken, Area, Force
+from forces.periods import financial_year_label
 from incidents.models import MonthlySummary
 from incidents.queries import financial_years, months_back, period_start
 from incidents.services import quarter_label

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 
 
 class Role(models.TextChoices):
@@ -155,11 +155,78 @@ class UpliftDecision(models.Model):
 financial_year_validator = RegexValidator(r"^\d{4}/\d{2}$", "Write a financial year as 2019/20.")
 
 
+class Edition(models.Model):
+    """One publication of the Home Office tables, ranked by when it was published.
+
+    Editions revise earlier years, so the same figure can come from several; the newest
+    publication gives the current value, whatever order the files were imported in.
+    """
+
+    class DateSource(models.TextChoices):
+        PUBLICATION = "publication", "publication date on its cover or contents sheet"
+        LATEST_PERIOD = "latest_period", "end of the latest period it covers (no publication date found)"
+
+    name = models.CharField(max_length=200, unique=True, help_text="Title and publication date, or the file name")
+    published_on = models.DateField()
+    published_on_source = models.CharField(max_length=20, choices=DateSource.choices)
+    file_name = models.CharField(max_length=255, blank=True)
+    imported_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-published_on", "-name"]
+
+    def __str__(self):
+        return self.name
+
+
+class PublishedFigureQuerySet(models.QuerySet):
+    def same_cell_ranked(self, above):
+        """Figures of the outer figure's cell (period, geography, measure) in editions ranked above it
+        (`above`) or below it; editions rank by publication date, then name."""
+        published_on, name = OuterRef("edition__published_on"), OuterRef("edition__name")
+        lookup = "gt" if above else "lt"
+        return self.filter(**{field: OuterRef(field) for field in CELL}).filter(
+            Q(**{f"edition__published_on__{lookup}": published_on})
+            | Q(edition__published_on=published_on, **{f"edition__name__{lookup}": name})
+        )
+
+    def current(self):
+        """Each cell's figure from the newest edition that publishes it; older ones are history."""
+        return self.exclude(Exists(PublishedFigure.objects.same_cell_ranked(above=True)))
+
+    def with_revised(self):
+        """Annotate `revised_value` and `revised_edition`: the cell's figure in the next older edition."""
+        older = PublishedFigure.objects.same_cell_ranked(above=False).order_by(
+            "-edition__published_on", "-edition__name"
+        )
+        return self.select_related("edition").annotate(
+            revised_value=Subquery(older.values("value")[:1]),
+            revised_edition=Subquery(older.values("edition__name")[:1]),
+        )
+
+    def financial_years(self):
+        return self.exclude(financial_year="")
+
+
+def describe_period(start, end, kind):
+    """A period as the pages name it: "2019/20", "January to March 2017", "2016", "2016 (revised)"."""
+    if (start.month, start.day, end.month, end.day) == (4, 1, 3, 31) and end.year == start.year + 1:
+        span = f"{start.year}/{end.year % 100:02d}"
+    elif (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
+        span = str(start.year)
+    else:
+        first = start.strftime("%B") + ("" if start.year == end.year else f" {start.year}")
+        span = f"{first} to {end:%B %Y}"
+    return f"{span} (revised)" if kind == PublishedFigure.PeriodKind.REVISION else span
+
+
 class PublishedFigure(models.Model):
     """One figure from a Home Office table, as published, for reconciliation and comparison.
 
-    `geography` is the row label as published; `force` is set when the row is one force
-    (national and regional totals have none).
+    `geography` is the force's Home Office name for a force row (editions spell forces
+    differently), or "Total <name>" for national and regional totals (which have no `force`).
+    The period is what the edition says it is: a financial year, a quarter, a calendar year
+    or a table of revisions; `financial_year` is set only when the period is one.
     """
 
     class Measure(models.TextChoices):
@@ -177,28 +244,54 @@ class PublishedFigure(models.Model):
         CED_NOT_STATED = "ced_not_stated", "CED: not stated"
 
     class Unit(models.TextChoices):
+        USES = "uses", "uses (TASER X26 statistics, to March 2017)"
         INCIDENTS = "incidents", "incidents (Home Office term to 2022/23)"
         REPORTS = "reports", "reports (Home Office term from 2023/24)"
 
+    class PeriodKind(models.TextChoices):
+        FINANCIAL_YEAR = "financial_year", "financial year"
+        QUARTER = "quarter", "quarter"
+        CALENDAR_YEAR = "calendar_year", "calendar year"
+        REVISION = "revision", "revision of an earlier period"
+
+    edition = models.ForeignKey(Edition, on_delete=models.CASCADE, related_name="figures")
     force = models.ForeignKey(Force, on_delete=models.PROTECT, null=True, blank=True, related_name="published_figures")
-    geography = models.CharField(max_length=80, help_text="Row label as published")
-    financial_year = models.CharField(max_length=7, validators=[financial_year_validator])
+    geography = models.CharField(max_length=80, help_text="The force's Home Office name, or 'Total <name>'")
+    period_start = models.DateField()
+    period_end = models.DateField()
+    period_kind = models.CharField(max_length=20, choices=PeriodKind.choices)
+    financial_year = models.CharField(
+        max_length=7, blank=True, validators=[financial_year_validator], help_text="Set only for a financial year"
+    )
     measure = models.CharField(max_length=30, choices=Measure.choices)
     value = models.PositiveIntegerField(null=True, blank=True, help_text="Empty where published as not available")
     unit = models.CharField(max_length=10, choices=Unit.choices, default=Unit.INCIDENTS)
-    source_edition = models.CharField(max_length=200, help_text="Publication the figure comes from")
+
+    objects = PublishedFigureQuerySet.as_manager()
 
     class Meta:
-        ordering = ["financial_year", "geography", "measure"]
+        ordering = ["period_start", "period_end", "geography", "measure"]
         constraints = [
             models.UniqueConstraint(
-                fields=["source_edition", "financial_year", "geography", "measure"],
-                name="one_published_value_per_cell",
+                fields=["edition", "period_start", "period_end", "geography", "measure"],
+                name="one_published_value_per_edition_and_cell",
             ),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="published_period_in_order"),
+        ]
+        indexes = [
+            models.Index(fields=["period_start", "period_end", "geography", "measure"], name="published_figure_cell")
         ]
 
     def __str__(self):
-        return f"{self.geography} {self.financial_year} {self.measure}"
+        return f"{self.geography} {self.period} {self.measure}"
+
+    @property
+    def period(self):
+        return describe_period(self.period_start, self.period_end, self.period_kind)
+
+
+# The fields that make one published cell: editions publishing the same cell revise each other.
+CELL = ("period_start", "period_end", "geography", "measure")
 
 
 class ForceScope(models.Model):

@@ -2,9 +2,9 @@ import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group
-from django.db.models import Case, OuterRef, Subquery, Value, When
+from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 
-from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role
+from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role, describe_period
 from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
 
 # Roles that see one force's use-of-force records in full.
@@ -84,12 +84,30 @@ NOTABLE_DIFFERENCE = 5
 NOTABLE_PERCENT = 2
 
 
+def current_published_figures(*, history: bool = False) -> QuerySet[PublishedFigure]:
+    """Published figures, each with the edition it comes from and what it revised.
+
+    Of the editions that publish a figure (one period, geography and measure), the newest
+    publication's value is current, whatever order they were imported in; the older values
+    stay as history (`history=True` lists them too). Each figure carries `revised_value` and
+    `revised_edition`: the same figure in the next older edition, if any.
+    """
+    figures = PublishedFigure.objects.all() if history else PublishedFigure.objects.current()
+    return figures.with_revised()
+
+
+def current_financial_year_figures() -> QuerySet[PublishedFigure]:
+    """Current published figures of financial years only: never a quarter or a calendar year."""
+    return PublishedFigure.objects.current().financial_years()
+
+
 @dataclass(frozen=True)
 class ReconciliationRow:
     """One measure of one financial year: the product's count beside the published figure.
 
     `product` is None when the year has no product data, `published` when the Home Office
-    published nothing (or "not available"); then there is no difference to show.
+    published nothing (or "not available"); then there is no difference to show. `revised`
+    is the figure's value in the edition before `edition`, and `revised_edition` that edition.
     """
 
     measure: Measure
@@ -97,6 +115,8 @@ class ReconciliationRow:
     product: int | None
     published: int | None
     edition: str | None
+    revised: int | None = None
+    revised_edition: str | None = None
 
     @property
     def compared(self):
@@ -117,6 +137,10 @@ class ReconciliationRow:
             return False
         # Any difference over the count threshold on a published 0 is infinitely many per cent.
         return self.percent is None or abs(self.percent) > NOTABLE_PERCENT
+
+    @property
+    def was_revised(self):
+        return self.revised_edition is not None and self.revised != self.published
 
 
 @dataclass(frozen=True)
@@ -151,16 +175,14 @@ class ReconciliationYear:
 
 
 def latest_published_figures(*, force):
-    """{(financial year start, measure): figure} of the force, each from the edition imported last.
+    """{(financial year start, measure): figure} of the force, each from the newest edition that publishes it.
 
-    Figures carry no import time; ids grow with each import, so of the editions that hold a
-    figure the one with the highest id was imported last. Re-importing an edition updates its
-    figures in place and so does not make it the latest.
+    Financial years only: the quarter January to March 2017 and the calendar-year TASER
+    statistics are not years the product's counts can be set against.
     """
-    figures = {}
-    for figure in PublishedFigure.objects.filter(force=force).order_by("id"):
-        figures[(int(figure.financial_year[:4]), figure.measure)] = figure
-    return figures
+    figures = current_financial_year_figures().with_revised().filter(force=force)
+    figures = figures.order_by("-edition__published_on", "measure")
+    return {(figure.period_start.year, figure.measure): figure for figure in figures}
 
 
 def reconciliation(*, force, product_counts):
@@ -186,7 +208,9 @@ def reconciliation(*, force, product_counts):
                     label=label,
                     product=sum(by_level.get(level, 0) for level in levels) if by_level else None,
                     published=figure.value if figure else None,
-                    edition=figure.source_edition if figure else None,
+                    edition=figure.edition.name if figure else None,
+                    revised=figure.revised_value if figure else None,
+                    revised_edition=figure.revised_edition if figure else None,
                 )
             )
         figures = [figure for (year, _), figure in published.items() if year == start]
@@ -195,8 +219,8 @@ def reconciliation(*, force, product_counts):
                 start=start,
                 has_product_data=bool(by_level),
                 unit=figures[0].get_unit_display() if figures else None,
-                # In the order they were imported: the usual case is one edition per year.
-                editions=list(dict.fromkeys(figure.source_edition for figure in sorted(figures, key=lambda f: f.pk))),
+                # Newest publication first: the usual case is one edition per year.
+                editions=list(dict.fromkeys(figure.edition.name for figure in figures)),
                 rows=rows,
             )
         )
@@ -232,12 +256,12 @@ def capability_by_month(*, force, months):
 
 
 def published_figures_of_year(*, financial_year):
-    """{force id, or None for England and Wales: {measure: value}} of one year ("2019/20"), latest edition first.
+    """{force id, or None for England and Wales: {measure: value}} of one financial year ("2019/20").
 
-    Of the editions that hold a figure, the one imported last counts (ids grow with each import).
+    Each figure from the newest edition that publishes it.
     """
     figures = {}
-    published = PublishedFigure.objects.filter(financial_year=financial_year).order_by("id")
+    published = current_financial_year_figures().filter(financial_year=financial_year)
     for figure in published.filter(force__isnull=False).values("force", "measure", "value"):
         figures.setdefault(figure["force"], {})[figure["measure"]] = figure["value"]
     national = published.filter(force__isnull=True, geography__icontains="england and wales")
@@ -248,11 +272,21 @@ def published_figures_of_year(*, financial_year):
 
 def published_years():
     """The financial years ("2019/20") with published figures, newest first."""
-    years = PublishedFigure.objects.values_list("financial_year", flat=True).distinct()
+    years = PublishedFigure.objects.financial_years().values_list("financial_year", flat=True).distinct()
     return sorted(set(years), reverse=True)
 
 
 def editions_of_year(financial_year):
-    """The Home Office editions that published figures for one financial year."""
-    figures = PublishedFigure.objects.filter(financial_year=financial_year)
-    return sorted(set(figures.values_list("source_edition", flat=True)))
+    """The Home Office editions whose figures are current for one financial year, newest first."""
+    figures = current_financial_year_figures().filter(financial_year=financial_year)
+    names = figures.order_by("-edition__published_on", "edition__name").values_list("edition__name", flat=True)
+    return list(dict.fromkeys(names))
+
+
+def published_periods_besides_financial_years(*, force: Force | None = None) -> list[str]:
+    """Labels of the published periods that are not financial years ("2016", "January to March 2017")."""
+    figures = PublishedFigure.objects.filter(financial_year="").order_by("period_start", "period_end")
+    if force is not None:
+        figures = figures.filter(force=force)
+    spans = figures.values_list("period_start", "period_end", "period_kind").distinct()
+    return list(dict.fromkeys(describe_period(*span) for span in spans))

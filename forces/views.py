@@ -16,8 +16,8 @@ from forces import charts as force_charts
 from forces import queries as forces_queries
 from forces.authentication import may_make_tokens
 from forces.forms import ApiTokenForm, DashboardFilterForm, QuarterlyReportForm
-from forces.home_office import financial_year_label
 from forces.models import ApiToken, Area, Force, Role
+from forces.periods import financial_year_label
 from forces.queries import (
     DASHBOARD_ROLES,
     NOTABLE_DIFFERENCE,
@@ -240,6 +240,7 @@ def force_reconciliation(request, force_id):
     context = {
         "force": force,
         "years": reconciliation(force=force, product_counts=product_counts),
+        "other_periods": forces_queries.published_periods_besides_financial_years(force=force),
         "data_version": incident_queries.data_version(force=force),
         "unit": incident_queries.UNIT_OF_COUNT,
         "notable_difference": NOTABLE_DIFFERENCE,
@@ -446,6 +447,8 @@ def compare(request):
         {
             "charts": [chart], "years": [(y.year, year_label(y)) for y in years], "year": start.year,
             "query": request.GET.urlencode(), "editions": forces_queries.editions_of_year(year_label(start)),
+            "year_label": year_label(start), "has_published": bool(published),
+            "other_periods": forces_queries.published_periods_besides_financial_years(),
         }
     )  # fmt: skip
     return render(request, "forces/compare.html", context)

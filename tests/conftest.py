@@ -22,6 +22,15 @@ ONS_LOOKUP = (
 )  # fmt: skip
 HOME_OFFICE = SHARED_DATA / "home-office"
 HOME_OFFICE_TABLES_2019_20 = HOME_OFFICE / "police-use-of-force-apr2019-mar2020-hosb3720-tables.ods"
+HOME_OFFICE_TABLES_2018_19 = HOME_OFFICE / "police-use-of-force-apr2018-mar2019-hosb3319-tables.ods"
+HOME_OFFICE_TASER_2016 = HOME_OFFICE / "police-use-of-conducted-energy-devices-2016.ods"
+
+
+def shared_file(path):
+    """A published file from SHARED_DATA; the test is skipped, saying why, where it is absent."""
+    if not path.is_file():
+        pytest.skip(f"{path.name} is not in {path.parent} (set SHARED_DATA to where the published files lie)")
+    return path
 
 
 def pytest_sessionstart(session):

@@ -4,7 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from forces.models import Area, Force, PopulationBaseline
+from forces.models import Area, Edition, Force, PopulationBaseline, PublishedFigure
 from incidents.models import CedUse, UseOfForceReport
 from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Meeting, Panel, PanelMember, Review, SampledCase
 
@@ -34,6 +34,48 @@ class PopulationBaselineFactory(factory.django.DjangoModelFactory):
     area = factory.SubFactory(AreaFactory)
     white, black, asian, mixed, other = 80_000, 5_000, 10_000, 3_000, 2_000
     total = 100_000
+
+
+class EditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Edition
+        django_get_or_create = ["name"]
+
+    name = factory.Sequence(lambda n: f"Police use of force statistics, edition {n}")
+    published_on = datetime.date(2020, 12, 17)
+    published_on_source = Edition.DateSource.PUBLICATION
+
+
+class PublishedFigureFactory(factory.django.DjangoModelFactory):
+    """One published figure of a financial year: pass financial_year="2019/20"."""
+
+    class Meta:
+        model = PublishedFigure
+        exclude = ["year_start"]
+
+    class Params:
+        # The periods around the first financial year of the national form that are not financial years.
+        first_quarter_2017 = factory.Trait(
+            financial_year="", period_kind=PublishedFigure.PeriodKind.QUARTER, unit=PublishedFigure.Unit.USES,
+            period_start=datetime.date(2017, 1, 1), period_end=datetime.date(2017, 3, 31),
+        )  # fmt: skip
+        calendar_year_2016 = factory.Trait(
+            financial_year="", period_kind=PublishedFigure.PeriodKind.CALENDAR_YEAR, unit=PublishedFigure.Unit.USES,
+            period_start=datetime.date(2016, 1, 1), period_end=datetime.date(2016, 12, 31),
+        )  # fmt: skip
+
+    edition = factory.SubFactory(EditionFactory)
+    force = factory.LazyFunction(lambda: Force.objects.get(pk="thames-valley"))
+    geography = factory.LazyAttribute(
+        lambda figure: figure.force.home_office_name if figure.force else "Total England and Wales"
+    )
+    financial_year = "2019/20"
+    year_start = factory.LazyAttribute(lambda figure: int(figure.financial_year[:4] or 2019))
+    period_start = factory.LazyAttribute(lambda figure: datetime.date(figure.year_start, 4, 1))
+    period_end = factory.LazyAttribute(lambda figure: datetime.date(figure.year_start + 1, 3, 31))
+    period_kind = PublishedFigure.PeriodKind.FINANCIAL_YEAR
+    measure = PublishedFigure.Measure.CED_TOTAL
+    value = 100
 
 
 class ReportFactory(factory.django.DjangoModelFactory):

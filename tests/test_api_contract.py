@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from rest_framework import throttling
 from schemathesis.config import SchemathesisConfig
 
-from forces.models import CapabilityRecord, DeviceModel, Force, PublishedFigure, UpliftDecision
+from forces.models import CapabilityRecord, DeviceModel, Force, UpliftDecision
 from incidents import services
 from incidents.models import CedLevel, Ethnicity, ImportBatch
 from oversight.wsgi import application
@@ -29,10 +29,12 @@ from tests.factories import (
     AreaFactory,
     CaseSampleFactory,
     CedUseFactory,
+    EditionFactory,
     MeetingFactory,
     PanelFactory,
     PanelMemberFactory,
     PopulationBaselineFactory,
+    PublishedFigureFactory,
     ReportFactory,
     ReviewFactory,
     SampledCaseFactory,
@@ -131,9 +133,9 @@ def existing_ids(oxford, force_data_officer):
         threat_risk_assessment_ref="TRA-2024-07", community_impact_considered=True,
     )  # fmt: skip
     for figure_force, geography in ((force, "Thames Valley"), (None, "England and Wales")):
-        PublishedFigure.objects.create(
+        PublishedFigureFactory(
             force=figure_force, geography=geography, financial_year="2023/24", measure="ced_total", value=1234,
-            unit="reports", source_edition="Police use of force statistics, April 2023 to March 2024",
+            unit="reports", edition=EditionFactory(name="Police use of force statistics, April 2023 to March 2024"),
         )  # fmt: skip
 
     panel = PanelFactory(force=force)

@@ -6,9 +6,9 @@ import hashlib
 import pytest
 from rest_framework.settings import api_settings
 
-from forces.models import ApiToken, CapabilityRecord, PublishedFigure, Role, UpliftDecision
+from forces.models import ApiToken, CapabilityRecord, Role, UpliftDecision
 from tests.conftest import role_user
-from tests.factories import ReportFactory
+from tests.factories import EditionFactory, PublishedFigureFactory, ReportFactory
 
 # --- public resources -------------------------------------------------------------------------
 
@@ -39,12 +39,24 @@ def test_a_path_no_api_route_matches_answers_json(client, db):
 
 def test_published_figures_filter_by_force_and_year(client, thames_valley):
     for year, value in (("2019/20", 1037), ("2020/21", 1100)):
-        PublishedFigure.objects.create(
-            force=thames_valley, geography="Thames Valley", financial_year=year, measure="ced_total", value=value,
-            source_edition="HOSB 37/20",
-        )  # fmt: skip
+        PublishedFigureFactory(force=thames_valley, financial_year=year, measure="ced_total", value=value)
     rows = client.get("/api/v1/published-figures/", {"force": "thames-valley", "financial_year": "2019/20"}).json()
     assert [(r["measure"], r["value"], r["unit"]) for r in rows["results"]] == [("ced_total", 1037, "incidents")]
+    assert rows["results"][0]["period"] == "2019/20"
+    assert rows["results"][0]["period_kind"] == "financial_year"
+
+
+def test_published_figures_serve_the_newest_editions_value_and_what_it_revised(client, thames_valley):
+    older = EditionFactory(name="The 2018/19 edition", published_on=datetime.date(2019, 12, 19))
+    newer = EditionFactory(name="The 2019/20 edition", published_on=datetime.date(2020, 12, 17))
+    # The newer edition is stored first: ranking is by publication, not by import order.
+    PublishedFigureFactory(edition=newer, force=thames_valley, financial_year="2017/18", value=519)
+    PublishedFigureFactory(edition=older, force=thames_valley, financial_year="2017/18", value=520)
+    rows = client.get("/api/v1/published-figures/", {"force": "thames-valley"}).json()["results"]
+    assert [(r["value"], r["source_edition"], r["published_on"], r["revised_value"], r["revised_edition"])
+            for r in rows] == [(519, "The 2019/20 edition", "2020-12-17", 520, "The 2018/19 edition")]  # fmt: skip
+    history = client.get("/api/v1/published-figures/", {"force": "thames-valley", "history": "true"}).json()
+    assert [r["value"] for r in history["results"]] == [519, 520]
 
 
 def test_capability_and_uplift_decisions_are_public_and_download_as_csv(client, thames_valley):

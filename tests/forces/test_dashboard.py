@@ -10,7 +10,13 @@ import pytest
 from forces.models import CapabilityRecord, DeviceModel, Role
 from incidents.models import CedLevel, UseOfForceReport
 from incidents.services import rebuild_summaries
-from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
+from tests.factories import (
+    AreaFactory,
+    EditionFactory,
+    PopulationBaselineFactory,
+    PublishedFigureFactory,
+    ReportFactory,
+)
 
 DAY = datetime.date(2025, 6, 15)
 
@@ -247,6 +253,35 @@ def test_forces_side_by_side_set_published_figures_beside_ours(client, pcc_staff
     assert rows["Thames Valley Police"]["Home Office: Taser used"] == 1037
     assert rows["Thames Valley Police"]["Home Office: fired"] == 123
     assert len(rows) == 43  # the territorial forces the Home Office publishes
+
+
+def test_forces_side_by_side_take_each_figure_from_the_newest_publication_whatever_the_import_order(
+    client, pcc_staff, taser_use, thames_valley
+):
+    newer = EditionFactory(name="The 2020/21 edition", published_on=datetime.date(2021, 12, 16))
+    older = EditionFactory(name="The 2019/20 edition", published_on=datetime.date(2020, 12, 17))
+    PublishedFigureFactory(edition=newer, force=thames_valley, financial_year="2019/20", value=1_040)
+    PublishedFigureFactory(edition=older, force=thames_valley, financial_year="2019/20", value=1_037)
+    response = dashboard(client, pcc_staff, "/compare/", year="2019")
+    rows = {row["Force"]: row for row in table(response.context["charts"][0])}
+    assert rows["Thames Valley Police"]["Home Office: Taser used"] == 1_040
+    assert response.context["editions"] == ["The 2020/21 edition"]
+
+
+def test_forces_side_by_side_use_financial_years_only_and_say_where_a_year_has_none(
+    client, pcc_staff, taser_use, thames_valley
+):
+    edition = EditionFactory(name="The 2017/18 edition", published_on=datetime.date(2018, 12, 13))
+    PublishedFigureFactory(edition=edition, force=thames_valley, first_quarter_2017=True, value=116)
+    PublishedFigureFactory(edition=edition, force=thames_valley, calendar_year_2016=True, value=427)
+    response = dashboard(client, pcc_staff, "/compare/", year="2025")
+    assert [label for _, label in response.context["years"]] == ["2025/26", "2024/25"]  # no 2016/17, no 2016
+    rows = {row["Force"]: row for row in table(response.context["charts"][0])}
+    assert rows["Thames Valley Police"]["Home Office: Taser used"] is None
+    page = response.content.decode()
+    assert "The Home Office has published no financial-year figures for 2025/26" in page
+    assert "Published figures for other periods (2016; January to March 2017)" in page
+    assert ">116<" not in page and ">427<" not in page
 
 
 def test_other_forces_small_counts_are_suppressed_side_by_side(client, pcc_staff, taser_use, lambeth):

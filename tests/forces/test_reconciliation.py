@@ -10,7 +10,7 @@ from forces.queries import ReconciliationRow
 from incidents.models import CedLevel
 from incidents.queries import reports_by_financial_year_and_level
 from tests.conftest import HOME_OFFICE_TABLES_2019_20
-from tests.factories import ReportFactory
+from tests.factories import EditionFactory, PublishedFigureFactory, ReportFactory
 
 Measure = PublishedFigure.Measure
 
@@ -31,16 +31,12 @@ def signed_in(client, user):
     return client
 
 
-def publish(force, financial_year, edition=EDITION, **values):
+def publish(force, financial_year, edition=EDITION, published_on=datetime.date(2020, 12, 17), **values):
     """Published figures of one force and year, as import_ho_tables stores them."""
+    edition = EditionFactory(name=edition, published_on=published_on)
     for measure, value in values.items():
-        PublishedFigure.objects.create(
-            force=force,
-            geography=force.home_office_name,
-            financial_year=financial_year,
-            measure=measure,
-            value=value,
-            source_edition=edition,
+        PublishedFigureFactory(
+            edition=edition, force=force, financial_year=financial_year, measure=measure, value=value
         )
 
 
@@ -193,18 +189,40 @@ def test_a_difference_is_beyond_tolerance_only_when_over_5_and_over_2_percent(pr
     assert row.notable is notable
 
 
-def test_the_edition_imported_last_gives_the_published_figure_and_is_named(
-    pcc_staff, thames_valley, reports_of_two_years, client
+@pytest.mark.parametrize("newer_first", [False, True], ids=["older-imported-first", "newer-imported-first"])
+def test_the_newest_publication_gives_the_published_figure_whatever_the_import_order(
+    pcc_staff, thames_valley, reports_of_two_years, client, newer_first
 ):
-    publish(thames_valley, "2019/20", edition="The 2019/20 edition", ced_total=3, ced_fired=1)
-    publish(thames_valley, "2019/20", edition="The 2020/21 edition, revised", ced_total=4)
+    def older():
+        publish(thames_valley, "2019/20", edition="The 2019/20 edition", published_on=datetime.date(2020, 12, 17),
+                ced_total=3, ced_fired=1)  # fmt: skip
+
+    def newer():
+        publish(thames_valley, "2019/20", edition="The 2020/21 edition, revised",
+                published_on=datetime.date(2021, 12, 16), ced_total=4)  # fmt: skip
+
+    for publication in (newer, older) if newer_first else (older, newer):
+        publication()
     response = signed_in(client, pcc_staff).get(URL)
     year = year_of(response, "2019/20")
     total, fired = row_of(year, Measure.CED_TOTAL), row_of(year, Measure.CED_FIRED)
     assert (total.published, total.edition) == (4, "The 2020/21 edition, revised")
+    assert (total.revised, total.revised_edition, total.was_revised) == (3, "The 2019/20 edition", True)
     # The later edition has no fired figure: the earlier edition's still stands, and says so.
-    assert (fired.published, fired.edition) == (1, "The 2019/20 edition")
-    assert year.editions == ["The 2019/20 edition", "The 2020/21 edition, revised"]
+    assert (fired.published, fired.edition, fired.revised_edition) == (1, "The 2019/20 edition", None)
+    assert year.editions == ["The 2020/21 edition, revised", "The 2019/20 edition"]
+    assert "revised from 3 in <cite>The 2019/20 edition</cite>" in response.content.decode()
+
+
+def test_figures_of_a_quarter_or_a_calendar_year_are_never_shown_as_a_financial_year(pcc_staff, thames_valley, client):
+    edition = EditionFactory(name="The 2017/18 edition", published_on=datetime.date(2018, 12, 13))
+    PublishedFigureFactory(edition=edition, force=thames_valley, first_quarter_2017=True, value=116)
+    PublishedFigureFactory(edition=edition, force=thames_valley, calendar_year_2016=True, value=427)
+    response = signed_in(client, pcc_staff).get(URL)
+    assert response.context["years"] == []
+    page = response.content.decode()
+    assert "2016/17" not in page and ">116<" not in page
+    assert "other periods (2016; January to March 2017) are not shown here" in page
 
 
 def test_a_figure_published_as_not_available_is_not_compared(pcc_staff, thames_valley, reports_of_two_years, client):
@@ -235,7 +253,7 @@ def test_a_year_with_product_data_but_no_published_figures_says_there_is_nothing
 ):
     response = signed_in(client, pcc_staff).get(URL)
     assert not year_of(response, "2020/21").has_published_figures
-    assert "No Home Office figures for 2020/21 have been imported" in response.content.decode()
+    assert "No Home Office figures for the financial year 2020/21 have been imported" in response.content.decode()
 
 
 def test_page_shows_the_products_data_version_and_explains_the_known_reasons(pcc_staff, thames_valley, client):

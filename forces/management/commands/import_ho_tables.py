@@ -8,10 +8,13 @@ class Command(BaseCommand):
     help = (
         "Import published figures from the Home Office 'Police use of force statistics' data tables (ODS or XLSX): "
         "use-of-force incidents (reports from 2023/24) by police force, and use of CED by type and police force, "
-        "for every financial year the edition holds. Tables are found by their titles and columns by their "
-        "headers, not by position, as layouts differ between editions; a table without a Financial year column "
-        "takes its year from its title. Needs load_forces first. Re-importing an edition (named by its cover sheet, "
-        "or else the file name) replaces its figures; all or nothing."
+        "for every period the edition holds; also the TASER statistics of 2016 and earlier (calendar-year uses). "
+        "Tables are found by their titles and columns by their headers, not by position, as layouts differ between "
+        "editions. A table's period comes from its year column, else its title, else the contents or cover sheet, "
+        "else the file name; quarters and calendar years are kept as such, never as financial years. Editions rank "
+        "by publication date (cover sheet, else the latest period covered): the newest publication's figures are "
+        "current whatever the import order, older ones stay as history. Needs load_forces first. Re-importing an "
+        "edition (named by its cover sheet, or else the file name) replaces its figures; all or nothing."
     )
 
     def add_arguments(self, parser):
@@ -22,13 +25,22 @@ class Command(BaseCommand):
             result = import_ho_tables(path)
         except InputError as error:
             raise CommandError(str(error)) from None
-        years = result["years"]
-        span = years[0] if len(years) == 1 else f"{years[0]} to {years[-1]}"
+        periods = result["periods"]
+        span = periods[0] if len(periods) == 1 else f"{', '.join(periods[:-1])} and {periods[-1]}"
         tables = ", ".join(sheet for sheet, _ in result["tables"])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Home Office tables: {result['figures']} figures for {span} from {tables} of "
                 f"'{result['edition']}' ({result['created']} new, {result['updated']} changed, "
                 f"{result['removed']} removed)."
+            )
+        )
+        self.stdout.write(
+            f"Ranked by {result['published_on_source']}: {result['published_on']:%-d %B %Y}."
+            + (
+                f" {result['superseded']} of its figures are revised by a newer edition already imported, "
+                "which stays current."
+                if result["superseded"]
+                else ""
             )
         )
