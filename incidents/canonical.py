@@ -15,16 +15,17 @@ from django.db import models
 from django.db.models import Case, F, FilteredRelation, Func, Q, Value, When
 from django.db.models.functions import NullIf
 
+from incidents import vocabularies
 from incidents.columns import Columns, any_of, dates, normal, times
-from incidents.met_format import AREA_LENGTHS, ETHNICITIES
-from incidents.models import LADDER, CedUse, Ethnicity, ImportBatch, UseOfForceReport, highest_level_of
+from incidents.met_format import AREA_LENGTHS
+from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
 from oversight.api import neutralised
 
 FORMAT = ImportBatch.Format.CANONICAL
 DEVICES = 4
 # Report fields that are provenance or internal, not part of the form.
 NOT_EXPORTED = {"id", "force", "area", "import_batch", "source_row", "source_key", "content_hash", "data_version"}
-NOT_EXPORTED |= {"withdrawn_in_version", "highest_ced_level"}
+NOT_EXPORTED |= {"withdrawn_in_version", "highest_ced_level", "unrecognised"}
 DEVICE_NOT_EXPORTED = {"id", "report", "device_number"}
 
 _LADDER_FLAGS = {flag for _, flag in LADDER}
@@ -47,9 +48,10 @@ HEADER = (
     + [device_column(n, f) for n in range(1, DEVICES + 1) for f in DEVICE_FIELDS]
 )
 KNOWN = {normal(name) for name in HEADER}
-# Ethnicity as sources recorded it: the published editions' categories, by name as the Met writes
-# them or as the product labels them.
-ETHNICITY_SOURCES = pa.array(sorted(set(ETHNICITIES) | {label.casefold() for _, label in Ethnicity.choices}))
+# The form's own Yes/No fields: a value outside yes/no is kept, where the CED ladder's is a problem.
+LENIENT_FIELDS = {
+    field.name for field in REPORT_FIELDS if field.name.startswith(("location_", "impact_", "reason_", "outcome_"))
+} | {field.name for field in REPORT_FIELDS if field.name.startswith("officer_") and field.get_internal_type() == "BooleanField"}
 
 
 def is_header(header):
@@ -77,19 +79,21 @@ def read_field(columns, name, field):
             pa.string(),
         )
     if field.choices:
-        mapping = {str(value).casefold(): value for value, _ in field.choices}
-        if field.null or field.blank:
-            mapping[""] = None if field.null else ""
-        codes = ", ".join(str(value) for value, _ in field.choices)
         value_type = pa.int64() if isinstance(field, models.IntegerField) else pa.string()
-        return columns.choice(name, mapping, f"is not one of {codes}", value_type)
+        if field.name in vocabularies.FIELDS:
+            return columns.choice(name, vocabularies.FIELDS[field.name], value_type)
+        # The CED devices' choices (the device model) are strict, as the ladder is: codes only.
+        codes = ", ".join(str(value) for value, _ in field.choices)
+        labels = {str(value): value for value, _ in field.choices} | ({"": ""} if field.blank else {})
+        strict = vocabularies.Vocabulary(labels, "", "", f"is not one of {codes}")
+        return columns.choice(name, strict, value_type, strict=True)
     if isinstance(field, models.IntegerField):
         return columns.whole_number(name)
     text = columns.text(name)
     if field.name == "subject_ethnicity_source":
-        # The subject is described only by the form's categories: this keeps the one a source
+        # The subject is described only by the form's categories: this keeps the label a source
         # used (Chinese, Don't know), never free text about a person.
-        known = pc.is_in(pc.utf8_lower(text), value_set=ETHNICITY_SOURCES)
+        known = columns.known(name, vocabularies.ETHNICITY)
         columns.invalid(pc.invert(known), name, "is not an ethnic group of a published edition (e.g. Chinese)")
     too_long = pc.greater(pc.utf8_length(text), field.max_length)
     columns.invalid(too_long, name, f"is longer than {field.max_length} characters")
@@ -106,9 +110,9 @@ def identity(batch):
     return columns.text("source_key")
 
 
-def convert(batch, first_row, errors, areas, force_id):
+def convert(batch, first_row, errors, areas, force_id, unrecognised=None):
     """A batch of canonical CSV → (report columns, CED-use rows); see met_format.convert."""
-    columns = Columns(batch, first_row, errors)
+    columns = Columns(batch, first_row, errors, unrecognised=unrecognised)
     columns.read_yes_no(
         [field.name for field in REPORT_FIELDS if isinstance(field, models.BooleanField)]
         + [
@@ -116,9 +120,12 @@ def convert(batch, first_row, errors, areas, force_id):
             for n in range(1, DEVICES + 1)
             for f in DEVICE_FIELDS
             if isinstance(f, models.BooleanField)
-        ]
+        ],
+        lenient=LENIENT_FIELDS,
     )
     report = {field.name: read_field(columns, field.name, field) for field in REPORT_FIELDS}
+    if (kept := columns.kept_as_published()) is not None:
+        report["unrecognised"] = kept
     blank_key = pc.equal(columns.text("source_key"), "")
     columns.invalid(blank_key, "source_key", "is empty; every record needs its identity")
     codes, names = (
