@@ -16,7 +16,7 @@ from django.db.models import Case, F, FilteredRelation, Func, Q, Value, When
 from django.db.models.functions import NullIf
 
 from incidents import vocabularies
-from incidents.columns import Columns, any_of, dates, normal, times
+from incidents.columns import KEPT_LENGTH, Columns, any_of, dates, normal, times
 from incidents.met_format import AREA_LENGTHS
 from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
 from oversight.api import neutralised
@@ -51,7 +51,11 @@ KNOWN = {normal(name) for name in HEADER}
 # The form's own Yes/No fields: a value outside yes/no is kept, where the CED ladder's is a problem.
 LENIENT_FIELDS = {
     field.name for field in REPORT_FIELDS if field.name.startswith(("location_", "impact_", "reason_", "outcome_"))
-} | {field.name for field in REPORT_FIELDS if field.name.startswith("officer_") and field.get_internal_type() == "BooleanField"}
+} | {
+    field.name
+    for field in REPORT_FIELDS
+    if field.name.startswith("officer_") and field.get_internal_type() == "BooleanField"
+}
 
 
 def is_header(header):
@@ -306,4 +310,41 @@ def data_dictionary():
     lines += ["", f"Devices: columns `ced1_…` to `ced{DEVICES}_…`, one set per device block of the form.", ""]
     lines += ["| column | meaning and values |", "|---|---|"]
     lines += [f"| `cedN_{field.name}` | {describe(field)} |" for field in DEVICE_FIELDS]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + vocabulary_lines()) + "\n"
+
+
+def vocabulary_lines():
+    """The data dictionary's part on vocabularies: every label each categorical column is read as."""
+    lines = [
+        "",
+        "## Vocabularies: the labels read in each categorical column",
+        "",
+        "Both this CSV and the Met's export are read through one vocabulary per field of the national form",
+        "(`incidents/vocabularies.py`): the product's codes and labels, and every label the Home Office tables",
+        "(2017/18 on) and the Met's export have used. Labels are matched whatever their case and spacing, dashes",
+        "(`11 - 17`, `11–17`), brackets (`Black (or Black British)`, `Black or Black British`) and apostrophes",
+        "(`Don't know`, `Dont know`). A value outside its vocabulary is kept on the record as published (in",
+        f"`unrecognised`, at most {KEPT_LENGTH} characters), counted as not stated, and listed with its rows in the",
+        "import's report; `import_uof --strict` (and the upload page's and the API's strict option) refuses it",
+        "instead. Dates, numbers and the CED ladder's and devices' columns are always strict.",
+    ]
+    for name, vocabulary in vocabularies.FIELDS.items():
+        field = UseOfForceReport._meta.get_field(name)
+        labels = {}
+        for label, value in vocabulary.labels.items():
+            labels.setdefault(value, []).append(f"`{label}`" if label else "blank")
+        lines += ["", f"`{name}` ({field.verbose_name}); outside the vocabulary: {vocabulary.counted_as}.", ""]
+        lines += ["| value | labels read as it |", "|---|---|"]
+        lines += [f"| `{'' if value is None else value}` | {', '.join(shown)} |" for value, shown in labels.items()]
+    lines += [
+        "",
+        "Yes/No columns read `Yes`, `Y`, `True`, `No`, `N`, `False` (any case) and blank. The form's options",
+        "(locations, impact factors, reasons, outcomes) are one Yes/No column each; in the Met's export their",
+        "columns are named `<group>: <label>`, with any of these labels:",
+        "",
+        "| field | labels |",
+        "|---|---|",
+    ]
+    for options in (vocabularies.LOCATIONS, vocabularies.IMPACT_FACTORS, vocabularies.REASONS, vocabularies.OUTCOMES):
+        lines += [f"| `{name}` | {', '.join(f'`{label}`' for label in labels)} |" for name, labels in options.items()]
+    return lines

@@ -101,8 +101,10 @@ class Columns:
         for label, values in self.kept.items():
             texts, index = distinct(values)
             quoted = pa.array([json.dumps(text, ensure_ascii=False) for text in texts.to_pylist()], pa.string())
-            fragments.append(pc.binary_join_element_wise(f"{json.dumps(label)}: ", pc.take(quoted, index), ""))
-        joined = pc.fill_null(pc.binary_join_element_wise(*fragments, ", ", null_handling="skip"), "")
+            fragment = pc.binary_join_element_wise(f"{json.dumps(label)}: ", pc.take(quoted, index), ", ", "")
+            fragments.append(pc.fill_null(fragment, ""))
+        # Each fragment ends in ", " (the last one's cut off) and each value in a quote, which the cut keeps.
+        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*fragments, ""), characters=", ")
         return pc.binary_join_element_wise("{", joined, "}", "")
 
     def within_length(self, name, most):

@@ -23,7 +23,9 @@ OPTION_GROUPS = {
     "Incident Location": vocabularies.LOCATIONS, "Impact Factor": vocabularies.IMPACT_FACTORS,
     "Reason for Force": vocabularies.REASONS, "Outcome": vocabularies.OUTCOMES,
 }  # fmt: skip
-FLAGS = {f"{group}: {labels[0]}": field for group, options in OPTION_GROUPS.items() for field, labels in options.items()}
+FLAGS = {
+    f"{group}: {labels[0]}": field for group, options in OPTION_GROUPS.items() for field, labels in options.items()
+}
 OFFICER_CONTEXT = {
     "SingleCrewed": "officer_single_crewed",
     "TrainedCED": "officer_ced_trained",
@@ -68,7 +70,9 @@ KNOWN_UNUSED = (
 ALIASES = {
     **{
         normal(f"{group}: {label}"): normal(f"{group}: {labels[0]}")
-        for group, options in OPTION_GROUPS.items() for labels in options.values() for label in labels[1:]
+        for group, options in OPTION_GROUPS.items()
+        for labels in options.values()
+        for label in labels[1:]
     },
     **{normal(f"{p} Ar{p}"): normal(f"{p} Arced") for p in BLOCKS[1:]},
     normal("Tactic Effective 20"): normal("Effective 20"),
@@ -96,9 +100,11 @@ def is_known(name):
 # Every Yes/No column, read together (see Columns.read_yes_no).
 # The form's own Yes/No columns; those of the CED ladder and devices stay strict.
 LENIENT_YES_NO = [*FLAGS, *OFFICER_CONTEXT, "PhysicalDisability", "MentalDisability", "StaffInjured", "SubjectInjured"]
-YES_NO = LENIENT_YES_NO + ["CED Used"] + [
-    f"{prefix} {suffix}" for prefix in BLOCKS for suffix in [*BLOCK_LEVELS.values(), *BLOCK_DETAILS, *PROBE_ZONES]
-]
+YES_NO = (
+    LENIENT_YES_NO
+    + ["CED Used"]
+    + [f"{prefix} {suffix}" for prefix in BLOCKS for suffix in [*BLOCK_LEVELS.values(), *BLOCK_DETAILS, *PROBE_ZONES]]
+)
 
 FORMAT = "met"
 NUMBERED_IDENTITY = True
@@ -204,7 +210,9 @@ def convert(batch, first_row, errors, area_ids, force_id=None, unrecognised=None
     report["subject_ethnicity"] = columns.choice("SubjectEthnicity", vocabularies.ETHNICITY)
     # The label as the Met wrote it (Chinese, Don't know); a value outside the vocabulary is kept apart.
     ethnicity = columns.text("SubjectEthnicity")
-    report["subject_ethnicity_source"] = pc.if_else(columns.known("SubjectEthnicity", vocabularies.ETHNICITY), ethnicity, "")
+    report["subject_ethnicity_source"] = pc.if_else(
+        columns.known("SubjectEthnicity", vocabularies.ETHNICITY), ethnicity, ""
+    )
     report["subject_health"] = health(columns)
     report["subject_conduct"] = columns.choice("PrimaryConduct", vocabularies.CONDUCT, pa.int64())
     report["officer_main_duty"] = columns.text("MainDuty")

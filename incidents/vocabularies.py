@@ -74,7 +74,9 @@ def _ages():
         low, high = band.split("-")
         labels |= dict.fromkeys([band, f"{band} years", f"{low} to {high}", f"{low} to {high} years"], code)
     labels |= dict.fromkeys(["Under 11", "Under 11 years", "Aged under 11", "0-10 years"], "under_11")
-    labels |= dict.fromkeys(["65 and over", "65 and over years", "65 or over", "65+", "Over 65", "65 and older"], "65_plus")
+    labels |= dict.fromkeys(
+        ["65 and over", "65 and over years", "65 or over", "65+", "Over 65", "65 and older"], "65_plus"
+    )
     return labels | not_stated("not_reported")
 
 
@@ -115,8 +117,12 @@ HEALTH = Vocabulary(
             **dict.fromkeys(["Mental", "Mental disability", "Mental health condition"], "mental"),
             **dict.fromkeys(["Physical", "Physical disability", "Physical health condition"], "physical"),
             **dict.fromkeys(
-                ["Physical and mental", "Both", "Physical and mental disability",
-                 "Physical and mental health condition"],
+                [
+                    "Physical and mental",
+                    "Both",
+                    "Physical and mental disability",
+                    "Physical and mental health condition",
+                ],
                 "physical_and_mental",
             ),  # fmt: skip
             **dict.fromkeys(["None", "No disability", "No health condition"], "none"),
@@ -154,8 +160,12 @@ OFFICER_INJURY_LEVEL = Vocabulary(
 SUBJECT_INJURY_LEVEL = Vocabulary(
     with_choices(
         {
-            "Minor injury": "minor", "Severe injury": "severe", "No injury": "none", "Fatal": "death",
-            "Fatality": "death", **not_stated("not_reported"),
+            "Minor injury": "minor",
+            "Severe injury": "severe",
+            "No injury": "none",
+            "Fatal": "death",
+            "Fatality": "death",
+            **not_stated("not_reported"),
         },
         SubjectInjury.choices,
     ),  # fmt: skip

@@ -4,20 +4,27 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0009_retention_runs'),
+        ("incidents", "0009_retention_runs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='importbatch',
-            name='unrecognised',
-            field=models.JSONField(blank=True, default=list, help_text='Each value outside the vocabularies, by column, with the rows holding it: kept, counted as not stated'),
+            model_name="importbatch",
+            name="unrecognised",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text="Each value outside the vocabularies, by column, with the rows holding it: kept, counted as not stated",
+            ),
         ),
         migrations.AddField(
-            model_name='useofforcereport',
-            name='unrecognised',
-            field=models.JSONField(blank=True, default=dict, help_text="Values outside the form's vocabularies, as published, by the source's column; counted as not stated"),
+            model_name="useofforcereport",
+            name="unrecognised",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Values outside the form's vocabularies, as published, by the source's column; counted as not stated",
+            ),
         ),
     ]
