@@ -196,7 +196,7 @@ class ImportBatch(models.Model):
     notes = models.JSONField(default=list, blank=True, help_text="Warnings that did not stop the import")
     unrecognised = models.JSONField(
         default=list, blank=True,
-        help_text="Each value outside the vocabularies, by column, with the rows holding it: kept, counted as not stated",
+        help_text="Each value outside the vocabularies, by column, with its rows: kept, counted as not stated",
     )  # fmt: skip
     summary_cells = models.JSONField(
         default=list, blank=True, help_text="The [area id, first day of month] summary cells the batch changed"

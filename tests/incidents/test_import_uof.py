@@ -38,11 +38,6 @@ def row(**changes):
     return BASE | {name.replace("__", " "): value for name, value in changes.items()}
 
 
-@pytest.fixture
-def boroughs(metropolitan):
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
-
-
 def reports():
     return UseOfForceReport.objects.current().order_by("source_row")
 

@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 from incidents import vocabularies
 from incidents.models import UseOfForceReport
 from incidents.services import ImportFailed, import_reports
-from tests.incidents.test_import_uof import boroughs, met_file, reports, row  # noqa: F401 - boroughs is a fixture
+from tests.incidents.test_import_uof import met_file, reports, row
 
 # Labels as the Home Office tables (2017/18 to today) and the Met's export publish them, with the
 # product's category each is counted in: an oracle written out, not taken from the vocabularies.
