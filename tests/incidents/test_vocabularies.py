@@ -1,6 +1,8 @@
 """Every label publishers use for the form's categories, in both file formats; values outside them kept and listed."""
 
 import csv
+import html
+import io
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,7 +50,9 @@ FIELD_OF = {
 
 
 def canonical_file(path, rows):
-    header = ["source_key", "force", "area_code", "area_name", "occurred_on", *{name for r in rows for name in r}]
+    header = list(
+        dict.fromkeys(["source_key", "force", "area_code", "area_name", "occurred_on", *(n for r in rows for n in r)])
+    )
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, header, restval="")
         writer.writeheader()
@@ -197,3 +201,46 @@ def test_a_corrected_edition_replaces_the_kept_values(boroughs, metropolitan, tm
     corrected = import_reports(met_file(tmp_path / "uof.csv", [row(PrimaryConduct="Active resistance")]), metropolitan)
     assert (corrected.rows_changed, corrected.unrecognised) == (1, [])
     assert (reports().get().unrecognised, reports().get().subject_conduct) == ({}, 4)
+
+
+# --- on the upload page and in the API ---------------------------------------------------------
+
+
+@pytest.fixture
+def send(client, django_capture_on_commit_callbacks, force_data_officer, oxford, tmp_path):
+    """send(url, **fields): POST the unknown-values file for Thames Valley, then GET where the answer points."""
+    client.force_login(force_data_officer)
+
+    def post(url, **fields):
+        rows = [{**r, "Borough": "Oxford"} for r in unknown_rows()]
+        file = io.BytesIO(met_file(tmp_path / "uof.csv", rows).read_bytes())
+        file.name = "uof.csv"
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, {"file": file, "force": "thames-valley", **fields})
+        return client.get(response["Location"])
+
+    return post
+
+
+def test_the_batch_page_lists_the_unknown_values_with_their_rows(send):
+    text = html.unescape(send("/reports/imports/").content.decode())
+    assert "Values not recognised" in text
+    assert '<td>SubjectEthnicity</td><td>Somali</td><td class="num">2</td><td>Not reported</td>' in text
+
+
+def test_the_upload_pages_strict_option_refuses_them(send):
+    text = html.unescape(send("/reports/imports/", strict="on").content.decode())
+    assert "Failed: nothing was imported." in text
+    assert "row 2, SubjectEthnicity: 'Somali' is not an ethnic group" in text
+    assert not UseOfForceReport.objects.exists()
+
+
+def test_the_api_lists_the_unknown_values_and_its_strict_option_refuses_them(send):
+    refused = send("/api/v1/imports/", strict="true").json()
+    assert refused["status"] == "failed" and refused["unrecognised"] == []
+    assert refused["errors"][0].startswith("row 2, SubjectEthnicity: 'Somali' is not an ethnic group")
+    kept = send("/api/v1/imports/").json()
+    assert kept["unrecognised"][-2:] == [
+        {"column": "SubjectEthnicity", "value": "Somali", "rows": 2, "counted_as": "Not reported"},
+        {"column": "SubjectEthnicity", "value": "Polish", "rows": 1, "counted_as": "Not reported"},
+    ]
