@@ -263,9 +263,10 @@ def _check_expansion(path):
         raise InputError(f"{path.name}: a ZIP file but not an Excel workbook (.xlsx).") from None
     limit = settings.IMPORT_XLSX_MAX_EXPANDED_BYTES
     if expanded > limit:
+        expanded, limit = (filesizeformat(size).replace("\xa0", " ") for size in (expanded, limit))
         raise InputError(
-            f"{path.name}: the workbook expands to {filesizeformat(expanded)}, past the limit of "
-            f"{filesizeformat(limit)} for an XLSX; nothing was imported (save it as CSV, or split it)."
+            f"{path.name}: the workbook expands to {expanded}, past the limit of {limit} for an XLSX; nothing was "
+            "imported (save it as CSV, or split it)."
         )
 
 
