@@ -23,9 +23,10 @@ OPTION_GROUPS = {
     "Incident Location": vocabularies.LOCATIONS, "Impact Factor": vocabularies.IMPACT_FACTORS,
     "Reason for Force": vocabularies.REASONS, "Outcome": vocabularies.OUTCOMES,
 }  # fmt: skip
-FLAGS = {
-    f"{group}: {labels[0]}": field for group, options in OPTION_GROUPS.items() for field, labels in options.items()
-}
+LOCATIONS, IMPACT_FACTORS, REASONS, OUTCOMES = (
+    {f"{group}: {labels[0]}": field for field, labels in options.items()} for group, options in OPTION_GROUPS.items()
+)
+FLAGS = {**LOCATIONS, **IMPACT_FACTORS, **REASONS, **OUTCOMES}
 OFFICER_CONTEXT = {
     "SingleCrewed": "officer_single_crewed",
     "TrainedCED": "officer_ced_trained",

@@ -84,8 +84,8 @@ ETHNICITY = Vocabulary(
     with_choices(
         {
             "White": "white",
-            **dict.fromkeys(["Black (or Black British)", "Black", "Black British"], "black"),
-            **dict.fromkeys(["Asian (or Asian British)", "Asian", "Asian British"], "asian"),
+            **dict.fromkeys(["Black (or Black British)", "Black or Black British", "Black", "Black British"], "black"),
+            **dict.fromkeys(["Asian (or Asian British)", "Asian or Asian British", "Asian", "Asian British"], "asian"),
             # Counted in Asian since 2019/20, as the Home Office does; the Met still records it.
             "Chinese": "asian",
             **dict.fromkeys(["Mixed", "Mixed ethnicity", "Mixed/multiple ethnic groups"], "mixed"),
