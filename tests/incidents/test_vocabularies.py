@@ -2,7 +2,6 @@
 
 import csv
 import html
-import io
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -207,39 +206,28 @@ def test_a_corrected_edition_replaces_the_kept_values(boroughs, metropolitan, tm
 
 
 @pytest.fixture
-def send(client, django_capture_on_commit_callbacks, force_data_officer, oxford, tmp_path):
-    """send(url, **fields): POST the unknown-values file for Thames Valley, then GET where the answer points."""
-    client.force_login(force_data_officer)
-
-    def post(url, **fields):
-        rows = [{**r, "Borough": "Oxford"} for r in unknown_rows()]
-        file = io.BytesIO(met_file(tmp_path / "uof.csv", rows).read_bytes())
-        file.name = "uof.csv"
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post(url, {"file": file, "force": "thames-valley", **fields})
-        return client.get(response["Location"])
-
-    return post
+def unknown_values_file(oxford, tmp_path):
+    return met_file(tmp_path / "uof.csv", [{**r, "Borough": "Oxford"} for r in unknown_rows()])
 
 
-def test_the_batch_page_lists_the_unknown_values_with_their_rows(send):
-    text = html.unescape(send("/reports/imports/").content.decode())
+def test_the_batch_page_lists_the_unknown_values_with_their_rows(send_file, unknown_values_file):
+    text = html.unescape(send_file("/reports/imports/", unknown_values_file).content.decode())
     assert "Values not recognised" in text
     assert '<td>SubjectEthnicity</td><td>Somali</td><td class="num">2</td><td>Not reported</td>' in text
 
 
-def test_the_upload_pages_strict_option_refuses_them(send):
-    text = html.unescape(send("/reports/imports/", strict="on").content.decode())
+def test_the_upload_pages_strict_option_refuses_them(send_file, unknown_values_file):
+    text = html.unescape(send_file("/reports/imports/", unknown_values_file, strict="on").content.decode())
     assert "Failed: nothing was imported." in text
     assert "row 2, SubjectEthnicity: 'Somali' is not an ethnic group" in text
     assert not UseOfForceReport.objects.exists()
 
 
-def test_the_api_lists_the_unknown_values_and_its_strict_option_refuses_them(send):
-    refused = send("/api/v1/imports/", strict="true").json()
+def test_the_api_lists_the_unknown_values_and_its_strict_option_refuses_them(send_file, unknown_values_file):
+    refused = send_file("/api/v1/imports/", unknown_values_file, strict="true").json()
     assert refused["status"] == "failed" and refused["unrecognised"] == []
     assert refused["errors"][0].startswith("row 2, SubjectEthnicity: 'Somali' is not an ethnic group")
-    kept = send("/api/v1/imports/").json()
+    kept = send_file("/api/v1/imports/", unknown_values_file).json()
     assert kept["unrecognised"][-2:] == [
         {"column": "SubjectEthnicity", "value": "Somali", "rows": 2, "counted_as": "Not reported"},
         {"column": "SubjectEthnicity", "value": "Polish", "rows": 1, "counted_as": "Not reported"},

@@ -1,7 +1,6 @@
 """A file whose areas are mostly another force's is refused, unless the user says its areas are new."""
 
 import html
-import io
 
 import pytest
 from django.core.management import call_command
@@ -85,39 +84,12 @@ def test_an_edition_revising_the_forces_own_reports_is_never_refused(boroughs, t
     assert (batch.rows_unchanged, batch.rows_added) == (14, 2)
 
 
-def test_the_upload_page_refuses_it_and_accepts_it_with_new_areas(
-    client, django_capture_on_commit_callbacks, met_file_for_thames_valley, force_data_officer
+@pytest.mark.parametrize(("url", "ticked"), [("/reports/imports/", "on"), ("/api/v1/imports/", "true")])
+def test_the_upload_page_and_the_api_refuse_it_and_accept_it_with_new_areas(
+    send_file, met_file_for_thames_valley, url, ticked
 ):
-    client.force_login(force_data_officer)
-
-    def upload(**fields):
-        file = io.BytesIO(met_file_for_thames_valley.read_bytes())
-        file.name = "uof.csv"
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post("/reports/imports/", {"file": file, **fields})
-        return client.get(response["Location"])
-
-    refused = upload()
+    refused = send_file(url, met_file_for_thames_valley)
     assert REFUSED in html.unescape(refused.content.decode())
     assert not UseOfForceReport.objects.exists()
-    upload(new_areas="on")
+    send_file(url, met_file_for_thames_valley, new_areas=ticked)
     assert UseOfForceReport.objects.count() == 17
-
-
-def test_the_api_refuses_it_and_accepts_it_with_new_areas(
-    client, django_capture_on_commit_callbacks, met_file_for_thames_valley, force_data_officer
-):
-    client.force_login(force_data_officer)
-
-    def post(**fields):
-        file = io.BytesIO(met_file_for_thames_valley.read_bytes())
-        file.name = "uof.csv"
-        data = {"file": file, "force": "thames-valley", **fields}
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client.post("/api/v1/imports/", data)
-        return client.get(response["Location"])
-
-    refused = post().json()
-    assert (refused["status"], refused["errors"]) == ("failed", [REFUSED])
-    accepted = post(new_areas="true").json()
-    assert (accepted["status"], accepted["rows_added"]) == ("succeeded", 17)
