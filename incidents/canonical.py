@@ -50,11 +50,10 @@ HEADER = (
 KNOWN = {normal(name) for name in HEADER}
 # The form's own Yes/No fields: a value outside yes/no is kept, where the CED ladder's is a problem.
 LENIENT_FIELDS = {
-    field.name for field in REPORT_FIELDS if field.name.startswith(("location_", "impact_", "reason_", "outcome_"))
-} | {
     field.name
     for field in REPORT_FIELDS
-    if field.name.startswith("officer_") and field.get_internal_type() == "BooleanField"
+    if isinstance(field, models.BooleanField)
+    and field.name.startswith(("location_", "impact_", "reason_", "outcome_", "officer_"))
 }
 
 
