@@ -79,6 +79,33 @@ def test_every_published_label_is_read_in_the_canonical_csv_too(thames_valley, o
     assert list(stored) == list(labels.values())
 
 
+# The health condition ("disability" in editions before 2019/20) and injury levels as the Home Office
+# tables label them: the Met's export gives them as Yes/No columns, the canonical CSV as a column each.
+CANONICAL_ONLY = {
+    "subject_health": {
+        "Physical": "physical", "Mental": "mental", "Physical and mental": "physical_and_mental",
+        "Physical and mental disability": "physical_and_mental", "None": "none", "No disability": "none",
+        "Not reported": "not_reported", "physical_and_mental": "physical_and_mental",
+    },
+    "officer_injury": {
+        "Minor": "minor", "Severe": "severe", "Minor injury": "minor", "None": "none", "": "not_reported",
+    },
+    "body_worn_video": {"Yes": "yes", "no": "no", "Not stated": "not_stated", "": "not_stated"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("field", list(CANONICAL_ONLY))
+def test_the_home_office_labels_of_health_injury_and_video_are_read_in_the_canonical_csv(
+    thames_valley, oxford, tmp_path, field
+):
+    labels = CANONICAL_ONLY[field]
+    import_reports(
+        canonical_file(tmp_path / "uof.csv", [{field: label} for label in labels]), thames_valley, strict=True
+    )
+    stored = UseOfForceReport.objects.order_by("source_row").values_list(field, flat=True)
+    assert list(stored) == list(labels.values())
+
+
 @pytest.mark.parametrize("name", list(vocabularies.FIELDS))
 def test_each_label_of_a_vocabulary_reads_whatever_its_case_and_spacing(name):
     vocabulary = vocabularies.FIELDS[name]
