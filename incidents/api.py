@@ -69,19 +69,29 @@ from incidents.views import has_rejects
 from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, id_halves, streamed_csv
 
 
+class UnrecognisedValueSerializer(serializers.Serializer):
+    column = serializers.CharField(help_text="The file's column")
+    value = serializers.CharField(help_text="The value as published, kept on the records")
+    rows = serializers.IntegerField(help_text="Rows holding it")
+    counted_as = serializers.CharField(help_text="What the product counts it as")
+
+
 class ImportBatchSerializer(serializers.ModelSerializer):
     force = serializers.CharField(source="force_id", help_text="data.police.uk force id")
     rows_read = serializers.SerializerMethodField(help_text="Rows read so far while running; all rows after")
     unit_of_count = serializers.SerializerMethodField(help_text="What one row of the file counts")
     status_url = serializers.SerializerMethodField(help_text="Poll this until status is succeeded or failed")
     rejects_url = serializers.SerializerMethodField(help_text="The rows left out by skip_invalid, if any")
+    unrecognised = UnrecognisedValueSerializer(
+        many=True, read_only=True, help_text="Values outside the national form's vocabularies, by column and value"
+    )
 
     class Meta:
         model = ImportBatch
         fields = [
             "id", "force", "status", "source_name", "source_format", "data_version", "created_at", "finished_at",
             "rows_read", "rows_added", "rows_changed", "rows_unchanged", "rows_withdrawn", "rows_rejected",
-            "errors", "notes", "unit_of_count", "status_url", "rejects_url",
+            "errors", "notes", "unrecognised", "unit_of_count", "status_url", "rejects_url",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -109,6 +119,13 @@ class ImportUploadSerializer(serializers.Serializer):
     )
     skip_invalid = serializers.BooleanField(
         default=False, help_text="Import the good rows and put the others in a reject file"
+    )
+    strict = serializers.BooleanField(
+        default=False, help_text="Refuse values outside the form's vocabularies (else kept, counted as not stated)"
+    )
+    new_areas = serializers.BooleanField(
+        default=False,
+        help_text="Create unknown areas even when most of the file's are (else refused as another force's)",
     )
 
     def validate_file(self, upload):
@@ -166,7 +183,8 @@ class ImportViewSet(
         upload = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
         upload.is_valid(raise_exception=True)
         batch = upload.save()
-        enqueue_import(batch.pk, skip_invalid=upload.validated_data["skip_invalid"])
+        options = {name: upload.validated_data[name] for name in ("skip_invalid", "strict", "new_areas")}
+        enqueue_import(batch.pk, **options)
         batch.refresh_from_db()  # without a broker the import has already run, in this request
         body = ImportBatchSerializer(batch, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})

@@ -15,16 +15,17 @@ from django.db import models
 from django.db.models import Case, F, FilteredRelation, Func, Q, Value, When
 from django.db.models.functions import NullIf
 
-from incidents.columns import Columns, any_of, dates, normal, times
-from incidents.met_format import AREA_LENGTHS, ETHNICITIES
-from incidents.models import LADDER, CedUse, Ethnicity, ImportBatch, UseOfForceReport, highest_level_of
+from incidents import vocabularies
+from incidents.columns import KEPT_LENGTH, Columns, any_of, dates, normal, times
+from incidents.met_format import AREA_LENGTHS
+from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
 from oversight.api import neutralised
 
 FORMAT = ImportBatch.Format.CANONICAL
 DEVICES = 4
 # Report fields that are provenance or internal, not part of the form.
 NOT_EXPORTED = {"id", "force", "area", "import_batch", "source_row", "source_key", "content_hash", "data_version"}
-NOT_EXPORTED |= {"withdrawn_in_version", "highest_ced_level"}
+NOT_EXPORTED |= {"withdrawn_in_version", "highest_ced_level", "unrecognised"}
 DEVICE_NOT_EXPORTED = {"id", "report", "device_number"}
 
 _LADDER_FLAGS = {flag for _, flag in LADDER}
@@ -47,9 +48,13 @@ HEADER = (
     + [device_column(n, f) for n in range(1, DEVICES + 1) for f in DEVICE_FIELDS]
 )
 KNOWN = {normal(name) for name in HEADER}
-# Ethnicity as sources recorded it: the published editions' categories, by name as the Met writes
-# them or as the product labels them.
-ETHNICITY_SOURCES = pa.array(sorted(set(ETHNICITIES) | {label.casefold() for _, label in Ethnicity.choices}))
+# The form's own Yes/No fields: a value outside yes/no is kept, where the CED ladder's is a problem.
+LENIENT_FIELDS = {
+    field.name
+    for field in REPORT_FIELDS
+    if isinstance(field, models.BooleanField)
+    and field.name.startswith(("location_", "impact_", "reason_", "outcome_", "officer_"))
+}
 
 
 def is_header(header):
@@ -77,19 +82,21 @@ def read_field(columns, name, field):
             pa.string(),
         )
     if field.choices:
-        mapping = {str(value).casefold(): value for value, _ in field.choices}
-        if field.null or field.blank:
-            mapping[""] = None if field.null else ""
-        codes = ", ".join(str(value) for value, _ in field.choices)
         value_type = pa.int64() if isinstance(field, models.IntegerField) else pa.string()
-        return columns.choice(name, mapping, f"is not one of {codes}", value_type)
+        if field.name in vocabularies.FIELDS:
+            return columns.choice(name, vocabularies.FIELDS[field.name], value_type)
+        # The CED devices' choices (the device model) are strict, as the ladder is: codes only.
+        codes = ", ".join(str(value) for value, _ in field.choices)
+        labels = {str(value): value for value, _ in field.choices} | ({"": ""} if field.blank else {})
+        strict = vocabularies.Vocabulary(labels, "", "", f"is not one of {codes}")
+        return columns.choice(name, strict, value_type, strict=True)
     if isinstance(field, models.IntegerField):
         return columns.whole_number(name)
     text = columns.text(name)
     if field.name == "subject_ethnicity_source":
-        # The subject is described only by the form's categories: this keeps the one a source
+        # The subject is described only by the form's categories: this keeps the label a source
         # used (Chinese, Don't know), never free text about a person.
-        known = pc.is_in(pc.utf8_lower(text), value_set=ETHNICITY_SOURCES)
+        known = columns.known(name, vocabularies.ETHNICITY)
         columns.invalid(pc.invert(known), name, "is not an ethnic group of a published edition (e.g. Chinese)")
     too_long = pc.greater(pc.utf8_length(text), field.max_length)
     columns.invalid(too_long, name, f"is longer than {field.max_length} characters")
@@ -106,9 +113,9 @@ def identity(batch):
     return columns.text("source_key")
 
 
-def convert(batch, first_row, errors, areas, force_id):
+def convert(batch, first_row, errors, areas, force_id, unrecognised=None):
     """A batch of canonical CSV → (report columns, CED-use rows); see met_format.convert."""
-    columns = Columns(batch, first_row, errors)
+    columns = Columns(batch, first_row, errors, unrecognised=unrecognised)
     columns.read_yes_no(
         [field.name for field in REPORT_FIELDS if isinstance(field, models.BooleanField)]
         + [
@@ -116,9 +123,12 @@ def convert(batch, first_row, errors, areas, force_id):
             for n in range(1, DEVICES + 1)
             for f in DEVICE_FIELDS
             if isinstance(f, models.BooleanField)
-        ]
+        ],
+        lenient=LENIENT_FIELDS,
     )
     report = {field.name: read_field(columns, field.name, field) for field in REPORT_FIELDS}
+    if (kept := columns.kept_as_published()) is not None:
+        report["unrecognised"] = kept
     blank_key = pc.equal(columns.text("source_key"), "")
     columns.invalid(blank_key, "source_key", "is empty; every record needs its identity")
     codes, names = (
@@ -299,4 +309,41 @@ def data_dictionary():
     lines += ["", f"Devices: columns `ced1_…` to `ced{DEVICES}_…`, one set per device block of the form.", ""]
     lines += ["| column | meaning and values |", "|---|---|"]
     lines += [f"| `cedN_{field.name}` | {describe(field)} |" for field in DEVICE_FIELDS]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + vocabulary_lines()) + "\n"
+
+
+def vocabulary_lines():
+    """The data dictionary's part on vocabularies: every label each categorical column is read as."""
+    lines = [
+        "",
+        "## Vocabularies: the labels read in each categorical column",
+        "",
+        "Both this CSV and the Met's export are read through one vocabulary per field of the national form",
+        "(`incidents/vocabularies.py`): the product's codes and labels, and every label the Home Office tables",
+        "(2017/18 on) and the Met's export have used. Labels are matched whatever their case and spacing, dashes",
+        "(`11 - 17`, `11–17`), brackets (`Black (or Black British)`, `Black or Black British`) and apostrophes",
+        "(`Don't know`, `Dont know`). A value outside its vocabulary is kept on the record as published (in",
+        f"`unrecognised`, at most {KEPT_LENGTH} characters), counted as not stated, and listed with its rows in the",
+        "import's report; `import_uof --strict` (and the upload page's and the API's strict option) refuses it",
+        "instead. Dates, numbers and the CED ladder's and devices' columns are always strict.",
+    ]
+    for name, vocabulary in vocabularies.FIELDS.items():
+        field = UseOfForceReport._meta.get_field(name)
+        labels = {}
+        for label, value in vocabulary.labels.items():
+            labels.setdefault(value, []).append(f"`{label}`" if label else "blank")
+        lines += ["", f"`{name}` ({field.verbose_name}); outside the vocabulary: {vocabulary.counted_as}.", ""]
+        lines += ["| value | labels read as it |", "|---|---|"]
+        lines += [f"| `{'' if value is None else value}` | {', '.join(shown)} |" for value, shown in labels.items()]
+    lines += [
+        "",
+        "Yes/No columns read `Yes`, `Y`, `True`, `No`, `N`, `False` (any case) and blank. The form's options",
+        "(locations, impact factors, reasons, outcomes) are one Yes/No column each; in the Met's export their",
+        "columns are named `<group>: <label>`, with any of these labels:",
+        "",
+        "| field | labels |",
+        "|---|---|",
+    ]
+    for options in (vocabularies.LOCATIONS, vocabularies.IMPACT_FACTORS, vocabularies.REASONS, vocabularies.OUTCOMES):
+        lines += [f"| `{name}` | {', '.join(f'`{label}`' for label in labels)} |" for name, labels in options.items()]
+    return lines

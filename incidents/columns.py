@@ -1,16 +1,24 @@
 """Column-wise reading of a batch of text columns, shared by the file formats.
 
 Each helper converts one column with pyarrow and records a problem, naming the file row,
-the column and the value, for every cell that does not fit.
+the column and the value, for every cell that does not fit. A categorical value outside its
+vocabulary (incidents.vocabularies) is the exception, unless the import is strict: it is kept
+as published, counted as not stated, and listed in the import's report.
 """
 
+import collections
+import json
 import re
 from functools import cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-YES, NO = ("yes", "y", "true"), ("no", "n", "false")
+from incidents.vocabularies import NO, YES
+
+YES_NO_KEYS = pa.array([label.casefold() for label in (*YES, *NO, "")])
+# A longer cell is no label of any publisher's: free text, which a record does not keep.
+KEPT_LENGTH = 60
 
 
 @cache  # called for every column of every batch, with the same few hundred names
@@ -29,8 +37,11 @@ def unquoted_formulas(text):
 class Columns:
     """One batch's columns by normalised name; absent optional columns read as empty."""
 
-    def __init__(self, batch, first_row, errors, aliases=None):
+    def __init__(self, batch, first_row, errors, aliases=None, unrecognised=None):
         self.length = batch.num_rows
+        # The import's Unrecognised, or None (strict): values outside a vocabulary are then problems.
+        self.unrecognised = unrecognised
+        self.kept = {}  # column as in the file → its values kept as published (null where recognised)
         self.first_row = first_row
         self.errors = errors
         self.by_name = {}
@@ -68,6 +79,34 @@ class Columns:
         for index, value in zip(rows, values, strict=True):
             self.errors.add(self.first_row + index, self.label(name), value, expected)
 
+    def outside(self, mask, name, expected, counted_as):
+        """Cells (where mask) holding a value outside the column's vocabulary: problems if strict, else kept."""
+        if not pc.any(mask).as_py():
+            return
+        if self.unrecognised is None:
+            self.invalid(mask, name, expected)
+            return
+        text = self.text(name)
+        too_long = pc.and_(mask, pc.greater(pc.utf8_length(text), KEPT_LENGTH))
+        self.invalid(too_long, name, f"{expected}, and is too long to be a label (over {KEPT_LENGTH} characters)")
+        kept = pc.if_else(pc.and_(mask, pc.invert(too_long)), text, pa.scalar(None, pa.string()))
+        self.kept[self.label(name)] = kept
+        self.unrecognised.found(self.label(name), kept, counted_as)
+
+    def kept_as_published(self):
+        """Each row's kept values as a JSON object by column ("{}" for none); None if the batch has none."""
+        if not self.kept:
+            return None
+        fragments = []
+        for label, values in self.kept.items():
+            texts, index = distinct(values)
+            quoted = pa.array([json.dumps(text, ensure_ascii=False) for text in texts.to_pylist()], pa.string())
+            fragment = pc.binary_join_element_wise(f"{json.dumps(label)}: ", pc.take(quoted, index), ", ", "")
+            fragments.append(pc.fill_null(fragment, ""))
+        # Each fragment ends in ", " (the last one's cut off) and each value in a quote, which the cut keeps.
+        joined = pc.utf8_rtrim(pc.binary_join_element_wise(*fragments, ""), characters=", ")
+        return pc.binary_join_element_wise("{", joined, "}", "")
+
     def within_length(self, name, most):
         """The column's text, each value longer than `most` characters reported and blanked."""
         text = self.text(name)
@@ -75,13 +114,16 @@ class Columns:
         self.invalid(too_long, name, f"is longer than {most} characters")
         return pc.if_else(too_long, "", text)
 
-    def read_yes_no(self, names):
+    def read_yes_no(self, names, lenient=()):
         """Read many Yes/No columns at once, end to end; `yes_no` then answers from what was read.
 
         Compute functions cost little per call but a lot per cell, and these columns are most
         of the file. Nearly every cell is exactly Yes, No or blank, which one comparison each
-        recognises; only the other cells are trimmed, lowered and looked up.
+        recognises; only the other cells are trimmed, lowered and looked up. Other values are
+        problems, but in the `lenient` columns (the form's options, not the CED ladder's), where
+        they are kept and read as blank.
         """
+        lenient = {normal(name) for name in lenient}
         names = [name for name in dict.fromkeys(names) if normal(name) not in self.yes_no_read]
         if not names:
             return
@@ -90,13 +132,17 @@ class Columns:
         other = pc.invert(pc.or_(pc.or_(yes, blank), pc.equal(cells, "No")))
         if pc.any(other).as_py():
             lowered = pc.utf8_lower(pc.utf8_trim_whitespace(pc.filter(cells, other)))
-            index = pc.index_in(lowered, pa.array([*YES, *NO, ""]))
+            index = pc.index_in(lowered, YES_NO_KEYS)
             yes = pc.replace_with_mask(yes, other, pc.fill_null(pc.less(index, len(YES)), False))
-            blank = pc.replace_with_mask(blank, other, pc.equal(lowered, ""))
+            # A value outside the vocabulary reads as blank: not stated (it is a problem, or kept).
+            blank = pc.replace_with_mask(blank, other, pc.or_(pc.equal(lowered, ""), pc.is_null(index)))
             # Only cells among the others can be invalid: those found in no list.
             invalid = pc.replace_with_mask(other, other, pc.is_null(index))
             for name, column in zip(names, split(invalid, len(names), self.length), strict=True):
-                self.invalid(column, name, "is not Yes or No")
+                if normal(name) in lenient:
+                    self.outside(column, name, "is not Yes or No", "not stated")
+                else:
+                    self.invalid(column, name, "is not Yes or No")
         yes, blank = split(yes, len(names), self.length), split(blank, len(names), self.length)
         for name, yes_column, blank_column in zip(names, yes, blank, strict=True):
             self.yes_no_read[normal(name)] = (yes_column, blank_column)
@@ -107,12 +153,24 @@ class Columns:
         yes, blank = self.yes_no_read[normal(name)]
         return pc.if_else(blank, pa.scalar(None, pa.bool_()), yes) if nullable else yes
 
-    def choice(self, name, mapping, expected, value_type=None):
+    def choice(self, name, vocabulary, value_type=None, strict=False):
+        """The column's labels as the vocabulary's values; one outside it is not stated (see `outside`)."""
         values, index = distinct(self.text(name))
-        lowered, keys = pc.utf8_lower(values), pa.array(list(mapping))
-        self.invalid(pc.take(pc.invert(pc.is_in(lowered, keys)), index), name, expected)
-        chosen = pc.take(pa.array(list(mapping.values()), value_type or pa.string()), pc.index_in(lowered, keys))
+        at = vocabulary.lookup(values)
+        outside = pc.take(pc.is_null(at), index)
+        if strict:
+            self.invalid(outside, name, vocabulary.expected)
+        else:
+            self.outside(outside, name, vocabulary.expected, vocabulary.counted_as)
+        chosen = pc.take(vocabulary.values(value_type), at)
+        if vocabulary.not_stated is not None:
+            chosen = pc.fill_null(chosen, vocabulary.not_stated)
         return pc.take(chosen, index)
+
+    def known(self, name, vocabulary):
+        """Whether each cell is a label of the vocabulary."""
+        values, index = distinct(self.text(name))
+        return pc.take(pc.is_valid(vocabulary.lookup(values)), index)
 
     def read_whole_numbers(self, names):
         """Read many whole-number columns at once, end to end; `whole_number` then answers from what was read."""
@@ -132,6 +190,51 @@ class Columns:
     def whole_number(self, name):
         self.read_whole_numbers([name])
         return self.numbers_read[normal(name)]
+
+
+class Unrecognised:
+    """The values outside the vocabularies an import kept, counted by column and value (for its report)."""
+
+    SHOWN = 50  # values listed per column; the others are counted in a note
+
+    def __init__(self):
+        self.rows = collections.defaultdict(collections.Counter)  # column → {value: rows}
+        self.counted_as = {}
+        self.batch = []
+
+    def start_batch(self):
+        """Forget what an earlier batch found: its rows were counted, or none of it is written."""
+        self.batch = []
+
+    def found(self, column, kept, counted_as):
+        self.batch.append((column, kept))
+        self.counted_as[column] = counted_as
+
+    def count(self, written):
+        """Count the values found in the batch just converted, in its rows written (a numpy mask)."""
+        mask = pa.array(written)
+        for column, kept in self.batch:
+            counts = pc.value_counts(pc.drop_null(pc.filter(kept, mask)))
+            for value, rows in zip(counts.field("values").to_pylist(), counts.field("counts").to_pylist(), strict=True):
+                self.rows[column][value] += rows
+        self.batch = []
+
+    def report(self):
+        """([{column, value, rows, counted_as}, …] by column, most rows first; notes of the values not listed)."""
+        listed, notes = [], []
+        for column in sorted(self.rows, key=str.casefold):
+            values = self.rows[column].most_common()
+            listed += [
+                {"column": column, "value": value, "rows": rows, "counted_as": self.counted_as[column]}
+                for value, rows in values[: self.SHOWN]
+            ]
+            if len(values) > self.SHOWN:
+                rest = values[self.SHOWN :]
+                notes.append(
+                    f"{column}: {len(rest)} more unrecognised value(s) in {sum(rows for _, rows in rest)} row(s), "
+                    f"not listed, also counted as {self.counted_as[column]}."
+                )
+        return listed, notes
 
 
 def distinct(text):

@@ -79,6 +79,18 @@ class UploadForm(forms.Form):
         help_text="Import the good rows and put the others, with their problems, in a reject file. "
         "Unticked, a file with any problem imports nothing.",
     )
+    strict = forms.BooleanField(
+        label="Refuse unrecognised values",
+        required=False,
+        help_text="Treat a value outside the national form's vocabularies as a problem. Unticked, such a value is "
+        "kept as published, counted as not stated and listed on the import's page.",
+    )
+    new_areas = forms.BooleanField(
+        label="The file's areas are new areas of the force",
+        required=False,
+        help_text="Create the areas the force does not know even when they are most of the file's. Unticked, such "
+        "a file is refused as another force's.",
+    )
     force = forms.ModelChoiceField(queryset=Force.objects.order_by("name"), help_text="The force whose data this is.")
 
     def __init__(self, *args, force=None, **kwargs):

@@ -11,63 +11,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from forces.models import Area
+from incidents import vocabularies
 from incidents.columns import Columns, any_of, dates, distinct, normal, split, times
 from incidents.models import LADDER, CedLevel
 
 # Area names and codes longer than their columns are refused, not cut.
 AREA_LENGTHS = {field: Area._meta.get_field(field).max_length for field in ("code", "name")}
 
-LOCATIONS = {
-    "Incident Location: Street/Highway": "location_street",
-    "Incident Location: Public Transport": "location_public_transport",
-    "Incident Location: Retail Premises": "location_retail",
-    "Incident Location: Open ground (e.g. park, car park, field)": "location_open_ground",
-    "Incident Location: Licensed Premises": "location_licensed",
-    "Incident Location: Sports or Event Stadia": "location_stadium",
-    "Incident Location: Hospital/A&E (non-mental-health setting)": "location_hospital",
-    "Incident Location: Mental Health Setting": "location_mental_health_setting",
-    "Incident Location: Police vehicle with prisoner handling cage": "location_vehicle_caged",
-    "Incident Location: Police vehicle without prisoner handling cage": "location_vehicle_uncaged",
-    "Incident Location: Dwelling": "location_dwelling",
-    "Incident Location: Police station (excluding custody block)": "location_police_station",
-    "Incident Location: Custody Block": "location_custody",
-    "Incident Location: Ambulance": "location_ambulance",
-    "Incident Location: Other": "location_other",
-}
-IMPACT_FACTORS = {
-    "Impact Factor: Possesion of a weapon": "impact_weapon",
-    "Impact Factor: Alcohol": "impact_alcohol",
-    "Impact Factor: Drugs": "impact_drugs",
-    "Impact Factor: Mental Health": "impact_mental_health",
-    "Impact Factor: Prior Knowledge": "impact_prior_knowledge",
-    "Impact Factor: Size/Gender/Build": "impact_size_gender_build",
-    "Impact Factor: Acute Behavioural Disorder": "impact_acute_behavioural_disturbance",
-    "Impact Factor: Crowd": "impact_crowd",
-    "Impact Factor: Other": "impact_other",
-}
-REASONS = {
-    "Reason for Force: Protect self": "reason_protect_self",
-    "Reason for Force: Protect Public": "reason_protect_public",
-    "Reason for Force: Protect Subject": "reason_protect_subject",
-    "Reason for Force: Protect Other Officers": "reason_protect_other_officers",
-    "Reason for Force: Prevent Offence": "reason_prevent_offence",
-    "Reason for Force: Secure Evidence": "reason_secure_evidence",
-    "Reason for Force: Effect Search": "reason_effect_search",
-    "Reason for Force: Effect Arrest": "reason_effect_arrest",
-    "Reason for Force: Method of Entry": "reason_method_of_entry",
-    "Reason for Force: Remove Handcuffs": "reason_remove_handcuffs",
-    "Reason for Force: Prevent Harm": "reason_prevent_harm",
-    "Reason for Force: Prevent Escape": "reason_prevent_escape",
-    "Reason for Force: Other": "reason_other",
-}
-OUTCOMES = {
-    "Outcome: Made off/escaped": "outcome_made_off",
-    "Outcome: Arrested": "outcome_arrested",
-    "Outcome: Hospitalised": "outcome_hospitalised",
-    "Outcome: Detained - Mental Health Act": "outcome_detained_mha",
-    "Outcome: Fatality": "outcome_fatality",
-    "Outcome: Other": "outcome_other",
-}
+# The form's options, one Yes/No column each: "<group>: <label>", with every label of the option.
+OPTION_GROUPS = {
+    "Incident Location": vocabularies.LOCATIONS, "Impact Factor": vocabularies.IMPACT_FACTORS,
+    "Reason for Force": vocabularies.REASONS, "Outcome": vocabularies.OUTCOMES,
+}  # fmt: skip
+LOCATIONS, IMPACT_FACTORS, REASONS, OUTCOMES = (
+    {f"{group}: {labels[0]}": field for field, labels in options.items()} for group, options in OPTION_GROUPS.items()
+)
 FLAGS = {**LOCATIONS, **IMPACT_FACTORS, **REASONS, **OUTCOMES}
 OFFICER_CONTEXT = {
     "SingleCrewed": "officer_single_crewed",
@@ -76,21 +34,6 @@ OFFICER_CONTEXT = {
     "AssaultedBySubject": "officer_assaulted",
     "ThreatenedWithWeapon": "officer_threatened_with_weapon",
 }
-AGE_BANDS = {
-    "0-10": "under_11", "under 11": "under_11", "11-17": "11_17", "18-34": "18_34", "35-49": "35_49",
-    "50-64": "50_64", "65 and over": "65_plus", "65+": "65_plus", "": "not_reported", "not reported": "not_reported",
-}  # fmt: skip
-GENDERS = {"male": "male", "female": "female", "other": "other", "": "not_reported", "not reported": "not_reported"}
-# The Met still records Chinese (counted in Asian since 2019/20) and Don't know (Not reported).
-ETHNICITIES = {
-    "white": "white", "black": "black", "asian": "asian", "mixed": "mixed", "other": "other", "chinese": "asian",
-    "don't know": "not_reported", "dont know": "not_reported", "not reported": "not_reported", "": "not_reported",
-}  # fmt: skip
-CONDUCT = {
-    "compliant": 1, "passive resistance": 2, "verbal resistance/gestures": 3, "active resistance": 4,
-    "aggressive resistance": 5, "serious or aggravated resistance": 6,
-}  # fmt: skip
-INJURY_LEVELS = {"minor": "minor", "severe": "severe", "death": "death", "fatal": "death"}
 TACTIC_LEVELS = {
     "ced (taser) drawn": CedLevel.DRAWN,
     "ced (taser) aimed": CedLevel.AIMED,
@@ -126,7 +69,12 @@ KNOWN_UNUSED = (
 
 # Misspellings and variants seen in the published files, mapped to the names used here.
 ALIASES = {
-    normal("Impact Factor: Possession of a weapon"): normal("Impact Factor: Possesion of a weapon"),
+    **{
+        normal(f"{group}: {label}"): normal(f"{group}: {labels[0]}")
+        for group, options in OPTION_GROUPS.items()
+        for labels in options.values()
+        for label in labels[1:]
+    },
     **{normal(f"{p} Ar{p}"): normal(f"{p} Arced") for p in BLOCKS[1:]},
     normal("Tactic Effective 20"): normal("Effective 20"),
     normal("CED Device Serial No"): normal("CED Device Serial No"),
@@ -151,10 +99,13 @@ def is_known(name):
 
 
 # Every Yes/No column, read together (see Columns.read_yes_no).
-YES_NO = [*FLAGS, *OFFICER_CONTEXT, "PhysicalDisability", "MentalDisability", "StaffInjured", "SubjectInjured"]
-YES_NO += ["CED Used"] + [
-    f"{prefix} {suffix}" for prefix in BLOCKS for suffix in [*BLOCK_LEVELS.values(), *BLOCK_DETAILS, *PROBE_ZONES]
-]
+# The form's own Yes/No columns; those of the CED ladder and devices stay strict.
+LENIENT_YES_NO = [*FLAGS, *OFFICER_CONTEXT, "PhysicalDisability", "MentalDisability", "StaffInjured", "SubjectInjured"]
+YES_NO = (
+    LENIENT_YES_NO
+    + ["CED Used"]
+    + [f"{prefix} {suffix}" for prefix in BLOCKS for suffix in [*BLOCK_LEVELS.values(), *BLOCK_DETAILS, *PROBE_ZONES]]
+)
 
 FORMAT = "met"
 NUMBERED_IDENTITY = True
@@ -193,12 +144,10 @@ def health(columns):
     return pc.if_else(stated, value, "not_reported")
 
 
-def injury(columns, injured_name, level_name, levels):
+def injury(columns, injured_name, level_name, vocabulary):
     injured = columns.yes_no(injured_name, nullable=True)
-    level = columns.choice(
-        level_name, {**levels, "": None, "none": "none"}, f"is not an injury level (expected {' or '.join(levels)})"
-    )
-    value = pc.if_else(pc.fill_null(injured, False), pc.fill_null(level, "not_reported"), "none")
+    level = columns.choice(level_name, vocabulary)
+    value = pc.if_else(pc.fill_null(injured, False), level, "none")
     return pc.if_else(pc.is_null(injured), "not_reported", value)
 
 
@@ -239,15 +188,16 @@ def highest(flags, ced_used):
     return result
 
 
-def convert(batch, first_row, errors, area_ids, force_id=None):
+def convert(batch, first_row, errors, area_ids, force_id=None, unrecognised=None):
     """A batch of the Met export → (report columns, CED-use rows); the identity is `identity`'s.
 
     `area_ids(names)` maps Borough names to area ids (creating areas on first sight).
     Report columns are pyarrow arrays keyed by model field name; CED uses are a pyarrow
     table of CedUse fields with the batch index of their report in column "row".
+    `unrecognised` keeps values outside the vocabularies (None: they are problems).
     """
-    columns = Columns(batch, first_row, errors, ALIASES)
-    columns.read_yes_no(name for name in YES_NO if columns.has(name))
+    columns = Columns(batch, first_row, errors, ALIASES, unrecognised)
+    columns.read_yes_no((name for name in YES_NO if columns.has(name)), lenient=LENIENT_YES_NO)
     report = {flag: columns.yes_no(name) for name, flag in FLAGS.items()}
     report |= {field: columns.yes_no(name, nullable=True) for name, field in OFFICER_CONTEXT.items()}
     report["occurred_on"] = dates(columns, "IncidentDate")
@@ -256,30 +206,21 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     report["area"] = pc.take(
         pa.array(area_ids(pc.unique(borough).to_pylist())), pc.index_in(borough, pc.unique(borough))
     )
-    report["subject_age"] = columns.choice(
-        "SubjectAge", AGE_BANDS, "is not an age band (expected 0-10, 11-17, 18-34, 35-49, 50-64 or 65 and over)"
+    report["subject_age"] = columns.choice("SubjectAge", vocabularies.AGE)
+    report["subject_gender"] = columns.choice("SubjectGender", vocabularies.GENDER)
+    report["subject_ethnicity"] = columns.choice("SubjectEthnicity", vocabularies.ETHNICITY)
+    # The label as the Met wrote it (Chinese, Don't know); a value outside the vocabulary is kept apart.
+    ethnicity = columns.text("SubjectEthnicity")
+    report["subject_ethnicity_source"] = pc.if_else(
+        columns.known("SubjectEthnicity", vocabularies.ETHNICITY), ethnicity, ""
     )
-    report["subject_gender"] = columns.choice(
-        "SubjectGender", GENDERS, "is not a gender (expected Male, Female or Other)"
-    )
-    report["subject_ethnicity"] = columns.choice(
-        "SubjectEthnicity",
-        ETHNICITIES,
-        "is not an ethnic group (expected White, Black, Asian, Mixed, Other, Chinese or Don't know)",
-    )
-    report["subject_ethnicity_source"] = columns.text("SubjectEthnicity")
     report["subject_health"] = health(columns)
-    report["subject_conduct"] = columns.choice(
-        "PrimaryConduct",
-        {**CONDUCT, "": None},
-        "is not a conduct (expected e.g. Compliant, Active resistance)",
-        pa.int64(),
-    )
+    report["subject_conduct"] = columns.choice("PrimaryConduct", vocabularies.CONDUCT, pa.int64())
     report["officer_main_duty"] = columns.text("MainDuty")
-    report["officer_injury"] = injury(
-        columns, "StaffInjured", "StaffInjuryLevel", {"minor": "minor", "severe": "severe"}
+    report["officer_injury"] = injury(columns, "StaffInjured", "StaffInjuryLevel", vocabularies.OFFICER_INJURY_LEVEL)
+    report["subject_injury"] = injury(
+        columns, "SubjectInjured", "SubjectNatureOfInjury", vocabularies.SUBJECT_INJURY_LEVEL
     )
-    report["subject_injury"] = injury(columns, "SubjectInjured", "SubjectNatureOfInjury", INJURY_LEVELS)
 
     blocks, levels = ladder_flags(columns)
     ced_used = pc.or_(columns.yes_no("CED Used"), any_of(levels.values(), columns.length))
@@ -288,6 +229,8 @@ def convert(batch, first_row, errors, area_ids, force_id=None):
     report["ced_used"] = ced_used
     report["highest_ced_level"] = highest(levels, ced_used)
     report["body_worn_video"] = pa.array(["not_stated"] * columns.length)  # not in the public export
+    if (kept := columns.kept_as_published()) is not None:
+        report["unrecognised"] = kept
 
     return report, device_rows(columns, blocks)
 

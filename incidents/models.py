@@ -194,6 +194,10 @@ class ImportBatch(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     notes = models.JSONField(default=list, blank=True, help_text="Warnings that did not stop the import")
+    unrecognised = models.JSONField(
+        default=list, blank=True,
+        help_text="Each value outside the vocabularies, by column, with its rows: kept, counted as not stated",
+    )  # fmt: skip
     summary_cells = models.JSONField(
         default=list, blank=True, help_text="The [area id, first day of month] summary cells the batch changed"
     )
@@ -333,6 +337,10 @@ class UseOfForceReport(LadderFlags):
     content_hash = models.CharField(
         max_length=32, blank=True, help_text="Digest of the source row, to spot corrections"
     )
+    unrecognised = models.JSONField(
+        default=dict, blank=True,
+        help_text="Values outside the form's vocabularies, as published, by the source's column; counted as not stated",
+    )  # fmt: skip
     data_version = models.PositiveIntegerField(default=1, help_text="Data version that last wrote this report")
     withdrawn_in_version = models.PositiveIntegerField(
         null=True, blank=True, help_text="Data version from which the source no longer holds this report"

@@ -9,6 +9,7 @@ the format modules decide what it means. Files that are not tables get one sente
 import csv
 import io
 import re
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
@@ -16,6 +17,8 @@ from threading import Event, Thread
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 
 from forces.services import InputError
 
@@ -69,6 +72,8 @@ def open_table(path):
         raise InputError(f"{path.name}: this is a PDF document, not a CSV or XLSX file.")
     if head.startswith(b"PK\x03\x04"):
         return _open_xlsx(path)
+    if encoding := _utf16(head):
+        return _open_csv(path, head, encoding)
     if b"\x00" in head or head.startswith(b"\xd0\xcf\x11\xe0"):
         raise InputError(f"{path.name}: this is a binary file, not a CSV or XLSX file (old .xls files: save as .xlsx).")
     return _open_csv(path, head)
@@ -90,7 +95,43 @@ def _check_header(path, header):
     return header
 
 
-def _open_csv(path, head):
+def _utf16(head):
+    """The UTF-16 codec a CSV is written in (Excel's "Unicode text"), or None.
+
+    Known by its byte-order mark, or else by the zero byte every other byte that UTF-16 gives
+    the Latin letters of a header.
+    """
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")) and not head.startswith(b"\xff\xfe\x00\x00"):
+        return "utf-16"
+    even, odd = head[:200:2], head[1:200:2]
+    if len(odd) > 4 and not odd.strip(b"\x00") and b"\x00" not in even:
+        return "utf-16-le"
+    if len(even) > 4 and not even.strip(b"\x00") and b"\x00" not in odd:
+        return "utf-16-be"
+    return None
+
+
+def _open_csv(path, head, encoding=None):
+    if b"\n" not in head and b"\r" not in head and len(head) == SNIFF_BYTES:
+        raise InputError(
+            f"{path.name}: no line break in its first {SNIFF_BYTES >> 20} MB; a CSV holds one row a line, "
+            "so this is not a CSV table (or its lines were joined)."
+        )
+    if encoding:
+        # A character cut at the end of the sniffed block is left out: only the header is wanted.
+        text = head[: len(head) - len(head) % 2].decode(encoding, errors="replace").lstrip("\ufeff")
+    else:
+        text, encoding = _decode(head)
+    first_line = next(iter(io.StringIO(text, newline="")), "")
+    # The delimiter is whichever of , and ; splits the header into more columns.
+    counts = {delimiter: len(next(csv.reader([first_line], delimiter=delimiter))) for delimiter in ",;"}
+    delimiter = max(counts, key=counts.get)
+    header = _check_header(path, next(csv.reader([first_line], delimiter=delimiter)))
+    return Table(path=path, header=header, kind="csv", encoding=encoding, delimiter=delimiter)
+
+
+def _decode(head):
+    """The sniffed head as text, and its encoding: UTF-8, else Windows-1252."""
     try:
         text, encoding = head.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as error:
@@ -99,12 +140,7 @@ def _open_csv(path, head):
             text, encoding = head[: error.start].decode("utf-8-sig"), "utf-8"
         else:
             text, encoding = head.decode("cp1252", errors="replace"), "cp1252"
-    first_line = next(iter(io.StringIO(text, newline="")), "")
-    # The delimiter is whichever of , and ; splits the header into more columns.
-    counts = {delimiter: len(next(csv.reader([first_line], delimiter=delimiter))) for delimiter in ",;"}
-    delimiter = max(counts, key=counts.get)
-    header = _check_header(path, next(csv.reader([first_line], delimiter=delimiter)))
-    return Table(path=path, header=header, kind="csv", encoding=encoding, delimiter=delimiter)
+    return text, encoding
 
 
 def _csv_batches(table):
@@ -188,6 +224,9 @@ def _arrow_message(error, row):
         detail, _, line = detail.partition(": ")
         shown = f" in the line '{line[:80]}'" if line else ""
         return f"the CSV is malformed {where}: {detail.lower()}{shown}."
+    if "straddl" in message:
+        # pyarrow says "straddling object straddles two block boundaries": a row longer than a block.
+        return f"a row at row {row} or after is longer than {BLOCK_BYTES >> 20} MB; are its line breaks missing?"
     if "invalid UTF8" in message or "UTF-8" in message:
         return f"the file is not valid UTF-8 text near row {row} or after; save it as UTF-8 or Windows-1252."
     return f"the file could not be read near row {row} or after ({message})."
@@ -196,6 +235,7 @@ def _arrow_message(error, row):
 def _open_xlsx(path):
     from openpyxl import load_workbook
 
+    _check_expansion(path)
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - zip files that are not workbooks fail in many ways
@@ -208,6 +248,26 @@ def _open_xlsx(path):
         raise InputError(f"{path.name}: sheet '{sheet}' is empty.")
     header = _check_header(path, [_cell_text(value) for value in header])
     return Table(path=path, header=header, kind="xlsx", sheet=sheet)
+
+
+def _check_expansion(path):
+    """Refuse a ZIP that expands past the limit (a "zip bomb"): its parts' sizes are read, not expanded.
+
+    zipfile never gives more than a part's stated size, so the stated sizes bound what reading
+    it can take.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(part.file_size for part in archive.infolist())
+    except (zipfile.BadZipFile, OSError):
+        raise InputError(f"{path.name}: a ZIP file but not an Excel workbook (.xlsx).") from None
+    limit = settings.IMPORT_XLSX_MAX_EXPANDED_BYTES
+    if expanded > limit:
+        expanded, limit = (filesizeformat(size).replace("\xa0", " ") for size in (expanded, limit))
+        raise InputError(
+            f"{path.name}: the workbook expands to {expanded}, past the limit of {limit} for an XLSX; nothing was "
+            "imported (save it as CSV, or split it)."
+        )
 
 
 def _cell_text(value):

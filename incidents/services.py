@@ -27,6 +27,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from forces.models import Area, CapabilityRecord, Force, Role
 from forces.services import InputError
 from incidents import queries, readers
+from incidents.columns import Unrecognised
 from incidents.models import (
     DISCHARGE_LEVELS,
     INCIDENT_MEASURES,
@@ -52,7 +53,8 @@ except ImportError:  # a Python built without it
 logger = logging.getLogger(__name__)
 
 TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
-# psycopg2 sends COPY data in pieces of this size, taking the GIL for each.
+# psycopg2 sends COPY data in pieces of this size, taking the GIL for each. Given by position:
+# Django's debug cursor (DEBUG on) passes copy_expert no keyword arguments.
 COPY_CHUNK_BYTES = 1 << 20
 
 
@@ -143,7 +145,7 @@ def copy_arrays(cursor, model, table, arrays):
     """
     statement, data = arrow_copy(model, table, arrays)
     if connection.vendor == "postgresql":
-        cursor.copy_expert(statement, data, size=COPY_CHUNK_BYTES)
+        cursor.copy_expert(statement, data, COPY_CHUNK_BYTES)
     else:
         cursor.executemany(statement, data)
 
@@ -212,7 +214,7 @@ class InBackground:
     def _copy(self, made):
         statement, data = made.result()
         with self.errors, self.raw.cursor() as cursor:
-            cursor.copy_expert(statement, data, size=COPY_CHUNK_BYTES)
+            cursor.copy_expert(statement, data, COPY_CHUNK_BYTES)
 
     def _run(self, work, *args):
         # Django's own error classes, and its note that the connection failed: a dropped connection
@@ -261,6 +263,7 @@ REPORT, CED_USE = UseOfForceReport._meta.db_table, CedUse._meta.db_table
 # Met boroughs whose name differs from the ONS name of the area.
 AREA_ALIASES = {"city of westminster": "westminster"}
 OTHER_AREAS = {"heathrow", "out of force"}
+AREA_KINDS = {Area.Kind.BOROUGH: "boroughs", Area.Kind.CSP: "community safety partnerships"}
 ANALYZE_AFTER_ROWS = 10_000
 UNEXPECTED = "The import stopped on an unexpected error."
 
@@ -273,7 +276,9 @@ class ImportFailed(Exception):
         self.batch = batch
 
 
-def import_reports(path, force, *, user=None, skip_invalid=False, progress=None, batch=None):
+def import_reports(
+    path, force, *, user=None, skip_invalid=False, strict=False, new_areas=False, progress=None, batch=None
+):
     """Import a use-of-force file for one force as a new data version; all or nothing.
 
     Returns the succeeded ImportBatch. Raises InputError for a file that is not a
@@ -281,6 +286,11 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
     for rows with problems unless `skip_invalid`, which writes the good rows and a
     reject file beside the input. `batch` is a pending batch made earlier (by an
     upload), used instead of a new one; its data version is given when it runs.
+
+    A categorical value outside its vocabulary is kept on the record as published, counted
+    as not stated and listed in the batch's `unrecognised`; with `strict` it is a problem.
+    A file whose areas are mostly unknown to a force that has areas is refused as another
+    force's (InputError), unless `new_areas`.
     """
     problems = readers.Problems()
     readers.use_lean_memory_pool()
@@ -296,7 +306,8 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
             batch.save()
         with transaction.atomic():
             Force.objects.select_for_update().get(pk=force.pk)
-            _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, progress)
+            options = ImportOptions(skip_invalid, None if strict else Unrecognised(), new_areas)
+            _stage_and_apply(table, file_format, force, batch, problems, options, progress)
             if problems.count and not skip_invalid:
                 raise ImportFailed(batch)
     except Exception as error:
@@ -338,7 +349,14 @@ def format_of(table):
     )
 
 
-def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, progress):
+@dataclass
+class ImportOptions:
+    skip_invalid: bool
+    unrecognised: Unrecognised | None  # None: values outside the vocabularies are problems (strict)
+    new_areas: bool
+
+
+def _stage_and_apply(table, file_format, force, batch, problems, options, progress):
     """Read the file batch by batch; add new reports straight away, stage changed ones, count unchanged ones.
 
     Each row is matched in Python to the report it revises, by its source key, against the
@@ -349,6 +367,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
     unknown = sorted((name for name in table.header if not file_format.is_known(name)), key=str.lower)
     if unknown:
         batch.notes.append(f"Ignored {len(unknown)} column(s) the product does not know: {', '.join(unknown)}.")
+    skip_invalid, unrecognised = options.skip_invalid, options.unrecognised
     area_ids = AreaFinder(force, batch)
     rejects = RejectFile(table) if skip_invalid else None
     _create_import_tables()
@@ -360,12 +379,15 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
             keys, key_digests = _source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
             contents, content_hashes = content_digests(rows)
             found, at, unchanged = held.match(key_digests, contents)
+            applied.revises |= bool(found.any())
             convert = ~unchanged
             to_convert = pa.array(convert)
             if convert.any():
                 part, part_numbers = rows.filter(to_convert), numbers[convert]
                 errors = RowNumbers(problems, part_numbers)
-                report, ced_uses = file_format.convert(part, 0, errors, area_ids, force.pk)
+                if unrecognised is not None:
+                    unrecognised.start_batch()
+                report, ced_uses = file_format.convert(part, 0, errors, area_ids, force.pk, unrecognised)
             bad = problems.take_batch()
             batch.rows_read += rows.num_rows
             if rejects is not None and bad:
@@ -380,6 +402,8 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
             if not convert.any():
                 continue
             good = ~np.isin(part_numbers, list(bad))
+            if unrecognised is not None:
+                unrecognised.count(good)
             report |= {
                 "force": pa.array([force.pk] * len(part_numbers)),
                 "import_batch": pa.array([batch.pk] * len(part_numbers), pa.int64()),
@@ -412,6 +436,12 @@ def _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, p
     batch.rows_rejected = rejects.rows if rejects is not None else problems.count
     if batch.rows_read == 0:
         raise InputError(f"{table.path.name}: the file has a header but no rows.")
+    # A file that revises the force's own reports is the force's, whatever its areas.
+    if not options.new_areas and not applied.revises:
+        area_ids.check_belongs(table.path.name)
+    if unrecognised is not None:
+        batch.unrecognised, notes = unrecognised.report()
+        batch.notes += notes
     if not (problems.count and not skip_invalid):
         _withdraw_and_count(batch, applied, held)
 
@@ -624,7 +654,7 @@ def _held_by_copy(force_id, source_format):
     digests = ("decode(md5(source_key), 'hex')", "decode(coalesce(nullif(content_hash, ''), repeat('0', 32)), 'hex')")
     with connection.cursor() as cursor:
         query = cursor.mogrify(_held_query(digests), [force_id, source_format, force_id]).decode()
-        cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", held, size=COPY_CHUNK_BYTES)
+        cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", held, COPY_CHUNK_BYTES)
     held.finish()
     return held.parts
 
@@ -700,6 +730,7 @@ class Applied:
     first: datetime.date | None = None  # the range of the dates of the rows the file holds
     last: datetime.date | None = None
     touched: set = field(default_factory=set)  # (area id, first of month) of reports added or changed
+    revises: bool = False  # whether any row has the key of a report the force holds
 
     def note(self, report, good):
         """Remember where the converted rows fall: their months and areas, and their dates' range."""
@@ -773,7 +804,7 @@ def _write_ids(cursor, table, ids):
         data = io.BytesIO()
         pacsv.write_csv(pa.table({"report_id": ids}), data, pacsv.WriteOptions(include_header=False))
         data.seek(0)
-        cursor.copy_expert(f"COPY {table} (report_id) FROM STDIN WITH (FORMAT csv)", data, size=COPY_CHUNK_BYTES)
+        cursor.copy_expert(f"COPY {table} (report_id) FROM STDIN WITH (FORMAT csv)", data, COPY_CHUNK_BYTES)
     else:
         cursor.executemany(f"INSERT INTO {table} (report_id) VALUES (%s)", [(i,) for i in ids.tolist()])
 
@@ -806,6 +837,9 @@ class AreaFinder:
         areas = Area.objects.filter(force=force)
         self.ids = {self.key(area.name): area.id for area in areas}
         self.codes = {area.code: area.id for area in areas}
+        self.held = set(self.ids.values())  # the force's areas before the import
+        self.seen = set()  # the ids of the areas the file names (but other areas: out of force, Heathrow)
+        self.created = {}  # id → (name, code) of the areas the file made
 
     def by_code(self, codes, names):
         ids = []
@@ -813,7 +847,41 @@ class AreaFinder:
             if code and code not in self.codes:
                 self.codes[code] = self.by_name_for_code(code, name) or self.create(name or code, code)
             ids.append(self.codes.get(code))
+        self.seen.update(area_id for area_id in set(ids) if area_id is not None)
         return ids
+
+    def check_belongs(self, file_name):
+        """Refuse a file most of whose areas the force, which has areas, does not know: another force's file.
+
+        The sentence names the force whose areas they are, found by name or code.
+        """
+        named = self.seen - {self.ids[key] for key in OTHER_AREAS if key in self.ids}
+        unknown = [self.created[area_id] for area_id in named if area_id in self.created]
+        if not self.held or len(unknown) * 2 <= len(named):
+            return
+        others = Area.objects.exclude(force=self.force)
+        keys = {self.key(name) for name, _ in unknown}
+        codes = {code for _, code in unknown}
+        matches = collections.Counter()
+        kinds = {}
+        for area in others.only("force_id", "name", "code", "kind"):
+            if self.key(area.name) in keys or area.code in codes:
+                matches[area.force_id] += 1
+                kinds.setdefault(area.force_id, collections.Counter())[area.kind] += 1
+        advice = (
+            f"nothing was imported; if they are new areas of {self.force.pk}, import the file again allowing new "
+            "areas (--new-areas)."
+        )
+        if not matches:
+            raise InputError(
+                f"{file_name}: {len(unknown)} of {len(named)} areas are not areas of {self.force.pk} (nor of any other "
+                f"force); {advice}"
+            )
+        other, count = matches.most_common(1)[0]
+        kind = AREA_KINDS.get(kinds[other].most_common(1)[0][0], "areas")
+        raise InputError(
+            f"{file_name}: {count} of {len(named)} areas are {kind} of {other}, not {self.force.pk}; {advice}"
+        )
 
     def by_name_for_code(self, code, name):
         """The force's area of this name, when the file gives it a code the force does not use.
@@ -837,7 +905,9 @@ class AreaFinder:
         return AREA_ALIASES.get(key, key)
 
     def __call__(self, names):
-        return [self.find(name) for name in names]
+        ids = [self.find(name) for name in names]
+        self.seen.update(area_id for area_id in ids if area_id is not None)
+        return ids
 
     def find(self, name):
         if not name:
@@ -861,6 +931,7 @@ class AreaFinder:
         area = Area.objects.create(force=self.force, code=code, name=name, kind=kind, needs_review=True)
         self.batch.notes.append(f"Area '{name}' was not known and has been created; review it in the admin.")
         self.ids[self.key(name)] = self.codes[code] = area.id
+        self.created[area.id] = (name, code)
         return area.id
 
 

@@ -75,16 +75,17 @@ class ProgressCounter:
             logger.warning("Could not record import progress under %s", self.key, exc_info=True)
 
 
-def enqueue_import(batch_id, *, skip_invalid):
+def enqueue_import(batch_id, *, skip_invalid, strict=False, new_areas=False):
     """Start importing a pending batch once it is committed: a worker must be able to find it."""
     # Robust: without a broker the task runs right here, and an unexpected error it raises
     # is logged and recorded on the batch rather than turned into a server error page.
-    transaction.on_commit(lambda: _send(batch_id, skip_invalid), robust=True)
+    options = {"strict": strict, "new_areas": new_areas}
+    transaction.on_commit(lambda: _send(batch_id, skip_invalid, options), robust=True)
 
 
-def _send(batch_id, skip_invalid):
+def _send(batch_id, skip_invalid, options):
     try:
-        import_file.delay(batch_id, skip_invalid)
+        import_file.delay(batch_id, skip_invalid, **options)
     except OperationalError:
         logger.exception("Could not queue the import of batch %s", batch_id)
         ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
@@ -93,7 +94,7 @@ def _send(batch_id, skip_invalid):
 
 
 @shared_task
-def import_file(batch_id, skip_invalid=False):
+def import_file(batch_id, skip_invalid=False, strict=False, new_areas=False):
     """Import the file uploaded for a pending batch; the batch records the outcome."""
     # Claiming the batch in one UPDATE means a message delivered twice (acks_late
     # redelivers after a lost worker) never imports the same upload twice.
@@ -106,8 +107,8 @@ def import_file(batch_id, skip_invalid=False):
     batch = ImportBatch.objects.select_related("force", "uploaded_by").get(pk=batch_id)
     try:
         import_reports(
-            uploaded_file(batch), batch.force, user=batch.uploaded_by, skip_invalid=skip_invalid,
-            progress=ProgressCounter(batch_id), batch=batch,
+            uploaded_file(batch), batch.force, user=batch.uploaded_by, skip_invalid=skip_invalid, strict=strict,
+            new_areas=new_areas, progress=ProgressCounter(batch_id), batch=batch,
         )  # fmt: skip
     except (ImportFailed, InputError):
         pass  # the batch holds the problems; its page and the API show them

@@ -87,7 +87,8 @@ def import_list(request):
             form = UploadForm(request.POST, request.FILES, force=own_force)
             if form.is_valid():
                 batch = form.save(user=request.user)
-                enqueue_import(batch.pk, skip_invalid=form.cleaned_data["skip_invalid"])
+                options = {name: form.cleaned_data[name] for name in ("skip_invalid", "strict", "new_areas")}
+                enqueue_import(batch.pk, **options)
                 return redirect("import-batch-detail", pk=batch.pk)
         else:
             form = UploadForm(force=own_force)

@@ -185,6 +185,9 @@ MEDIA_ROOT = BASE_DIR / "media"
 # The largest use-of-force file the upload page and the API take; bigger files go
 # through `manage.py import_uof` on the server.
 IMPORT_UPLOAD_MAX_BYTES = 200 * 1024 * 1024
+# The most an XLSX (a ZIP of XML) may expand to: a year of the Met's export, some 150,000 rows
+# of 270 columns, is about 1.5 GB of XML; a "zip bomb" is refused before it is expanded.
+IMPORT_XLSX_MAX_EXPANDED_BYTES = 4 * 1024 * 1024 * 1024
 
 # Celery: with no broker configured, tasks run in-process so the embedded default needs
 # nothing else running.

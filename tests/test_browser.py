@@ -268,7 +268,8 @@ def test_force_data_officer_uploads_a_file_and_reads_its_problems(
 ):
     from tests.incidents.test_import_uof import met_file, row
 
-    good = met_file(tmp_path / "fy20-21.csv", [row(Borough="Oxford"), row(Borough="Oxford", IncidentTime="09:00")])
+    rows = [row(Borough="Oxford"), row(Borough="Oxford", IncidentTime="09:00", SubjectEthnicity="White British")]
+    good = met_file(tmp_path / "fy20-21.csv", rows)
     bad = met_file(tmp_path / "fy20-21 draft.csv", [row(Borough="Oxford", IncidentDate="31/02/2021")])
     sign_in(page, live_server, force_data_officer)
     page.goto(f"{live_server.url}/reports/imports/")
@@ -278,6 +279,7 @@ def test_force_data_officer_uploads_a_file_and_reads_its_problems(
     page.wait_for_url("**/reports/imports/*/")
     assert page.get_by_role("heading", level=1).inner_text() == "Import of fy20-21.csv"
     assert "Succeeded" in page.content()
+    assert page.get_by_role("cell", name="White British").is_visible()  # kept, counted as not reported, listed
     screenshot(page, "import-report")
 
     page.goto(f"{live_server.url}/reports/imports/")

@@ -1,8 +1,12 @@
 """Fixtures of the incidents tests: uploads land in a folder of each test's own."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from oversight.celery import app as celery_app
+from tests.conftest import ONS_LOOKUP
 
 
 @pytest.fixture(autouse=True)
@@ -15,3 +19,25 @@ def media_root(settings, tmp_path):
 def tasks_run_in_this_process(monkeypatch):
     # As in the embedded default (no broker), whatever CELERY_BROKER_URL the shell has set.
     monkeypatch.setitem(celery_app.conf, "task_always_eager", True)
+
+
+@pytest.fixture
+def boroughs(metropolitan):
+    """Every force's areas from the ONS lookup: the Met's boroughs, Thames Valley's partnerships, …"""
+    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+
+
+@pytest.fixture
+def send_file(client, django_capture_on_commit_callbacks, force_data_officer):
+    """send_file(url, path, **fields): Thames Valley's data officer posts the file to the upload page or the
+    API; what the view enqueues runs; the answer is what the response points to (the batch's page or JSON)."""
+    client.force_login(force_data_officer)
+
+    def send(url, path, **fields):
+        file = io.BytesIO(path.read_bytes())
+        file.name = path.name
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, {"file": file, "force": "thames-valley", **fields})
+        return client.get(response["Location"])
+
+    return send

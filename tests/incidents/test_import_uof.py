@@ -1,6 +1,7 @@
 """import_uof on hand-made files in the Metropolitan Police export format, quirks included."""
 
 import csv
+import zipfile
 
 import pytest
 from django.core.management import call_command
@@ -13,6 +14,7 @@ from incidents.models import CedLevel, ImportBatch, UseOfForceReport
 from incidents.services import ImportFailed, import_reports
 from tests.conftest import ONS_LOOKUP
 from tests.factories import ReportFactory
+from tests.test_constraints import postgresql_only
 
 BASE = {
     "IncidentDate": "2020-04-03", "IncidentTime": "14:20", "Borough": "Lambeth", "PrimaryConduct": "Active resistance",
@@ -36,11 +38,6 @@ def met_file(path, rows, encoding="utf-8", delimiter=","):
 
 def row(**changes):
     return BASE | {name.replace("__", " "): value for name, value in changes.items()}
-
-
-@pytest.fixture
-def boroughs(metropolitan):
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
 
 
 def reports():
@@ -110,7 +107,7 @@ def test_reads_utf8_and_windows_1252_with_commas_or_semicolons(boroughs, metropo
 def test_new_boroughs_whose_names_begin_alike_become_two_areas(boroughs, metropolitan, tmp_path):
     # Made-up codes are cut to the column's 20 characters, where these two names agree.
     rows = [row(Borough="City of London Airport"), row(Borough="City of London Docks")]
-    import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan, new_areas=True)
     areas = [report.area for report in reports()]
     assert [(a.name, a.code) for a in areas] == [
         ("City of London Airport", "metropolitan-city-of"),
@@ -254,10 +251,10 @@ def test_a_bad_date_names_row_column_value_and_nothing_is_written(boroughs, metr
     assert ImportBatch.objects.get().status == "failed"
 
 
-def test_every_kind_of_bad_value_is_reported_in_row_order(boroughs, metropolitan, tmp_path):
+def test_every_kind_of_bad_value_is_reported_in_row_order_when_strict(boroughs, metropolitan, tmp_path):
     rows = [row(SingleCrewed="Maybe"), row(SubjectAge="12"), row(IncidentTime="25:00", SubjectGender="X")]
     with pytest.raises(ImportFailed) as failure:
-        import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+        import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan, strict=True)
     assert failure.value.batch.errors == [
         "row 2, SingleCrewed: 'Maybe' is not Yes or No",
         "row 3, SubjectAge: '12' is not an age band (expected 0-10, 11-17, 18-34, 35-49, 50-64 or 65 and over)",
@@ -339,3 +336,65 @@ def test_a_row_with_more_values_than_the_header_is_refused_showing_its_row_and_l
     with pytest.raises(CommandError, match=message):
         call_command("import_uof", str(path), force="metropolitan", verbosity=0)
     assert UseOfForceReport.objects.count() == 0
+
+
+# --- files in unusual shapes ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_csv_is_read(boroughs, metropolitan, tmp_path, encoding):
+    # Excel's "Unicode text" is UTF-16 with a byte-order mark; other tools write it without one.
+    path = met_file(tmp_path / "uof.csv", [row(Borough="Lambeth"), row(SubjectEthnicity="Don’t know")], encoding)
+    batch = import_reports(path, metropolitan)
+    assert batch.rows_added == 2
+    assert list(reports().values_list("area__name", "subject_ethnicity")) == [
+        ("Lambeth", "white"), ("Lambeth", "not_reported"),
+    ]  # fmt: skip
+
+
+def test_a_file_without_line_breaks_gets_one_sentence(boroughs, metropolitan, tmp_path):
+    path = tmp_path / "uof.csv"
+    path.write_bytes(b"IncidentDate,Borough," + b"2020-04-03,Lambeth," * ((5 << 20) // 19))
+    with pytest.raises(CommandError) as error:
+        call_command("import_uof", str(path), force="metropolitan", verbosity=0)
+    assert str(error.value) == (
+        "uof.csv: no line break in its first 1 MB; a CSV holds one row a line, so this is not a CSV table "
+        "(or its lines were joined)."
+    )
+
+
+def test_a_row_longer_than_a_block_gets_one_sentence(boroughs, metropolitan, tmp_path):
+    path = tmp_path / "uof.csv"
+    path.write_bytes(b"IncidentDate,Borough\n2020-04-03,Lambeth\n2020-04-03," + b"x" * (3 << 20) + b"\n")
+    with pytest.raises(CommandError, match="uof.csv: a row at row 2 or after is longer than 1 MB; are its line"):
+        call_command("import_uof", str(path), force="metropolitan", verbosity=0)
+
+
+def test_an_xlsx_that_expands_past_the_limit_is_refused_before_it_is_expanded(
+    boroughs, metropolitan, tmp_path, settings
+):
+    settings.IMPORT_XLSX_MAX_EXPANDED_BYTES = 1 << 20
+    workbook = Workbook()
+    workbook.active.append(list(BASE))
+    workbook.active.append(list(BASE.values()))
+    path = tmp_path / "uof.xlsx"
+    workbook.save(path)
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/media/padding.bin", bytes(2 << 20))  # 2 MB of zeros, some 2 KB compressed
+    assert path.stat().st_size < 100_000
+    with pytest.raises(CommandError) as error:
+        call_command("import_uof", str(path), force="metropolitan", verbosity=0)
+    assert str(error.value) == (
+        "uof.xlsx: the workbook expands to 2.0 MB, past the limit of 1.0 MB for an XLSX; nothing was imported "
+        "(save it as CSV, or split it)."
+    )
+    assert not UseOfForceReport.objects.exists()
+
+
+@postgresql_only
+def test_imports_run_on_postgresql_with_debug_on(boroughs, metropolitan, tmp_path, settings):
+    # DEBUG wraps each cursor in Django's debug cursor, whose copy_expert takes no keyword arguments.
+    settings.DEBUG = True
+    import_reports(met_file(tmp_path / "uof.csv", [row(), row(IncidentDate="2020-05-01")]), metropolitan)
+    later = import_reports(met_file(tmp_path / "uof.csv", [row()]), metropolitan)
+    assert (later.rows_unchanged, later.rows_withdrawn) == (1, 1)

@@ -10,12 +10,19 @@ from forces.services import InputError
 from incidents.services import ImportFailed, import_reports
 
 
+def unrecognised_line(value):
+    """One value outside a vocabulary, as the import's report lists it."""
+    return f"  {value['column']}: '{value['value']}' in {value['rows']:,} row(s), counted as {value['counted_as']}"
+
+
 class Command(BaseCommand):
     help = (
         "Import a use-of-force file for one force: the Metropolitan Police record-level export (CSV in UTF-8 or "
         "Windows-1252 with , or ; between values, or XLSX with sheet UoF). Importing the same file again adds "
         "nothing; a later edition of the same year updates corrected records, adds late ones and withdraws dropped "
-        "ones, as a new data version. Any problem means nothing is written, unless --skip-invalid."
+        "ones, as a new data version. Any problem means nothing is written, unless --skip-invalid. A value outside "
+        "the form's vocabularies is kept as published and counted as not stated, unless --strict; a file whose "
+        "areas are mostly another force's is refused, unless --new-areas."
     )
 
     def add_arguments(self, parser):
@@ -26,8 +33,20 @@ class Command(BaseCommand):
             action="store_true",
             help="write the valid rows and put the others, with their problems, in PATH.rejects.csv",
         )
+        parser.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse values outside the form's vocabularies (by default they are kept as published, counted as "
+            "not stated and listed)",
+        )
+        parser.add_argument(
+            "--new-areas",
+            action="store_true",
+            help="create the file's unknown areas even when most of its areas are unknown to a force that has areas "
+            "(by default such a file is refused as another force's)",
+        )
 
-    def handle(self, *args, path, force, skip_invalid, **options):
+    def handle(self, *args, path, force, skip_invalid, strict, new_areas, **options):
         try:
             force_obj = Force.objects.get(pk=force)
         except Force.DoesNotExist:
@@ -35,7 +54,10 @@ class Command(BaseCommand):
         started = time.perf_counter()
         try:
             with tqdm(unit=" rows", disable=options["verbosity"] == 0) as bar:
-                batch = import_reports(path, force_obj, skip_invalid=skip_invalid, progress=bar.update)
+                batch = import_reports(
+                    path, force_obj, skip_invalid=skip_invalid, strict=strict, new_areas=new_areas,
+                    progress=bar.update,
+                )  # fmt: skip
         except InputError as error:
             raise CommandError(str(error)) from None
         except ImportFailed as failure:
@@ -51,6 +73,10 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         for note in batch.notes:
             self.stdout.write(note)
+        if batch.unrecognised:
+            self.stdout.write("Values outside the form's vocabularies, kept as published (--strict refuses them):")
+            for value in batch.unrecognised:
+                self.stdout.write(unrecognised_line(value))
         written = batch.rows_added + batch.rows_changed
         self.stdout.write(
             self.style.SUCCESS(
