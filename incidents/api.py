@@ -64,7 +64,7 @@ from incidents.queries import (
     summary_state,
     suppress_rows,
 )
-from incidents.tasks import enqueue_import, rows_read_so_far
+from incidents.tasks import NOT_QUEUED, QUEUE_RETRY_SECONDS, enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
 from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, id_halves, streamed_csv
 
@@ -120,7 +120,12 @@ class ImportUploadSerializer(serializers.Serializer):
 
     def create(self, validated_data):
         user = self.context["request"].user
-        return store_upload(validated_data["file"], force=validated_data["force"], user=user)
+        return store_upload(
+            validated_data["file"],
+            force=validated_data["force"],
+            user=user,
+            skip_invalid=validated_data["skip_invalid"],
+        )
 
 
 class MayImport(permissions.BasePermission):
@@ -155,7 +160,14 @@ class ImportViewSet(
     @extend_schema(
         summary="Upload a file to import; answers at once, the import runs in the background",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={202: OpenApiResponse(ImportBatchSerializer, description="Accepted; poll status_url")},
+        responses={
+            202: OpenApiResponse(ImportBatchSerializer, description="Accepted; poll status_url"),
+            503: OpenApiResponse(
+                ImportBatchSerializer,
+                description="The task queue did not answer: the file is kept and imported once it does; poll "
+                "status_url (Retry-After says when to look), do not upload again",
+            ),
+        },
     )
     def create(self, request, *args, **kwargs):
         own_force = force_of(request.user)
@@ -166,9 +178,14 @@ class ImportViewSet(
         upload = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
         upload.is_valid(raise_exception=True)
         batch = upload.save()
-        enqueue_import(batch.pk, skip_invalid=upload.validated_data["skip_invalid"])
+        queued = enqueue_import(batch.pk, skip_invalid=batch.skip_invalid)
         batch.refresh_from_db()  # without a broker the import has already run, in this request
         body = ImportBatchSerializer(batch, context=self.get_serializer_context()).data
+        if not queued:
+            # The file is kept and its batch waits: the client follows status_url, not uploading again.
+            body = {"message": NOT_QUEUED, **body}
+            headers = {"Location": body["status_url"], "Retry-After": str(QUEUE_RETRY_SECONDS)}
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
 
 

@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from forces.models import Area, CapabilityRecord, Force, Role
 from forces.services import InputError
-from incidents import queries, readers
+from incidents import queries, readers, recovery
 from incidents.models import (
     DISCHARGE_LEVELS,
     INCIDENT_MEASURES,
@@ -276,10 +276,10 @@ class ImportFailed(Exception):
 def import_reports(path, force, *, user=None, skip_invalid=False, progress=None, batch=None):
     """Import a use-of-force file for one force as a new data version; all or nothing.
 
-    Returns the succeeded ImportBatch. Raises InputError for a file that is not a
-    use-of-force table, and ImportFailed (batch saved as failed, with its problems)
-    for rows with problems unless `skip_invalid`, which writes the good rows and a
-    reject file beside the input. `batch` is a pending batch made earlier (by an
+    Returns the succeeded ImportBatch (None when another importer took `batch` over). Raises
+    InputError for a file that is not a use-of-force table, and ImportFailed (batch saved as
+    failed, with its problems) for rows with problems unless `skip_invalid`, which writes the
+    good rows and a reject file beside the input. `batch` is a pending batch made earlier (by an
     upload), used instead of a new one; its data version is given when it runs.
     """
     problems = readers.Problems()
@@ -291,11 +291,17 @@ def import_reports(path, force, *, user=None, skip_invalid=False, progress=None,
             Force.objects.select_for_update().get(pk=force.pk)  # one import per force at a time
             if batch is None:
                 batch = ImportBatch(force=force, uploaded_by=user, source_name=table.path.name)
+            elif batch.pk is not None and not recovery.still_ours(batch):
+                # Taken over while this waited for its force: the other importer does it.
+                logger.warning("Import batch %s was taken over by another importer; leaving it to it.", batch.pk)
+                return None
             batch.data_version = next_data_version(force)
             batch.source_format, batch.status = file_format.FORMAT, ImportBatch.Status.RUNNING
+            batch.lease_until = recovery.new_lease()
             batch.save()
         with transaction.atomic():
             Force.objects.select_for_update().get(pk=force.pk)
+            progress = recovery.LeaseKeeper(batch, progress)
             _stage_and_apply(table, file_format, force, batch, problems, skip_invalid, progress)
             if problems.count and not skip_invalid:
                 raise ImportFailed(batch)

@@ -195,6 +195,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Every wait on the broker is bounded: a Redis stopped or frozen costs an upload a few seconds and
+# an answer that says so, never a request hung for minutes.
+BROKER_TIMEOUT_SECONDS = float(os.environ.get("CELERY_BROKER_TIMEOUT_SECONDS", "3"))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# The worker logs through LOGGING below, one line per event like the web and the commands.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# An import's lease: its worker renews it as it reads; one not renewed for this long is taken over
+# or ended by recover_imports (every RECOVER_EVERY_MINUTES), after IMPORT_MAX_ATTEMPTS starts as failed.
+IMPORT_LEASE_SECONDS = int(os.environ.get("IMPORT_LEASE_SECONDS", "300"))
+IMPORT_MAX_ATTEMPTS = int(os.environ.get("IMPORT_MAX_ATTEMPTS", "3"))
+RECOVER_EVERY_MINUTES = int(os.environ.get("RECOVER_EVERY_MINUTES", "2"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies these into its database schedule, where the admin can change them.
 CELERY_BEAT_SCHEDULE = {
@@ -206,6 +222,11 @@ CELERY_BEAT_SCHEDULE = {
     "apply-retention": {
         "task": "incidents.tasks.apply_retention",
         "schedule": crontab(hour=1, minute=30),
+    },
+    # Imports stuck past their lease, and summaries lagging behind their data: mended within minutes.
+    "recover-imports": {
+        "task": "incidents.tasks.recover_imports",
+        "schedule": crontab(minute=f"*/{RECOVER_EVERY_MINUTES}"),
     },
     # After the night's rebuild, on the first day of each quarter.
     "quarterly-reports": {
