@@ -60,6 +60,7 @@ from incidents.queries import (
     may_upload,
     may_view_imports,
     reports_visible_to,
+    summary_lags,
     summary_rows,
     summary_state,
     suppress_rows,
@@ -459,6 +460,16 @@ class SummaryPagination(PagePagination):
                 "type": "object", "additionalProperties": {"type": "integer"},
                 "description": "Each force's data version the figures come from", "example": {"thames-valley": 7},
             },
+            "being_summarised": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"figures_of_version": {"type": "integer"}, "data_version": {"type": "integer"}},
+                },
+                "description": "Forces whose summaries are older than their data: the figures are of "
+                "figures_of_version while data_version is being summarised (within minutes)",
+                "example": {"thames-valley": {"figures_of_version": 7, "data_version": 8}},
+            },
             "suppression": {
                 "type": "object",
                 "properties": {
@@ -534,7 +545,12 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         threshold = settings.SUPPRESSION_THRESHOLD
         versions = {force: version for force, (version, _) in state.items()}
         built = max((built for _, built in state.values()), default=None)
-        tag = answer_tag(request, versions, built, exact_for, threshold)
+        # A force whose summaries are older than its data says so, and which version is on its way.
+        lags = summary_lags(force_ids=force_ids, state=state)
+        being_summarised = {
+            force: {"figures_of_version": old, "data_version": new} for force, (old, new) in lags.items()
+        }
+        tag = answer_tag(request, versions, built, exact_for, threshold, lags)
         etag = f'"{tag}"'
         last_modified = int(built.timestamp()) if built else None  # HTTP dates have whole seconds
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
@@ -558,10 +574,15 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 response["X-Unit-Of-Count"] = UNIT_OF_COUNT
                 response["X-Data-Version"] = ", ".join(f"{force}={version}" for force, version in versions.items())
                 response["X-Suppression"] = f"threshold {threshold}, {'applied' if applied else 'not applied'}"
+                if lags:
+                    response["X-Being-Summarised"] = ", ".join(
+                        f"{f}={new} (figures of {old})" for f, (old, new) in lags.items()
+                    )
             else:
                 self.paginator.about = {
                     "unit_of_count": UNIT_OF_COUNT,
                     "data_version": versions,
+                    "being_summarised": being_summarised,
                     "suppression": {
                         "threshold": threshold,
                         "applied": applied,
@@ -579,11 +600,11 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return response
 
 
-def answer_tag(request, versions, built, exact_for, threshold):
+def answer_tag(request, versions, built, exact_for, threshold, lags):
     """What a summaries answer depends on, as a digest: its ETag and its key in the cache."""
     depends_on = (
         sorted(versions.items()), built, sorted(request.query_params.lists()), request.accepted_renderer.format,
-        exact_for, threshold,
+        exact_for, threshold, sorted(lags.items()),
     )  # fmt: skip
     return hashlib.md5(repr(depends_on).encode()).hexdigest()  # noqa: S324 - a cache validator, not a secret
 
