@@ -6,6 +6,7 @@ unset CELERY_BROKER_URL means tasks run eagerly in-process.
 
 import datetime
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -81,6 +82,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request is served carries its id.
+    "oversight.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "oversight.middleware.StorageErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,6 +129,13 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Web requests only (wsgi.py and asgi.py say which process this is): a query running longer is
+# cancelled, and its request answers an error instead of holding a server thread. The worker and
+# the commands (imports, rebuilds, retention) run long statements by design. 0 turns it off.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_WEB_STATEMENT_TIMEOUT_MS", "30000"))
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.environ.get("OVERSIGHT_PROCESS") == "web":
+    if WEB_STATEMENT_TIMEOUT_MS:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -240,6 +251,52 @@ CELERY_BEAT_SCHEDULE = {
 # 0 keeps everything. See README.
 RECORD_RETENTION_YEARS = int(os.environ.get("RECORD_RETENTION_YEARS", "0"))
 
+# Every event a line on standard output, with the id of its request, task or command (see
+# oversight/logging.py); compose, systemd or the platform keeps them. An error (a 500 among them)
+# is also mailed to DJANGO_ADMINS when set ("Name <address>, other@example.org"), and sent to
+# Sentry when SENTRY_DSN is set.
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "oversight.logging.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "line": {
+            "()": "oversight.logging.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },  # fmt: skip
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    # Django's own lines go to the root's handler too; its errors are also mailed.
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "axes": {"level": "WARNING"},  # not a line for every process start
+    },
+}
+ADMINS = [(name, address) for name, address in getaddresses([os.environ.get("DJANGO_ADMINS", "")]) if address]
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    # Django, Celery and logging are found and followed by themselves; no personal data is sent.
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))
+
 # Alerts are e-mailed to PCC staff; by default the message is printed, not sent.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "taser-oversight@localhost")
@@ -248,6 +305,7 @@ EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL  # what errors are mailed to ADMINS from
 
 # Import progress goes through the cache: the import runs in one database transaction,
 # so counts written to its batch stay invisible to the status page until it commits.
