@@ -51,8 +51,10 @@ def claim(batch_id) -> ImportBatch | None:
     """
     with transaction.atomic():
         batch = (
+            # Ordered by id, not as the model orders: that joins the force, and would lock it too.
             ImportBatch.objects.select_for_update()
             .filter(models.Q(status=ImportBatch.Status.PENDING) | lapsed(), pk=batch_id)
+            .order_by("pk")
             .first()
         )
         if batch is None:
@@ -65,6 +67,16 @@ def claim(batch_id) -> ImportBatch | None:
         batch.status, batch.lease_until, batch.attempts = ImportBatch.Status.RUNNING, new_lease(), batch.attempts + 1
         batch.save(update_fields=["status", "lease_until", "attempts"])
     return batch
+
+
+def lease_left(batch_id) -> float | None:
+    """Seconds until the lease of a running batch runs out (0 if it has); None for a batch not running."""
+    lease = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.RUNNING).values_list(
+        "lease_until", flat=True
+    )
+    if not lease or lease[0] is None:
+        return None
+    return max((lease[0] - timezone.now()).total_seconds(), 0)
 
 
 def still_ours(batch) -> bool:
@@ -125,7 +137,7 @@ def requeue(batch) -> bool:
 def fail(batch, reason) -> bool:
     """End a stuck batch as failed with its reason; False if it has moved on meanwhile."""
     with transaction.atomic():
-        stuck = ImportBatch.objects.select_for_update().filter(lapsed(), pk=batch.pk).first()
+        stuck = ImportBatch.objects.select_for_update().filter(lapsed(), pk=batch.pk).order_by("pk").first()
         if stuck is None:
             return False
         _fail(stuck, reason)

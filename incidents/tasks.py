@@ -109,13 +109,19 @@ def _send(batch_id, skip_invalid):
     return True
 
 
-@shared_task
-def import_file(batch_id, skip_invalid=False):
+@shared_task(bind=True, max_retries=20)
+def import_file(self, batch_id, skip_invalid=False):
     """Import the file uploaded for a waiting batch, or one whose importer is gone; the batch records the outcome."""
     # The claim means a message delivered twice (acks_late redelivers after a lost worker) never
     # imports one upload twice at once, while a batch whose importer died is taken over.
     batch = recovery.claim(batch_id)
     if batch is None:
+        wait = recovery.lease_left(batch_id)
+        if wait is not None and not (self.request.called_directly or self.request.is_eager):
+            # Running under a lease: its importer may have died with this very task. Look again
+            # when the lease has run out: by then it is renewed, finished, or this task's to take over.
+            logger.warning("Import batch %s is running; looking again in %.0f s.", batch_id, wait)
+            raise self.retry(countdown=wait + 1)
         logger.warning("Import batch %s is not waiting and its importer is alive or done; not importing it.", batch_id)
         return None
     batch = ImportBatch.objects.select_related("force", "uploaded_by").get(pk=batch_id)
