@@ -22,7 +22,7 @@ from django.utils import timezone
 from incidents.models import CedLevel, CedUse, ImportBatch, MonthlySummary, UseOfForceReport
 from incidents.recovery import LOST, retry
 from incidents.services import UNEXPECTED, ImportFailed, import_reports, rebuild_summaries
-from incidents.tasks import NOT_QUEUED, enqueue_import, rebuild_summary_cells, recover_imports
+from incidents.tasks import NOT_QUEUED, enqueue_import, rebuild_summary_cells, recover_imports, uploaded_file
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
 from tests.test_worker import BROKER, database_url, running_worker
@@ -407,3 +407,64 @@ def test_a_worker_whose_database_connection_is_terminated_fails_the_batch_saying
         batch = until(lambda: finished(batch_id), "the retried batch ended", log)
     assert (batch.status, batch.rows_added) == ("succeeded", 40)
     assert UseOfForceReport.objects.count() == len(ROWS)
+
+
+def test_with_redis_frozen_an_upload_answers_503_within_seconds_keeps_its_file_and_is_imported_once_it_thaws(
+    own_redis, client, oxford, force_data_officer, tmp_path, monkeypatch, caplog
+):
+    folder, _ = own_redis
+    frozen = int((folder / "redis.pid").read_text())
+    with running_worker(tmp_path, monkeypatch, f"redis://127.0.0.1:{REDIS_PORT}/0") as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        client.force_login(force_data_officer)
+        os.kill(frozen, signal.SIGSTOP)  # Redis takes connections and answers nothing
+        try:
+            started = time.monotonic()
+            with open(met_file(tmp_path / "uof.csv", ROWS), "rb") as handle:
+                response = client.post("/api/v1/imports/", {"file": handle, "force": "thames-valley"})
+            waited = time.monotonic() - started
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+        assert response.status_code == 503, response.content
+        assert waited < 20  # the broker's timeouts, not minutes
+        body = response.json()
+        assert (body["status"], body["message"], response["Retry-After"]) == ("pending", NOT_QUEUED, "120")
+        batch = ImportBatch.objects.get(pk=body["id"])
+        assert uploaded_file(batch).is_file()
+        assert f"Could not queue the import of batch {batch.pk}" in caplog.text
+
+        ImportBatch.objects.filter(pk=batch.pk).update(lease_until=timezone.now())  # its wait has run out
+        until(lambda: recover_imports()["queued"] == [batch.pk], "the sweep queued the kept upload", log)
+        batch = until(lambda: finished(batch.pk), "the kept upload was imported", log)
+    assert (batch.status, batch.rows_added) == ("succeeded", len(ROWS))
+
+
+def test_a_worker_killed_in_the_middle_of_the_rebuild_an_import_queued_leaves_figures_that_say_so_until_the_sweep(
+    oxford, tmp_path, monkeypatch, settings, client, pcc_staff, held, caplog
+):
+    settings.IMPORT_LEASE_SECONDS = 1  # how long an import's own rebuild is given before the sweep queues one
+    first, second = ROWS[:20], ROWS
+    with running_worker(tmp_path, monkeypatch, BROKER) as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        import_reports(met_file(tmp_path / "first.csv", first), oxford.force)
+        until(lambda: set(MonthlySummary.objects.values_list("data_version", flat=True)) == {1}, "version 1", log)
+        process.send_signal(signal.SIGSTOP)  # the rebuild of version 2 waits in the queue
+        import_reports(met_file(tmp_path / "second.csv", second), oxford.force)
+        held.hold()
+        process.send_signal(signal.SIGCONT)
+        until(held.waiting, "the rebuild started and waited for its force", log)
+        process.kill()
+        process.wait()
+        held.release()
+
+    client.force_login(pcc_staff)
+    page = client.get("/forces/thames-valley/").content.decode()
+    assert "Figures of data version 1; version 2 is being summarised." in page
+    with running_worker(tmp_path, monkeypatch, BROKER) as (process, log):
+        until(lambda: "ready." in log.read_text(), "another worker started", log)
+        time.sleep(settings.IMPORT_LEASE_SECONDS)
+        assert recover_imports()["rebuilds"] == ["thames-valley"]
+        until(lambda: set(MonthlySummary.objects.values_list("data_version", flat=True)) == {2}, "version 2", log)
+    assert "The summaries of thames-valley are older than its data; rebuilding them." in caplog.text
+    assert "being summarised" not in client.get("/forces/thames-valley/").content.decode()
+    assert sum(MonthlySummary.objects.values_list("reports", flat=True)) == len(second)
