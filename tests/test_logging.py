@@ -12,10 +12,16 @@ from django.core import mail
 from oversight.logging import OneLineFormatter, RequestIdFilter, request_id
 
 
-def formatted(message, exc_info=None):
-    handler = logging.StreamHandler(io.StringIO())
+def product_handler(stream):
+    """A handler writing to `stream` as the product's stdout handler writes."""
+    handler = logging.StreamHandler(stream)
     handler.addFilter(RequestIdFilter())
     handler.setFormatter(OneLineFormatter(settings.LOGGING["formatters"]["line"]["format"]))
+    return handler
+
+
+def formatted(message, exc_info=None):
+    handler = product_handler(io.StringIO())
     logger = logging.getLogger("tests.logging")
     logger.addHandler(handler)
     try:
@@ -73,3 +79,14 @@ def test_a_server_error_is_mailed_to_the_admins_when_they_are_set(client, db, se
     assert client.get("/").status_code == 500
     [message] = mail.outbox
     assert message.to == ["ops@example.org"] and "the database caught fire" in message.body
+
+
+def test_errors_go_to_sentry_when_its_dsn_is_set():
+    env = {key: value for key, value in os.environ.items() if key not in ("DATABASE_URL", "CELERY_BROKER_URL")}
+    env |= {"DJANGO_SECRET_KEY": "x", "SENTRY_DSN": "https://public@sentry.example.org/7"}
+    script = "import sentry_sdk; client = sentry_sdk.get_client(); print(client.is_active(), client.dsn)"
+    done = subprocess.run(  # noqa: S603 - our own interpreter and manage.py
+        [sys.executable, "manage.py", "shell", "-c", script], cwd=settings.BASE_DIR, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.stdout.strip().splitlines()[-1] == "True https://public@sentry.example.org/7", done.stderr

@@ -11,12 +11,11 @@ import logging
 import subprocess
 
 import pytest
-from django.conf import settings
 
 from incidents.models import ImportBatch, UseOfForceReport
-from oversight.logging import OneLineFormatter, RequestIdFilter
 from oversight.middleware import FULL, LOCKED
 from tests.incidents.test_import_uof import met_file, row
+from tests.test_logging import product_handler
 
 API, LIST = "/api/v1/imports/", "/reports/imports/"
 # Enough rows that the file (about 200 kB) cannot fit in the tiny file system.
@@ -43,9 +42,7 @@ def mounted(folder, *arguments):
 def log_lines():
     """What the product's stdout handler writes, as it writes it."""
     stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(OneLineFormatter(settings.LOGGING["formatters"]["line"]["format"]))
+    handler = product_handler(stream)
     logging.getLogger().addHandler(handler)
     yield stream
     logging.getLogger().removeHandler(handler)
