@@ -89,6 +89,7 @@ def force_dashboard(request, force_id, area_code=None):
     first, last = incident_queries.summary_months(force=force)
     version, built_at = incident_queries.summaries_as_of(force=force)
     context = {"force": force, "area": fixed_area, "data_version": version, "built_at": built_at}
+    context["lag"] = incident_queries.summary_lag(force=force)
     if last is None:
         return render(request, "forces/dashboard.html", context)
     areas = list(force.areas.order_by("name"))
@@ -285,7 +286,8 @@ def quarterly_reports(request, force_id):
     reports = QuarterlyReport.objects.filter(force=force).select_related("area")
     return render(
         request, "forces/quarterly_reports.html",
-        {"force": force, "reports": reports, "form": form, "may_build": may_build},
+        {"force": force, "reports": reports, "form": form, "may_build": may_build,
+         "lag": incident_queries.summary_lag(force=force)},
     )  # fmt: skip
 
 
@@ -297,7 +299,8 @@ def quarterly_report(request, force_id, pk):
     if request.GET.get("format") == "csv":
         name = f"{report.force_id}-{report.quarter:%Y-%m}-v{report.data_version}.csv"
         return csv_response(name, ["section", "measure", "column", "value"], quarterly_report_rows(report))
-    return render(request, "forces/quarterly_report.html", {"report": report, "figures": report.figures})
+    context = {"report": report, "figures": report.figures, "lag": incident_queries.summary_lag(force=report.force)}
+    return render(request, "forces/quarterly_report.html", context)
 
 
 def csv_response(filename, header, rows):
@@ -361,6 +364,7 @@ def area_comparison(request, force_id):
     version, built_at = incident_queries.summaries_as_of(force=force)
     first, last = incident_queries.summary_months(force=force)
     context = {"force": force, "data_version": version, "built_at": built_at, "charts": []}
+    context["lag"] = incident_queries.summary_lag(force=force)
     if last is None:
         return render(request, "forces/area_comparison.html", context)
     years = incident_queries.financial_years(first, last)
@@ -412,7 +416,7 @@ def compare(request):
     years = {datetime.date(int(label[:4]), 4, 1) for label in forces_queries.published_years()}
     summary_years = incident_queries.summary_financial_years()
     years = sorted(years | set(summary_years), reverse=True)
-    context = {"charts": [], "data_version": None, "built_at": None}
+    context = {"charts": [], "data_version": None, "built_at": None, "lags": incident_queries.summary_lags()}
     if not years:
         return render(request, "forces/compare.html", context)
     start = financial_year_choice(request, years)
@@ -493,6 +497,7 @@ def public_force(request, force_id):
     context = {
         "force": force, "data_version": version, "built_at": built_at, "threshold": threshold, "charts": [],
         "panel_summary": scrutiny_queries.public_panel_summary(force=force, threshold=threshold),
+        "lag": incident_queries.summary_lag(force=force),
     }  # fmt: skip
     if last is None:
         return render(request, "forces/public_force.html", context)

@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 
 from forces.admin import ForceScopedAdmin
 from incidents.models import (
@@ -12,6 +12,9 @@ from incidents.models import (
     RetentionRun,
     UseOfForceReport,
 )
+from incidents.queries import may_upload
+from incidents.recovery import retry
+from incidents.tasks import NOT_QUEUED, enqueue_import, uploaded_file
 
 PROVENANCE = ["import_batch", "source_row", "source_key", "data_version", "withdrawn_in_version"]
 
@@ -84,14 +87,32 @@ class ImportBatchAdmin(ForceScopedAdmin):
         "rows_read",
         "rows_added",
         "rows_rejected",
+        "attempts",
         "created_at",
     ]
     list_filter = ["status", "source_format", "force"]
     search_fields = ["source_name"]
     readonly_fields = [field.name for field in ImportBatch._meta.fields]
+    actions = ["retry_failed"]
 
     def has_add_permission(self, request):
         return False  # a batch is made by an upload or import_uof, never by hand
+
+    def has_retry_permission(self, request):
+        return may_upload(request.user)
+
+    @admin.action(description="Try the chosen failed imports again, from their kept files", permissions=["retry"])
+    def retry_failed(self, request, queryset):
+        tried = [batch for batch in queryset.filter(status=ImportBatch.Status.FAILED) if uploaded_file(batch).is_file()]
+        for batch in tried:
+            retry(batch)
+            if not enqueue_import(batch.pk):
+                self.message_user(request, f"Import {batch.pk}: {NOT_QUEUED}", messages.WARNING)
+        skipped = queryset.count() - len(tried)
+        self.message_user(
+            request,
+            f"{len(tried)} import(s) tried again; {skipped} left as they were (not failed, or their file is gone).",
+        )
 
 
 class BuiltFromReportsAdmin(ForceScopedAdmin):

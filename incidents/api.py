@@ -60,11 +60,12 @@ from incidents.queries import (
     may_upload,
     may_view_imports,
     reports_visible_to,
+    summary_lags,
     summary_rows,
     summary_state,
     suppress_rows,
 )
-from incidents.tasks import enqueue_import, rows_read_so_far
+from incidents.tasks import NOT_QUEUED, QUEUE_RETRY_SECONDS, enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
 from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, id_halves, streamed_csv
 
@@ -137,7 +138,14 @@ class ImportUploadSerializer(serializers.Serializer):
 
     def create(self, validated_data):
         user = self.context["request"].user
-        return store_upload(validated_data["file"], force=validated_data["force"], user=user)
+        return store_upload(
+            validated_data["file"],
+            force=validated_data["force"],
+            user=user,
+            skip_invalid=validated_data["skip_invalid"],
+            strict=validated_data["strict"],
+            new_areas=validated_data["new_areas"],
+        )
 
 
 class MayImport(permissions.BasePermission):
@@ -172,7 +180,14 @@ class ImportViewSet(
     @extend_schema(
         summary="Upload a file to import; answers at once, the import runs in the background",
         request={"multipart/form-data": ImportUploadSerializer},
-        responses={202: OpenApiResponse(ImportBatchSerializer, description="Accepted; poll status_url")},
+        responses={
+            202: OpenApiResponse(ImportBatchSerializer, description="Accepted; poll status_url"),
+            503: OpenApiResponse(
+                ImportBatchSerializer,
+                description="The task queue did not answer: the file is kept and imported once it does; poll "
+                "status_url (Retry-After says when to look), do not upload again",
+            ),
+        },
     )
     def create(self, request, *args, **kwargs):
         own_force = force_of(request.user)
@@ -183,10 +198,14 @@ class ImportViewSet(
         upload = ImportUploadSerializer(data=request.data, context=self.get_serializer_context())
         upload.is_valid(raise_exception=True)
         batch = upload.save()
-        options = {name: upload.validated_data[name] for name in ("skip_invalid", "strict", "new_areas")}
-        enqueue_import(batch.pk, **options)
+        queued = enqueue_import(batch.pk)
         batch.refresh_from_db()  # without a broker the import has already run, in this request
         body = ImportBatchSerializer(batch, context=self.get_serializer_context()).data
+        if not queued:
+            # The file is kept and its batch waits: the client follows status_url, not uploading again.
+            body = {"message": NOT_QUEUED, **body}
+            headers = {"Location": body["status_url"], "Retry-After": str(QUEUE_RETRY_SECONDS)}
+            return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
         return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["status_url"]})
 
 
@@ -460,6 +479,16 @@ class SummaryPagination(PagePagination):
                 "type": "object", "additionalProperties": {"type": "integer"},
                 "description": "Each force's data version the figures come from", "example": {"thames-valley": 7},
             },
+            "being_summarised": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"figures_of_version": {"type": "integer"}, "data_version": {"type": "integer"}},
+                },
+                "description": "Forces whose summaries are older than their data: the figures are of "
+                "figures_of_version while data_version is being summarised (within minutes)",
+                "example": {"thames-valley": {"figures_of_version": 7, "data_version": 8}},
+            },
             "suppression": {
                 "type": "object",
                 "properties": {
@@ -535,7 +564,12 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         threshold = settings.SUPPRESSION_THRESHOLD
         versions = {force: version for force, (version, _) in state.items()}
         built = max((built for _, built in state.values()), default=None)
-        tag = answer_tag(request, versions, built, exact_for, threshold)
+        # A force whose summaries are older than its data says so, and which version is on its way.
+        lags = summary_lags(force_ids=force_ids, state=state)
+        being_summarised = {
+            force: {"figures_of_version": old, "data_version": new} for force, (old, new) in lags.items()
+        }
+        tag = answer_tag(request, versions, built, exact_for, threshold, lags)
         etag = f'"{tag}"'
         last_modified = int(built.timestamp()) if built else None  # HTTP dates have whole seconds
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
@@ -559,10 +593,15 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 response["X-Unit-Of-Count"] = UNIT_OF_COUNT
                 response["X-Data-Version"] = ", ".join(f"{force}={version}" for force, version in versions.items())
                 response["X-Suppression"] = f"threshold {threshold}, {'applied' if applied else 'not applied'}"
+                if lags:
+                    response["X-Being-Summarised"] = ", ".join(
+                        f"{f}={new} (figures of {old})" for f, (old, new) in lags.items()
+                    )
             else:
                 self.paginator.about = {
                     "unit_of_count": UNIT_OF_COUNT,
                     "data_version": versions,
+                    "being_summarised": being_summarised,
                     "suppression": {
                         "threshold": threshold,
                         "applied": applied,
@@ -580,11 +619,11 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return response
 
 
-def answer_tag(request, versions, built, exact_for, threshold):
+def answer_tag(request, versions, built, exact_for, threshold, lags):
     """What a summaries answer depends on, as a digest: its ETag and its key in the cache."""
     depends_on = (
         sorted(versions.items()), built, sorted(request.query_params.lists()), request.accepted_renderer.format,
-        exact_for, threshold,
+        exact_for, threshold, sorted(lags.items()),
     )  # fmt: skip
     return hashlib.md5(repr(depends_on).encode()).hexdigest()  # noqa: S324 - a cache validator, not a secret
 

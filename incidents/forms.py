@@ -10,6 +10,7 @@ from django.template.defaultfilters import filesizeformat
 
 from forces.models import Force
 from incidents.models import ImportBatch
+from incidents.recovery import new_lease
 from incidents.tasks import upload_folder, uploaded_file
 
 UPLOAD_SUFFIXES = ("csv", "xlsx")
@@ -47,13 +48,14 @@ def check_upload(upload):
         )
 
 
-def store_upload(upload, *, force, user):
+def store_upload(upload, *, force, user, skip_invalid=False, strict=False, new_areas=False):
     """Make the pending batch of an upload and put the file in its folder; returns the batch."""
     name = safe_file_name(upload.name)
     with transaction.atomic():
         batch = ImportBatch.objects.create(
-            force=force, uploaded_by=user, source_name=name, status=ImportBatch.Status.PENDING
-        )
+            force=force, uploaded_by=user, source_name=name, status=ImportBatch.Status.PENDING,
+            skip_invalid=skip_invalid, strict=strict, new_areas=new_areas, lease_until=new_lease(),
+        )  # fmt: skip
         folder = upload_folder(batch.pk)
         # Ids are never reused, so a folder of this id is a leftover of an earlier database.
         shutil.rmtree(folder, ignore_errors=True)
@@ -107,4 +109,5 @@ class UploadForm(forms.Form):
 
     def save(self, *, user):
         force = self.own_force or self.cleaned_data["force"]
-        return store_upload(self.cleaned_data["file"], force=force, user=user)
+        options = {name: self.cleaned_data[name] for name in ("skip_invalid", "strict", "new_areas")}
+        return store_upload(self.cleaned_data["file"], force=force, user=user, **options)

@@ -201,6 +201,19 @@ class ImportBatch(models.Model):
     summary_cells = models.JSONField(
         default=list, blank=True, help_text="The [area id, first day of month] summary cells the batch changed"
     )
+    skip_invalid = models.BooleanField(default=False, help_text="Import the good rows and reject the others")
+    strict = models.BooleanField(
+        default=False, help_text="Refuse values outside the vocabularies instead of keeping them"
+    )
+    new_areas = models.BooleanField(
+        default=False, help_text="Create the file's unknown areas even when they are most of them"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="How many times an import of it has started")
+    lease_until = models.DateTimeField(
+        null=True, blank=True,
+        help_text="While running: when its importer, unless it renews this, counts as gone. While waiting: when "
+        "it counts as lost from the queue",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["force", "-data_version"]

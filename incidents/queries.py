@@ -311,6 +311,27 @@ def summaries_by_period(*, force, period="month", area=None, start=None, end=Non
     return PeriodSummaries(force=force, start=start, end=end, area=area).by_period(period)
 
 
+def summary_lags(*, force_ids=None, state=None):
+    """{force id: (summarised version, data version)} of the forces whose summaries are older than their data.
+
+    Between an import and its rebuild, or after a rebuild lost with its worker: the figures shown
+    then are of the older version, and say so (recover_imports queues the rebuild meanwhile).
+    `state`: the forces' summary_state, when the caller has it already.
+    """
+    batches = ImportBatch.objects.filter(status=ImportBatch.Status.SUCCEEDED)
+    if force_ids is not None:
+        batches = batches.filter(force__in=force_ids)
+    current = dict(batches.values("force").annotate(version=Max("data_version")).values_list("force", "version"))
+    built = summary_state(force_ids=list(current)) if state is None else state
+    lags = {force: (built.get(force, (0, None))[0] or 0, version) for force, version in current.items()}
+    return {force: lag for force, lag in sorted(lags.items()) if lag[0] < lag[1]}
+
+
+def summary_lag(*, force):
+    """(summarised version, data version) when the force's summaries are older than its data, else None."""
+    return summary_lags(force_ids=[force.pk]).get(force.pk)
+
+
 def summaries_as_of(*, force):
     """(data version, when built) of the force's summaries; (0, None) before the first build."""
     return summary_state(force_ids=[force.pk]).get(force.pk, (0, None))

@@ -26,7 +26,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 
 from forces.models import Area, CapabilityRecord, Force, Role
 from forces.services import InputError
-from incidents import queries, readers
+from incidents import queries, readers, recovery
 from incidents.columns import Unrecognised
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -281,10 +281,10 @@ def import_reports(
 ):
     """Import a use-of-force file for one force as a new data version; all or nothing.
 
-    Returns the succeeded ImportBatch. Raises InputError for a file that is not a
-    use-of-force table, and ImportFailed (batch saved as failed, with its problems)
-    for rows with problems unless `skip_invalid`, which writes the good rows and a
-    reject file beside the input. `batch` is a pending batch made earlier (by an
+    Returns the succeeded ImportBatch (None when another importer took `batch` over). Raises
+    InputError for a file that is not a use-of-force table, and ImportFailed (batch saved as
+    failed, with its problems) for rows with problems unless `skip_invalid`, which writes the
+    good rows and a reject file beside the input. `batch` is a pending batch made earlier (by an
     upload), used instead of a new one; its data version is given when it runs.
 
     A categorical value outside its vocabulary is kept on the record as published, counted
@@ -301,11 +301,17 @@ def import_reports(
             Force.objects.select_for_update().get(pk=force.pk)  # one import per force at a time
             if batch is None:
                 batch = ImportBatch(force=force, uploaded_by=user, source_name=table.path.name)
+            elif batch.pk is not None and not recovery.still_ours(batch):
+                # Taken over while this waited for its force: the other importer does it.
+                logger.warning("Import batch %s was taken over by another importer; leaving it to it.", batch.pk)
+                return None
             batch.data_version = next_data_version(force)
             batch.source_format, batch.status = file_format.FORMAT, ImportBatch.Status.RUNNING
+            batch.lease_until = recovery.new_lease()
             batch.save()
         with transaction.atomic():
             Force.objects.select_for_update().get(pk=force.pk)
+            progress = recovery.LeaseKeeper(batch, progress)
             options = ImportOptions(skip_invalid, None if strict else Unrecognised(), new_areas)
             _stage_and_apply(table, file_format, force, batch, problems, options, progress)
             if problems.count and not skip_invalid:

@@ -6,8 +6,9 @@ batch. Progress goes through the cache, because the import's own transaction hid
 counts it writes to the batch until it commits.
 
 A successful import (or a single edit) then queues `rebuild_summary_cells` for the
-summary cells it changed; beat runs `apply_retention` and `rebuild_stale_summaries` nightly
-and `build_last_quarter_reports` at the start of each quarter.
+summary cells it changed; beat runs `recover_imports` every few minutes (see recovery.py),
+`apply_retention` and `rebuild_stale_summaries` nightly and `build_last_quarter_reports` at the
+start of each quarter.
 """
 
 import datetime
@@ -22,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from forces.services import InputError
-from incidents import services
+from incidents import recovery, services
 from incidents.models import ImportBatch, MonthlySummary
 from incidents.queries import months_back, period_start
 from incidents.services import ImportFailed, import_reports, raise_alerts, rebuild_summaries, stale_forces
@@ -31,8 +32,13 @@ logger = logging.getLogger(__name__)
 
 # A crashed worker's count must not stay in the cache for ever.
 PROGRESS_SECONDS = 24 * 3600
-UNFINISHED = (ImportBatch.Status.PENDING, ImportBatch.Status.RUNNING)
-NOT_QUEUED = "The import could not be queued: the task queue did not answer. Upload the file again later."
+UNFINISHED = recovery.UNFINISHED
+NOT_QUEUED = (
+    "The task queue is not answering. Your file is kept: the import starts by itself once the queue answers "
+    "again, and its page shows when. There is no need to upload it again."
+)
+# What an upload the queue did not take tells its client to wait (Retry-After): about one sweep.
+QUEUE_RETRY_SECONDS = 120
 
 
 def upload_folder(batch_id):
@@ -75,46 +81,88 @@ class ProgressCounter:
             logger.warning("Could not record import progress under %s", self.key, exc_info=True)
 
 
-def enqueue_import(batch_id, *, skip_invalid, strict=False, new_areas=False):
-    """Start importing a pending batch once it is committed: a worker must be able to find it."""
-    # Robust: without a broker the task runs right here, and an unexpected error it raises
-    # is logged and recorded on the batch rather than turned into a server error page.
-    options = {"strict": strict, "new_areas": new_areas}
-    transaction.on_commit(lambda: _send(batch_id, skip_invalid, options), robust=True)
+def enqueue_import(batch_id):
+    """Queue the import of a waiting batch, once committed; False when the task queue did not answer.
+
+    The batch holds its options (skip invalid rows, strict, new areas), so a batch queued again by
+    recover_imports is imported as it was asked. A batch the queue did not take keeps its file and
+    waits: recover_imports queues it once the queue answers again. Inside a transaction it is queued
+    when that commits (a worker must be able to find it), and counted as queued here.
+    """
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: _send(batch_id), robust=True)
+        return True
+    return _send(batch_id)
 
 
-def _send(batch_id, skip_invalid, options):
+def _send(batch_id):
     try:
-        import_file.delay(batch_id, skip_invalid, **options)
+        import_file.delay(batch_id)
     except OperationalError:
-        logger.exception("Could not queue the import of batch %s", batch_id)
-        ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-            status=ImportBatch.Status.FAILED, errors=[NOT_QUEUED], finished_at=timezone.now()
-        )
+        logger.exception("Could not queue the import of batch %s; it waits, its file kept.", batch_id)
+        return False
+    except Exception:
+        if not import_file.app.conf.task_always_eager:
+            raise
+        # Without a broker the import ran right here: its failure is on the batch and in the
+        # log, and the upload's answer is its page, not a server error.
+        logger.exception("The import of batch %s stopped on an unexpected error", batch_id)
+    return True
 
 
-@shared_task
-def import_file(batch_id, skip_invalid=False, strict=False, new_areas=False):
-    """Import the file uploaded for a pending batch; the batch records the outcome."""
-    # Claiming the batch in one UPDATE means a message delivered twice (acks_late
-    # redelivers after a lost worker) never imports the same upload twice.
-    claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatch.Status.PENDING).update(
-        status=ImportBatch.Status.RUNNING
-    )
-    if not claimed:
-        logger.warning("Import batch %s is not pending; not importing it again.", batch_id)
+@shared_task(bind=True, max_retries=20)
+def import_file(self, batch_id):
+    """Import the file uploaded for a waiting batch, or one whose importer is gone; the batch records the outcome."""
+    # The claim means a message delivered twice (acks_late redelivers after a lost worker) never
+    # imports one upload twice at once, while a batch whose importer died is taken over.
+    batch = recovery.claim(batch_id)
+    if batch is None:
+        wait = recovery.lease_left(batch_id)
+        if wait is not None and not (self.request.called_directly or self.request.is_eager):
+            # Running under a lease: its importer may have died with this very task. Look again
+            # when the lease has run out: by then it is renewed, finished, or this task's to take over.
+            logger.warning("Import batch %s is running; looking again in %.0f s.", batch_id, wait)
+            raise self.retry(countdown=wait + 1)
+        logger.warning("Import batch %s is not waiting and its importer is alive or done; not importing it.", batch_id)
         return None
     batch = ImportBatch.objects.select_related("force", "uploaded_by").get(pk=batch_id)
     try:
         import_reports(
-            uploaded_file(batch), batch.force, user=batch.uploaded_by, skip_invalid=skip_invalid, strict=strict,
-            new_areas=new_areas, progress=ProgressCounter(batch_id), batch=batch,
+            uploaded_file(batch), batch.force, user=batch.uploaded_by, skip_invalid=batch.skip_invalid,
+            strict=batch.strict, new_areas=batch.new_areas, progress=ProgressCounter(batch_id), batch=batch,
         )  # fmt: skip
     except (ImportFailed, InputError):
         pass  # the batch holds the problems; its page and the API show them
     finally:
         cache.delete(progress_key(batch_id))
     return batch.status
+
+
+@shared_task
+def recover_imports():
+    """Every few minutes (beat), and by hand: end or queue again every import stuck past its lease, and
+    queue the rebuild of every force whose summaries lag behind its data."""
+    outcome = {"queued": [], "failed": [], "rebuilds": []}
+    for batch in recovery.stuck_batches():
+        if batch.attempts >= settings.IMPORT_MAX_ATTEMPTS:
+            ended = recovery.fail(batch, recovery.GAVE_UP.format(attempts=batch.attempts))
+        elif not uploaded_file(batch).is_file():
+            # import_uof's batches have no upload: their command ended, or lost the database, mid-import.
+            ended = recovery.fail(
+                batch, recovery.LOST if batch.status == ImportBatch.Status.RUNNING else recovery.FILE_GONE
+            )
+        else:
+            if recovery.requeue(batch) and enqueue_import(batch.pk):
+                outcome["queued"].append(batch.pk)
+            continue
+        if ended:
+            outcome["failed"].append(batch.pk)
+    settled = timezone.now() - datetime.timedelta(seconds=settings.IMPORT_LEASE_SECONDS)
+    for force_id in sorted(set(stale_forces()) - recovery.recently_imported(settled)):
+        logger.warning("The summaries of %s are older than its data; rebuilding them.", force_id)
+        services.queue_summary_rebuild(force_id)
+        outcome["rebuilds"].append(force_id)
+    return outcome
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)

@@ -1,10 +1,11 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from forces.models import Role
 from forces.queries import force_of, role_of
@@ -12,7 +13,8 @@ from incidents.filters import ReportFilter
 from incidents.forms import UploadForm
 from incidents.models import ImportBatch
 from incidents.queries import UNIT_OF_COUNT, batches_visible_to, may_upload, may_view_imports, reports_visible_to
-from incidents.tasks import UNFINISHED, enqueue_import, reject_file, rows_read_so_far
+from incidents.recovery import retry
+from incidents.tasks import NOT_QUEUED, UNFINISHED, enqueue_import, reject_file, rows_read_so_far, uploaded_file
 from scrutiny.queries import member_case_of_report, sample_history
 
 # Roles that follow their force's imports, and the one that uploads them.
@@ -87,8 +89,8 @@ def import_list(request):
             form = UploadForm(request.POST, request.FILES, force=own_force)
             if form.is_valid():
                 batch = form.save(user=request.user)
-                options = {name: form.cleaned_data[name] for name in ("skip_invalid", "strict", "new_areas")}
-                enqueue_import(batch.pk, **options)
+                if not enqueue_import(batch.pk):
+                    messages.warning(request, NOT_QUEUED)
                 return redirect("import-batch-detail", pk=batch.pk)
         else:
             form = UploadForm(force=own_force)
@@ -118,9 +120,28 @@ def import_detail(request, pk):
         "running": batch.status in UNFINISHED,
         "rows_read": rows_read_so_far(batch),
         "has_rejects": has_rejects(batch),
+        "may_retry": may_retry(request.user, batch),
         "unit": UNIT_OF_COUNT,
     }
     return render(request, "incidents/import_detail.html", context)
+
+
+def may_retry(user, batch):
+    """A failed import is tried again by those who may upload, from the file it kept."""
+    return batch.status == ImportBatch.Status.FAILED and may_upload(user) and uploaded_file(batch).is_file()
+
+
+@require_POST
+@login_required
+def import_retry(request, pk):
+    check_may_view_imports(request.user)
+    batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
+    if not may_retry(request.user, batch):
+        raise PermissionDenied("Only a failed import whose file is kept is tried again, by a force data officer.")
+    retry(batch)
+    if not enqueue_import(batch.pk):
+        messages.warning(request, NOT_QUEUED)
+    return redirect("import-batch-detail", pk=batch.pk)
 
 
 @require_safe

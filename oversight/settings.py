@@ -6,6 +6,7 @@ unset CELERY_BROKER_URL means tasks run eagerly in-process.
 
 import datetime
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import dj_database_url
@@ -81,6 +82,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every line logged while a request is served carries its id.
+    "oversight.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +94,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "oversight.middleware.StorageErrorMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,6 +129,13 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Web requests only (wsgi.py and asgi.py say which process this is): a query running longer is
+# cancelled, and its request answers an error instead of holding a server thread. The worker and
+# the commands (imports, rebuilds, retention) run long statements by design. 0 turns it off.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_WEB_STATEMENT_TIMEOUT_MS", "30000"))
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.environ.get("OVERSIGHT_PROCESS") == "web":
+    if WEB_STATEMENT_TIMEOUT_MS:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -198,6 +209,22 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
+# Every wait on the broker is bounded: a Redis stopped or frozen costs an upload a few seconds and
+# an answer that says so, never a request hung for minutes.
+BROKER_TIMEOUT_SECONDS = float(os.environ.get("CELERY_BROKER_TIMEOUT_SECONDS", "3"))
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT_SECONDS
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_timeout": BROKER_TIMEOUT_SECONDS,
+    "socket_connect_timeout": BROKER_TIMEOUT_SECONDS,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
+# The worker logs through LOGGING below, one line per event like the web and the commands.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# An import's lease: its worker renews it as it reads; one not renewed for this long is taken over
+# or ended by recover_imports (every RECOVER_EVERY_MINUTES), after IMPORT_MAX_ATTEMPTS starts as failed.
+IMPORT_LEASE_SECONDS = int(os.environ.get("IMPORT_LEASE_SECONDS", "300"))
+IMPORT_MAX_ATTEMPTS = int(os.environ.get("IMPORT_MAX_ATTEMPTS", "3"))
+RECOVER_EVERY_MINUTES = int(os.environ.get("RECOVER_EVERY_MINUTES", "2"))
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Beat copies these into its database schedule, where the admin can change them.
 CELERY_BEAT_SCHEDULE = {
@@ -209,6 +236,11 @@ CELERY_BEAT_SCHEDULE = {
     "apply-retention": {
         "task": "incidents.tasks.apply_retention",
         "schedule": crontab(hour=1, minute=30),
+    },
+    # Imports stuck past their lease, and summaries lagging behind their data: mended within minutes.
+    "recover-imports": {
+        "task": "incidents.tasks.recover_imports",
+        "schedule": crontab(minute=f"*/{RECOVER_EVERY_MINUTES}"),
     },
     # After the night's rebuild, on the first day of each quarter.
     "quarterly-reports": {
@@ -222,6 +254,52 @@ CELERY_BEAT_SCHEDULE = {
 # 0 keeps everything. See README.
 RECORD_RETENTION_YEARS = int(os.environ.get("RECORD_RETENTION_YEARS", "0"))
 
+# Every event a line on standard output, with the id of its request, task or command (see
+# oversight/logging.py); compose, systemd or the platform keeps them. An error (a 500 among them)
+# is also mailed to DJANGO_ADMINS when set ("Name <address>, other@example.org"), and sent to
+# Sentry when SENTRY_DSN is set.
+LOG_LEVEL = os.environ.get("DJANGO_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {
+        "request_id": {"()": "oversight.logging.RequestIdFilter"},
+        "require_debug_false": {"()": "django.utils.log.RequireDebugFalse"},
+    },
+    "formatters": {
+        "line": {
+            "()": "oversight.logging.OneLineFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "filters": ["request_id"],
+            "formatter": "line",
+        },
+        "mail_admins": {
+            "class": "django.utils.log.AdminEmailHandler",
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+        },
+    },  # fmt: skip
+    "root": {"handlers": ["stdout"], "level": LOG_LEVEL},
+    # Django's own lines go to the root's handler too; its errors are also mailed.
+    "loggers": {
+        "django": {"handlers": ["mail_admins"], "level": "INFO"},
+        "axes": {"level": "WARNING"},  # not a line for every process start
+    },
+}
+ADMINS = [(name, address) for name, address in getaddresses([os.environ.get("DJANGO_ADMINS", "")]) if address]
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    import sentry_sdk
+
+    # Django, Celery and logging are found and followed by themselves; no personal data is sent.
+    sentry_sdk.init(dsn=SENTRY_DSN, environment=os.environ.get("SENTRY_ENVIRONMENT", "production"))
+
 # Alerts are e-mailed to PCC staff; by default the message is printed, not sent.
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "taser-oversight@localhost")
@@ -230,6 +308,7 @@ EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = os.environ.get("DJANGO_EMAIL_USE_TLS", "").lower() in ("1", "true", "yes")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL  # what errors are mailed to ADMINS from
 
 # Import progress goes through the cache: the import runs in one database transaction,
 # so counts written to its batch stay invisible to the status page until it commits.

@@ -17,10 +17,12 @@ import pytest
 import redis
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
 from incidents.models import CedLevel, CedUse, ImportBatch, MonthlySummary, UseOfForceReport
+from incidents.recovery import LOST, retry
 from incidents.services import UNEXPECTED, ImportFailed, import_reports, rebuild_summaries
-from incidents.tasks import NOT_QUEUED, rebuild_summary_cells
+from incidents.tasks import NOT_QUEUED, enqueue_import, rebuild_summary_cells, recover_imports, uploaded_file
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
 from tests.test_worker import BROKER, database_url, running_worker
@@ -195,11 +197,11 @@ def own_redis(tmp_path):
         stop_redis(client)
 
 
-def upload(client, user, tmp_path, name, day):
+def upload(client, user, tmp_path, name, day, expected=202):
     client.force_login(user)
     with open(met_file(tmp_path / name, [row(Borough="Oxford", IncidentDate=day)]), "rb") as handle:
         response = client.post("/api/v1/imports/", {"file": handle, "force": "thames-valley"})
-    assert response.status_code == 202, response.content
+    assert response.status_code == expected, response.content
     return response.json()
 
 
@@ -234,8 +236,8 @@ def test_with_redis_down_pages_and_api_serve_imports_fail_clearly_and_nothing_qu
                 "/healthz",
             ):
                 assert client.get(path).status_code == 200, path  # fmt: skip
-            refused = upload(client, force_data_officer, tmp_path, "during.csv", "2020-05-03")
-            assert (refused["status"], refused["errors"]) == ("failed", [NOT_QUEUED])
+            refused = upload(client, force_data_officer, tmp_path, "during.csv", "2020-05-03", expected=503)
+            assert (refused["status"], refused["message"]) == ("pending", NOT_QUEUED)
             # A single edit's summaries follow it even so: rebuilt here, not queued.
             ReportFactory(area=oxford, occurred_on=datetime.date(2020, 3, 2))
             assert MonthlySummary.objects.get(month=datetime.date(2020, 3, 1)).reports == 2
@@ -245,8 +247,224 @@ def test_with_redis_down_pages_and_api_serve_imports_fail_clearly_and_nothing_qu
             process.send_signal(signal.SIGCONT)
         # What was queued before Redis went down is there again, and the worker takes it.
         until(lambda: ImportBatch.objects.get(pk=queued["id"]).status == "succeeded", "the queued import ran", log)
-        again = upload(client, force_data_officer, tmp_path, "during.csv", "2020-05-03")
-        until(lambda: ImportBatch.objects.get(pk=again["id"]).status == "succeeded", "the upload again ran", log)
+        # The upload the queue refused kept its file: the sweep queues it once its wait has run out.
+        ImportBatch.objects.filter(pk=refused["id"]).update(lease_until=timezone.now())
+        assert recover_imports()["queued"] == [refused["id"]]
+        until(lambda: ImportBatch.objects.get(pk=refused["id"]).status == "succeeded", "the kept upload ran", log)
     assert sorted(UseOfForceReport.objects.values_list("occurred_on", flat=True)) == [
         datetime.date(2020, 3, 1), datetime.date(2020, 3, 2), datetime.date(2020, 4, 3), datetime.date(2020, 5, 3),
     ]  # fmt: skip
+
+
+# --- imports that always end ---------------------------------------------------------------------
+
+# A lease this short lets a test see it lapse; the worker and the commands are given the same.
+LEASE = 3
+ROWS = [row(Borough="Oxford", IncidentDate=f"2020-{4 + n % 9:02d}-{1 + n % 28:02d}") for n in range(40)]
+
+
+@pytest.fixture
+def held():
+    """A connection holding what an import takes once its batch is running, so that the import waits there, and
+    a watcher that sees it wait; released with held.release(). An upload's task claims its batch first, then
+    locks its force; import_uof makes its batch running under that lock, then reads the force's reports."""
+
+    class Held:
+        blocker = psycopg2.connect(database_url())
+        watcher = psycopg2.connect(database_url())
+        watcher.autocommit = True
+
+        def hold(self, what="force"):
+            with self.blocker.cursor() as cursor:
+                if what == "force":
+                    # NO KEY UPDATE: the import's FOR UPDATE waits; an upload's commit, checking its force, does not.
+                    cursor.execute("SELECT 1 FROM forces_force WHERE id = 'thames-valley' FOR NO KEY UPDATE")
+                else:
+                    cursor.execute(f"LOCK TABLE {UseOfForceReport._meta.db_table} IN ACCESS EXCLUSIVE MODE")
+
+        def release(self):
+            self.blocker.rollback()
+
+        def waiting(self):
+            with self.watcher.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                return {pid for (pid,) in cursor.fetchall()}
+
+    held = Held()
+    yield held
+    held.blocker.close()
+    held.watcher.close()
+
+
+def post_rows(client, user, tmp_path):
+    client.force_login(user)
+    with open(met_file(tmp_path / "uof.csv", ROWS), "rb") as handle:
+        response = client.post("/api/v1/imports/", {"file": handle, "force": "thames-valley"})
+    assert response.status_code == 202, response.content
+    return response.json()["id"]
+
+
+def finished(batch_id):
+    batch = ImportBatch.objects.get(pk=batch_id)
+    return batch if batch.status in ("succeeded", "failed") else None
+
+
+def test_a_worker_killed_whole_in_the_middle_of_an_import_leaves_a_batch_the_sweep_imports_again_in_full(
+    oxford, tmp_path, monkeypatch, settings, client, force_data_officer, held, caplog
+):
+    settings.IMPORT_LEASE_SECONDS = LEASE
+    lines = f"IMPORT_LEASE_SECONDS = {LEASE}\n"
+    with running_worker(tmp_path, monkeypatch, BROKER, settings_lines=lines) as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        held.hold()
+        batch_id = post_rows(client, force_data_officer, tmp_path)
+        until(held.waiting, "the import started and waited in its transaction", log)
+        process.kill()  # the whole worker, with the task in its hands: nothing tells the batch
+        process.wait()
+        held.release()
+    assert ImportBatch.objects.get(pk=batch_id).status == "running"
+    with running_worker(tmp_path, monkeypatch, BROKER, settings_lines=lines) as (process, log):
+        until(lambda: "ready." in log.read_text(), "another worker started", log)
+        until(lambda: recover_imports()["queued"] == [batch_id], "the sweep queued the batch past its lease", log)
+        batch = until(lambda: finished(batch_id), "the batch ended", log)
+    assert (batch.status, batch.attempts, batch.rows_read, batch.rows_added) == ("succeeded", 2, 40, 40)
+    assert UseOfForceReport.objects.count() == len(ROWS)
+    assert f"Import batch {batch_id} was stuck running; queued again." in caplog.text
+
+
+def test_a_pool_process_killed_in_the_middle_of_an_import_has_its_task_take_the_batch_over_once_the_lease_lapses(
+    oxford, tmp_path, monkeypatch, settings, client, force_data_officer, held
+):
+    # Longer than the redelivery takes: the task delivered again finds the lease still held, and looks again.
+    lines = f"IMPORT_LEASE_SECONDS = {3 * LEASE}\n"
+    with running_worker(tmp_path, monkeypatch, BROKER, pool="prefork", settings_lines=lines) as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        held.hold()
+        batch_id = post_rows(client, force_data_officer, tmp_path)
+        until(held.waiting, "the import started and waited in its transaction", log)
+        [child] = psutil.Process(process.pid).children()
+        os.kill(child.pid, signal.SIGKILL)
+        until(lambda: "WorkerLostError" in log.read_text(), "the worker saw its process lost", log)
+        held.release()
+        batch = until(lambda: finished(batch_id), "the batch ended", log)
+        assert f"Import batch {batch_id}: its importer's lease lapsed" in log.read_text()
+    assert (batch.status, batch.attempts, batch.rows_added) == ("succeeded", 2, 40)
+    assert UseOfForceReport.objects.count() == len(ROWS)
+
+
+def import_command(path, name):
+    env = {key: value for key, value in os.environ.items() if key != "CELERY_BROKER_URL"}
+    env |= {"DATABASE_URL": database_url(), "DJANGO_SECRET_KEY": settings.SECRET_KEY, "PGAPPNAME": name}
+    env |= {"IMPORT_LEASE_SECONDS": str(LEASE)}
+    command = [sys.executable, "manage.py", "import_uof", str(path), "--force", "thames-valley", "--verbosity", "0"]
+    return command, env
+
+
+def test_an_import_command_that_dies_with_its_database_connection_is_ended_by_the_sweep_and_runs_again(
+    oxford, tmp_path, settings, held, caplog
+):
+    settings.IMPORT_LEASE_SECONDS = LEASE
+    command, env = import_command(met_file(tmp_path / "uof.csv", ROWS), f"import-{uuid.uuid4().hex[:8]}")
+    held.hold("reports")
+    process = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # noqa: S603
+    try:
+        until(held.waiting, "the import started and waited in its transaction")
+        process.kill()  # it can record nothing: as when the database went away for good
+        process.wait()
+    finally:
+        held.release()
+    left = ImportBatch.objects.get()
+    assert left.status == "running"
+    until(lambda: recover_imports()["failed"] == [left.pk], "the sweep ended the batch past its lease")
+    left.refresh_from_db()
+    assert (left.status, left.errors) == ("failed", [LOST])
+    assert f"Import batch {left.pk} failed: {LOST}" in caplog.text
+
+    rerun = subprocess.run(command, cwd=settings.BASE_DIR, env=env, capture_output=True, text=True, timeout=300)  # noqa: S603
+    assert rerun.returncode == 0, rerun.stderr
+    assert UseOfForceReport.objects.count() == len(ROWS)
+
+
+def test_a_worker_whose_database_connection_is_terminated_fails_the_batch_saying_so_and_a_retry_imports_it(
+    oxford, tmp_path, monkeypatch, client, force_data_officer, held
+):
+    with running_worker(tmp_path, monkeypatch, BROKER) as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        held.hold()
+        batch_id = post_rows(client, force_data_officer, tmp_path)
+        (pid,) = until(held.waiting, "the import started and waited in its transaction", log)
+        with held.watcher.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        held.release()
+        batch = until(lambda: finished(batch_id), "the batch ended", log)
+        assert (batch.status, batch.errors) == ("failed", [UNEXPECTED])
+        assert "Task incidents.tasks.import_file[" in log.read_text() and "OperationalError" in log.read_text()
+
+        retry(batch)
+        assert enqueue_import(batch.pk)
+        batch = until(lambda: finished(batch_id), "the retried batch ended", log)
+    assert (batch.status, batch.rows_added) == ("succeeded", 40)
+    assert UseOfForceReport.objects.count() == len(ROWS)
+
+
+def test_with_redis_frozen_an_upload_answers_503_within_seconds_keeps_its_file_and_is_imported_once_it_thaws(
+    own_redis, client, oxford, force_data_officer, tmp_path, monkeypatch, caplog
+):
+    folder, _ = own_redis
+    frozen = int((folder / "redis.pid").read_text())
+    with running_worker(tmp_path, monkeypatch, f"redis://127.0.0.1:{REDIS_PORT}/0") as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        client.force_login(force_data_officer)
+        os.kill(frozen, signal.SIGSTOP)  # Redis takes connections and answers nothing
+        try:
+            started = time.monotonic()
+            with open(met_file(tmp_path / "uof.csv", ROWS), "rb") as handle:
+                response = client.post("/api/v1/imports/", {"file": handle, "force": "thames-valley"})
+            waited = time.monotonic() - started
+        finally:
+            os.kill(frozen, signal.SIGCONT)
+        assert response.status_code == 503, response.content
+        assert waited < 20  # the broker's timeouts, not minutes
+        body = response.json()
+        assert (body["status"], body["message"], response["Retry-After"]) == ("pending", NOT_QUEUED, "120")
+        batch = ImportBatch.objects.get(pk=body["id"])
+        assert uploaded_file(batch).is_file()
+        assert f"Could not queue the import of batch {batch.pk}" in caplog.text
+
+        ImportBatch.objects.filter(pk=batch.pk).update(lease_until=timezone.now())  # its wait has run out
+        until(lambda: recover_imports()["queued"] == [batch.pk], "the sweep queued the kept upload", log)
+        batch = until(lambda: finished(batch.pk), "the kept upload was imported", log)
+    assert (batch.status, batch.rows_added) == ("succeeded", len(ROWS))
+
+
+def test_a_worker_killed_in_the_middle_of_the_rebuild_an_import_queued_leaves_figures_that_say_so_until_the_sweep(
+    oxford, tmp_path, monkeypatch, settings, client, pcc_staff, held, caplog
+):
+    settings.IMPORT_LEASE_SECONDS = 1  # how long an import's own rebuild is given before the sweep queues one
+    first, second = ROWS[:20], ROWS
+    with running_worker(tmp_path, monkeypatch, BROKER) as (process, log):
+        until(lambda: "ready." in log.read_text(), "the worker started", log)
+        import_reports(met_file(tmp_path / "first.csv", first), oxford.force)
+        until(lambda: set(MonthlySummary.objects.values_list("data_version", flat=True)) == {1}, "version 1", log)
+        process.send_signal(signal.SIGSTOP)  # the rebuild of version 2 waits in the queue
+        import_reports(met_file(tmp_path / "second.csv", second), oxford.force)
+        held.hold()
+        process.send_signal(signal.SIGCONT)
+        until(held.waiting, "the rebuild started and waited for its force", log)
+        process.kill()
+        process.wait()
+        held.release()
+
+    client.force_login(pcc_staff)
+    page = client.get("/forces/thames-valley/").content.decode()
+    assert "Figures of data version 1; version 2 is being summarised." in page
+    with running_worker(tmp_path, monkeypatch, BROKER) as (process, log):
+        until(lambda: "ready." in log.read_text(), "another worker started", log)
+        time.sleep(settings.IMPORT_LEASE_SECONDS)
+        assert recover_imports()["rebuilds"] == ["thames-valley"]
+        until(lambda: set(MonthlySummary.objects.values_list("data_version", flat=True)) == {2}, "version 2", log)
+    assert "The summaries of thames-valley are older than its data; rebuilding them." in caplog.text
+    assert "being summarised" not in client.get("/forces/thames-valley/").content.decode()
+    assert sum(MonthlySummary.objects.values_list("reports", flat=True)) == len(second)

@@ -93,6 +93,14 @@ SITE = [
         IMPORTS | {"pcc_staff": 404, "force_data_officer": 404, "superuser": 404},
     ),  # fmt: skip
     ("/reports/imports/{other_batch}/rejects/", "get", None, OTHER_IMPORT | {"superuser": 404}),
+    # Only a failed import whose file is kept is tried again, by those who upload; this one has not failed.
+    ("/reports/imports/{batch}/retry/", "post", {}, statuses(403, anonymous=302)),
+    (
+        "/reports/imports/{other_batch}/retry/",
+        "post",
+        {},
+        statuses(403, anonymous=302, pcc_staff=404, force_data_officer=404),
+    ),
     *[
         (f"/audit/{kind}/{{{name}}}/", "get", None, TRAIL)
         for kind, name in (

@@ -352,17 +352,21 @@ def test_a_batch_already_started_is_not_imported_twice(upload, force_data_office
     assert ImportBatch.objects.get() == batch and UseOfForceReport.objects.count() == 2
 
 
-def test_an_upload_the_queue_cannot_take_fails_with_a_message(
-    upload, client, monkeypatch, force_data_officer, oxford, tmp_path
+def test_an_upload_the_queue_cannot_take_keeps_its_file_and_the_page_says_so_not_as_a_problem_of_the_file(
+    transactional_db, client, monkeypatch, force_data_officer, oxford, tmp_path
 ):
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
     monkeypatch.setattr(tasks.import_file, "delay", broker_down)
-    response = upload(force_data_officer, met_file(tmp_path / "uof.csv", good_rows()))
+    client.force_login(force_data_officer)
+    with open(met_file(tmp_path / "uof.csv", good_rows()), "rb") as handle:
+        response = client.post(LIST, {"file": handle})
     batch = ImportBatch.objects.get()
-    assert (batch.status, batch.errors) == ("failed", [tasks.NOT_QUEUED])
-    assert tasks.NOT_QUEUED in page_text(client.get(response.url))
+    assert (batch.status, batch.errors) == ("pending", [])
+    assert tasks.uploaded_file(batch).is_file()
+    page = page_text(client.get(response.url))
+    assert tasks.NOT_QUEUED in page and "Problems" not in page
 
 
 def test_an_unexpected_error_before_the_import_starts_fails_the_batch(
