@@ -323,6 +323,9 @@ def api_tokens(request):
     new_key = None
     form = ApiTokenForm(own_force=own_force)
     if request.method == "POST" and "revoke" in request.POST:
+        if not request.POST["revoke"].isdigit():
+            messages.error(request, f"The token to revoke could not be read: {request.POST['revoke']!r}.")
+            return redirect("api-tokens")
         token = get_object_or_404(ApiToken, pk=request.POST["revoke"], user=request.user)
         revoke_api_token(token)
         messages.success(request, f"Token “{token.name}” revoked: its key no longer works.")

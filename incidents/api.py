@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -25,7 +24,7 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from forces.api import PUBLIC
+from forces.api import FORCE_IDS, PUBLIC
 from forces.authentication import HasRecordAccess, TokenAccess, scope_force_id, token_of
 from forces.models import Force
 from forces.queries import RECORD_ROLES, force_of, role_of
@@ -51,6 +50,8 @@ from incidents.models import (
 )
 from incidents.queries import (
     API_MEASURES,
+    FIRST_DAY,
+    LAST_DAY,
     PERIODS,
     RATE_FIELDS,
     RATIO_FIELDS,
@@ -66,7 +67,33 @@ from incidents.queries import (
 )
 from incidents.tasks import enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
-from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, id_halves, streamed_csv
+from oversight.api import (
+    CsvListMixin,
+    FilterBackend,
+    PagePagination,
+    cell,
+    checked_paging,
+    copied_csv,
+    download,
+    id_halves,
+    paging_parameters,
+    streamed_csv,
+)
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """The file's bytes, sent as multipart/form-data: what a generated client or the docs page can send."""
+
+
+@extend_schema_field({"type": "string", "enum": FORCE_IDS})
+class ForceIdField(serializers.SlugRelatedField):
+    pass
+
+
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "01:16"})
+class ClockTimeField(serializers.CharField):
+    """A report's time as the hour and minute the form records."""
 
 
 class ImportBatchSerializer(serializers.ModelSerializer):
@@ -103,10 +130,9 @@ class ImportBatchSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The use-of-force export, .csv or .xlsx")
-    force = serializers.SlugRelatedField(
-        slug_field="id", queryset=Force.objects.all(), help_text="data.police.uk id of your force"
-    )
+    # The file's bytes, sent as multipart/form-data: a generated client or the docs page can send it.
+    file = UploadField(help_text="The use-of-force export, .csv or .xlsx")
+    force = ForceIdField(slug_field="id", queryset=Force.objects.all(), help_text="data.police.uk id of your force")
     skip_invalid = serializers.BooleanField(
         default=False, help_text="Import the good rows and put the others in a reject file"
     )
@@ -224,12 +250,17 @@ def level_name(level):
     return None if level is None else LEVEL_NAMES[CedLevel(level)]
 
 
+def clock_time(time):
+    return None if time is None else time.strftime("%H:%M")
+
+
 class ReportSerializer(serializers.ModelSerializer):
     """One report. Multi-select groups come as lists of the options ticked; levels by name."""
 
     force = serializers.CharField(source="force_id", help_text="data.police.uk force id")
     area = serializers.CharField(allow_null=True, help_text="Area code; empty when not recorded")
     area_name = serializers.CharField(allow_null=True)
+    occurred_at = ClockTimeField(allow_null=True, read_only=True, help_text="Time of day, HH:MM; empty if not recorded")
     highest_ced_level = serializers.ChoiceField(
         CED_LEVEL_NAMES, allow_null=True, read_only=True, help_text="By the ladder rule; empty without Taser"
     )
@@ -267,6 +298,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "force": operator.itemgetter("force_id"),
             "area": operator.itemgetter("area__code"),
             "area_name": operator.itemgetter("area__name"),
+            "occurred_at": lambda row: clock_time(row["occurred_at"]),
             "highest_ced_level": lambda row: level_name(row["highest_ced_level"]),
             "ced_levels": levels_of,
             "ced_uses": lambda row: [CedUseSerializer.to_representation(None, use) for use in row["ced_uses"]],
@@ -298,6 +330,13 @@ class ReportPagination(pagination.CursorPagination):
     max_page_size = 1000
     ordering = ("-occurred_on", "-id")
 
+    def paginate_queryset(self, queryset, request, view=None):
+        checked_paging(request, page_query_param=None)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return paging_parameters(super().get_schema_operation_parameters(view), max_page_size=self.max_page_size)
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -311,7 +350,7 @@ class ReportViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ReportSerializer
     permission_classes = [permissions.IsAuthenticated, HasRecordAccess, TokenAccess]
     pagination_class = ReportPagination
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = ReportFilter
     ordering_fields = ["occurred_on", "id"]
     ordering = ["-occurred_on", "-id"]
@@ -325,6 +364,7 @@ class ReportViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
+            checked_paging(request, page_query_param=None)
             return self.csv_download(self.filter_queryset(self.get_queryset()))
         page = with_ced_uses(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -355,7 +395,7 @@ class MonthField(serializers.DateField):
 class SummaryQuery(serializers.Serializer):
     # Checked against the forces in the view, and only where no summaries answer for it: a query saved.
     force = serializers.CharField(required=False, help_text="data.police.uk force id")
-    area = serializers.CharField(required=False, help_text="Area code: one area's rows only")
+    area = serializers.CharField(required=False, allow_blank=True, help_text="Area code: one area's rows only")
     by_area = serializers.BooleanField(default=False, help_text="One row per area and period, not per force")
     period = serializers.ChoiceField(PERIODS, default="month", help_text="Calendar month, quarter or financial year")
     date_from = MonthField(required=False, help_text="From the period holding this day (YYYY-MM or YYYY-MM-DD)")
@@ -367,11 +407,23 @@ class SummaryQuery(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate(self, query):
+        for name, key in (("from", "date_from"), ("to", "date_to")):
+            if query.get(key) and not FIRST_DAY <= query[key] <= LAST_DAY:
+                raise serializers.ValidationError({name: f"{query[key]} is outside {FIRST_DAY} to {LAST_DAY}."})
         if query.get("date_from") and query.get("date_to") and query["date_from"] > query["date_to"]:
             raise serializers.ValidationError({"from": "is after to."})
         return query
 
 
+# A day (YYYY-MM-DD) or a month (YYYY-MM) from FIRST_DAY to LAST_DAY: the schema says which, as MonthField reads.
+DAY_PARAMETER = {
+    "type": "string",
+    "pattern": (
+        "^(19|2[0-9])[0-9]{2}-((0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?|(01|0[3-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"
+    ),
+    "example": "2024-04",
+}
+DAY_DESCRIPTION = f"YYYY-MM or YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY} (and 29 February of a leap year)"
 SUMMARY_QUERY_PARAMETERS = [
     OpenApiParameter("force", str, description="data.police.uk force id"),
     OpenApiParameter("area", str, description="Area code: one area's rows only"),
@@ -379,8 +431,8 @@ SUMMARY_QUERY_PARAMETERS = [
     OpenApiParameter(
         "period", str, enum=list(PERIODS), description="Calendar month (default), quarter or financial year"
     ),
-    OpenApiParameter("from", OpenApiTypes.DATE, description="From the period holding this day (YYYY-MM or YYYY-MM-DD)"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="To the period holding this day (YYYY-MM or YYYY-MM-DD)"),
+    OpenApiParameter("from", DAY_PARAMETER, description="From the period holding this day: " + DAY_DESCRIPTION),
+    OpenApiParameter("to", DAY_PARAMETER, description="To the period holding this day: " + DAY_DESCRIPTION),
 ]
 
 
@@ -506,6 +558,7 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def list(self, request, *args, **kwargs):
+        checked_paging(request)
         query = SummaryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         query = query.validated_data

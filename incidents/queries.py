@@ -292,6 +292,8 @@ def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
 
 
 PERIODS = ("month", "quarter", "financial_year")
+# The days a period may be asked for: every period holding one of them has its first and last day in the calendar.
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "financial_year": 12}
 
 

@@ -263,7 +263,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "forces.authentication.TokenAccess"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "oversight.api.CsvRenderer"],
     "DEFAULT_PAGINATION_CLASS": "oversight.api.PagePagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "oversight.api.FormatNegotiation",
+    "DEFAULT_FILTER_BACKENDS": ["oversight.api.FilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["oversight.api.AnonymousRateThrottle", "oversight.api.CallerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_RATE_ANONYMOUS", "120/minute"),
@@ -285,4 +286,5 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"CedLevelEnum": "incidents.api.CED_LEVEL_NAMES"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "forces.api.force_ids_in_schema"],
 }
