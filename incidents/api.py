@@ -29,6 +29,7 @@ from forces.authentication import HasRecordAccess, TokenAccess, scope_force_id, 
 from forces.models import Force
 from forces.queries import RECORD_ROLES, force_of, role_of
 from incidents import canonical
+from incidents.disclosure import hidden_names, hide_in_row, public_summary_rows
 from incidents.filters import (
     CED_LEVEL_NAMES,
     LEVEL_NAMES,
@@ -49,6 +50,7 @@ from incidents.models import (
     UseOfForceReport,
 )
 from incidents.queries import (
+    ADDITIVE_GROUPS,
     API_MEASURES,
     FIRST_DAY,
     LAST_DAY,
@@ -63,7 +65,6 @@ from incidents.queries import (
     reports_visible_to,
     summary_rows,
     summary_state,
-    suppress_rows,
 )
 from incidents.tasks import enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
@@ -472,9 +473,10 @@ class SummarySerializer(serializers.Serializer):
 # How long a computed summaries answer is kept; a new data version makes a new one anyway.
 ANSWER_SECONDS = 3600
 SUPPRESSION_RULE = (
-    "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so is a second "
-    "count wherever a total would reveal the first; rates and ratios from suppressed counts are suppressed too. "
-    "Signed-in staff of a force see its exact figures."
+    "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so are further "
+    "counts wherever what is shown (totals, areas, other periods) would let a suppressed count be worked out; "
+    "rates and ratios from suppressed counts are suppressed too. The same cells are suppressed in every answer "
+    "and on the public pages. Signed-in staff of a force see its exact figures."
 )
 
 
@@ -525,8 +527,7 @@ def _summary_example():
         "force": "thames-valley", "area": None, "area_name": None, "period": "month", "period_start": "2024-07-01",
         "period_end": "2024-07-31", **counts, "population": population["total"], **group_rates(counts, population),
     }  # fmt: skip
-    suppress_rows([row], exact_for=set(), threshold=5)
-    return row
+    return hide_in_row(row, hidden_names(counts, ADDITIVE_GROUPS, threshold=5))
 
 
 def exact_figures_for(request):
@@ -587,7 +588,10 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 force_ids=force_ids, area_code=query.get("area"), by_area=query["by_area"], period=query["period"],
                 start=query.get("date_from"), end=query.get("date_to"),
             )  # fmt: skip
-            applied = suppress_rows(rows, exact_for=exact_for, threshold=threshold)
+            applied = public_summary_rows(
+                rows, exact_for=exact_for, by_area=query["by_area"] or bool(query.get("area")),
+                forces=Force.objects.in_bulk({row["force"] for row in rows}),
+            )  # fmt: skip
             if csv:
                 response = streamed_csv(summary_csv(rows), "summaries.csv")
                 # A CSV has no room above its header: what the JSON says about the rows goes in headers.

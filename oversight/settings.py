@@ -249,6 +249,9 @@ else:
 
 # Public aggregates show counts from 1 to this many as suppressed (see docs/api.md).
 SUPPRESSION_THRESHOLD = int(os.environ.get("SUPPRESSION_THRESHOLD", "5"))
+# Secondary suppression (incidents/disclosure.py) hides more counts until no hidden one can be worked out from
+# what is shown; "off" leaves primary suppression alone, which the attack in the tests shows to be unsafe.
+SECONDARY_SUPPRESSION = os.environ.get("SECONDARY_SUPPRESSION", "on") != "off"
 
 # Panel members' vetting (non-police personnel vetting) is renewed after this many years;
 # a member whose vetting is older opens and reviews no case until it is recorded again.
