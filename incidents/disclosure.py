@@ -21,7 +21,7 @@ import numpy as np
 from django.conf import settings
 from django.core.cache import cache
 from scipy import sparse
-from scipy.linalg import null_space
+from scipy.linalg import qr
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
@@ -41,8 +41,12 @@ from incidents.queries import (
 FORCE_TOTAL = "force"
 # How long a force's suppressed family is kept; a new data version makes a new one anyway.
 FAMILY_SECONDS = 24 * 3600
-# Below this, a difference between two solutions is rounding, not a second possible value.
+# Below this, a rise of a hidden count in a linear programme is rounding, not a second possible value.
 TOLERANCE = 1e-7
+# A diagonal entry of R this much smaller than the largest is rounding: the rows beyond the rank. And a unit
+# vector whose projection onto the row space falls short of 1 by less than this lies in it. (A free count's
+# falls short by the square of its entry in a null vector, far more than this on tables of whole numbers.)
+RANK_TOLERANCE, PROJECTION_TOLERANCE = 1e-9, 1e-8
 
 
 # --- the method: suppression of a table of counts tied by additive equations -------------------------
@@ -65,16 +69,17 @@ def suppressed_cells(values, equations, *, threshold, secondary=True):
     for number, cells in enumerate(members):
         for cell in cells:
             of_cell[cell].append(number)
+    settled = set()
     while True:
         _hide_partners(values, members, of_cell, hidden)
-        determined = determined_cells(values, members, hidden)
+        determined = determined_cells(values, members, hidden, settled=settled)
         if not determined:
             return hidden
         touched = set()
         for cell in determined:
             # A partner already given to a neighbour this round may have freed this cell: the next audit says.
-            free = not touched.isdisjoint(of_cell[cell])
-            partner = None if free else _nearest_partner(cell, values, members, of_cell, hidden)
+            helped = not touched.isdisjoint(of_cell[cell])
+            partner = None if helped else _nearest_partner(cell, values, members, of_cell, hidden)
             if partner is not None:
                 hidden[partner] = True
                 touched.update(of_cell[partner])
@@ -135,14 +140,18 @@ def equation_system(values, members, hidden):
     return a, np.array(b), columns
 
 
-def determined_cells(values, members, hidden):
+def determined_cells(values, members, hidden, *, settled=None):
     """The hidden cells whose value every solution of the shown system agrees on (hidden counts ≥ 1).
 
     Exact, per connected part of the system: a cell is determined when it is fixed on the affine hull of
     the solutions. That hull is the equations plus every bound x ≥ 1 that no solution can leave (found
-    by linear programming: only cells whose value is 1 can be held there); a cell is fixed on it when the
-    null space of those equations is zero at the cell.
+    by linear programming: only cells whose value is 1 can be held there); a cell is fixed on it when its
+    unit vector lies in the row space of those equations (fixed_by).
+
+    `settled` (a set, updated) holds the parts found to determine nothing: a part whose cells and equations
+    have not changed since is not audited again.
     """
+    settled = set() if settled is None else settled
     a, b, columns = equation_system(values, members, hidden)
     if not len(columns):
         return []
@@ -151,6 +160,9 @@ def determined_cells(values, members, hidden):
     determined = []
     for part in np.unique(part_of):
         local = np.flatnonzero(part_of == part)
+        cells = frozenset(columns[local].tolist())
+        if cells in settled:
+            continue
         rows = np.unique(a[:, local].nonzero()[0])
         sub_a, sub_b = a[rows][:, local], b[rows]
         truth = values[columns[local]].astype(float)
@@ -158,10 +170,25 @@ def determined_cells(values, members, hidden):
         hull = sub_a.toarray()
         if len(held):
             hull = np.vstack([hull, np.eye(len(local))[held]])
-        kernel = null_space(hull)
-        free = np.abs(kernel).max(axis=1) > TOLERANCE if kernel.size else np.zeros(len(local), bool)
-        determined.extend(int(columns[local[i]]) for i in np.flatnonzero(~free))
+        fixed = [int(columns[local[i]]) for i in np.flatnonzero(fixed_by(hull))]
+        if not fixed:
+            settled.add(cells)
+        determined.extend(fixed)
     return determined
+
+
+def fixed_by(equations):
+    """Which unknowns a homogeneous system of `equations` (a dense matrix) fixes: those whose unit vector
+    lies in its row space, i.e. whose diagonal entry of the projection onto the row space is 1.
+
+    The row space comes from a QR factorisation with column pivoting (rank-revealing) of the transpose,
+    several times faster than the singular value decomposition of a null space on systems this sparse.
+    """
+    q, r, _ = qr(equations.T, mode="economic", pivoting=True)
+    diagonal = np.abs(np.diag(r))
+    rank = int(np.count_nonzero(diagonal > RANK_TOLERANCE * max(diagonal.max(initial=0), 1)))
+    projection = np.einsum("ij,ij->i", q[:, :rank], q[:, :rank])
+    return projection > 1 - PROJECTION_TOLERANCE
 
 
 def _bounds_held(a, b, candidates):

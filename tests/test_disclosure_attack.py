@@ -63,6 +63,15 @@ def pages(client, path, **params):
         path, params = body["next"], {}
 
 
+def summary_rows(client, force_id):
+    """(row: FORCE or an area code or None, period, period start, the row) of every summaries answer."""
+    for period in PERIODS:
+        for by_area in (False, True):
+            for row in pages(client, "/api/v1/summaries/", force=force_id, period=period, by_area=by_area):
+                where = (row["area"] or None) if by_area else FORCE
+                yield where, period, datetime.date.fromisoformat(row["period_start"]), row
+
+
 def csv_rows(response):
     return list(csv.DictReader(io.StringIO(response.content.decode())))
 
@@ -71,18 +80,14 @@ def fetch_everything(force_id, other_force_staff):
     """Everything the public (and another force's staff) can read of one force."""
     client, seen = Client(), Observed()
     areas = {area["name"]: area["code"] for area in pages(client, f"/api/v1/forces/{force_id}/areas/")}
-    for period in PERIODS:
-        for by_area in (False, True):
-            for row in pages(client, "/api/v1/summaries/", force=force_id, period=period, by_area=by_area):
-                where = (row["area"] or None) if by_area else FORCE
-                start = datetime.date.fromisoformat(row["period_start"])
-                for measure in API_MEASURES:
-                    seen.read((where, period, start, measure), row[measure], "api")
-                for name, value in row.items():  # a rate or ratio shown needs its counts shown
-                    if name.endswith(("_rate_per_1000", "_ratio", "_ratio_low", "_ratio_high")) and value is not None:
-                        group = "ethnicity_" + name.removeprefix("ethnicity_").split("_")[0]
-                        needs = {group} | ({"ethnicity_white"} if "ratio" in name else set())
-                        assert not needs & set(row["suppressed"]), f"{name} shown beside a hidden count"
+    for where, period, start, row in summary_rows(client, force_id):
+        for measure in API_MEASURES:
+            seen.read((where, period, start, measure), row[measure], "api")
+        for name, value in row.items():  # a rate or ratio shown needs its counts shown
+            if name.endswith(("_rate_per_1000", "_ratio", "_ratio_low", "_ratio_high")) and value is not None:
+                group = "ethnicity_" + name.removeprefix("ethnicity_").split("_")[0]
+                needs = {group} | ({"ethnicity_white"} if "ratio" in name else set())
+                assert not needs & set(row["suppressed"]), f"{name} shown beside a hidden count"
     page = client.get(f"/public/{force_id}/")
     years = [year for year, _ in page.context["years"]] if page.context.get("years") else []
     for year in years:
@@ -203,15 +208,11 @@ def exact_cells(force_id, staff):
     """The true counts, as the force's own staff read them."""
     client = Client()
     client.force_login(staff)
-    truth = {}
-    for period in PERIODS:
-        for by_area in (False, True):
-            for row in pages(client, "/api/v1/summaries/", force=force_id, period=period, by_area=by_area):
-                where = (row["area"] or None) if by_area else FORCE
-                start = datetime.date.fromisoformat(row["period_start"])
-                for measure in API_MEASURES:
-                    truth[(where, period, start, measure)] = row[measure]
-    return truth
+    return {
+        (where, period, start, measure): row[measure]
+        for where, period, start, row in summary_rows(client, force_id)
+        for measure in API_MEASURES
+    }
 
 
 @pytest.fixture
