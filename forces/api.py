@@ -7,9 +7,22 @@ from rest_framework.decorators import action
 
 from forces.models import Area, CapabilityRecord, Force, PublishedFigure, UpliftDecision
 from forces.queries import current_published_figures
+from forces.services import FORCES
 from oversight.api import CsvListMixin
 
 PUBLIC = [permissions.AllowAny]
+FORCE_IDS = [force_id for force_id, *_ in FORCES]
+
+
+def force_ids_in_schema(result, generator, request, public):
+    """drf-spectacular hook: every `force` query parameter is one of the known force ids (the API refuses others)."""
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["name"] == "force" and parameter["in"] == "query":
+                    parameter["schema"] = {"type": "string", "enum": FORCE_IDS}
+                    parameter["description"] = "data.police.uk force id; another answers 400"
+    return result
 
 
 # --- the public reference resources ------------------------------------------------------

@@ -5,7 +5,7 @@ from django import forms
 from forces.models import ApiToken, Area, Force
 from forces.periods import financial_year_label
 from incidents.models import MonthlySummary
-from incidents.queries import financial_years, months_back, period_start
+from incidents.queries import FIRST_DAY, LAST_DAY, financial_years, months_back, period_start
 from incidents.services import quarter_label
 
 
@@ -90,9 +90,12 @@ class DashboardFilterForm(forms.Form):
         if not text:
             return None
         try:
-            return datetime.date.fromisoformat(f"{text}-01")
+            month = datetime.date.fromisoformat(f"{text}-01")
         except ValueError:
             raise forms.ValidationError(f"{text!r} is not a month; write it as 2024-05.") from None
+        if not FIRST_DAY <= month <= LAST_DAY:
+            raise forms.ValidationError(f"{text!r} is outside {FIRST_DAY:%Y-%m} to {LAST_DAY:%Y-%m}.")
+        return month
 
     def clean(self):
         cleaned = super().clean()

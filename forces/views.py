@@ -30,13 +30,12 @@ from forces.queries import (
 )
 from forces.services import create_api_token, revoke_api_token
 from incidents import charts as incident_charts
+from incidents import disclosure, tasks
 from incidents import queries as incident_queries
-from incidents import tasks
 from incidents.models import (
     LOCATION_GROUPS,
     AgeBand,
     Alert,
-    Ethnicity,
     Gender,
     HealthCondition,
     OfficerInjury,
@@ -327,6 +326,9 @@ def api_tokens(request):
     new_key = None
     form = ApiTokenForm(own_force=own_force)
     if request.method == "POST" and "revoke" in request.POST:
+        if not request.POST["revoke"].isdigit():
+            messages.error(request, f"The token to revoke could not be read: {request.POST['revoke']!r}.")
+            return redirect("api-tokens")
         token = get_object_or_404(ApiToken, pk=request.POST["revoke"], user=request.user)
         revoke_api_token(token)
         messages.success(request, f"Token “{token.name}” revoked: its key no longer works.")
@@ -425,15 +427,16 @@ def compare(request):
     ours = incident_queries.totals_by_force(start=start, end=end, measures=["taser_reports", "level_fired"])
     populations = incident_queries.residents_by_force(incident_queries.residents_by_area())
     own = None if request.user.is_superuser else force_of(request.user)
-    threshold = settings.SUPPRESSION_THRESHOLD
     rows = []
     for force in Force.objects.order_by("name"):
         counts = ours.get(force.pk)
         if counts and (own is not None and force != own):
-            hidden = incident_queries.public_counts(
-                counts, groups=[("taser_reports", ["level_fired"])], threshold=threshold
-            )
-            counts = {name: SUPPRESSED if name in hidden else n for name, n in counts.items()}
+            # Another force's counts are public figures: its suppressed family's cells of the year.
+            family = disclosure.public_cells(force)
+            counts = {
+                name: SUPPRESSED if family.is_hidden(disclosure.FORCE_TOTAL, "financial_year", start, name) else n
+                for name, n in counts.items()
+            }
         row = {
             "name": force.name,
             "published_total": published.get(force.pk, {}).get("ced_total"),
@@ -493,10 +496,10 @@ def public_force(request, force_id):
     force = get_object_or_404(Force, pk=force_id)
     version, built_at = incident_queries.summaries_as_of(force=force)
     first, last = incident_queries.summary_months(force=force)
-    threshold = settings.SUPPRESSION_THRESHOLD
     context = {
-        "force": force, "data_version": version, "built_at": built_at, "threshold": threshold, "charts": [],
-        "panel_summary": scrutiny_queries.public_panel_summary(force=force, threshold=threshold),
+        "force": force, "data_version": version, "built_at": built_at, "charts": [],
+        "threshold": settings.SUPPRESSION_THRESHOLD,
+        "panel_summary": scrutiny_queries.public_panel_summary(force=force),
         "lag": incident_queries.summary_lag(force=force),
     }  # fmt: skip
     if last is None:
@@ -505,19 +508,20 @@ def public_force(request, force_id):
     start = financial_year_choice(request, years)
     end = incident_queries.months_back(start, -12)
     totals = incident_queries.summary_totals(force=force, start=start, end=end)
-    headline_counts = {name: totals[name] for name in ("reports", "taser_reports", "discharge", "level_fired")}
-    hidden = incident_queries.public_counts(
-        headline_counts, groups=[("taser_reports", ["discharge"]), ("discharge", ["level_fired"])], threshold=threshold
-    )
-    headline = {name: None if name in hidden else count for name, count in headline_counts.items()}
+    family = disclosure.public_cells(force)
+    hidden = family.hidden_measures(disclosure.FORCE_TOTAL, "financial_year", start)
+    headline = {
+        name: None if name in hidden else totals[name]
+        for name in ("reports", "taser_reports", "discharge", "level_fired")
+    }
     quarters = [
-        incident_queries.suppress_row(row, threshold=threshold)
+        disclosure.hide_in_row(row, family.hidden_measures(disclosure.FORCE_TOTAL, "quarter", row["period_start"]))
         for row in incident_queries.summaries_by_period(force=force, period="quarter")
     ]
     charts = [
         incident_charts.use_over_time(quarters, per="quarter"),
-        incident_charts.use_by_area(public_areas(force, start, end, threshold)),
-        incident_charts.disproportionality(public_disproportionality(force, start, end, threshold)),
+        incident_charts.use_by_area(public_areas(force, start, end, family)),
+        incident_charts.disproportionality(public_disproportionality(force, start, end, hidden)),
     ]
     if request.GET.get("format") == "csv":
         return chart_csv(request, charts, f"{force.pk}-public-v{version}")
@@ -533,26 +537,20 @@ def public_force(request, force_id):
     return render(request, "forces/public_force.html", context)
 
 
-def public_areas(force, start, end, threshold):
-    """Area rows with small counts suppressed, and a second area where the force total would reveal one."""
+def public_areas(force, start, end, family):
+    """Area rows of a financial year with the counts of the force's suppressed family hidden, and their rates."""
     rows = incident_queries.area_rates(force=force, start=start, end=end)
-    counts = {str(i): row["reports"] for i, row in enumerate(rows)}
-    counts["total"] = sum(counts.values())
-    hidden = incident_queries.public_counts(counts, groups=[("total", [str(i) for i in range(len(rows))])],
-                                            threshold=threshold)  # fmt: skip
-    for i, row in enumerate(rows):
-        if str(i) in hidden:
+    for row in rows:
+        if family.is_hidden(row["area"], "financial_year", start, "taser_reports"):
             hide(row, ["reports", "rate_per_10000"])
+        if family.is_hidden(row["area"], "financial_year", start, "discharge"):
+            hide(row, ["discharge"])
     return rows
 
 
-def public_disproportionality(force, start, end, threshold):
-    """Ethnic-group rows with small counts suppressed, and the rates and ratios built on them."""
+def public_disproportionality(force, start, end, hidden):
+    """Ethnic-group rows with the hidden counts of the year hidden, and the rates and ratios built on them."""
     rows = incident_queries.disproportionality(force=force, start=start, end=end)
-    totals = incident_queries.summary_totals(force=force, start=start, end=end)
-    groups = [f"ethnicity_{value}" for value, _ in Ethnicity.choices]
-    counts = {"taser_reports": totals["taser_reports"], **{name: totals[name] for name in groups}}
-    hidden = incident_queries.public_counts(counts, groups=[("taser_reports", groups)], threshold=threshold)
     ratios = ["ratio", "ratio_low", "ratio_high"]
     for row in rows:
         if f"ethnicity_{row['group']}" in hidden:

@@ -9,7 +9,6 @@ from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -25,11 +24,12 @@ from rest_framework.filters import OrderingFilter
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from forces.api import PUBLIC
+from forces.api import FORCE_IDS, PUBLIC
 from forces.authentication import HasRecordAccess, TokenAccess, scope_force_id, token_of
 from forces.models import Force
 from forces.queries import RECORD_ROLES, force_of, role_of
 from incidents import canonical
+from incidents.disclosure import hidden_names, hide_in_row, public_summary_rows
 from incidents.filters import (
     CED_LEVEL_NAMES,
     LEVEL_NAMES,
@@ -50,7 +50,10 @@ from incidents.models import (
     UseOfForceReport,
 )
 from incidents.queries import (
+    ADDITIVE_GROUPS,
     API_MEASURES,
+    FIRST_DAY,
+    LAST_DAY,
     PERIODS,
     RATE_FIELDS,
     RATIO_FIELDS,
@@ -63,11 +66,36 @@ from incidents.queries import (
     summary_lags,
     summary_rows,
     summary_state,
-    suppress_rows,
 )
 from incidents.tasks import NOT_QUEUED, QUEUE_RETRY_SECONDS, enqueue_import, rows_read_so_far
 from incidents.views import has_rejects
-from oversight.api import CsvListMixin, PagePagination, cell, copied_csv, download, id_halves, streamed_csv
+from oversight.api import (
+    CsvListMixin,
+    FilterBackend,
+    PagePagination,
+    cell,
+    checked_paging,
+    copied_csv,
+    download,
+    id_halves,
+    paging_parameters,
+    streamed_csv,
+)
+
+
+@extend_schema_field(OpenApiTypes.BINARY)
+class UploadField(serializers.FileField):
+    """The file's bytes, sent as multipart/form-data: what a generated client or the docs page can send."""
+
+
+@extend_schema_field({"type": "string", "enum": FORCE_IDS})
+class ForceIdField(serializers.SlugRelatedField):
+    """A force by its data.police.uk id: the schema lists the ids."""
+
+
+@extend_schema_field({"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "01:16"})
+class ClockTimeField(serializers.CharField):
+    """A report's time as the hour and minute the form records."""
 
 
 class UnrecognisedValueSerializer(serializers.Serializer):
@@ -114,10 +142,8 @@ class ImportBatchSerializer(serializers.ModelSerializer):
 
 
 class ImportUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The use-of-force export, .csv or .xlsx")
-    force = serializers.SlugRelatedField(
-        slug_field="id", queryset=Force.objects.all(), help_text="data.police.uk id of your force"
-    )
+    file = UploadField(help_text="The use-of-force export, .csv or .xlsx")
+    force = ForceIdField(slug_field="id", queryset=Force.objects.all(), help_text="data.police.uk id of your force")
     skip_invalid = serializers.BooleanField(
         default=False, help_text="Import the good rows and put the others in a reject file"
     )
@@ -261,12 +287,17 @@ def level_name(level):
     return None if level is None else LEVEL_NAMES[CedLevel(level)]
 
 
+def clock_time(time):
+    return None if time is None else time.strftime("%H:%M")
+
+
 class ReportSerializer(serializers.ModelSerializer):
     """One report. Multi-select groups come as lists of the options ticked; levels by name."""
 
     force = serializers.CharField(source="force_id", help_text="data.police.uk force id")
     area = serializers.CharField(allow_null=True, help_text="Area code; empty when not recorded")
     area_name = serializers.CharField(allow_null=True)
+    occurred_at = ClockTimeField(allow_null=True, read_only=True, help_text="Time of day, HH:MM; empty if not recorded")
     highest_ced_level = serializers.ChoiceField(
         CED_LEVEL_NAMES, allow_null=True, read_only=True, help_text="By the ladder rule; empty without Taser"
     )
@@ -304,6 +335,7 @@ class ReportSerializer(serializers.ModelSerializer):
             "force": operator.itemgetter("force_id"),
             "area": operator.itemgetter("area__code"),
             "area_name": operator.itemgetter("area__name"),
+            "occurred_at": lambda row: clock_time(row["occurred_at"]),
             "highest_ced_level": lambda row: level_name(row["highest_ced_level"]),
             "ced_levels": levels_of,
             "ced_uses": lambda row: [CedUseSerializer.to_representation(None, use) for use in row["ced_uses"]],
@@ -335,6 +367,13 @@ class ReportPagination(pagination.CursorPagination):
     max_page_size = 1000
     ordering = ("-occurred_on", "-id")
 
+    def paginate_queryset(self, queryset, request, view=None):
+        checked_paging(request, page_query_param=None)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return paging_parameters(super().get_schema_operation_parameters(view), max_page_size=self.max_page_size)
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -348,7 +387,7 @@ class ReportViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = ReportSerializer
     permission_classes = [permissions.IsAuthenticated, HasRecordAccess, TokenAccess]
     pagination_class = ReportPagination
-    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    filter_backends = [FilterBackend, OrderingFilter]
     filterset_class = ReportFilter
     ordering_fields = ["occurred_on", "id"]
     ordering = ["-occurred_on", "-id"]
@@ -362,6 +401,7 @@ class ReportViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
 
     def list(self, request, *args, **kwargs):
         if request.accepted_renderer.format == "csv":
+            checked_paging(request, page_query_param=None)
             return self.csv_download(self.filter_queryset(self.get_queryset()))
         page = with_ced_uses(self.paginate_queryset(self.filter_queryset(self.get_queryset())))
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -392,7 +432,7 @@ class MonthField(serializers.DateField):
 class SummaryQuery(serializers.Serializer):
     # Checked against the forces in the view, and only where no summaries answer for it: a query saved.
     force = serializers.CharField(required=False, help_text="data.police.uk force id")
-    area = serializers.CharField(required=False, help_text="Area code: one area's rows only")
+    area = serializers.CharField(required=False, allow_blank=True, help_text="Area code: one area's rows only")
     by_area = serializers.BooleanField(default=False, help_text="One row per area and period, not per force")
     period = serializers.ChoiceField(PERIODS, default="month", help_text="Calendar month, quarter or financial year")
     date_from = MonthField(required=False, help_text="From the period holding this day (YYYY-MM or YYYY-MM-DD)")
@@ -404,11 +444,23 @@ class SummaryQuery(serializers.Serializer):
         return super().to_internal_value(data)
 
     def validate(self, query):
+        for name, key in (("from", "date_from"), ("to", "date_to")):
+            if query.get(key) and not FIRST_DAY <= query[key] <= LAST_DAY:
+                raise serializers.ValidationError({name: f"{query[key]} is outside {FIRST_DAY} to {LAST_DAY}."})
         if query.get("date_from") and query.get("date_to") and query["date_from"] > query["date_to"]:
             raise serializers.ValidationError({"from": "is after to."})
         return query
 
 
+# A day (YYYY-MM-DD) or a month (YYYY-MM) from FIRST_DAY to LAST_DAY: the schema says which, as MonthField reads.
+DAY_PARAMETER = {
+    "type": "string",
+    "pattern": (
+        "^(19|2[0-9])[0-9]{2}-((0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?|(01|0[3-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)$"
+    ),
+    "example": "2024-04",
+}
+DAY_DESCRIPTION = f"YYYY-MM or YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY} (and 29 February of a leap year)"
 SUMMARY_QUERY_PARAMETERS = [
     OpenApiParameter("force", str, description="data.police.uk force id"),
     OpenApiParameter("area", str, description="Area code: one area's rows only"),
@@ -416,8 +468,8 @@ SUMMARY_QUERY_PARAMETERS = [
     OpenApiParameter(
         "period", str, enum=list(PERIODS), description="Calendar month (default), quarter or financial year"
     ),
-    OpenApiParameter("from", OpenApiTypes.DATE, description="From the period holding this day (YYYY-MM or YYYY-MM-DD)"),
-    OpenApiParameter("to", OpenApiTypes.DATE, description="To the period holding this day (YYYY-MM or YYYY-MM-DD)"),
+    OpenApiParameter("from", DAY_PARAMETER, description="From the period holding this day: " + DAY_DESCRIPTION),
+    OpenApiParameter("to", DAY_PARAMETER, description="To the period holding this day: " + DAY_DESCRIPTION),
 ]
 
 
@@ -457,9 +509,10 @@ class SummarySerializer(serializers.Serializer):
 # How long a computed summaries answer is kept; a new data version makes a new one anyway.
 ANSWER_SECONDS = 3600
 SUPPRESSION_RULE = (
-    "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so is a second "
-    "count wherever a total would reveal the first; rates and ratios from suppressed counts are suppressed too. "
-    "Signed-in staff of a force see its exact figures."
+    "Public figures: counts from 1 to {threshold} are suppressed (empty, or [c] in CSV), and so are further "
+    "counts wherever what is shown (totals, areas, other periods) would let a suppressed count be worked out; "
+    "rates and ratios from suppressed counts are suppressed too. The same cells are suppressed in every answer "
+    "and on the public pages. Signed-in staff of a force see its exact figures."
 )
 
 
@@ -520,8 +573,7 @@ def _summary_example():
         "force": "thames-valley", "area": None, "area_name": None, "period": "month", "period_start": "2024-07-01",
         "period_end": "2024-07-31", **counts, "population": population["total"], **group_rates(counts, population),
     }  # fmt: skip
-    suppress_rows([row], exact_for=set(), threshold=5)
-    return row
+    return hide_in_row(row, hidden_names(counts, ADDITIVE_GROUPS, threshold=5))
 
 
 def exact_figures_for(request):
@@ -553,6 +605,7 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filter_backends = []
 
     def list(self, request, *args, **kwargs):
+        checked_paging(request)
         query = SummaryQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         query = query.validated_data
@@ -586,7 +639,10 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
                 force_ids=force_ids, area_code=query.get("area"), by_area=query["by_area"], period=query["period"],
                 start=query.get("date_from"), end=query.get("date_to"),
             )  # fmt: skip
-            applied = suppress_rows(rows, exact_for=exact_for, threshold=threshold)
+            applied = public_summary_rows(
+                rows, exact_for=exact_for, by_area=query["by_area"] or bool(query.get("area")),
+                forces=Force.objects.in_bulk({row["force"] for row in rows}),
+            )  # fmt: skip
             if csv:
                 response = streamed_csv(summary_csv(rows), "summaries.csv")
                 # A CSV has no room above its header: what the JSON says about the rows goes in headers.

@@ -292,6 +292,8 @@ def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
 
 
 PERIODS = ("month", "quarter", "financial_year")
+# The days a period may be asked for: every period holding one of them has its first and last day in the calendar.
+FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 PERIOD_MONTHS = {"month": 1, "quarter": 3, "financial_year": 12}
 
 
@@ -344,8 +346,7 @@ ETHNICITY_MEASURES = [f"ethnicity_{value}" for value, _ in Ethnicity.choices]
 API_MEASURES = ["reports", "incidents", "taser_reports", *LEVEL_MEASURES, "discharge", "non_discharge"]
 API_MEASURES += ETHNICITY_MEASURES
 _DISCHARGE_MEASURES = [f"level_{level.name.lower()}" for level in DISCHARGE_LEVELS]
-# Groups of counts in one row that add up, (total, parts): where one part is hidden, the
-# total and the other parts would give it away.
+# Groups of counts in one row that add up, (total, parts): disclosure control ties them.
 ADDITIVE_GROUPS = (
     ("taser_reports", LEVEL_MEASURES),
     ("discharge", _DISCHARGE_MEASURES),
@@ -356,24 +357,6 @@ ADDITIVE_GROUPS = (
     ("taser_reports", ["discharge", "non_discharge", "level_not_stated"]),
     ("taser_reports", ETHNICITY_MEASURES),
 )
-
-
-def suppress(row, *, threshold, counts=API_MEASURES, groups=ADDITIVE_GROUPS):
-    """Small-number suppression of one row of counts: the names of the counts to hide.
-
-    Primary: every count from 1 to `threshold`. Secondary: in a group that adds up with
-    exactly one count hidden, the total and the others would give it away, so the smallest
-    other non-zero count of the group is hidden too, until no group gives one away.
-    """
-    hidden = {name for name in counts if 1 <= row[name] <= threshold}
-    while True:
-        revealing = next(
-            (members for total, parts in groups if len(set(members := [total, *parts]) & hidden) == 1), None
-        )
-        if revealing is None:
-            return hidden
-        # Exactly one hidden and the group adds up, so some other count is non-zero.
-        hidden.add(min((name for name in revealing if name not in hidden and row[name]), key=row.get))
 
 
 def residents_by_area(*, force_ids=None):
@@ -489,37 +472,6 @@ def group_rates(counts, population):
     return rates
 
 
-def suppress_rows(rows, *, exact_for, threshold):
-    """Suppress, in place, the rows of forces whose exact figures the caller may not see.
-
-    `exact_for` is None when every force's are exact, else the set of those force ids.
-    Returns whether any row was suppressed.
-    """
-    applied = False
-    for row in rows:
-        if exact_for is None or row["force"] in exact_for:
-            row["suppressed"] = []
-        else:
-            suppress_row(row, threshold=threshold)
-            applied = True
-    return applied
-
-
-def suppress_row(row, *, threshold):
-    """The row as the public may see it: hidden counts None, with the rates and ratios built on them."""
-    hidden = suppress(row, threshold=threshold)
-    for name in hidden:
-        row[name] = None
-    for group, _ in GROUPS:
-        if f"ethnicity_{group}" in hidden:
-            row[f"ethnicity_{group}_rate_per_1000"] = None
-        if group != "white" and {f"ethnicity_{group}", "ethnicity_white"} & hidden:
-            for part in ("ratio", "ratio_low", "ratio_high"):
-                row[f"ethnicity_{group}_{part}"] = None
-    row["suppressed"] = sorted(hidden, key=API_MEASURES.index)
-    return row
-
-
 def summary_months(*, force):
     """(first, last) month of the force's summaries, or (None, None) before any."""
     months = MonthlySummary.objects.filter(force=force).aggregate(first=Min("month"), last=Max("month"))
@@ -545,12 +497,6 @@ def totals_by_force(*, start, end, measures):
     """{force id: {measure: sum}} of every force's summaries for the months start ≤ month < end."""
     cells = MonthlySummary.objects.filter(month__gte=start, month__lt=end).values("force")
     return {row.pop("force"): row for row in cells.annotate(**{name: Sum(name) for name in measures}).order_by()}
-
-
-def public_counts(counts, *, groups=(), threshold):
-    """The names among `counts` ({name: count}) the public may not see: small ones, and those that would
-    give one away through a total (groups of (total, parts), as in `suppress`)."""
-    return suppress(counts, threshold=threshold, counts=list(counts), groups=groups)
 
 
 def summary_financial_years():

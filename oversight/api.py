@@ -13,7 +13,9 @@ from django.db import connections
 from django.db.models import F, Max, Min
 from django.http import JsonResponse, StreamingHttpResponse
 from django.views.defaults import page_not_found
-from rest_framework import pagination, renderers, serializers, throttling
+from django_filters import BooleanFilter, CharFilter
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import negotiation, pagination, renderers, serializers, throttling
 from rest_framework.exceptions import ValidationError
 
 # --- errors --------------------------------------------------------------------------------
@@ -184,6 +186,7 @@ class CsvListMixin:
         return super().list(request, *args, **kwargs)
 
     def csv_download(self, queryset, filename=None):
+        checked_paging(self.request)  # a CSV has no pages, but what the schema refuses is refused here too
         return streamed_csv(self.csv_rows(queryset), filename or self.csv_filename)
 
     def csv_rows(self, queryset):
@@ -196,10 +199,74 @@ class CsvListMixin:
 # --- paging --------------------------------------------------------------------------------
 
 
+def checked_paging(request, *, page_query_param="page", page_size_query_param="page_size"):
+    """Refuse (400) a page or page size that is given but not a whole number from 1, for JSON and CSV alike: the
+    schema declares both, so what it calls invalid is refused rather than quietly replaced by a default. A page
+    size over the largest is held to the largest, as the schema says."""
+    errors = {}
+    for name, wrong in (
+        (page_query_param, "is not a page number (1, 2, …)."),
+        (page_size_query_param, "is not a page size (1, 2, …)."),
+    ):
+        value = request.query_params.get(name) if name else None
+        if value is not None and not (value.isdigit() and int(value) >= 1):
+            errors[name] = [f"{value!r} {wrong}"]
+    if errors:
+        raise ValidationError(errors)
+
+
+def paging_parameters(parameters, *, max_page_size):
+    """The schema's paging parameters with their ranges, and what is refused."""
+    ranges = {
+        "page": "A page number from 1; another value answers 400, a page past the last 404.",
+        "page_size": f"Rows a page from 1 (another value answers 400); over {max_page_size} gives {max_page_size}.",
+    }
+    for parameter in parameters:
+        if parameter["name"] in ranges:
+            parameter["schema"] = {**parameter["schema"], "minimum": 1}
+            parameter["description"] = ranges[parameter["name"]]
+    return parameters
+
+
 class PagePagination(pagination.PageNumberPagination):
     page_size = 100
     page_size_query_param = "page_size"
     max_page_size = 1000
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A page that cannot be read is a bad parameter (400); one past the last is not there (404).
+        checked_paging(request)
+        return super().paginate_queryset(queryset, request, view)
+
+    def get_schema_operation_parameters(self, view):
+        return paging_parameters(super().get_schema_operation_parameters(view), max_page_size=self.max_page_size)
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, but a filter given what it cannot read refuses the request (400) instead of
+    ignoring the filter: an empty value of a filter that is not free text, a yes/no other than true or false."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        errors = {}
+        for name, filter_ in filterset.filters.items() if filterset is not None else ():
+            for value in request.query_params.getlist(name):
+                if isinstance(filter_, BooleanFilter) and value not in ("true", "false"):
+                    errors[name] = [f"{value!r} is not true or false."]
+                elif value == "" and not isinstance(filter_, CharFilter):
+                    errors[name] = ["Give a value, or leave the parameter out."]
+        if errors:
+            raise ValidationError(errors)
+        return filterset
+
+
+class FormatNegotiation(negotiation.DefaultContentNegotiation):
+    """DRF's negotiation, but an empty ?format= is refused like any other format the API does not have."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        if format_suffix is None and request.query_params.get(self.settings.URL_FORMAT_OVERRIDE) == "":
+            raise ValidationError({"format": ["Ask for csv or json, or leave format out."]})
+        return super().select_renderer(request, renderers, format_suffix)
 
 
 # --- throttling ----------------------------------------------------------------------------

@@ -331,6 +331,9 @@ else:
 
 # Public aggregates show counts from 1 to this many as suppressed (see docs/api.md).
 SUPPRESSION_THRESHOLD = int(os.environ.get("SUPPRESSION_THRESHOLD", "5"))
+# Secondary suppression (incidents/disclosure.py) hides more counts until no hidden one can be worked out from
+# what is shown; "off" leaves primary suppression alone, which the attack in the tests shows to be unsafe.
+SECONDARY_SUPPRESSION = os.environ.get("SECONDARY_SUPPRESSION", "on") != "off"
 
 # Panel members' vetting (non-police personnel vetting) is renewed after this many years;
 # a member whose vetting is older opens and reviews no case until it is recorded again.
@@ -345,7 +348,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated", "forces.authentication.TokenAccess"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer", "oversight.api.CsvRenderer"],
     "DEFAULT_PAGINATION_CLASS": "oversight.api.PagePagination",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "oversight.api.FormatNegotiation",
+    "DEFAULT_FILTER_BACKENDS": ["oversight.api.FilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["oversight.api.AnonymousRateThrottle", "oversight.api.CallerRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "anon": os.environ.get("API_RATE_ANONYMOUS", "120/minute"),
@@ -367,4 +371,5 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"CedLevelEnum": "incidents.api.CED_LEVEL_NAMES"},
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "forces.api.force_ids_in_schema"],
 }

@@ -2,13 +2,16 @@
 responses and actions for the roles that follow them (read-only here; they are written on
 the panels' pages)."""
 
+from django import forms
+from django.db import models
 from django.utils import timezone
 from django_filters import rest_framework as filters
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, viewsets
 
 from forces.api import PUBLIC
 from forces.authentication import TokenAccess
+from forces.models import Force
 from oversight.api import CsvListMixin
 from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Review, SampledCase
 from scrutiny.queries import (
@@ -51,7 +54,9 @@ class PublishedFindingSerializer(serializers.ModelSerializer):
 
 
 class PublishedFindingFilter(filters.FilterSet):
-    force = filters.CharFilter(field_name="sampled_case__sample__panel__force", label="data.police.uk force id")
+    force = filters.ModelChoiceFilter(
+        field_name="sampled_case__sample__panel__force", queryset=Force.objects.all(), label="data.police.uk force id"
+    )
 
     class Meta:
         model = Finding
@@ -155,6 +160,35 @@ class ActionSerializer(serializers.ModelSerializer):
         return action.status != Action.Status.CLOSED and action.due_on < timezone.localdate()
 
 
+# Row ids are positive 64-bit integers; a number outside them is refused before it reaches the database.
+LARGEST_ID = 2**63 - 1
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": LARGEST_ID})
+class IdFilter(filters.NumberFilter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=1, max_value=LARGEST_ID, **kwargs)
+
+
+class RowsFilterSet(filters.FilterSet):
+    """Filters on another row's id (a panel, a finding) select rows by the id: one that matches nothing is an empty
+    list, as for any other value, not a refusal, so every whole number the schema allows is answered."""
+
+    class Meta:
+        filter_overrides = {models.ForeignKey: {"filter_class": IdFilter}}
+
+
+def rows_filterset(model_, names):
+    class Filters(RowsFilterSet):
+        class Meta(RowsFilterSet.Meta):
+            model = model_
+            fields = list(names)
+
+    return Filters
+
+
 def scrutiny_viewset(name, serializer, visible, permission, filters_=(), summary=""):
     """A read-only resource of the panels' work: the caller's share of it, by `visible(user)`."""
 
@@ -164,7 +198,7 @@ def scrutiny_viewset(name, serializer, visible, permission, filters_=(), summary
     class ViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
         serializer_class = serializer
         permission_classes = [permissions.IsAuthenticated, permission, TokenAccess]
-        filterset_fields = list(filters_)
+        filterset_class = rows_filterset(serializer.Meta.model, filters_)
         csv_filename = f"{name}.csv"
 
         def get_queryset(self):

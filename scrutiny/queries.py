@@ -13,6 +13,7 @@ from django.utils.crypto import salted_hmac
 
 from forces.models import Role
 from forces.queries import force_of, role_of
+from incidents.disclosure import hidden_names
 from incidents.models import (
     DISCHARGE_LEVELS,
     LADDER,
@@ -24,7 +25,7 @@ from incidents.models import (
     SubjectInjury,
     UseOfForceReport,
 )
-from incidents.queries import data_version, months_back, period_start, suppress
+from incidents.queries import data_version, months_back, period_start
 from incidents.services import quarter_label
 from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Panel, PanelMember, Review, SampledCase
 
@@ -454,7 +455,7 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
             row |= {"actions_opened": report["actions_opened"], "actions_closed": report["actions_closed"]}
             # Grades add up to the findings: with one grade hidden, the others would give it away.
             grades = [name for name in row if name.startswith("grade_")]
-            hidden = suppress(row, threshold=threshold, counts=list(row), groups=(("findings", grades),))
+            hidden = hidden_names(row, (("findings", grades),), threshold=threshold)
             rows = [(labels[name], None if name in hidden else value) for name, value in row.items()]
             shown.append({"label": report["period"]["label"], "rows": rows})
         findings = (

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from forces.models import Force, Role
 from forces.queries import force_of, role_of
 from forces.views import csv_response
+from incidents.queries import FIRST_DAY, LAST_DAY
 from scrutiny import services
 from scrutiny.forms import (
     ActionForm,
@@ -492,6 +493,8 @@ def panel_quarterly(request, pk, quarter):
         raise Http404("No such quarter.") from None
     if start.month not in (1, 4, 7, 10):
         raise Http404("A quarter starts in January, April, July or October.")
+    if not FIRST_DAY <= start < LAST_DAY.replace(month=10):
+        raise Http404(f"No quarter {quarter} is held.")
     report = panel_quarter_report(panel=panel, quarter=start)
     if request.GET.get("format") == "csv":
         name = f"{panel.force_id}-panel-{panel.pk}-{start:%Y-%m}.csv"
