@@ -14,6 +14,7 @@ and financial year held, suppressed together once per data version (and cached),
 between overlapping periods gives a hidden count away, and a page, its CSV and the API show the same cells.
 """
 
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from scipy.linalg import qr
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from forces.models import Force
 from incidents.models import MonthlySummary
 from incidents.queries import (
     ADDITIVE_GROUPS,
@@ -36,6 +38,8 @@ from incidents.queries import (
     period_start,
     summaries_as_of,
 )
+
+logger = logging.getLogger(__name__)
 
 # The row of the whole force, beside its areas' rows (an area id, or None: reports without an area).
 FORCE_TOTAL = "force"
@@ -245,11 +249,17 @@ class PublicCells:
         return (row, period, start, measure) in self.hidden
 
 
-def public_cells(force):
-    """The force's public family, suppressed once per data version (and kept in the cache)."""
+def family_key(force):
+    """The cache key of the force's family as its summaries now stand."""
     version, built_at = summaries_as_of(force=force)
     threshold, secondary = settings.SUPPRESSION_THRESHOLD, settings.SECONDARY_SUPPRESSION
-    key = f"disclosure:{force.pk}:{version}:{built_at and built_at.timestamp()}:{threshold}:{secondary}"
+    return f"disclosure:{force.pk}:{version}:{built_at and built_at.timestamp()}:{threshold}:{secondary}"
+
+
+def public_cells(force):
+    """The force's public family, suppressed once per data version (and kept in the cache)."""
+    threshold, secondary = settings.SUPPRESSION_THRESHOLD, settings.SECONDARY_SUPPRESSION
+    key = family_key(force)
     family = cache.get(key)
     if family is None:
         keys, values, equations = table_family(force)
@@ -258,6 +268,17 @@ def public_cells(force):
         family = PublicCells(frozenset(k for k, h in zip(keys, hidden, strict=True) if h), len(keys), primary)
         cache.set(key, family, FAMILY_SECONDS)
     return family
+
+
+def prepare_public_cells(force_ids):
+    """Suppress the families of these forces now, after a rebuild, so that no public reader waits for it.
+
+    A family costs seconds for a large force; a failure here is logged and left to the first reader."""
+    for force in Force.objects.filter(pk__in=force_ids):
+        try:
+            public_cells(force)
+        except Exception:  # noqa: BLE001 - the rebuild has succeeded; the page can still suppress on demand
+            logger.exception("Could not prepare the public figures of %s", force.pk)
 
 
 def table_family(force):

@@ -23,7 +23,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from forces.services import InputError
-from incidents import recovery, services
+from incidents import disclosure, recovery, services
 from incidents.models import ImportBatch, MonthlySummary
 from incidents.queries import months_back, period_start
 from incidents.services import ImportFailed, import_reports, raise_alerts, rebuild_summaries, stale_forces
@@ -170,6 +170,7 @@ def rebuild_summary_cells(force_id, cells=None):
     """Rebuild a force's monthly summaries (all, or the given [area id, month] cells), then its alerts."""
     written = rebuild_summaries(force_ids=[force_id], cells=cells)
     raise_alerts(force_id=force_id, cells=cells)
+    disclosure.prepare_public_cells([force_id])
     return written
 
 

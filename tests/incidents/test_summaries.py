@@ -7,10 +7,12 @@ import threading
 
 import pytest
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
 from forces.models import Force
+from incidents import disclosure
 from incidents.demo import seed_demo
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -314,3 +316,13 @@ def test_pcc_staff_read_their_forces_summaries_in_the_admin_but_cannot_edit_them
     assert client.get("/admin/incidents/monthlysummary/add/").status_code == 403
     assert client.post(f"/admin/incidents/monthlysummary/{own.pk}/change/", {"reports": 99}).status_code == 403
     assert MonthlySummary.objects.get(pk=own.pk).reports == 1
+
+
+def test_an_imports_rebuild_suppresses_the_public_figures_before_any_reader_asks(
+    db, metropolitan, lambeth, tmp_path, django_capture_on_commit_callbacks
+):
+    cache.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        import_reports(met_file(tmp_path / "uof.csv", [row(), row(IncidentDate="2021-02-07")]), metropolitan)
+    family = cache.get(disclosure.family_key(metropolitan))
+    assert family is not None and family.cells > 0
