@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint audit chromium
+.PHONY: demo test screenshots lint audit chromium
 
 # (Re)install whenever requirements.txt changes.
 $(BIN)/.installed: requirements.txt
@@ -24,6 +24,11 @@ test: export DJANGO_SECRET_KEY ?= test-only-secret-key
 test: $(BIN)/.installed chromium
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+## The README's screenshots (docs/screenshots), taken by the browser tests; the only target that rewrites them.
+screenshots: export DJANGO_SECRET_KEY ?= test-only-secret-key
+screenshots: $(BIN)/.installed chromium
+	TAKE_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -1,7 +1,8 @@
 """The pages in a real headless Chromium (Debian's package, driven by Playwright).
 
 Each test also checks that the page logs no console error and asks no host but the
-test server for anything, and saves its screenshot for the README.
+test server for anything. With TAKE_SCREENSHOTS set (`make screenshots` sets it), each saves
+its screenshot for the README; otherwise a test run leaves docs/screenshots as it was.
 """
 
 import datetime
@@ -14,7 +15,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from incidents.models import CedLevel
-from tests.conftest import HOME_OFFICE_TABLES_2019_20, PASSWORD
+from tests.conftest import HOME_OFFICE_TABLES_2019_20, PASSWORD, published
 from tests.factories import CedUseFactory, ReportFactory
 
 pytestmark = pytest.mark.browser
@@ -60,6 +61,8 @@ def page(browser, live_server):
 
 def screenshot(page, name, full_page=True, height=None):
     """Save the page for the README; with a height, only its top (a long page shrinks to nothing there)."""
+    if not os.environ.get("TAKE_SCREENSHOTS"):
+        return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     clip = {"x": 0, "y": 0, "width": page.viewport_size["width"], "height": height} if height else None
     page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=full_page, clip=clip)
@@ -167,7 +170,7 @@ def test_pcc_staff_read_the_dashboard_change_area_and_period_and_drill_down_to_a
 def test_pcc_staff_compare_areas_and_forces(page, live_server, pcc_staff, a_year_of_taser_use):
     from django.core.management import call_command
 
-    call_command("import_ho_tables", str(HOME_OFFICE_TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(HOME_OFFICE_TABLES_2019_20), verbosity=0)
     sign_in(page, live_server, pcc_staff)
     page.goto(f"{live_server.url}/forces/thames-valley/areas/")
     assert wait_for_charts(page) == 1
@@ -251,7 +254,7 @@ def test_another_forces_report_is_not_found_in_the_browser(page, live_server, pc
 def test_pcc_staff_compares_their_counts_with_the_home_office_figures(page, live_server, pcc_staff, oxford):
     from django.core.management import call_command
 
-    call_command("import_ho_tables", str(HOME_OFFICE_TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(HOME_OFFICE_TABLES_2019_20), verbosity=0)
     ReportFactory(area=oxford, occurred_on=datetime.date(2019, 6, 1), ced_levels=[CedLevel.FIRED])
     sign_in(page, live_server, pcc_staff)
     page.goto(f"{live_server.url}/forces/thames-valley/reconciliation/")

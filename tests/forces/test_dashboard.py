@@ -239,9 +239,9 @@ def test_areas_side_by_side_show_each_area_against_the_force(client, pcc_staff, 
 def test_forces_side_by_side_set_published_figures_beside_ours(client, pcc_staff, taser_use, lambeth):
     from django.core.management import call_command
 
-    from tests.conftest import HOME_OFFICE_TABLES_2019_20
+    from tests.conftest import HOME_OFFICE_TABLES_2019_20, published
 
-    call_command("import_ho_tables", str(HOME_OFFICE_TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(HOME_OFFICE_TABLES_2019_20), verbosity=0)
     response = dashboard(client, pcc_staff, "/compare/", year="2019")
     rows = {row["Force"]: row for row in table(response.context["charts"][0])}
     assert rows["Thames Valley Police"]["Home Office: Taser used"] == 1037

@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from python_calamine import CalamineWorkbook
 
 from forces.models import PublishedFigure
-from tests.conftest import HOME_OFFICE, HOME_OFFICE_TABLES_2019_20
+from tests.conftest import HOME_OFFICE, HOME_OFFICE_TABLES_2019_20, published
 
 TABLES_2019_20 = HOME_OFFICE_TABLES_2019_20
 TASER_2016 = HOME_OFFICE / "police-use-of-conducted-energy-devices-2016.ods"
@@ -47,7 +47,7 @@ def figures_of(edition):
 
 def real_ced_rows(financial_year):
     """Table_13's rows of one year from the real file, without the Financial year column."""
-    rows = CalamineWorkbook.from_path(str(TABLES_2019_20)).get_sheet_by_name("Table_13").to_python()
+    rows = CalamineWorkbook.from_path(str(published(TABLES_2019_20))).get_sheet_by_name("Table_13").to_python()
     return [row[1:] for row in rows if row[0] == financial_year]
 
 
@@ -84,7 +84,7 @@ def table(title, header, rows, top=1, left=1, gap_after=(), notes=("Notes", "Sou
 
 @pytest.fixture
 def tables_2019_20(forces):
-    call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
 
 
 # --- the real 2019/20 edition ----------------------------------------------------------------
@@ -158,10 +158,10 @@ def test_import_ho_tables_names_the_edition_from_the_cover_sheet(tables_2019_20)
 
 
 def test_import_ho_tables_twice_changes_nothing(forces):
-    call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
     before = set(PublishedFigure.objects.values_list("pk", "financial_year", "geography", "measure", "value"))
     out = StringIO()
-    call_command("import_ho_tables", str(TABLES_2019_20), stdout=out)
+    call_command("import_ho_tables", published(TABLES_2019_20), stdout=out)
     assert set(PublishedFigure.objects.values_list("pk", "financial_year", "geography", "measure", "value")) == before
     assert len(before) == 1_836
     assert "1836 figures for 2017/18 to 2019/20 from Table_12, Table_13" in out.getvalue()
@@ -171,7 +171,7 @@ def test_import_ho_tables_twice_changes_nothing(forces):
 def test_import_ho_tables_refuses_the_2016_calendar_year_taser_tables(forces):
     # Calendar-year "uses" of 2016 are not comparable with the financial-year counts from 2017.
     with pytest.raises(CommandError, match="no table of use of force by police force, nor of use of CED by type"):
-        call_command("import_ho_tables", str(TASER_2016), verbosity=0)
+        call_command("import_ho_tables", published(TASER_2016), verbosity=0)
 
 
 # --- other layouts -----------------------------------------------------------------------------
@@ -192,7 +192,7 @@ def test_import_ho_tables_reads_a_ced_table_laid_out_like_the_2017_18_edition(fo
     )
     path = write_workbook(tmp_path / "shifted.xlsx", {"Notes": {(1, 1): "About these tables"}, "CED": cells})
     call_command("import_ho_tables", str(path), verbosity=0)
-    call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
     real = {
         figure for figure in figures_of(EDITION_2019_20) if figure[0] == "2019/20" and figure[3] != "use_of_force_total"
     }
@@ -293,4 +293,4 @@ def test_import_ho_tables_of_a_missing_file_says_so(forces):
 
 def test_import_ho_tables_before_load_forces_says_what_to_run(db):
     with pytest.raises(CommandError, match="No forces are loaded; run load_forces first."):
-        call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+        call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
