@@ -13,11 +13,13 @@ $(BIN)/.installed: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $@
 
-## Set up the embedded default (SQLite, tasks in-process), load demo data, serve on :8000.
+PORT ?= 8000
+
+## Set up the embedded default (SQLite, tasks in-process), load demo data, serve on :$(PORT) (make demo PORT=8001).
 demo: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --reports 20000 --seed 1
-	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## The whole test suite (SQLite by default; PostgreSQL when DATABASE_URL is set).
 test: export DJANGO_SECRET_KEY ?= test-only-secret-key
