@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test screenshots lint audit chromium
+.PHONY: demo test screenshots data lint audit chromium
 
 # (Re)install whenever requirements.txt changes.
 $(BIN)/.installed: requirements.txt
@@ -31,6 +31,11 @@ test: $(BIN)/.installed chromium
 screenshots: export DJANGO_SECRET_KEY ?= test-only-secret-key
 screenshots: $(BIN)/.installed chromium
 	TAKE_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py
+
+## The published files (Home Office tables, ONS lookups, Census TS021) of published_data.toml, verified, into
+## ../shared/data (or SHARED_DATA), where the importer tests and the README's examples read them.
+data: $(BIN)/.installed
+	$(BIN)/python manage.py fetch_published
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
