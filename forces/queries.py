@@ -256,3 +256,32 @@ def editions_of_year(financial_year):
     """The Home Office editions that published figures for one financial year."""
     figures = PublishedFigure.objects.filter(financial_year=financial_year)
     return sorted(set(figures.values_list("source_edition", flat=True)))
+
+
+# The published figures the public pages show: all use of force, and Taser used, discharged, fired.
+PUBLIC_MEASURES = [
+    PublishedFigure.Measure.USE_OF_FORCE_TOTAL,
+    PublishedFigure.Measure.CED_TOTAL,
+    PublishedFigure.Measure.CED_DISCHARGE,
+    PublishedFigure.Measure.CED_FIRED,
+]
+
+
+def published_by_year(*, force=None):
+    """[{"financial_year", measure: value, "edition", "unit"}] newest first: a force's published figures, or
+    England and Wales' when force is None; each figure from the edition imported last (ids grow with imports)."""
+    figures = PublishedFigure.objects.filter(measure__in=PUBLIC_MEASURES)
+    if force is None:
+        figures = figures.filter(force__isnull=True, geography__icontains="england and wales")
+    else:
+        figures = figures.filter(force=force)
+    years = {}
+    for figure in figures.order_by("id"):
+        row = years.setdefault(figure.financial_year, {"financial_year": figure.financial_year})
+        row.update({figure.measure: figure.value, "edition": figure.source_edition, "unit": figure.get_unit_display()})
+    return [years[year] for year in sorted(years, reverse=True)]
+
+
+def forces_with_published_figures():
+    """Ids of the forces the Home Office published figures for."""
+    return set(PublishedFigure.objects.filter(force__isnull=False).values_list("force", flat=True).distinct())

@@ -17,7 +17,7 @@ from forces import queries as forces_queries
 from forces.authentication import may_make_tokens
 from forces.forms import ApiTokenForm, DashboardFilterForm, QuarterlyReportForm
 from forces.home_office import financial_year_label
-from forces.models import ApiToken, Area, Force, Role
+from forces.models import ApiToken, Area, Force, PublishedFigure, Role
 from forces.queries import (
     DASHBOARD_ROLES,
     NOTABLE_DIFFERENCE,
@@ -467,9 +467,16 @@ def counting_rules(request):
 @require_safe
 def public_index(request):
     """The forces whose Taser use the public can read here, and what the figures mean."""
-    with_data = incident_queries.forces_with_summaries()
+    with_data = incident_queries.forces_with_summaries() | forces_queries.forces_with_published_figures()
     forces = [force for force in forces_for_home() if force.pk in with_data]
-    return render(request, "forces/public_index.html", {"forces": forces, "threshold": settings.SUPPRESSION_THRESHOLD})
+    return render(
+        request,
+        "forces/public_index.html",
+        {
+            "forces": forces, "threshold": settings.SUPPRESSION_THRESHOLD,
+            "national": forces_queries.published_by_year(force=None),
+        },
+    )  # fmt: skip
 
 
 def hide(row, names):
@@ -492,6 +499,8 @@ def public_force(request, force_id):
         "panel_summary": scrutiny_queries.public_panel_summary(force=force, threshold=threshold),
     }  # fmt: skip
     if last is None:
+        # Most forces publish no record-level data: the Home Office's figures are all there is.
+        context["published"] = published_with_rates(force)
         return render(request, "forces/public_force.html", context)
     years = incident_queries.financial_years(first, last)
     start = financial_year_choice(request, years)
@@ -523,6 +532,18 @@ def public_force(request, force_id):
         }
     )  # fmt: skip
     return render(request, "forces/public_force.html", context)
+
+
+def published_with_rates(force):
+    """The force's Home Office figures by financial year, with Taser use per 1,000 residents where a population
+    is held. Published already, so nothing is suppressed."""
+    residents = incident_queries.residents_by_force(incident_queries.residents_by_area(force_ids=[force.pk]))
+    population = residents.get(force.pk, {}).get("total")
+    rows = forces_queries.published_by_year(force=force)
+    for row in rows:
+        taser = row.get(PublishedFigure.Measure.CED_TOTAL)
+        row["taser_per_1000"] = round(taser * 1000 / population, 2) if population and taser is not None else None
+    return {"rows": rows, "population": population}
 
 
 def public_areas(force, start, end, threshold):
