@@ -6,11 +6,11 @@ CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: demo test screenshots data lint audit chromium
 
-# (Re)install whenever requirements.txt changes.
-$(BIN)/.installed: requirements.txt
+# (Re)install whenever either requirements file changes: production's and the tests' (which make uses).
+$(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
 PORT ?= 8000
