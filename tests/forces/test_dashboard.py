@@ -303,3 +303,11 @@ def test_counting_rules_are_open_to_everyone(client, role_users, role):
     response = client.get("/counting-rules/")
     assert response.status_code == 200
     assert b'id="ladder"' in response.content and b'id="suppression"' in response.content
+
+
+def test_the_findings_chart_of_a_period_without_findings_says_why_it_is_empty(client, pcc_staff, taser_use):
+    response = dashboard(client, pcc_staff)
+    assert chart(response, "findings-by-grade").is_empty
+    page = response.content.decode()
+    assert "No scrutiny panel recorded a finding in this period" in page
+    assert 'data-figure="findings-by-grade-figure"' not in page  # no axes drawn around nothing
