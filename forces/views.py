@@ -352,6 +352,16 @@ def year_label(start):
     return financial_year_label(start.year)
 
 
+def year_shown(start, last):
+    """A financial year as pages and charts name it: "2026/27 to date (April–November)" while the figures, which
+    run to the month `last`, stop short of its March, so that a part year is never read as a whole one."""
+    march = incident_queries.months_back(start, -11)
+    if last is None or not start <= last < march:
+        return year_label(start)
+    months = f"{start:%B}–{last:%B}" if last > start else f"{start:%B}"
+    return f"{year_label(start)} to date ({months})"
+
+
 @require_safe
 @login_required
 def area_comparison(request, force_id):
@@ -390,13 +400,13 @@ def area_comparison(request, force_id):
         force_fired_share=share(sum(r["fired"] for r in rows), sum(r["reports"] for r in rows)),
         national_rate=incident_queries.rate_per(national.get("ced_total"), national_population, 10_000),
         national_fired_share=share(national.get("ced_fired"), national.get("ced_total")),
-        year_label=year_label(start),
+        year_label=year_shown(start, last),
     )
     if request.GET.get("format") == "csv":
         return chart_csv(request, [chart], f"{force.pk}-areas-{start.year}-v{version}")
     context.update(
         {
-            "charts": [chart], "years": [(y.year, year_label(y)) for y in years], "year": start.year,
+            "charts": [chart], "years": [(y.year, year_shown(y, last)) for y in years], "year": start.year,
             "query": request.GET.urlencode(), "has_national": bool(national), "areas": force.areas.order_by("name"),
         }
     )  # fmt: skip
@@ -439,12 +449,13 @@ def compare(request):
         }
         if any(row[key] is not None for key in ("published_total", "ours_total")):
             rows.append(row)
-    chart = force_charts.force_comparison(rows, year_label=year_label(start))
+    last = incident_queries.latest_summary_month()
+    chart = force_charts.force_comparison(rows, year_label=year_shown(start, last))
     if request.GET.get("format") == "csv":
         return chart_csv(request, [chart], f"forces-{start.year}")
     context.update(
         {
-            "charts": [chart], "years": [(y.year, year_label(y)) for y in years], "year": start.year,
+            "charts": [chart], "years": [(y.year, year_shown(y, last)) for y in years], "year": start.year,
             "query": request.GET.urlencode(), "editions": forces_queries.editions_of_year(year_label(start)),
         }
     )  # fmt: skip
@@ -516,7 +527,7 @@ def public_force(request, force_id):
         for row in incident_queries.summaries_by_period(force=force, period="quarter")
     ]
     charts = [
-        incident_charts.use_over_time(quarters, per="quarter"),
+        incident_charts.use_over_time(quarters, per="quarter", through=last),
         incident_charts.use_by_area(public_areas(force, start, end, threshold)),
         incident_charts.disproportionality(public_disproportionality(force, start, end, threshold)),
     ]
@@ -524,8 +535,8 @@ def public_force(request, force_id):
         return chart_csv(request, charts, f"{force.pk}-public-v{version}")
     context.update(
         {
-            "charts": charts, "headline": headline, "years": [(y.year, year_label(y)) for y in years],
-            "year": start.year, "year_label": year_label(start), "query": request.GET.urlencode(),
+            "charts": charts, "headline": headline, "years": [(y.year, year_shown(y, last)) for y in years],
+            "year": start.year, "year_label": year_shown(start, last), "query": request.GET.urlencode(),
             "fired_share": None if hidden & {"taser_reports", "level_fired"} else share(
                 totals["level_fired"], totals["taser_reports"]
             ),

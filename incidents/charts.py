@@ -64,17 +64,18 @@ def drill_query(base, **filters):
     return urlencode({**base, **{k: v for k, v in filters.items() if v is not None}}, doseq=True)
 
 
-def use_over_time(rows, *, unit="reports", per="month", drill=None):
+def use_over_time(rows, *, unit="reports", per="month", drill=None, through=None):
     """Taser use per month (or quarter), stacked by highest level, with the discharge share as a line.
 
     rows: [{"period_start", "period_end" (exclusive), level measures, taser total, discharge}].
     per: "month" or "quarter", what a row is. drill: None (no click-through), else the report list
-    filters every point shares (e.g. area).
+    filters every point shares (e.g. area). through: the last month the figures hold, which names a
+    quarter that ends later "to date".
     """
     unit_name = UNITS[unit]
     total, discharge = measure("taser_reports", unit), measure("discharge", unit)
     if per == "quarter":
-        x = [quarter_name(row["period_start"]).replace(" ", "<br>") for row in rows]  # two short lines a tick
+        x = [quarter_name(row["period_start"], through).replace(" ", "<br>", 2) for row in rows]  # short lines a tick
         when, axis = "%{x}", {"type": "category"}
     else:
         x = [row["period_start"].isoformat() for row in rows]
@@ -120,7 +121,7 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
     columns = [per.capitalize(), *(level.label for level in LEVELS), f"Taser {unit_name}", "Discharge share (%)"]
     table_rows = [
         [
-            quarter_name(row["period_start"]) if per == "quarter" else row["period_start"].strftime("%B %Y"),
+            quarter_name(row["period_start"], through) if per == "quarter" else row["period_start"].strftime("%B %Y"),
             *(value(row, level_measure(level, unit)) for level in LEVELS),
             value(row, total),
             SUPPRESSED if {total, discharge} & set(row.get("suppressed", ())) else shares[i],
@@ -138,10 +139,16 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
     )
 
 
-def quarter_name(start):
-    """Police quarters follow the financial year: April to June is Q1."""
+def quarter_name(start, through=None):
+    """Police quarters follow the financial year: April to June is Q1. A quarter the figures stop short of
+    (they run to the month `through`) is named "to date", with its months: "Q3 2026/27 to date (Oct–Nov)"."""
     year = start.year if start.month >= 4 else start.year - 1
-    return f"Q{(start.month - 4) % 12 // 3 + 1} {year}/{(year + 1) % 100:02d}"
+    name = f"Q{(start.month - 4) % 12 // 3 + 1} {year}/{(year + 1) % 100:02d}"
+    months_into = (through.year - start.year) * 12 + through.month - start.month if through else None
+    if months_into is not None and 0 <= months_into < 2:
+        months = f"{start:%b}–{through:%b}" if through > start else f"{start:%b}"
+        name += f" to date ({months})"
+    return name
 
 
 AREA_SORTS = {"count": "most Taser use first", "rate": "highest rate first", "name": "by name"}

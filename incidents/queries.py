@@ -538,6 +538,11 @@ def summary_financial_years():
     return sorted({period_start(month, "financial_year") for month in months})
 
 
+def latest_summary_month():
+    """The last month any force has summaries for; None before any."""
+    return MonthlySummary.objects.aggregate(last=Max("month"))["last"]
+
+
 def forces_with_summaries():
     """Ids of the forces that have summaries."""
     return set(MonthlySummary.objects.values_list("force", flat=True).distinct())

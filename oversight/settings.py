@@ -115,7 +115,6 @@ TEMPLATES = [
 ]
 
 
-
 def database_from_url(url):
     try:
         return dj_database_url.parse(url, conn_max_age=60)

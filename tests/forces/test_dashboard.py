@@ -311,3 +311,11 @@ def test_the_findings_chart_of_a_period_without_findings_says_why_it_is_empty(cl
     page = response.content.decode()
     assert "No scrutiny panel recorded a finding in this period" in page
     assert 'data-figure="findings-by-grade-figure"' not in page  # no axes drawn around nothing
+
+
+def test_forces_side_by_side_name_a_part_year_to_date_with_its_months(client, pcc_staff, taser_use):
+    response = dashboard(client, pcc_staff, "/compare/")
+    last = max(report.occurred_on for report in taser_use.values())
+    expected = f"2025/26 to date (April–{last:%B})"
+    assert response.context["years"][0] == (2025, expected)
+    assert expected in response.context["charts"][0].title

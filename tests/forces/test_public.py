@@ -175,3 +175,23 @@ def test_every_force_of_the_home_office_edition_has_a_public_page_with_its_figur
     assert index.context["national"][0]["financial_year"] == "2019/20"
     page = client.get("/public/thames-valley/")
     assert page.context["published"]["rows"][0]["ced_total"] == 1037
+
+
+def public_page_of_reports_on(client, area, day):
+    for _ in range(6):
+        ReportFactory(area=area, occurred_on=day, ced_levels=[CedLevel.DRAWN])
+    rebuild_summaries(force_ids=["thames-valley"])
+    return client.get("/public/thames-valley/")
+
+
+def test_a_financial_year_the_figures_stop_short_of_is_named_to_date_with_its_months(client, oxford):
+    response = public_page_of_reports_on(client, oxford, datetime.date(2025, 11, 3))
+    assert response.context["year_label"] == "2025/26 to date (April–November)"
+    assert response.context["years"] == [(2025, "2025/26 to date (April–November)")]
+    quarters = charts(response)["use-over-time"].table.rows
+    assert quarters[-1][0] == "Q3 2025/26 to date (Oct–Nov)"
+
+
+def test_a_whole_financial_year_is_named_by_its_years_alone(client, oxford):
+    response = public_page_of_reports_on(client, oxford, datetime.date(2025, 3, 3))
+    assert response.context["year_label"] == "2024/25"

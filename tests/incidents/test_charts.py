@@ -73,6 +73,13 @@ def test_use_over_time_by_quarter_names_police_quarters():
     assert chart.figure["layout"]["xaxis"]["type"] == "category"
 
 
+def test_a_quarter_the_figures_stop_short_of_is_named_to_date_with_its_months():
+    rows = [month_row(4, level_fired=1, taser_reports=1), month_row(7, taser_reports=1)]
+    chart = charts.use_over_time(rows, per="quarter", through=datetime.date(2025, 8, 1))
+    assert chart.figure["data"][0]["x"] == ["Q1<br>2025/26", "Q2<br>2025/26<br>to date (Jul–Aug)"]
+    assert chart.table.rows[1][0] == "Q2 2025/26 to date (Jul–Aug)"
+
+
 def test_a_suppressed_count_is_a_gap_in_the_chart_and_says_so_in_the_table():
     row = month_row(5, level_fired=None, taser_reports=20, discharge=None, suppressed=["level_fired", "discharge"])
     chart = charts.use_over_time([row])
