@@ -296,7 +296,16 @@ def quarterly_report(request, force_id, pk):
     if request.GET.get("format") == "csv":
         name = f"{report.force_id}-{report.quarter:%Y-%m}-v{report.data_version}.csv"
         return csv_response(name, ["section", "measure", "column", "value"], quarterly_report_rows(report))
-    return render(request, "forces/quarterly_report.html", {"report": report, "figures": report.figures})
+    return render(
+        request, "forces/quarterly_report.html",
+        {"report": report, "figures": report.figures, "area_rate_per": area_rate_per(report.figures)},
+    )  # fmt: skip
+
+
+def area_rate_per(figures):
+    """The residents an area's rate is per in a kept report: 1,000, or 10,000 in one built before every rate was
+    per 1,000 (a kept report is never rewritten)."""
+    return 10_000 if any("rate_per_10000" in row for row in figures.get("areas", [])) else 1_000
 
 
 def csv_response(filename, header, rows):
@@ -384,10 +393,10 @@ def area_comparison(request, force_id):
         for row in incident_queries.summaries_by_area(force=force, start=start, end=end)
     ]  # fmt: skip
     for row in rows:
-        row["rate_per_10000"] = incident_queries.rate_per(row["reports"], row["population"], 10_000)
+        row["rate_per_1000"] = incident_queries.rate_per(row["reports"], row["population"], 1_000)
     with_population = [row for row in rows if row["population"]]
     force_rate = incident_queries.rate_per(
-        sum(row["reports"] for row in with_population), sum(row["population"] for row in with_population), 10_000
+        sum(row["reports"] for row in with_population), sum(row["population"] for row in with_population), 1_000
     )
     national = forces_queries.published_figures_of_year(financial_year=year_label(start)).get(None, {})
     everyone = incident_queries.residents_by_force(incident_queries.residents_by_area())
@@ -398,7 +407,7 @@ def area_comparison(request, force_id):
         rows,
         force_rate=force_rate,
         force_fired_share=share(sum(r["fired"] for r in rows), sum(r["reports"] for r in rows)),
-        national_rate=incident_queries.rate_per(national.get("ced_total"), national_population, 10_000),
+        national_rate=incident_queries.rate_per(national.get("ced_total"), national_population, 1_000),
         national_fired_share=share(national.get("ced_fired"), national.get("ced_total")),
         year_label=year_shown(start, last),
     )
@@ -566,7 +575,7 @@ def public_areas(force, start, end, threshold):
                                             threshold=threshold)  # fmt: skip
     for i, row in enumerate(rows):
         if str(i) in hidden:
-            hide(row, ["reports", "rate_per_10000"])
+            hide(row, ["reports", "rate_per_1000"])
     return rows
 
 

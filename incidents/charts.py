@@ -155,28 +155,28 @@ AREA_SORTS = {"count": "most Taser use first", "rate": "highest rate first", "na
 
 
 def use_by_area(rows, *, unit="reports", sort="count", drill=None):
-    """Taser use by area, absolute and per 10,000 residents, side by side, in the chosen order.
+    """Taser use by area, absolute and per 1,000 residents, side by side, in the chosen order.
 
-    rows: [{"code", "name", "reports", "population", "rate_per_10000", "note"}] (area_rates).
+    rows: [{"code", "name", "reports", "population", "rate_per_1000", "note"}] (area_rates).
     """
     unit_name = UNITS[unit]
     if sort == "name":
         rows = sorted(rows, key=lambda row: row["name"])
     elif sort == "rate":
-        rows = sorted(rows, key=lambda row: (row["rate_per_10000"] is None, -(row["rate_per_10000"] or 0)))
+        rows = sorted(rows, key=lambda row: (row["rate_per_1000"] is None, -(row["rate_per_1000"] or 0)))
     else:
         rows = sorted(rows, key=lambda row: (plotted(row, "reports") is None, -(plotted(row, "reports") or 0)))
     names = [row["name"] for row in rows]
-    rates = [rounded(None if "reports" in row.get("suppressed", ()) else row["rate_per_10000"]) for row in rows]
+    rates = [rounded(None if "reports" in row.get("suppressed", ()) else row["rate_per_1000"]) for row in rows]
     count_trace = {
         "type": "bar", "orientation": "h", "name": f"Taser {unit_name}", "y": names,
         "x": [plotted(row, "reports") for row in rows], "marker": {"color": SERIES_COLOURS[0]},
         "hovertemplate": f"%{{y}}: %{{x}} {unit_name}<extra></extra>",
     }  # fmt: skip
     rate_trace = {
-        "type": "bar", "orientation": "h", "name": "Per 10,000 residents", "y": names, "x": rates,
+        "type": "bar", "orientation": "h", "name": "Per 1,000 residents", "y": names, "x": rates,
         "xaxis": "x2", "yaxis": "y2", "marker": {"color": SERIES_COLOURS[1]},
-        "hovertemplate": "%{y}: %{x} per 10,000 residents<extra></extra>",
+        "hovertemplate": "%{y}: %{x} per 1,000 residents<extra></extra>",
     }  # fmt: skip
     if drill is not None:
         codes = [drill_query(drill, area=row["code"], ced_used="true") if row["code"] else "" for row in rows]
@@ -189,7 +189,7 @@ def use_by_area(rows, *, unit="reports", sort="count", drill=None):
             showlegend=False,
             margin={"l": 20, "t": 40},
             xaxis={"domain": [0, 0.46], "title": {"text": f"Taser {unit_name}"}, "rangemode": "tozero"},
-            xaxis2={"domain": [0.54, 1], "title": {"text": "Per 10,000 residents"}, "anchor": "y2",
+            xaxis2={"domain": [0.54, 1], "title": {"text": "Per 1,000 residents"}, "anchor": "y2",
                     "gridcolor": "#e0e0e0", "rangemode": "tozero"},
             yaxis={"autorange": "reversed", "rangemode": "normal"},
             yaxis2={"autorange": "reversed", "anchor": "x2", "matches": "y", "showticklabels": False},
@@ -198,15 +198,15 @@ def use_by_area(rows, *, unit="reports", sort="count", drill=None):
     table_rows = [
         [
             row["name"], value(row, "reports"), row["population"],
-            SUPPRESSED if "reports" in row.get("suppressed", ()) else rounded(row["rate_per_10000"]), row["note"],
+            SUPPRESSED if "reports" in row.get("suppressed", ()) else rounded(row["rate_per_1000"]), row["note"],
         ]
         for row in rows
     ]  # fmt: skip
     return Chart(
         key="use-by-area",
-        title=f"Taser use by area, in all and per 10,000 residents (unit: {unit_name}; {AREA_SORTS[sort]})",
+        title=f"Taser use by area, in all and per 1,000 residents (unit: {unit_name}; {AREA_SORTS[sort]})",
         figure=figure,
-        table=Table(["Area", f"Taser {unit_name}", "Residents (Census 2021)", "Per 10,000 residents", "Note"],
+        table=Table(["Area", f"Taser {unit_name}", "Residents (Census 2021)", "Per 1,000 residents", "Note"],
                     table_rows),
         rules="rates",
         notes=suppression_note(rows),

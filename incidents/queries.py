@@ -273,7 +273,7 @@ def disproportionality(*, force, start, end, area=None, measure="ethnicity_{grou
 
 
 def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
-    """Per area: Taser reports (or another measure) and the rate per 10,000 residents (None, with a note,
+    """Per area: Taser reports (or another measure) and the rate per 1,000 residents (None, with a note,
     without a population). The reports without an area come last, as "No area recorded"."""
     residents = residents_by_area(force_ids=[force.pk])
     rows = []
@@ -284,7 +284,7 @@ def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
             {
                 "area": area, "code": row["area__code"], "name": row["area__name"] or "No area recorded",
                 "reports": row[measure], "discharge": row["discharge"], "population": population,
-                "rate_per_10000": rate_per(row[measure], population, 10_000),
+                "rate_per_1000": rate_per(row[measure], population, 1_000),
                 "note": "" if population else "no population baseline for this area",
             }
         )  # fmt: skip

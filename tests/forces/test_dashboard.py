@@ -120,11 +120,11 @@ def test_an_unknown_area_page_is_not_found(client, pcc_staff, taser_use, lambeth
     assert dashboard(client, pcc_staff, f"/forces/thames-valley/areas/{lambeth.code}/").status_code == 404
 
 
-def test_use_by_area_gives_counts_and_rates_per_10000_residents(client, pcc_staff, taser_use):
+def test_use_by_area_gives_counts_and_rates_per_1000_residents(client, pcc_staff, taser_use):
     rows = table(chart(dashboard(client, pcc_staff, sort="rate"), "use-by-area"))
-    assert [(row["Area"], row["Taser reports"], row["Per 10,000 residents"]) for row in rows] == [
-        ("Oxford", 2, 0.2),
-        ("Reading", 1, 0.2),
+    assert [(row["Area"], row["Taser reports"], row["Per 1,000 residents"]) for row in rows] == [
+        ("Oxford", 2, 0.02),
+        ("Reading", 1, 0.02),
     ]
 
 
@@ -232,7 +232,7 @@ def test_areas_side_by_side_show_each_area_against_the_force(client, pcc_staff, 
     response = dashboard(client, pcc_staff, "/forces/thames-valley/areas/", year="2025")
     rows = {row["Area"]: row for row in table(response.context["charts"][0])}
     assert rows["Oxford"]["Fired share (%)"] == 50.0
-    assert rows["The force"]["Per 10,000 residents"] == 0.13  # 2 reports in 2025/26, 150,000 residents
+    assert rows["The force"]["Per 1,000 residents"] == 0.01  # 2 reports in 2025/26, 150,000 residents: 0.013
     assert rows["England and Wales (Home Office)"]["Fired share (%)"] is None  # nothing published imported
 
 

@@ -71,7 +71,7 @@ def test_a_small_area_count_is_suppressed_and_so_is_the_next_smallest(client, pu
     assert areas["Reading"]["Taser reports"] == "suppressed"  # 3: primary
     # Slough's 9 would give Reading's 3 away through the total shown in the headline: secondary.
     assert areas["Slough"]["Taser reports"] == "suppressed"
-    assert areas["Slough"]["Per 10,000 residents"] == "suppressed"
+    assert areas["Slough"]["Per 1,000 residents"] == "suppressed"
     assert areas["Oxford"]["Taser reports"] == 44
     figure = charts(response)["use-by-area"].figure["data"][0]
     assert figure["x"][figure["y"].index("Reading")] is None  # a gap, and no number in the page

@@ -115,12 +115,12 @@ def test_an_empty_period_makes_an_empty_chart_that_still_validates():
 
 
 AREAS = [
-    {"area": 1, "code": "E1", "name": "Oxford", "reports": 10, "population": 100_000, "rate_per_10000": 1.0,
+    {"area": 1, "code": "E1", "name": "Oxford", "reports": 10, "population": 100_000, "rate_per_1000": 1.0,
      "note": ""},
-    {"area": 2, "code": "E2", "name": "Reading", "reports": 4, "population": 10_000, "rate_per_10000": 4.0,
+    {"area": 2, "code": "E2", "name": "Reading", "reports": 4, "population": 10_000, "rate_per_1000": 4.0,
      "note": ""},
     {"area": None, "code": None, "name": "No area recorded", "reports": 7, "population": None,
-     "rate_per_10000": None, "note": "no population baseline for this area"},
+     "rate_per_1000": None, "note": "no population baseline for this area"},
 ]  # fmt: skip
 
 
