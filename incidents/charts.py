@@ -54,6 +54,27 @@ def plotted(row, name):
     return None if name in row.get("suppressed", ()) else row[name]
 
 
+def suppressed_marks(rows, x, stacked, when):
+    """A marked point on top of each stacked bar that leaves a suppressed part out, so the gap is not read as
+    a zero; no trace when nothing is suppressed."""
+    marked = [
+        (x[i], sum(row[name] or 0 for name in stacked if name not in row["suppressed"]))
+        for i, row in enumerate(rows)
+        if set(row.get("suppressed", ())) & set(stacked)
+    ]
+    if not marked:
+        return []
+    return [
+        {
+            "type": "scatter", "mode": "markers+text", "name": "Part suppressed (not shown)",
+            "x": [point for point, _ in marked], "y": [top for _, top in marked],
+            "text": ["suppressed"] * len(marked), "textposition": "top center", "textfont": {"size": 11},
+            "marker": {"symbol": "x-thin-open", "size": 10, "color": "#1b1b1b", "line": {"width": 2}},
+            "hovertemplate": f"{when}: a small count is suppressed, not zero<extra></extra>",
+        }
+    ]  # fmt: skip
+
+
 def month_range(start, end):
     """The report list's from/to (inclusive dates) of a period start ≤ date < end."""
     return {"from": start.isoformat(), "to": (end - datetime.timedelta(days=1)).isoformat()}
@@ -96,6 +117,7 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None, through=None
                 for row in rows
             ]
         data.append(trace)
+    data.extend(suppressed_marks(rows, x, [level_measure(level, unit) for level in LEVELS], when))
     shares = [share(plotted(row, discharge), plotted(row, total)) for row in rows]
     data.append(
         {

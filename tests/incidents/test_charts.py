@@ -91,6 +91,24 @@ def test_a_suppressed_count_is_a_gap_in_the_chart_and_says_so_in_the_table():
     assert any("suppressed" in note for note in chart.notes)
 
 
+def test_a_bar_with_a_suppressed_part_is_marked_as_such_on_top_of_what_it_shows():
+    rows = [
+        month_row(5, level_drawn=12, level_fired=None, taser_reports=15, suppressed=["level_fired"]),
+        month_row(6, level_drawn=9, taser_reports=9),
+    ]
+    chart = charts.use_over_time(rows)
+    valid(chart.figure)
+    marks = next(trace for trace in chart.figure["data"] if trace["name"] == "Part suppressed (not shown)")
+    assert marks["x"] == [rows[0]["period_start"].isoformat()]
+    assert marks["y"] == [12]  # on top of the parts shown
+    assert marks["text"] == ["suppressed"]
+
+
+def test_a_chart_with_nothing_suppressed_has_no_suppressed_marks():
+    chart = charts.use_over_time([month_row(6, level_drawn=9, taser_reports=9)])
+    assert all(trace["name"] != "Part suppressed (not shown)" for trace in chart.figure["data"])
+
+
 def test_each_point_opens_the_reports_it_counts():
     rows = [month_row(5, level_fired=2, taser_reports=2)]
     chart = charts.use_over_time(rows, drill={"area": "E22000155"})
