@@ -4,26 +4,38 @@ VENV := .venv
 BIN := $(VENV)/bin
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: demo test lint audit chromium
+.PHONY: demo test screenshots data lint audit chromium
 
-# (Re)install whenever requirements.txt changes.
-$(BIN)/.installed: requirements.txt
+# (Re)install whenever either requirements file changes: production's and the tests' (which make uses).
+$(BIN)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
 
-## Set up the embedded default (SQLite, tasks in-process), load demo data, serve on :8000.
+PORT ?= 8000
+
+## Set up the embedded default (SQLite, tasks in-process), load demo data, serve on :$(PORT) (make demo PORT=8001).
 demo: $(BIN)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --reports 20000 --seed 1
-	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 ## The whole test suite (SQLite by default; PostgreSQL when DATABASE_URL is set).
 test: export DJANGO_SECRET_KEY ?= test-only-secret-key
 test: $(BIN)/.installed chromium
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+## The README's screenshots (docs/screenshots), taken by the browser tests; the only target that rewrites them.
+screenshots: export DJANGO_SECRET_KEY ?= test-only-secret-key
+screenshots: $(BIN)/.installed chromium
+	TAKE_SCREENSHOTS=1 $(BIN)/pytest tests/test_browser.py
+
+## The published files (Home Office tables, ONS lookups, Census TS021) of published_data.toml, verified, into
+## ../shared/data (or SHARED_DATA), where the importer tests and the README's examples read them.
+data: $(BIN)/.installed
+	$(BIN)/python manage.py fetch_published
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .

@@ -60,12 +60,12 @@ def capability(rows, *, unit="reports"):
 
 
 def area_comparison(rows, *, force_rate, force_fired_share, national_rate, national_fired_share, year_label):
-    """Areas side by side: Taser use per 10,000 residents and the fired share, with the force's and England
+    """Areas side by side: Taser use per 1,000 residents and the fired share, with the force's and England
     and Wales's figures as reference lines.
 
-    rows: [{"name", "reports", "fired", "population", "rate_per_10000"}]; references None where unknown.
+    rows: [{"name", "reports", "fired", "population", "rate_per_1000"}]; references None where unknown.
     """
-    rows = sorted(rows, key=lambda row: (row["rate_per_10000"] is None, -(row["rate_per_10000"] or 0)))
+    rows = sorted(rows, key=lambda row: (row["rate_per_1000"] is None, -(row["rate_per_1000"] or 0)))
     names = [row["name"] for row in rows]
     fired = [share(row["fired"], row["reports"]) for row in rows]
     shapes, annotations = [], []
@@ -103,9 +103,9 @@ def area_comparison(rows, *, force_rate, force_fired_share, national_rate, natio
         )
     figure = {
         "data": [
-            {"type": "bar", "orientation": "h", "name": "Per 10,000 residents", "y": names,
-             "x": [rounded(row["rate_per_10000"]) for row in rows], "marker": {"color": SERIES_COLOURS[0]},
-             "hovertemplate": "%{y}: %{x} per 10,000 residents<extra></extra>"},
+            {"type": "bar", "orientation": "h", "name": "Per 1,000 residents", "y": names,
+             "x": [rounded(row["rate_per_1000"]) for row in rows], "marker": {"color": SERIES_COLOURS[0]},
+             "hovertemplate": "%{y}: %{x} per 1,000 residents<extra></extra>"},
             {"type": "bar", "orientation": "h", "name": "Fired share (%)", "y": names, "x": fired,
              "xaxis": "x2", "yaxis": "y2", "marker": {"color": SERIES_COLOURS[5]},
              "hovertemplate": "%{y}: %{x}% fired<extra></extra>"},
@@ -113,7 +113,7 @@ def area_comparison(rows, *, force_rate, force_fired_share, national_rate, natio
         "layout": layout(
             height=160 + 26 * max(len(rows), 3), showlegend=False, margin={"l": 20, "t": 70},
             shapes=shapes, annotations=annotations,
-            xaxis={"domain": [0, 0.46], "title": {"text": "Taser reports per 10,000 residents"}},
+            xaxis={"domain": [0, 0.46], "title": {"text": "Taser reports per 1,000 residents"}},
             xaxis2={"domain": [0.54, 1], "anchor": "y2", "title": {"text": "Fired share of Taser use (%)"},
                     "gridcolor": "#e0e0e0", "rangemode": "tozero"},
             yaxis={"autorange": "reversed", "rangemode": "normal"},
@@ -121,7 +121,7 @@ def area_comparison(rows, *, force_rate, force_fired_share, national_rate, natio
         ),
     }  # fmt: skip
     table_rows = [
-        [row["name"], row["reports"], row["fired"], row["population"], rounded(row["rate_per_10000"]), fired[i]]
+        [row["name"], row["reports"], row["fired"], row["population"], rounded(row["rate_per_1000"]), fired[i]]
         for i, row in enumerate(rows)
     ]
     table_rows.append(["The force", None, None, None, rounded(force_rate), force_fired_share])
@@ -129,10 +129,10 @@ def area_comparison(rows, *, force_rate, force_fired_share, national_rate, natio
                        national_fired_share])  # fmt: skip
     return Chart(
         key="area-comparison",
-        title=f"Areas side by side, {year_label}: Taser use per 10,000 residents and fired share (unit: reports)",
+        title=f"Areas side by side, {year_label}: Taser use per 1,000 residents and fired share (unit: reports)",
         figure=figure,
         table=Table(
-            ["Area", "Taser reports", "Fired", "Residents (Census 2021)", "Per 10,000 residents", "Fired share (%)"],
+            ["Area", "Taser reports", "Fired", "Residents (Census 2021)", "Per 1,000 residents", "Fired share (%)"],
             table_rows,
         ),
         rules="rates",

@@ -290,3 +290,32 @@ def published_periods_besides_financial_years(*, force: Force | None = None) -> 
         figures = figures.filter(force=force)
     spans = figures.values_list("period_start", "period_end", "period_kind").distinct()
     return list(dict.fromkeys(describe_period(*span) for span in spans))
+
+
+# The published figures the public pages show: all use of force, and Taser used, discharged, fired.
+PUBLIC_MEASURES = [
+    PublishedFigure.Measure.USE_OF_FORCE_TOTAL,
+    PublishedFigure.Measure.CED_TOTAL,
+    PublishedFigure.Measure.CED_DISCHARGE,
+    PublishedFigure.Measure.CED_FIRED,
+]
+
+
+def published_by_year(*, force: Force | None = None) -> list[dict]:
+    """[{"financial_year", measure: value, "edition", "unit"}] newest first: a force's published figures, or
+    England and Wales' when force is None; each figure the newest publication's (financial years only)."""
+    figures = current_financial_year_figures().filter(measure__in=PUBLIC_MEASURES).select_related("edition")
+    if force is None:
+        figures = figures.filter(force__isnull=True, geography__icontains="england and wales")
+    else:
+        figures = figures.filter(force=force)
+    years = {}
+    for figure in figures:
+        row = years.setdefault(figure.financial_year, {"financial_year": figure.financial_year})
+        row.update({figure.measure: figure.value, "edition": figure.edition.name, "unit": figure.get_unit_display()})
+    return [years[year] for year in sorted(years, reverse=True)]
+
+
+def forces_with_published_figures() -> set[str]:
+    """Ids of the forces the Home Office published figures for."""
+    return set(PublishedFigure.objects.filter(force__isnull=False).values_list("force", flat=True).distinct())

@@ -16,7 +16,7 @@ from forces import charts as force_charts
 from forces import queries as forces_queries
 from forces.authentication import may_make_tokens
 from forces.forms import ApiTokenForm, DashboardFilterForm, QuarterlyReportForm
-from forces.models import ApiToken, Area, Force, Role
+from forces.models import ApiToken, Area, Force, PublishedFigure, Role
 from forces.periods import financial_year_label
 from forces.queries import (
     DASHBOARD_ROLES,
@@ -298,8 +298,17 @@ def quarterly_report(request, force_id, pk):
     if request.GET.get("format") == "csv":
         name = f"{report.force_id}-{report.quarter:%Y-%m}-v{report.data_version}.csv"
         return csv_response(name, ["section", "measure", "column", "value"], quarterly_report_rows(report))
-    context = {"report": report, "figures": report.figures, "lag": incident_queries.summary_lag(force=report.force)}
+    context = {
+        "report": report, "figures": report.figures, "lag": incident_queries.summary_lag(force=report.force),
+        "area_rate_per": area_rate_per(report.figures),
+    }  # fmt: skip
     return render(request, "forces/quarterly_report.html", context)
+
+
+def area_rate_per(figures):
+    """The residents an area's rate is per in a kept report: 1,000, or 10,000 in one built before every rate was
+    per 1,000 (a kept report is never rewritten)."""
+    return 10_000 if any("rate_per_10000" in row for row in figures.get("areas", [])) else 1_000
 
 
 def csv_response(filename, header, rows):
@@ -358,6 +367,16 @@ def year_label(start):
     return financial_year_label(start.year)
 
 
+def year_shown(start, last):
+    """A financial year as pages and charts name it: "2026/27 to date (April–November)" while the figures, which
+    run to the month `last`, stop short of its March, so that a part year is never read as a whole one."""
+    march = incident_queries.months_back(start, -11)
+    if last is None or not start <= last < march:
+        return year_label(start)
+    months = f"{start:%B}–{last:%B}" if last > start else f"{start:%B}"
+    return f"{year_label(start)} to date ({months})"
+
+
 @require_safe
 @login_required
 def area_comparison(request, force_id):
@@ -381,10 +400,10 @@ def area_comparison(request, force_id):
         for row in incident_queries.summaries_by_area(force=force, start=start, end=end)
     ]  # fmt: skip
     for row in rows:
-        row["rate_per_10000"] = incident_queries.rate_per(row["reports"], row["population"], 10_000)
+        row["rate_per_1000"] = incident_queries.rate_per(row["reports"], row["population"], 1_000)
     with_population = [row for row in rows if row["population"]]
     force_rate = incident_queries.rate_per(
-        sum(row["reports"] for row in with_population), sum(row["population"] for row in with_population), 10_000
+        sum(row["reports"] for row in with_population), sum(row["population"] for row in with_population), 1_000
     )
     national = forces_queries.published_figures_of_year(financial_year=year_label(start)).get(None, {})
     everyone = incident_queries.residents_by_force(incident_queries.residents_by_area())
@@ -395,15 +414,15 @@ def area_comparison(request, force_id):
         rows,
         force_rate=force_rate,
         force_fired_share=share(sum(r["fired"] for r in rows), sum(r["reports"] for r in rows)),
-        national_rate=incident_queries.rate_per(national.get("ced_total"), national_population, 10_000),
+        national_rate=incident_queries.rate_per(national.get("ced_total"), national_population, 1_000),
         national_fired_share=share(national.get("ced_fired"), national.get("ced_total")),
-        year_label=year_label(start),
+        year_label=year_shown(start, last),
     )
     if request.GET.get("format") == "csv":
         return chart_csv(request, [chart], f"{force.pk}-areas-{start.year}-v{version}")
     context.update(
         {
-            "charts": [chart], "years": [(y.year, year_label(y)) for y in years], "year": start.year,
+            "charts": [chart], "years": [(y.year, year_shown(y, last)) for y in years], "year": start.year,
             "query": request.GET.urlencode(), "has_national": bool(national), "areas": force.areas.order_by("name"),
         }
     )  # fmt: skip
@@ -447,12 +466,13 @@ def compare(request):
         }
         if any(row[key] is not None for key in ("published_total", "ours_total")):
             rows.append(row)
-    chart = force_charts.force_comparison(rows, year_label=year_label(start))
+    last = incident_queries.latest_summary_month()
+    chart = force_charts.force_comparison(rows, year_label=year_shown(start, last))
     if request.GET.get("format") == "csv":
         return chart_csv(request, [chart], f"forces-{start.year}")
     context.update(
         {
-            "charts": [chart], "years": [(y.year, year_label(y)) for y in years], "year": start.year,
+            "charts": [chart], "years": [(y.year, year_shown(y, last)) for y in years], "year": start.year,
             "query": request.GET.urlencode(), "editions": forces_queries.editions_of_year(year_label(start)),
             "year_label": year_label(start), "has_published": bool(published),
             "other_periods": forces_queries.published_periods_besides_financial_years(),
@@ -477,9 +497,16 @@ def counting_rules(request):
 @require_safe
 def public_index(request):
     """The forces whose Taser use the public can read here, and what the figures mean."""
-    with_data = incident_queries.forces_with_summaries()
+    with_data = incident_queries.forces_with_summaries() | forces_queries.forces_with_published_figures()
     forces = [force for force in forces_for_home() if force.pk in with_data]
-    return render(request, "forces/public_index.html", {"forces": forces, "threshold": settings.SUPPRESSION_THRESHOLD})
+    return render(
+        request,
+        "forces/public_index.html",
+        {
+            "forces": forces, "threshold": settings.SUPPRESSION_THRESHOLD,
+            "national": forces_queries.published_by_year(force=None),
+        },
+    )  # fmt: skip
 
 
 def hide(row, names):
@@ -503,6 +530,8 @@ def public_force(request, force_id):
         "lag": incident_queries.summary_lag(force=force),
     }  # fmt: skip
     if last is None:
+        # Most forces publish no record-level data: the Home Office's figures are all there is.
+        context["published"] = published_with_rates(force)
         return render(request, "forces/public_force.html", context)
     years = incident_queries.financial_years(first, last)
     start = financial_year_choice(request, years)
@@ -519,7 +548,7 @@ def public_force(request, force_id):
         for row in incident_queries.summaries_by_period(force=force, period="quarter")
     ]
     charts = [
-        incident_charts.use_over_time(quarters, per="quarter"),
+        incident_charts.use_over_time(quarters, per="quarter", through=last),
         incident_charts.use_by_area(public_areas(force, start, end, family)),
         incident_charts.disproportionality(public_disproportionality(force, start, end, hidden)),
     ]
@@ -527,8 +556,8 @@ def public_force(request, force_id):
         return chart_csv(request, charts, f"{force.pk}-public-v{version}")
     context.update(
         {
-            "charts": charts, "headline": headline, "years": [(y.year, year_label(y)) for y in years],
-            "year": start.year, "year_label": year_label(start), "query": request.GET.urlencode(),
+            "charts": charts, "headline": headline, "years": [(y.year, year_shown(y, last)) for y in years],
+            "year": start.year, "year_label": year_shown(start, last), "query": request.GET.urlencode(),
             "fired_share": None if hidden & {"taser_reports", "level_fired"} else share(
                 totals["level_fired"], totals["taser_reports"]
             ),
@@ -537,12 +566,24 @@ def public_force(request, force_id):
     return render(request, "forces/public_force.html", context)
 
 
+def published_with_rates(force):
+    """The force's Home Office figures by financial year, with Taser use per 1,000 residents where a population
+    is held. Published already, so nothing is suppressed."""
+    residents = incident_queries.residents_by_force(incident_queries.residents_by_area(force_ids=[force.pk]))
+    population = residents.get(force.pk, {}).get("total")
+    rows = forces_queries.published_by_year(force=force)
+    for row in rows:
+        taser = row.get(PublishedFigure.Measure.CED_TOTAL)
+        row["taser_per_1000"] = round(taser * 1000 / population, 2) if population and taser is not None else None
+    return {"rows": rows, "population": population}
+
+
 def public_areas(force, start, end, family):
     """Area rows of a financial year with the counts of the force's suppressed family hidden, and their rates."""
     rows = incident_queries.area_rates(force=force, start=start, end=end)
     for row in rows:
         if family.is_hidden(row["area"], "financial_year", start, "taser_reports"):
-            hide(row, ["reports", "rate_per_10000"])
+            hide(row, ["reports", "rate_per_1000"])
         if family.is_hidden(row["area"], "financial_year", start, "discharge"):
             hide(row, ["discharge"])
     return rows

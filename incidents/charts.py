@@ -54,6 +54,27 @@ def plotted(row, name):
     return None if name in row.get("suppressed", ()) else row[name]
 
 
+def suppressed_marks(rows, x, stacked, when):
+    """A marked point on top of each stacked bar that leaves a suppressed part out, so the gap is not read as
+    a zero; no trace when nothing is suppressed."""
+    marked = [
+        (x[i], sum(row[name] or 0 for name in stacked if name not in row["suppressed"]))
+        for i, row in enumerate(rows)
+        if set(row.get("suppressed", ())) & set(stacked)
+    ]
+    if not marked:
+        return []
+    return [
+        {
+            "type": "scatter", "mode": "markers+text", "name": "Part suppressed (not shown)",
+            "x": [point for point, _ in marked], "y": [top for _, top in marked],
+            "text": ["suppressed"] * len(marked), "textposition": "top center", "textfont": {"size": 11},
+            "marker": {"symbol": "x-thin-open", "size": 10, "color": "#1b1b1b", "line": {"width": 2}},
+            "hovertemplate": f"{when}: a small count is suppressed, not zero<extra></extra>",
+        }
+    ]  # fmt: skip
+
+
 def month_range(start, end):
     """The report list's from/to (inclusive dates) of a period start ≤ date < end."""
     return {"from": start.isoformat(), "to": (end - datetime.timedelta(days=1)).isoformat()}
@@ -64,17 +85,18 @@ def drill_query(base, **filters):
     return urlencode({**base, **{k: v for k, v in filters.items() if v is not None}}, doseq=True)
 
 
-def use_over_time(rows, *, unit="reports", per="month", drill=None):
+def use_over_time(rows, *, unit="reports", per="month", drill=None, through=None):
     """Taser use per month (or quarter), stacked by highest level, with the discharge share as a line.
 
     rows: [{"period_start", "period_end" (exclusive), level measures, taser total, discharge}].
     per: "month" or "quarter", what a row is. drill: None (no click-through), else the report list
-    filters every point shares (e.g. area).
+    filters every point shares (e.g. area). through: the last month the figures hold, which names a
+    quarter that ends later "to date".
     """
     unit_name = UNITS[unit]
     total, discharge = measure("taser_reports", unit), measure("discharge", unit)
     if per == "quarter":
-        x = [quarter_name(row["period_start"]).replace(" ", "<br>") for row in rows]  # two short lines a tick
+        x = [quarter_name(row["period_start"], through).replace(" ", "<br>", 2) for row in rows]  # short lines a tick
         when, axis = "%{x}", {"type": "category"}
     else:
         x = [row["period_start"].isoformat() for row in rows]
@@ -95,6 +117,7 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
                 for row in rows
             ]
         data.append(trace)
+    data.extend(suppressed_marks(rows, x, [level_measure(level, unit) for level in LEVELS], when))
     shares = [share(plotted(row, discharge), plotted(row, total)) for row in rows]
     data.append(
         {
@@ -120,7 +143,7 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
     columns = [per.capitalize(), *(level.label for level in LEVELS), f"Taser {unit_name}", "Discharge share (%)"]
     table_rows = [
         [
-            quarter_name(row["period_start"]) if per == "quarter" else row["period_start"].strftime("%B %Y"),
+            quarter_name(row["period_start"], through) if per == "quarter" else row["period_start"].strftime("%B %Y"),
             *(value(row, level_measure(level, unit)) for level in LEVELS),
             value(row, total),
             SUPPRESSED if {total, discharge} & set(row.get("suppressed", ())) else shares[i],
@@ -138,38 +161,44 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None):
     )
 
 
-def quarter_name(start):
-    """Police quarters follow the financial year: April to June is Q1."""
+def quarter_name(start, through=None):
+    """Police quarters follow the financial year: April to June is Q1. A quarter the figures stop short of
+    (they run to the month `through`) is named "to date", with its months: "Q3 2026/27 to date (Oct–Nov)"."""
     year = start.year if start.month >= 4 else start.year - 1
-    return f"Q{(start.month - 4) % 12 // 3 + 1} {year}/{(year + 1) % 100:02d}"
+    name = f"Q{(start.month - 4) % 12 // 3 + 1} {year}/{(year + 1) % 100:02d}"
+    months_into = (through.year - start.year) * 12 + through.month - start.month if through else None
+    if months_into is not None and 0 <= months_into < 2:
+        months = f"{start:%b}–{through:%b}" if through > start else f"{start:%b}"
+        name += f" to date ({months})"
+    return name
 
 
 AREA_SORTS = {"count": "most Taser use first", "rate": "highest rate first", "name": "by name"}
 
 
 def use_by_area(rows, *, unit="reports", sort="count", drill=None):
-    """Taser use by area, absolute and per 10,000 residents, side by side, in the chosen order.
+    """Taser use by area, absolute and per 1,000 residents, side by side, in the chosen order.
 
-    rows: [{"code", "name", "reports", "population", "rate_per_10000", "note"}] (area_rates).
+    rows: [{"code", "name", "reports", "population", "rate_per_1000", "note"}] (area_rates).
     """
     unit_name = UNITS[unit]
     if sort == "name":
         rows = sorted(rows, key=lambda row: row["name"])
     elif sort == "rate":
-        rows = sorted(rows, key=lambda row: (row["rate_per_10000"] is None, -(row["rate_per_10000"] or 0)))
+        rows = sorted(rows, key=lambda row: (row["rate_per_1000"] is None, -(row["rate_per_1000"] or 0)))
     else:
         rows = sorted(rows, key=lambda row: (plotted(row, "reports") is None, -(plotted(row, "reports") or 0)))
     names = [row["name"] for row in rows]
-    rates = [rounded(None if "reports" in row.get("suppressed", ()) else row["rate_per_10000"]) for row in rows]
+    rates = [rounded(None if "reports" in row.get("suppressed", ()) else row["rate_per_1000"]) for row in rows]
     count_trace = {
         "type": "bar", "orientation": "h", "name": f"Taser {unit_name}", "y": names,
         "x": [plotted(row, "reports") for row in rows], "marker": {"color": SERIES_COLOURS[0]},
         "hovertemplate": f"%{{y}}: %{{x}} {unit_name}<extra></extra>",
     }  # fmt: skip
     rate_trace = {
-        "type": "bar", "orientation": "h", "name": "Per 10,000 residents", "y": names, "x": rates,
+        "type": "bar", "orientation": "h", "name": "Per 1,000 residents", "y": names, "x": rates,
         "xaxis": "x2", "yaxis": "y2", "marker": {"color": SERIES_COLOURS[1]},
-        "hovertemplate": "%{y}: %{x} per 10,000 residents<extra></extra>",
+        "hovertemplate": "%{y}: %{x} per 1,000 residents<extra></extra>",
     }  # fmt: skip
     if drill is not None:
         codes = [drill_query(drill, area=row["code"], ced_used="true") if row["code"] else "" for row in rows]
@@ -182,7 +211,7 @@ def use_by_area(rows, *, unit="reports", sort="count", drill=None):
             showlegend=False,
             margin={"l": 20, "t": 40},
             xaxis={"domain": [0, 0.46], "title": {"text": f"Taser {unit_name}"}, "rangemode": "tozero"},
-            xaxis2={"domain": [0.54, 1], "title": {"text": "Per 10,000 residents"}, "anchor": "y2",
+            xaxis2={"domain": [0.54, 1], "title": {"text": "Per 1,000 residents"}, "anchor": "y2",
                     "gridcolor": "#e0e0e0", "rangemode": "tozero"},
             yaxis={"autorange": "reversed", "rangemode": "normal"},
             yaxis2={"autorange": "reversed", "anchor": "x2", "matches": "y", "showticklabels": False},
@@ -191,15 +220,15 @@ def use_by_area(rows, *, unit="reports", sort="count", drill=None):
     table_rows = [
         [
             row["name"], value(row, "reports"), row["population"],
-            SUPPRESSED if "reports" in row.get("suppressed", ()) else rounded(row["rate_per_10000"]), row["note"],
+            SUPPRESSED if "reports" in row.get("suppressed", ()) else rounded(row["rate_per_1000"]), row["note"],
         ]
         for row in rows
     ]  # fmt: skip
     return Chart(
         key="use-by-area",
-        title=f"Taser use by area, in all and per 10,000 residents (unit: {unit_name}; {AREA_SORTS[sort]})",
+        title=f"Taser use by area, in all and per 1,000 residents (unit: {unit_name}; {AREA_SORTS[sort]})",
         figure=figure,
-        table=Table(["Area", f"Taser {unit_name}", "Residents (Census 2021)", "Per 10,000 residents", "Note"],
+        table=Table(["Area", f"Taser {unit_name}", "Residents (Census 2021)", "Per 1,000 residents", "Note"],
                     table_rows),
         rules="rates",
         notes=suppression_note(rows),

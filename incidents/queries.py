@@ -273,7 +273,7 @@ def disproportionality(*, force, start, end, area=None, measure="ethnicity_{grou
 
 
 def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
-    """Per area: Taser reports (or another measure) and the rate per 10,000 residents (None, with a note,
+    """Per area: Taser reports (or another measure) and the rate per 1,000 residents (None, with a note,
     without a population). The reports without an area come last, as "No area recorded"."""
     residents = residents_by_area(force_ids=[force.pk])
     rows = []
@@ -284,7 +284,7 @@ def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
             {
                 "area": area, "code": row["area__code"], "name": row["area__name"] or "No area recorded",
                 "reports": row[measure], "discharge": row["discharge"], "population": population,
-                "rate_per_10000": rate_per(row[measure], population, 10_000),
+                "rate_per_1000": rate_per(row[measure], population, 1_000),
                 "note": "" if population else "no population baseline for this area",
             }
         )  # fmt: skip
@@ -503,6 +503,11 @@ def summary_financial_years():
     """The starts (1 April) of the financial years any force has summaries for."""
     months = MonthlySummary.objects.values_list("month", flat=True).distinct()
     return sorted({period_start(month, "financial_year") for month in months})
+
+
+def latest_summary_month():
+    """The last month any force has summaries for; None before any."""
+    return MonthlySummary.objects.aggregate(last=Max("month"))["last"]
 
 
 def forces_with_summaries():

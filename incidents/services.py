@@ -1577,7 +1577,9 @@ def quarterly_report_rows(report):
         for item in figures[section]:
             yield (section, item["label"], "value", item["value"])
     for row in figures["areas"]:
-        for column in ("reports", "discharge", "population", "rate_per_10000", "note"):
+        # A report built before every rate was per 1,000 keeps its areas' rates per 10,000.
+        rate = "rate_per_10000" if "rate_per_10000" in row else "rate_per_1000"
+        for column in ("reports", "discharge", "population", rate, "note"):
             yield ("areas", row["name"], column, row[column])
     for row in figures["disproportionality"]:
         for column in ("reports", "population", "rate_per_1000", "ratio", "ratio_low", "ratio_high", "note"):

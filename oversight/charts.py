@@ -43,7 +43,7 @@ class Chart:
     `key` names it in the page and in `?chart=<key>&format=csv`; `title` says what it counts and
     in which unit; `rules` is the anchor of its counting rule on the counting-rules page;
     `drill` is the report-list query string of each plotted point (in the figure's customdata),
-    for roles that may open records.
+    for roles that may open records; `empty_reason` says why nothing is drawn.
     """
 
     key: str
@@ -53,10 +53,12 @@ class Chart:
     rules: str
     notes: list[str] = field(default_factory=list)
     drill: bool = False
+    # Why nothing is drawn, when the figures hold nothing to draw (the table may still list zeros).
+    empty_reason: str = ""
 
     @property
     def is_empty(self):
-        return not self.table.rows
+        return not self.table.rows or bool(self.empty_reason)
 
 
 def layout(**extra):

@@ -118,8 +118,19 @@ TEMPLATES = [
     },
 ]
 
+
+def database_from_url(url):
+    try:
+        return dj_database_url.parse(url, conn_max_age=60)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"DATABASE_URL {url.split('://')[0]!r}... is not a database address: give one like "
+            "postgres://user:password@host:5432/oversight."
+        ) from error
+
+
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)
+    "default": database_from_url(DATABASE_URL)
     if DATABASE_URL
     else {
         "ENGINE": "django.db.backends.sqlite3",

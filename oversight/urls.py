@@ -53,3 +53,4 @@ urlpatterns = [
 ]
 
 handler404 = "oversight.api.not_found"
+handler403 = "oversight.errors.forbidden"

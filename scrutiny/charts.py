@@ -30,8 +30,12 @@ def findings_by_grade(rows, *, grades, quarter_labels):
     ]  # fmt: skip
     figure = {
         "data": data,
-        "layout": layout(barmode="stack", height=320, yaxis={"title": {"text": "Findings"}, "dtick": 1}),
-    }
+        # The legend above the bars: below, it ran into the quarters' labels.
+        "layout": layout(
+            barmode="stack", height=320, yaxis={"title": {"text": "Findings"}, "dtick": 1},
+            legend={"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"}, margin={"t": 50},
+        ),
+    }  # fmt: skip
     table_rows = [
         [quarter_labels[quarter], *(counts.get((quarter, grade), 0) for grade in grades),
          sum(counts.get((quarter, grade), 0) for grade in grades)]
@@ -44,4 +48,8 @@ def findings_by_grade(rows, *, grades, quarter_labels):
         table=Table(["Quarter", *grades, "All findings"], table_rows),
         rules="scrutiny",
         notes=["A finding is the panel's agreed view of one sampled case, recorded at its meeting."],
-    )
+        empty_reason="" if counts and any(counts.values()) else (
+            "No scrutiny panel recorded a finding in this period, so there is nothing to chart: a panel records its "
+            "findings at its meetings."
+        ),
+    )  # fmt: skip

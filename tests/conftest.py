@@ -1,6 +1,7 @@
 """Shared fixtures: the forces, two areas of different forces, and one user per role."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -26,21 +27,41 @@ HOME_OFFICE_TABLES_2018_19 = HOME_OFFICE / "police-use-of-force-apr2018-mar2019-
 HOME_OFFICE_TASER_2016 = HOME_OFFICE / "police-use-of-conducted-energy-devices-2016.ods"
 
 
-def shared_file(path):
-    """A published file from SHARED_DATA; the test is skipped, saying why, where it is absent."""
+FETCH_COMMAND = "make data (python manage.py fetch_published)"
+
+
+def published(path):
+    """The published file at path, or the test skipped with the command that fetches it."""
     if not path.is_file():
-        pytest.skip(f"{path.name} is not in {path.parent} (set SHARED_DATA to where the published files lie)")
+        # CI holds every published file, so there a missing one is a failure, not a skip.
+        if os.environ.get("REQUIRE_PUBLISHED_DATA"):
+            pytest.fail(f"{path} is missing: {FETCH_COMMAND} downloads it")
+        pytest.skip(f"{path.name} is not in {path.parent}: {FETCH_COMMAND} downloads it (or set SHARED_DATA)")
     return path
 
 
-def pytest_sessionstart(session):
-    missing = [path for path in (ONS_LOOKUP, HOME_OFFICE_TABLES_2019_20) if not path.is_file()]
-    if missing:
-        pytest.exit(
-            f"The tests read the published data files from {SHARED_DATA} (set SHARED_DATA to point elsewhere); "
-            f"missing: {', '.join(str(path) for path in missing)}",
-            returncode=1,
-        )
+CHROMIUM = os.environ.get("CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+# Without these, Chromium reaches for Google's hosts, which this product must never need.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright, shared by every browser test of the session."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's package (apt-get install -y chromium).")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the tests make
+    # between page actions are still plain synchronous code.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 @pytest.fixture(autouse=True)

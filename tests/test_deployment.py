@@ -199,6 +199,7 @@ def test_docker_compose_runs_web_worker_and_beat_from_one_image_with_known_setti
     environment = django[0]["environment"]
     assert all(service["environment"] == environment for service in django)
     assert set(environment) <= settings_knobs()
+    assert {service["env_file"] for service in django} == {".env"}
     assert environment["DJANGO_DEBUG"] == "false"
     assert environment["DATABASE_URL"].startswith("postgres://") and environment["CELERY_BROKER_URL"].startswith(
         "redis://"
@@ -207,6 +208,40 @@ def test_docker_compose_runs_web_worker_and_beat_from_one_image_with_known_setti
     assert services["worker"]["command"].startswith("celery --app oversight worker")
     assert services["beat"]["command"].startswith("celery --app oversight beat")
     assert {"pgdata", "media"} <= set(compose["volumes"])
+
+
+def env_example_settings():
+    """The settings .env.example names, set or commented out."""
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    return {match[1] for line in lines if (match := re.match(r"#?\s*([A-Z_]+)=", line))}
+
+
+def test_docker_compose_passes_every_setting_the_readme_documents_from_the_env_file():
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    fixed_by_compose = set(compose["services"]["web"]["environment"])
+    assert env_example_settings() <= settings_knobs()
+    assert sorted(settings_knobs() - env_example_settings() - fixed_by_compose) == []
+    assert (
+        ".env" in (ROOT / ".gitignore").read_text().split() and ".env" in (ROOT / ".dockerignore").read_text().split()
+    )
+
+
+def test_the_production_image_installs_only_what_production_runs():
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "pip install --no-cache-dir -r requirements.txt" in dockerfile
+    assert "requirements-dev.txt" not in dockerfile
+    runtime = {
+        line.split("==")[0].lower() for line in (ROOT / "requirements.txt").read_text().splitlines() if "==" in line
+    }
+    assert runtime.isdisjoint({"pytest", "pytest-django", "playwright", "locust", "schemathesis", "ruff", "pip-audit"})
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"tests", "bench"} <= set(ignored)
+
+
+def test_make_installs_again_when_either_requirements_file_changes():
+    makefile = (ROOT / "Makefile").read_text()
+    assert "$(BIN)/.installed: requirements.txt requirements-dev.txt" in makefile
+    assert "pip install --quiet -r requirements.txt -r requirements-dev.txt" in makefile
 
 
 # --- backups -------------------------------------------------------------------------------------

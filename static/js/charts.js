@@ -19,9 +19,28 @@
     }
   }
 
+  // On a phone the legend wraps onto more lines and dates need fewer ticks: give the legend room below the
+  // plot instead of a scroll bar, and let no two date labels overlap.
+  function fitNarrow(container, layout) {
+    if (container.clientWidth >= 500) {
+      return layout;
+    }
+    layout.legend = Object.assign({}, layout.legend, { font: { size: 11 } });
+    if (!layout.legend.yanchor || layout.legend.y < 0) {
+      layout.legend.y = -0.35;
+      layout.height = (layout.height || 450) + 140;
+      layout.margin = Object.assign({}, layout.margin, { b: 160 });
+    }
+    if (layout.xaxis && layout.xaxis.type === "date") {
+      layout.xaxis = Object.assign({}, layout.xaxis, { nticks: 4 });
+    }
+    return layout;
+  }
+
   function draw(container) {
     var figure = JSON.parse(document.getElementById(container.dataset.figure).textContent);
-    return window.Plotly.newPlot(container, figure.data, figure.layout, config).then(function () {
+    var layout = fitNarrow(container, figure.layout);
+    return window.Plotly.newPlot(container, figure.data, layout, config).then(function () {
       var table = document.getElementById(container.dataset.table);
       if (table) {
         table.open = false;

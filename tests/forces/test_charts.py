@@ -23,8 +23,8 @@ def test_capability_plots_officers_devices_and_uses_per_100_trained_officers():
 
 def test_area_comparison_draws_the_force_and_england_and_wales_as_reference_lines():
     rows = [
-        {"name": "Oxford", "reports": 10, "fired": 2, "population": 100_000, "rate_per_10000": 1.0},
-        {"name": "Reading", "reports": 4, "fired": 1, "population": 10_000, "rate_per_10000": 4.0},
+        {"name": "Oxford", "reports": 10, "fired": 2, "population": 100_000, "rate_per_1000": 1.0},
+        {"name": "Reading", "reports": 4, "fired": 1, "population": 10_000, "rate_per_1000": 4.0},
     ]
     chart = charts.area_comparison(
         rows, force_rate=1.27, force_fired_share=21.4, national_rate=None, national_fired_share=10.2,

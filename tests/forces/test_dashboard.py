@@ -126,11 +126,11 @@ def test_an_unknown_area_page_is_not_found(client, pcc_staff, taser_use, lambeth
     assert dashboard(client, pcc_staff, f"/forces/thames-valley/areas/{lambeth.code}/").status_code == 404
 
 
-def test_use_by_area_gives_counts_and_rates_per_10000_residents(client, pcc_staff, taser_use):
+def test_use_by_area_gives_counts_and_rates_per_1000_residents(client, pcc_staff, taser_use):
     rows = table(chart(dashboard(client, pcc_staff, sort="rate"), "use-by-area"))
-    assert [(row["Area"], row["Taser reports"], row["Per 10,000 residents"]) for row in rows] == [
-        ("Oxford", 2, 0.2),
-        ("Reading", 1, 0.2),
+    assert [(row["Area"], row["Taser reports"], row["Per 1,000 residents"]) for row in rows] == [
+        ("Oxford", 2, 0.02),
+        ("Reading", 1, 0.02),
     ]
 
 
@@ -238,16 +238,16 @@ def test_areas_side_by_side_show_each_area_against_the_force(client, pcc_staff, 
     response = dashboard(client, pcc_staff, "/forces/thames-valley/areas/", year="2025")
     rows = {row["Area"]: row for row in table(response.context["charts"][0])}
     assert rows["Oxford"]["Fired share (%)"] == 50.0
-    assert rows["The force"]["Per 10,000 residents"] == 0.13  # 2 reports in 2025/26, 150,000 residents
+    assert rows["The force"]["Per 1,000 residents"] == 0.01  # 2 reports in 2025/26, 150,000 residents: 0.013
     assert rows["England and Wales (Home Office)"]["Fired share (%)"] is None  # nothing published imported
 
 
 def test_forces_side_by_side_set_published_figures_beside_ours(client, pcc_staff, taser_use, lambeth):
     from django.core.management import call_command
 
-    from tests.conftest import HOME_OFFICE_TABLES_2019_20
+    from tests.conftest import HOME_OFFICE_TABLES_2019_20, published
 
-    call_command("import_ho_tables", str(HOME_OFFICE_TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(HOME_OFFICE_TABLES_2019_20), verbosity=0)
     response = dashboard(client, pcc_staff, "/compare/", year="2019")
     rows = {row["Force"]: row for row in table(response.context["charts"][0])}
     assert rows["Thames Valley Police"]["Home Office: Taser used"] == 1037
@@ -338,3 +338,19 @@ def test_counting_rules_are_open_to_everyone(client, role_users, role):
     response = client.get("/counting-rules/")
     assert response.status_code == 200
     assert b'id="ladder"' in response.content and b'id="suppression"' in response.content
+
+
+def test_the_findings_chart_of_a_period_without_findings_says_why_it_is_empty(client, pcc_staff, taser_use):
+    response = dashboard(client, pcc_staff)
+    assert chart(response, "findings-by-grade").is_empty
+    page = response.content.decode()
+    assert "No scrutiny panel recorded a finding in this period" in page
+    assert 'data-figure="findings-by-grade-figure"' not in page  # no axes drawn around nothing
+
+
+def test_forces_side_by_side_name_a_part_year_to_date_with_its_months(client, pcc_staff, taser_use):
+    response = dashboard(client, pcc_staff, "/compare/")
+    last = max(report.occurred_on for report in taser_use.values())
+    expected = f"2025/26 to date (April–{last:%B})"
+    assert response.context["years"][0] == (2025, expected)
+    assert expected in response.context["charts"][0].title

@@ -24,7 +24,7 @@ from tests.conftest import (
     HOME_OFFICE_TABLES_2018_19,
     HOME_OFFICE_TABLES_2019_20,
     HOME_OFFICE_TASER_2016,
-    shared_file,
+    published,
 )
 
 TABLES_2019_20 = HOME_OFFICE_TABLES_2019_20
@@ -64,7 +64,7 @@ def figures_of(edition):
 
 def real_ced_rows(financial_year):
     """Table_13's rows of one year from the real file, without the Financial year column."""
-    rows = CalamineWorkbook.from_path(str(TABLES_2019_20)).get_sheet_by_name("Table_13").to_python()
+    rows = CalamineWorkbook.from_path(str(published(TABLES_2019_20))).get_sheet_by_name("Table_13").to_python()
     return [row[1:] for row in rows if row[0] == financial_year]
 
 
@@ -146,7 +146,7 @@ def table(title, header, rows, top=1, left=1, gap_after=(), notes=("Notes", "Sou
 
 @pytest.fixture
 def tables_2019_20(forces):
-    call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
 
 
 # --- the real 2019/20 edition ----------------------------------------------------------------
@@ -222,10 +222,10 @@ def test_import_ho_tables_names_the_edition_from_the_cover_sheet(tables_2019_20)
 
 
 def test_import_ho_tables_twice_changes_nothing(forces):
-    call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
     before = set(PublishedFigure.objects.values_list("pk", "financial_year", "geography", "measure", "value"))
     out = StringIO()
-    call_command("import_ho_tables", str(TABLES_2019_20), stdout=out)
+    call_command("import_ho_tables", published(TABLES_2019_20), stdout=out)
     assert set(PublishedFigure.objects.values_list("pk", "financial_year", "geography", "measure", "value")) == before
     assert len(before) == 1_836
     assert "1836 figures for 2017/18, 2018/19 and 2019/20 from Table_12, Table_13" in out.getvalue()
@@ -250,7 +250,7 @@ def test_import_ho_tables_reads_a_ced_table_laid_out_like_the_2017_18_edition(fo
     )
     path = write_workbook(tmp_path / "shifted.xlsx", {"Notes": {(1, 1): "About these tables"}, "CED": cells})
     call_command("import_ho_tables", str(path), verbosity=0)
-    call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
     real = {
         figure for figure in figures_of(EDITION_2019_20) if figure[0] == "2019/20" and figure[3] != "use_of_force_total"
     }
@@ -353,7 +353,7 @@ def test_import_ho_tables_of_a_missing_file_says_so(forces):
 
 def test_import_ho_tables_before_load_forces_says_what_to_run(db):
     with pytest.raises(CommandError, match="No forces are loaded; run load_forces first."):
-        call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+        call_command("import_ho_tables", str(published(TABLES_2019_20)), verbosity=0)
 
 
 # --- the period of a table, and editions ranked by publication -----------------------------------
@@ -569,7 +569,7 @@ def test_importing_an_older_edition_after_a_newer_one_says_its_figures_are_revis
 
 
 def test_the_real_2018_19_edition_imports_as_published_with_its_period_from_the_cover_sheet(forces):
-    call_command("import_ho_tables", str(shared_file(HOME_OFFICE_TABLES_2018_19)), verbosity=0)
+    call_command("import_ho_tables", str(published(HOME_OFFICE_TABLES_2018_19)), verbosity=0)
     assert figure("Thames Valley", "2018/19", "ced_total", edition=EDITION_2018_19).value == 778
     assert figure("Thames Valley", "2018/19", "ced_fired", edition=EDITION_2018_19).value == 73
     assert figure("Thames Valley", "2018/19", "use_of_force_total", edition=EDITION_2018_19).value == 15_718
@@ -580,7 +580,7 @@ def test_the_real_2018_19_edition_imports_as_published_with_its_period_from_the_
 
 
 def test_the_real_2016_taser_tables_import_as_calendar_year_uses_with_the_revised_2015(forces):
-    call_command("import_ho_tables", str(shared_file(HOME_OFFICE_TASER_2016)), verbosity=0)
+    call_command("import_ho_tables", str(published(HOME_OFFICE_TASER_2016)), verbosity=0)
     assert periods_of(EDITION_2016) == {
         ("2016", "calendar_year", "", "uses"),
         ("2015 (revised)", "revision", "", "uses"),
@@ -605,7 +605,7 @@ def current_figures():
 
 
 def test_the_real_editions_in_either_order_give_the_same_current_figures_the_newest_publications(forces):
-    paths = [shared_file(HOME_OFFICE_TASER_2016), shared_file(HOME_OFFICE_TABLES_2018_19), TABLES_2019_20]
+    paths = [published(HOME_OFFICE_TASER_2016), published(HOME_OFFICE_TABLES_2018_19), published(TABLES_2019_20)]
     for path in paths:
         call_command("import_ho_tables", str(path), verbosity=0)
     in_publication_order = current_figures()

@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from forces.models import Area, PopulationBaseline
-from tests.conftest import ONS_LOOKUP
+from tests.conftest import ONS_LOOKUP, published
 from tests.factories import PopulationBaselineFactory
 
 ASIAN = "Ethnic group: Asian, Asian British or Asian Welsh"
@@ -76,7 +76,7 @@ def write_census(path, rows, header=HEADER, encoding="utf-8"):
 
 @pytest.fixture
 def areas(forces):
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
 
 
 def baseline(area_code):

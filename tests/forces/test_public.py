@@ -71,7 +71,7 @@ def test_a_small_area_count_is_suppressed_and_so_is_the_next_smallest(client, pu
     assert areas["Reading"]["Taser reports"] == "suppressed"  # 3: primary
     # Slough's 9 would give Reading's 3 away through the total shown in the headline: secondary.
     assert areas["Slough"]["Taser reports"] == "suppressed"
-    assert areas["Slough"]["Per 10,000 residents"] == "suppressed"
+    assert areas["Slough"]["Per 1,000 residents"] == "suppressed"
     assert areas["Oxford"]["Taser reports"] == 44
     figure = charts(response)["use-by-area"].figure["data"][0]
     assert figure["x"][figure["y"].index("Reading")] is None  # a gap, and no number in the page
@@ -119,3 +119,79 @@ def test_the_public_page_offers_no_way_into_the_records(client, published_year):
     response = client.get("/public/thames-valley/")
     assert all(not chart.drill for chart in response.context["charts"])
     assert b"/reports/" not in response.content
+
+
+# --- forces with only the Home Office's figures ----------------------------------------------------
+
+
+def test_a_force_without_records_shows_its_home_office_figures_per_1000_residents(client, thames_valley, oxford):
+    from tests.forces.test_reconciliation import publish
+
+    PopulationBaselineFactory(area=oxford, total=100_000)
+    publish(thames_valley, "2018/19", edition="the 2018/19 edition", ced_total=778, ced_fired=73)
+    publish(thames_valley, "2019/20", use_of_force_total=17_532, ced_total=1_037, ced_discharge=150, ced_fired=123)
+    response = client.get("/public/thames-valley/")
+    rows = response.context["published"]["rows"]
+    assert [row["financial_year"] for row in rows] == ["2019/20", "2018/19"]
+    assert rows[0]["taser_per_1000"] == 10.37  # 1,037 of 100,000 residents
+    page = response.content.decode()
+    assert "As published by the Home Office" in page
+    assert "1,037" in page and "17,532" in page
+    assert "has not published figures here yet" not in page
+
+
+def test_a_force_without_a_population_shows_its_figures_without_a_rate(client, thames_valley):
+    from tests.forces.test_reconciliation import publish
+
+    publish(thames_valley, "2019/20", ced_total=1_037)
+    response = client.get("/public/thames-valley/")
+    assert response.context["published"]["rows"][0]["taser_per_1000"] is None
+    assert "no population held" in response.content.decode()
+
+
+def test_the_public_index_lists_forces_with_published_figures_and_the_national_totals(client, thames_valley):
+    from forces.models import PublishedFigure
+    from tests.forces.test_reconciliation import EDITION, publish
+
+    publish(thames_valley, "2019/20", ced_total=1_037)
+    PublishedFigure.objects.create(
+        geography="*Total England and Wales", financial_year="2019/20", measure="ced_total", value=31_626,
+        source_edition=EDITION,
+    )  # fmt: skip
+    response = client.get("/public/")
+    assert [force.pk for force in response.context["forces"]] == ["thames-valley"]
+    assert response.context["national"][0]["ced_total"] == 31_626
+    assert "31,626" in response.content.decode()
+
+
+def test_every_force_of_the_home_office_edition_has_a_public_page_with_its_figures(client, forces):
+    from django.core.management import call_command
+
+    from tests.conftest import HOME_OFFICE_TABLES_2019_20, published
+
+    call_command("import_ho_tables", published(HOME_OFFICE_TABLES_2019_20), verbosity=0)
+    index = client.get("/public/")
+    assert len(index.context["forces"]) == 43
+    assert index.context["national"][0]["financial_year"] == "2019/20"
+    page = client.get("/public/thames-valley/")
+    assert page.context["published"]["rows"][0]["ced_total"] == 1037
+
+
+def public_page_of_reports_on(client, area, day):
+    for _ in range(6):
+        ReportFactory(area=area, occurred_on=day, ced_levels=[CedLevel.DRAWN])
+    rebuild_summaries(force_ids=["thames-valley"])
+    return client.get("/public/thames-valley/")
+
+
+def test_a_financial_year_the_figures_stop_short_of_is_named_to_date_with_its_months(client, oxford):
+    response = public_page_of_reports_on(client, oxford, datetime.date(2025, 11, 3))
+    assert response.context["year_label"] == "2025/26 to date (April–November)"
+    assert response.context["years"] == [(2025, "2025/26 to date (April–November)")]
+    quarters = charts(response)["use-over-time"].table.rows
+    assert quarters[-1][0] == "Q3 2025/26 to date (Oct–Nov)"
+
+
+def test_a_whole_financial_year_is_named_by_its_years_alone(client, oxford):
+    response = public_page_of_reports_on(client, oxford, datetime.date(2025, 3, 3))
+    assert response.context["year_label"] == "2024/25"

@@ -92,7 +92,7 @@ def test_rates_are_not_printed_without_a_population(oxford):
     rebuild_summaries(force_ids=["thames-valley"])
     report = build_quarterly_report(force_id="thames-valley", quarter=Q3_2025)
     (area,) = report.figures["areas"]
-    assert (area["rate_per_10000"], area["note"]) == (None, "no population baseline for this area")
+    assert (area["rate_per_1000"], area["note"]) == (None, "no population baseline for this area")
     assert {row["note"] for row in report.figures["disproportionality"]} == {"no population baseline for this area"}
 
 
@@ -177,3 +177,14 @@ def test_headline_changes_are_counted_and_a_percentage_needs_a_base(quarter_of_r
     fired = next(item for item in report.figures["headline"] if item["measure"] == "level_fired")
     assert fired["on_previous_quarter"] == {"change": 0, "change_percent": 0.0}
     assert fired["on_same_quarter_last_year"] == {"change": 1, "change_percent": None}
+
+
+def test_a_report_kept_from_before_rates_per_1000_keeps_its_areas_per_10000():
+    from forces.views import area_rate_per
+
+    kept = {"areas": [{"name": "Oxford", "reports": 2, "discharge": 1, "population": 100_000, "rate_per_10000": 0.2,
+                       "note": ""}]}  # fmt: skip
+    assert area_rate_per(kept) == 10_000
+    new = {"areas": [{"name": "Oxford", "reports": 2, "discharge": 1, "population": 100_000, "rate_per_1000": 0.02,
+                      "note": ""}]}  # fmt: skip
+    assert area_rate_per(new) == 1_000

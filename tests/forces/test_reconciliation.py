@@ -9,7 +9,7 @@ from forces.models import PublishedFigure, Role
 from forces.queries import ReconciliationRow
 from incidents.models import CedLevel
 from incidents.queries import reports_by_financial_year_and_level
-from tests.conftest import HOME_OFFICE_TABLES_2019_20
+from tests.conftest import HOME_OFFICE_TABLES_2019_20, published
 from tests.factories import EditionFactory, PublishedFigureFactory, ReportFactory
 
 Measure = PublishedFigure.Measure
@@ -278,7 +278,7 @@ def test_force_dashboard_links_to_the_reconciliation(pcc_staff, client):
 
 
 def test_page_shows_thames_valleys_published_ced_total_from_the_real_home_office_file(pcc_staff, client):
-    call_command("import_ho_tables", str(TABLES_2019_20), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
     response = signed_in(client, pcc_staff).get(URL)
     year = year_of(response, "2019/20")
     total = row_of(year, Measure.CED_TOTAL)

@@ -6,7 +6,7 @@ from django.core.management.base import CommandError
 
 from forces.models import Area, Force, LocalAuthority
 from forces.services import FORCES, load_forces
-from tests.conftest import ONS_LOOKUP
+from tests.conftest import ONS_LOOKUP, published
 from tests.factories import AreaFactory, ReportFactory
 
 
@@ -36,7 +36,7 @@ def test_every_force_has_a_home_office_region_except_btp(db):
 
 
 def test_import_areas_reads_the_real_ons_lookup_into_areas_of_each_force(forces):
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
     assert Area.objects.count() == 315
     assert Area.objects.values("force").distinct().count() == 43  # every force but BTP
     thames_valley = Area.objects.filter(force="thames-valley")
@@ -47,7 +47,7 @@ def test_import_areas_reads_the_real_ons_lookup_into_areas_of_each_force(forces)
 
 
 def test_import_areas_records_each_local_authority_of_the_lookup_in_its_area(forces):
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
     assert LocalAuthority.objects.count() == 348  # the lookup's 348 rows hold 348 distinct LAD16CD codes
     oxford = LocalAuthority.objects.get(code="E07000178")
     assert (oxford.name, oxford.area.name, oxford.area.code, oxford.area.force_id) == (
@@ -61,28 +61,28 @@ def test_import_areas_records_each_local_authority_of_the_lookup_in_its_area(for
 
 def test_import_areas_says_how_many_local_authorities_it_imported(forces):
     out = StringIO()
-    call_command("import_areas", str(ONS_LOOKUP), stdout=out)
+    call_command("import_areas", published(ONS_LOOKUP), stdout=out)
     assert "315 areas in 43 forces, with 348 local authorities" in out.getvalue()
 
 
 def test_import_areas_handles_the_byte_order_mark(forces):
-    assert ONS_LOOKUP.read_bytes().startswith(b"\xef\xbb\xbf")
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    assert published(ONS_LOOKUP).read_bytes().startswith(b"\xef\xbb\xbf")
+    call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
     # The first header (LAD16CD) carries the mark; the columns after it are read all the same.
     assert Force.objects.get(pk="thames-valley").pfa_code.startswith("E23")
 
 
 def test_import_areas_twice_changes_nothing(forces):
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
     LocalAuthority.objects.filter(code="E07000178").update(name="Edited by mistake")
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
     assert Area.objects.count() == 315
     assert LocalAuthority.objects.count() == 348
     assert LocalAuthority.objects.get(code="E07000178").name == "Oxford"
 
 
 def test_import_areas_with_an_unknown_force_names_row_field_and_value_and_writes_nothing(forces, tmp_path):
-    lines = ONS_LOOKUP.read_text(encoding="utf-8-sig").splitlines()
+    lines = published(ONS_LOOKUP).read_text(encoding="utf-8-sig").splitlines()
     lines.append("E06099999,Atlantis,E22099999,Atlantis,E23099999,Atlantis Constabulary,999")
     broken = tmp_path / "lookup.csv"
     broken.write_text("\n".join(lines), encoding="utf-8")
@@ -93,7 +93,7 @@ def test_import_areas_with_an_unknown_force_names_row_field_and_value_and_writes
 
 
 def test_import_areas_refuses_a_local_authority_in_two_areas_and_writes_nothing(forces, tmp_path):
-    lines = ONS_LOOKUP.read_text(encoding="utf-8-sig").splitlines()
+    lines = published(ONS_LOOKUP).read_text(encoding="utf-8-sig").splitlines()
     lines.append("E07000178,Oxford,E22000305,Cherwell,E23000029,Thames Valley,999")
     broken = tmp_path / "lookup.csv"
     broken.write_text("\n".join(lines), encoding="utf-8")
@@ -142,7 +142,7 @@ def test_import_areas_reads_a_lookup_of_a_later_vintage(forces, tmp_path):
 def test_import_areas_gives_an_area_named_in_records_its_ons_code_and_keeps_its_reports(forces):
     named_in_records = AreaFactory(code="TVP-OXFORD", name="OXFORD", needs_review=True)
     report = ReportFactory(area=named_in_records)
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
     oxford = Area.objects.get(force="thames-valley", code="E22000308")
     assert (oxford.pk, oxford.name, oxford.needs_review) == (named_in_records.pk, "Oxford", False)
     assert report.__class__.objects.get(pk=report.pk).area == oxford
@@ -152,6 +152,6 @@ def test_import_areas_refuses_a_name_and_a_code_of_two_different_areas_and_write
     AreaFactory(code="E22000308", name="Oxford City")
     AreaFactory(code="TVP-OXFORD", name="Oxford")
     with pytest.raises(CommandError, match=r"row \d+, CSP16NM: 'Oxford' is the name of the force's area TVP-OXFORD"):
-        call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+        call_command("import_areas", published(ONS_LOOKUP), verbosity=0)
     assert Area.objects.count() == 2
     assert LocalAuthority.objects.count() == 0

@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from oversight.celery import app as celery_app
-from tests.conftest import ONS_LOOKUP
+from tests.conftest import ONS_LOOKUP, published
 
 
 @pytest.fixture(autouse=True)
@@ -24,7 +24,7 @@ def tasks_run_in_this_process(monkeypatch):
 @pytest.fixture
 def boroughs(metropolitan):
     """Every force's areas from the ONS lookup: the Met's boroughs, Thames Valley's partnerships, …"""
-    call_command("import_areas", str(ONS_LOOKUP), verbosity=0)
+    call_command("import_areas", str(published(ONS_LOOKUP)), verbosity=0)
 
 
 @pytest.fixture

@@ -73,6 +73,13 @@ def test_use_over_time_by_quarter_names_police_quarters():
     assert chart.figure["layout"]["xaxis"]["type"] == "category"
 
 
+def test_a_quarter_the_figures_stop_short_of_is_named_to_date_with_its_months():
+    rows = [month_row(4, level_fired=1, taser_reports=1), month_row(7, taser_reports=1)]
+    chart = charts.use_over_time(rows, per="quarter", through=datetime.date(2025, 8, 1))
+    assert chart.figure["data"][0]["x"] == ["Q1<br>2025/26", "Q2<br>2025/26<br>to date (Jul–Aug)"]
+    assert chart.table.rows[1][0] == "Q2 2025/26 to date (Jul–Aug)"
+
+
 def test_a_suppressed_count_is_a_gap_in_the_chart_and_says_so_in_the_table():
     row = month_row(5, level_fired=None, taser_reports=20, discharge=None, suppressed=["level_fired", "discharge"])
     chart = charts.use_over_time([row])
@@ -82,6 +89,24 @@ def test_a_suppressed_count_is_a_gap_in_the_chart_and_says_so_in_the_table():
     assert table["Fired"] == SUPPRESSED and table["Discharge share (%)"] == SUPPRESSED
     assert table["Taser reports"] == 20
     assert any("suppressed" in note for note in chart.notes)
+
+
+def test_a_bar_with_a_suppressed_part_is_marked_as_such_on_top_of_what_it_shows():
+    rows = [
+        month_row(5, level_drawn=12, level_fired=None, taser_reports=15, suppressed=["level_fired"]),
+        month_row(6, level_drawn=9, taser_reports=9),
+    ]
+    chart = charts.use_over_time(rows)
+    valid(chart.figure)
+    marks = next(trace for trace in chart.figure["data"] if trace["name"] == "Part suppressed (not shown)")
+    assert marks["x"] == [rows[0]["period_start"].isoformat()]
+    assert marks["y"] == [12]  # on top of the parts shown
+    assert marks["text"] == ["suppressed"]
+
+
+def test_a_chart_with_nothing_suppressed_has_no_suppressed_marks():
+    chart = charts.use_over_time([month_row(6, level_drawn=9, taser_reports=9)])
+    assert all(trace["name"] != "Part suppressed (not shown)" for trace in chart.figure["data"])
 
 
 def test_each_point_opens_the_reports_it_counts():
@@ -108,12 +133,12 @@ def test_an_empty_period_makes_an_empty_chart_that_still_validates():
 
 
 AREAS = [
-    {"area": 1, "code": "E1", "name": "Oxford", "reports": 10, "population": 100_000, "rate_per_10000": 1.0,
+    {"area": 1, "code": "E1", "name": "Oxford", "reports": 10, "population": 100_000, "rate_per_1000": 1.0,
      "note": ""},
-    {"area": 2, "code": "E2", "name": "Reading", "reports": 4, "population": 10_000, "rate_per_10000": 4.0,
+    {"area": 2, "code": "E2", "name": "Reading", "reports": 4, "population": 10_000, "rate_per_1000": 4.0,
      "note": ""},
     {"area": None, "code": None, "name": "No area recorded", "reports": 7, "population": None,
-     "rate_per_10000": None, "note": "no population baseline for this area"},
+     "rate_per_1000": None, "note": "no population baseline for this area"},
 ]  # fmt: skip
 
 

@@ -12,7 +12,7 @@ from forces.models import Area
 from incidents import readers
 from incidents.models import CedLevel, ImportBatch, UseOfForceReport
 from incidents.services import ImportFailed, import_reports
-from tests.conftest import ONS_LOOKUP
+from tests.conftest import ONS_LOOKUP, published
 from tests.factories import ReportFactory
 from tests.test_constraints import postgresql_only
 
@@ -313,7 +313,7 @@ def test_files_that_are_not_use_of_force_tables_get_one_sentence(boroughs, metro
 
 def test_a_header_from_another_format_is_refused(boroughs, metropolitan):
     with pytest.raises(CommandError, match="not a use-of-force export: neither the Met format .* its columns: LAD16CD"):
-        call_command("import_uof", str(ONS_LOOKUP), force="metropolitan", verbosity=0)
+        call_command("import_uof", published(ONS_LOOKUP), force="metropolitan", verbosity=0)
 
 
 def test_command_prints_a_summary_line(boroughs, metropolitan, tmp_path, capsys):

@@ -21,7 +21,14 @@ def test_findings_stack_by_grade_in_scale_order_with_the_grades_colours():
     assert chart.table.rows == [["Q1 2025/26", 0, 0, 1, 1], ["Q2 2025/26", 3, 0, 0, 3]]
 
 
-def test_no_findings_give_a_chart_of_empty_quarters():
-    chart = charts.findings_by_grade([], grades=[], quarter_labels={Q1: "Q1 2025/26"})
+def test_no_findings_give_an_empty_chart_that_says_why_and_a_table_of_zeros():
+    chart = charts.findings_by_grade([], grades=["Green"], quarter_labels={Q1: "Q1 2025/26"})
     go.Figure(chart.figure)
-    assert chart.table.rows == [["Q1 2025/26", 0]]
+    assert chart.is_empty
+    assert chart.empty_reason.startswith("No scrutiny panel recorded a finding in this period")
+    assert chart.table.rows == [["Q1 2025/26", 0, 0]]
+
+
+def test_the_findings_legend_sits_above_the_bars_clear_of_the_quarters():
+    chart = charts.findings_by_grade([], grades=["Green"], quarter_labels={Q1: "Q1 2025/26"})
+    assert chart.figure["layout"]["legend"]["y"] > 1
