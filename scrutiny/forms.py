@@ -86,6 +86,10 @@ class SampleForm(forms.Form):
     seed = forms.IntegerField(
         min_value=0, required=False, help_text="Empty for a new random seed; give one to repeat an earlier draw."
     )
+    include_sampled = forms.BooleanField(
+        required=False, label="Include reports sampled before",
+        help_text="Otherwise reports the panel has reviewed, or holds in another sample, are left out.",
+    )  # fmt: skip
 
     def __init__(self, *args, force, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,16 +106,20 @@ class SampleForm(forms.Form):
 
     def parameters(self):
         data = self.cleaned_data
+        parameters = {"include_sampled": data["include_sampled"]}
         if data["rule"] == CaseSample.Rule.RANDOM_NON_DISCHARGE:
-            return {"percent": data["percent"], "strata": data["strata"] or "area"}
+            return parameters | {"percent": data["percent"], "strata": data["strata"] or "area"}
         if data["rule"] == CaseSample.Rule.AREA_FOCUS:
-            return {"area": data["area"].pk, "limit": data["limit"]}
-        return {}
+            return parameters | {"area": data["area"].pk, "limit": data["limit"]}
+        return parameters
 
 
 class ChairCaseForm(forms.Form):
     report = forms.IntegerField(min_value=1, label="Report number")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why the panel should review it")
+    again = forms.BooleanField(
+        required=False, label="Add it again", help_text="Only for a report the panel has reviewed or sampled before."
+    )
 
 
 class ReviewForm(forms.Form):

@@ -20,6 +20,15 @@ LJP_CHECKLIST = ("Was the use lawful?", "Was it justified?", "Was it proportiona
 ANSWERS = (("yes", "Yes"), ("no", "No"), ("unclear", "Could not tell"))
 
 
+# Why a report the rule selects is left out of a draw; the last two only unless the sample's
+# parameters say `include_sampled`.
+LEFT_OUT = {
+    "this_meeting": "already sampled for this meeting",
+    "reviewed": "already reviewed by the panel",
+    "in_another_sample": "in another of the panel's samples, not yet reviewed",
+}
+
+
 class Panel(models.Model):
     class Scale(models.TextChoices):
         RAG = "rag", "Red / amber / green"
@@ -147,6 +156,12 @@ class CaseSample(models.Model):
     data_version = models.PositiveIntegerField(
         null=True, blank=True, help_text="The force's data version when drawn: a re-draw reads the reports as of it"
     )
+    eligible = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Reports the rule selected in the period, before any were left out"
+    )
+    left_out = models.JSONField(
+        default=dict, blank=True, help_text="Ids of the reports left out before the draw, by reason (LEFT_OUT)"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -155,6 +170,14 @@ class CaseSample(models.Model):
 
     def __str__(self):
         return f"{self.get_rule_display()} for {self.panel}"
+
+    def left_out_counts(self):
+        """[(reason in words, how many)] of the reports left out before the draw."""
+        return [(label, len(self.left_out[key])) for key, label in LEFT_OUT.items() if self.left_out.get(key)]
+
+    @property
+    def left_out_total(self):
+        return sum(len(ids) for ids in self.left_out.values())
 
 
 class SampledCase(models.Model):

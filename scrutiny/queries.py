@@ -123,9 +123,16 @@ def cases_for_member(*, user, on=None):
         .prefetch_related(Prefetch("reviews", Review.objects.filter(member__user=user), to_attr="own_reviews"))
         .order_by("-sample__meeting__held_on", "sample__panel__name", "report__occurred_on", "pk")
     )
+    # A report sampled again (by the chair's choice, or before samples left reviewed reports out)
+    # is listed once, at its newest case.
+    listed, seen = [], set()
     for case in cases:
+        if (case.sample.panel_id, case.report_id) in seen:
+            continue
+        seen.add((case.sample.panel_id, case.report_id))
         case.own_review = case.own_reviews[0] if case.own_reviews else None
-    return cases
+        listed.append(case)
+    return listed
 
 
 def member_case_of_report(*, user, report_id):
@@ -242,35 +249,66 @@ def reports_as_of(*, force, version):
     return reports.filter(Q(withdrawn_in_version__isnull=True) | Q(withdrawn_in_version__gt=version))
 
 
-def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, version):
+def sample_pool(*, force, rule, parameters, starts_on, ends_on, version):
+    """The reports a rule admits in the period, before any is left out or chosen at random."""
+    reports = reports_as_of(force=force, version=version).filter(occurred_on__gte=starts_on, occurred_on__lte=ends_on)
+    if rule == CaseSample.Rule.ALL_DISCHARGES:
+        return reports.filter(highest_ced_level__in=DISCHARGE_LEVELS)
+    if rule == CaseSample.Rule.CHILDREN_OR_MENTAL_HEALTH:
+        return reports.filter(Q(subject_age__in=CHILD_AGES) | MENTAL_HEALTH)
+    if rule == CaseSample.Rule.AREA_FOCUS:
+        return reports.filter(area_id=parameters["area"])
+    if rule == CaseSample.Rule.RANDOM_NON_DISCHARGE:
+        return reports.filter(highest_ced_level__in=NON_DISCHARGE_LEVELS)
+    raise ValueError(f"rule: {rule!r} selects no reports by itself")
+
+
+def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, version, exclude=frozenset()):
     """The ids of the reports a rule selects, ascending: the same arguments always give the same ids.
 
-    Random choices use Python's random.Random(seed).sample over candidate ids in ascending
-    order, stratum by stratum in ascending order of the stratum's value (none first).
+    Reports in `exclude` are taken out of the pool before any random choice, so a share is a
+    share of the reports that may still be drawn. Random choices use Python's
+    random.Random(seed).sample over candidate ids in ascending order, stratum by stratum in
+    ascending order of the stratum's value (none first).
     """
-    reports = reports_as_of(force=force, version=version).filter(occurred_on__gte=starts_on, occurred_on__lte=ends_on)
+    pool = sample_pool(
+        force=force, rule=rule, parameters=parameters, starts_on=starts_on, ends_on=ends_on, version=version
+    ).exclude(pk__in=exclude)
     rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not secrecy
-    if rule == CaseSample.Rule.ALL_DISCHARGES:
-        chosen = reports.filter(highest_ced_level__in=DISCHARGE_LEVELS).values_list("id", flat=True)
-    elif rule == CaseSample.Rule.CHILDREN_OR_MENTAL_HEALTH:
-        chosen = reports.filter(Q(subject_age__in=CHILD_AGES) | MENTAL_HEALTH).values_list("id", flat=True)
-    elif rule == CaseSample.Rule.AREA_FOCUS:
-        chosen = list(reports.filter(area_id=parameters["area"]).order_by("id").values_list("id", flat=True))
+    if rule == CaseSample.Rule.AREA_FOCUS:
+        chosen = list(pool.order_by("id").values_list("id", flat=True))
         limit = parameters.get("limit")
         if limit and len(chosen) > limit:
             chosen = rng.sample(chosen, limit)
     elif rule == CaseSample.Rule.RANDOM_NON_DISCHARGE:
         strata = {}
-        rows = reports.filter(highest_ced_level__in=NON_DISCHARGE_LEVELS).order_by("id")
-        for stratum, report_id in rows.values_list(STRATA[parameters.get("strata", "area")], "id"):
+        for stratum, report_id in pool.order_by("id").values_list(STRATA[parameters.get("strata", "area")], "id"):
             strata.setdefault(stratum, []).append(report_id)
         chosen = []
         for stratum in sorted(strata, key=lambda value: (value is not None, value or 0)):
             ids = strata[stratum]
             chosen += rng.sample(ids, math.ceil(len(ids) * parameters["percent"] / 100))
     else:
-        raise ValueError(f"rule: {rule!r} selects no reports by itself")
+        chosen = pool.values_list("id", flat=True)
     return sorted(chosen)
+
+
+def left_out_of_draw(*, panel, meeting_id, report_ids, include_sampled=False):
+    """{reason: [report ids]} of `report_ids` a draw for the meeting leaves out (reasons: models.LEFT_OUT).
+
+    A report is sampled once a meeting; and, unless `include_sampled`, once by the panel: one it
+    has reviewed (a finding, or a submitted review) or that another of its samples holds is left out.
+    """
+    report_ids = set(report_ids)
+    cases = SampledCase.objects.filter(sample__panel=panel, report_id__in=report_ids)
+    this_meeting = set(cases.filter(sample__meeting_id=meeting_id).values_list("report_id", flat=True))
+    left_out = {"this_meeting": this_meeting}
+    if not include_sampled:
+        others = cases.exclude(report_id__in=this_meeting)
+        reviewed = Q(finding__isnull=False) | Q(reviews__status=Review.Status.SUBMITTED)
+        left_out["reviewed"] = set(others.filter(reviewed).values_list("report_id", flat=True))
+        left_out["in_another_sample"] = set(others.values_list("report_id", flat=True)) - left_out["reviewed"]
+    return {reason: sorted(ids) for reason, ids in left_out.items() if ids}
 
 
 @dataclass(frozen=True)
@@ -278,7 +316,7 @@ class Redraw:
     """A sample drawn again from its record, beside the cases it holds."""
 
     sample: CaseSample
-    drawn: list  # report ids the rule selects again, less those an earlier sample of the meeting holds
+    drawn: list  # report ids the rule selects again, less those the sample recorded as left out
     recorded: list  # report ids of the sample's cases
     changed_since: set  # report ids written (added or corrected) after the sample's data version
 
@@ -304,16 +342,41 @@ def sampled_for_meeting(*, meeting_id, before_sample_id=None):
     return set(cases.values_list("report_id", flat=True))
 
 
+def earlier_cases_of_report(*, panel, report_id):
+    """The panel's cases of the report, newest first, each with `history`: what became of it, in words."""
+    cases = list(
+        SampledCase.objects.filter(sample__panel=panel, report_id=report_id)
+        .select_related("sample__meeting", "finding")
+        .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
+        .order_by("-sample__meeting__held_on", "-pk")
+    )
+    for case in cases:
+        meeting = case.sample.meeting
+        where = f"case {case.pk}" + (f", meeting of {meeting.held_on:%-d %B %Y}" if meeting else "")
+        finding = getattr(case, "finding", None)
+        if finding:
+            case.history = f"already has the panel's finding ({finding.panel_grade}; {where})"
+        elif case.submitted:
+            case.history = f"was already reviewed ({case.submitted} submitted review(s); {where})"
+        else:
+            case.history = f"is already in another sample ({where})"
+    return cases
+
+
 def redraw(sample):
     """Draw the sample again from its rule, parameters, seed, period and data version; None for a chair's choice."""
     if sample.rule == CaseSample.Rule.CHAIR_CHOICE:
         return None
     force = sample.panel.force
+    left_out = {report_id for ids in sample.left_out.values() for report_id in ids}
     drawn = sample_selection(
         force=force, rule=sample.rule, parameters=sample.parameters, seed=sample.seed,
         starts_on=sample.period_starts_on, ends_on=sample.period_ends_on, version=sample.data_version,
+        exclude=left_out,
     )  # fmt: skip
-    if sample.meeting_id:
+    if sample.eligible is None and sample.meeting_id:
+        # Drawn before samples recorded what they left out: then only an earlier sample of the
+        # meeting kept a report out, after the draw.
         earlier = sampled_for_meeting(meeting_id=sample.meeting_id, before_sample_id=sample.pk)
         drawn = [report_id for report_id in drawn if report_id not in earlier]
     recorded = sorted(sample.cases.values_list("report_id", flat=True))
@@ -382,9 +445,15 @@ def panel_quarter_report(*, panel, quarter):
         .prefetch_related("responses", "actions")
         .order_by("recorded_at", "pk")
     )
+    taser_uses = UseOfForceReport.objects.current().filter(force=panel.force, ced_used=True)
+    taser_uses = taser_uses.filter(occurred_on__gte=start, occurred_on__lt=end)
+    sampled_uses = taser_uses.filter(sampled_cases__sample__panel=panel).distinct().count()
     return {
         "panel": panel,
         "period": {"start": start, "end": end - datetime.timedelta(days=1), "label": quarter_label(start)},
+        "taser_uses": taser_uses.count(),
+        "taser_uses_sampled": sampled_uses,
+        "taser_uses_sampled_share": share(sampled_uses, taser_uses.count()),
         "meetings": panel.meetings.filter(held_on__gte=start, held_on__lt=end).count(),
         "cases_sampled": cases.count(),
         "cases_reviewed": cases.filter(reviews__status=Review.Status.SUBMITTED).distinct().count(),
@@ -407,6 +476,8 @@ def panel_quarter_rows(report):
     yield ("cases", "cases sampled", report["cases_sampled"], None)
     yield ("cases", "cases reviewed", report["cases_reviewed"], None)
     yield ("cases", "cases without body-worn video, for follow-up", report["cases_for_video_follow_up"], None)
+    yield ("sampling", "Taser uses in the quarter", report["taser_uses"], None)
+    yield ("sampling", "of them sampled by the panel", report["taser_uses_sampled"], report["taser_uses_sampled_share"])
     yield ("reviews", "submitted reviews", report["reviews"], None)
     for row in report["review_grades"]:
         yield ("members' grades", row["grade"], row["count"], row["share"])

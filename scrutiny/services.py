@@ -31,8 +31,11 @@ from scrutiny.models import (
 from scrutiny.queries import (
     RANDOM_RULES,
     STRATA,
+    earlier_cases_of_report,
     force_data_version,
+    left_out_of_draw,
     membership,
+    sample_pool,
     sample_selection,
     sampled_for_meeting,
 )
@@ -135,6 +138,14 @@ def schedule_meeting(*, panel, held_on, notes=""):
 
 def clean_parameters(rule, parameters, force):
     """The parameters a rule takes, checked; the rest are dropped so the record says only what was used."""
+    include_sampled = parameters.get("include_sampled")
+    if include_sampled not in (None, False, True):
+        raise ValidationError(f"include sampled: '{include_sampled}' is not yes or no.")
+    # Said only when it applies, so a record without it reads as the panel's usual rule.
+    return rule_parameters(rule, parameters, force) | ({"include_sampled": True} if include_sampled else {})
+
+
+def rule_parameters(rule, parameters, force):
     if rule == Rule.RANDOM_NON_DISCHARGE:
         percent, strata = parameters.get("percent"), parameters.get("strata") or "area"
         if not isinstance(percent, int) or not 1 <= percent <= 100:
@@ -157,8 +168,10 @@ def clean_parameters(rule, parameters, force):
 def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None, user=None):
     """Draw a meeting's sample by a rule and record how, so that anyone can draw it again.
 
-    A report an earlier sample of the meeting holds is not sampled twice; a report without
-    body-worn video is kept and flagged for follow-up.
+    Before the draw, reports are left out (and recorded, with the reason) that an earlier sample
+    of the meeting holds, and unless the parameters say `include_sampled`, those the panel has
+    reviewed or holds in another sample. A report without body-worn video is kept and flagged
+    for follow-up.
     """
     if rule == Rule.CHAIR_CHOICE:
         raise ValidationError("rule: the chair adds cases one by one, each with a reason.")
@@ -170,23 +183,37 @@ def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None
     parameters = clean_parameters(rule, parameters or {}, force)
     if rule in RANDOM_RULES and seed is None:
         seed = secrets.randbelow(2**31)
+    version = force_data_version(force=force)
+    period = {"starts_on": starts_on, "ends_on": ends_on, "version": version}
+    pool = list(sample_pool(force=force, rule=rule, parameters=parameters, **period).values_list("id", flat=True))
+    left_out = left_out_of_draw(
+        panel=meeting.panel, meeting_id=meeting.pk, report_ids=pool,
+        include_sampled=parameters.get("include_sampled", False),
+    )  # fmt: skip
     sample = CaseSample.objects.create(
         panel=meeting.panel, meeting=meeting, rule=rule, parameters=parameters,
         seed=seed if rule in RANDOM_RULES else None, period_starts_on=starts_on, period_ends_on=ends_on,
-        data_version=force_data_version(force=force), created_by=user,
+        data_version=version, created_by=user, eligible=len(pool), left_out=left_out,
     )  # fmt: skip
     chosen = sample_selection(
-        force=force, rule=rule, parameters=parameters, seed=sample.seed, starts_on=starts_on, ends_on=ends_on,
-        version=sample.data_version,
+        force=force, rule=rule, parameters=parameters, seed=sample.seed,
+        exclude={report_id for ids in left_out.values() for report_id in ids}, **period,
     )  # fmt: skip
-    already = sampled_for_meeting(meeting_id=meeting.pk, before_sample_id=sample.pk)
     videos = dict(UseOfForceReport.objects.filter(pk__in=chosen).values_list("id", "body_worn_video"))
     SampledCase.objects.bulk_create(
         SampledCase(sample=sample, report_id=report_id, needs_video_follow_up=videos[report_id] != YesNoNotStated.YES)
         for report_id in chosen
-        if report_id not in already
     )
     return sample
+
+
+@transaction.atomic
+def withdraw_sample(*, sample):
+    """Remove a sample that drew no case: it holds nothing the panel could have worked on."""
+    sample = CaseSample.objects.select_for_update().get(pk=sample.pk)
+    if sample.cases.exists():
+        raise ValidationError(f"Sample {sample.pk} holds cases; only a sample that drew none can be withdrawn.")
+    sample.delete()
 
 
 def active_chair(panel, user):
@@ -199,8 +226,12 @@ def active_chair(panel, user):
 
 
 @transaction.atomic
-def add_chair_case(*, meeting, report_id, reason, user):
-    """The chair adds a case to the meeting, with the reason recorded beside it."""
+def add_chair_case(*, meeting, report_id, reason, user, again=False):
+    """The chair adds a case to the meeting, with the reason recorded beside it.
+
+    A report the panel has reviewed, or holds in another sample, is added only when the chair
+    confirms (`again`): the refusal says which case and meeting it was in.
+    """
     active_chair(meeting.panel, user)
     reason = reason.strip()
     if not reason:
@@ -211,6 +242,12 @@ def add_chair_case(*, meeting, report_id, reason, user):
         raise ValidationError(f"report: {report_id} is not a current use-of-force report of {force}.")
     if report.pk in sampled_for_meeting(meeting_id=meeting.pk):
         raise ValidationError(f"report: {report.pk} is already sampled for this meeting.")
+    earlier = earlier_cases_of_report(panel=meeting.panel, report_id=report.pk)
+    if earlier and not again:
+        raise ValidationError(
+            f"report: {report.pk} {earlier[0].history}; tick “add it again” if the panel should look at it again.",
+            code="sampled_before",
+        )
     sample = CaseSample.objects.filter(meeting=meeting, rule=Rule.CHAIR_CHOICE).first()
     if sample is None:
         sample = CaseSample.objects.create(

@@ -237,13 +237,25 @@ def meeting_detail(request, pk):
         require(case_form is not None, "The chair adds cases.")
         if case_form.is_valid():
             try:
-                services.add_chair_case(meeting=meeting, user=user, report_id=case_form.cleaned_data["report"],
-                                        reason=case_form.cleaned_data["reason"])  # fmt: skip
+                data = case_form.cleaned_data
+                services.add_chair_case(meeting=meeting, user=user, report_id=data["report"], reason=data["reason"],
+                                        again=data["again"])  # fmt: skip
             except ValidationError as error:
                 failed(case_form, error)
+                case_form.sampled_before = getattr(error, "code", None) == "sampled_before"
             else:
                 messages.success(request, "Case added with your reason.")
                 return redirect("scrutiny-meeting", meeting.pk)
+    elif action == "withdraw":
+        require(sample_form is not None, "PCC staff withdraw samples.")
+        sample = get_object_or_404(meeting.samples, pk=request.POST.get("sample") or 0)
+        try:
+            services.withdraw_sample(sample=sample)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"The empty sample {sample.get_rule_display().lower()} is withdrawn.")
+        return redirect("scrutiny-meeting", meeting.pk)
     elif action is not None:
         raise PermissionDenied("Unknown request.")
     samples = meeting.samples.annotate(size=Count("cases")).order_by("created_at", "pk")

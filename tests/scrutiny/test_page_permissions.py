@@ -55,6 +55,7 @@ FINDING = statuses(**PCC, **MEMBERS, **FORCE)
 TRACKER = statuses(**PCC, **FORCE)
 DRAW = {"do": "draw", "rule": "all_discharges", "starts_on": "2025-04-01", "ends_on": "2025-06-30"}
 ADD_CASE = {"do": "add_case", "report": "{spare_report}", "reason": "A complaint from the public"}
+WITHDRAW = {"do": "withdraw", "sample": "{empty_sample}"}
 RAISE_ACTION = {"do": "action", "description": "Brief", "owner": "Training", "due_on": "2099-01-31"}
 
 # (path, form data to post or None to get, status per caller). Paths and data name objects in braces.
@@ -75,6 +76,8 @@ MATRIX = [
     ("/scrutiny/meetings/{other_meeting}/", None, hidden(MEETING, "pcc_staff", "panel_chair") | {"panel_member": 404}),
     ("/scrutiny/meetings/{meeting}/", DRAW, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/meetings/{meeting}/", ADD_CASE, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", WITHDRAW, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/meetings/{meeting_b}/", WITHDRAW, statuses(**dict.fromkeys([*PCC, *MEMBERS], 404))),
     ("/scrutiny/samples/{sample}/", None, SAMPLE),
     ("/scrutiny/samples/{sample}/?redraw=1", None, SAMPLE),
     ("/scrutiny/samples/{sample_b}/", None, hidden(SAMPLE, "panel_member", "panel_chair")),
@@ -144,6 +147,7 @@ def matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, p
         **{f"{name}_b": pk for name, pk in panel_b.items()},
         **{f"other_{name}": pk for name, pk in other.items()},
         "kept_finding": kept.pk,
+        "empty_sample": CaseSampleFactory(panel_id=own["panel"], meeting_id=own["meeting"]).pk,
         "spare_report": ReportFactory(area=oxford).pk,
     }
 
