@@ -185,6 +185,11 @@ class SampledCase(models.Model):
     report = models.ForeignKey(UseOfForceReport, on_delete=models.PROTECT, related_name="sampled_cases")
     reason = models.TextField(blank=True, help_text="Why the chair added the case")
     needs_video_follow_up = models.BooleanField(default=False, help_text="No body-worn video recorded")
+    video_follow_up = models.TextField(blank=True, help_text="What the force said when asked about the missing video")
+    video_followed_up_at = models.DateTimeField(null=True, blank=True)
+    video_followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     opened_at_meeting_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -193,7 +198,13 @@ class SampledCase(models.Model):
 
     class Meta:
         ordering = ["sample", "report"]
-        constraints = [models.UniqueConstraint(fields=["sample", "report"], name="report_once_per_sample")]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "report"], name="report_once_per_sample"),
+            models.CheckConstraint(
+                condition=models.Q(video_followed_up_at__isnull=True) | ~models.Q(video_follow_up=""),
+                name="video_follow_up_says_what_came_of_it",
+            ),
+        ]
 
     def __str__(self):
         return f"Case {self.pk}: report {self.report_id}"

@@ -410,23 +410,30 @@ def quarter_bounds(day):
     return start, months_back(start, -3)
 
 
-def panel_quarters(*, panel):
-    """The quarters in which the panel met, newest first."""
-    days = panel.meetings.values_list("held_on", flat=True)
-    return sorted({quarter_bounds(day)[0] for day in days}, reverse=True)
+def panel_quarters(*, panel, on=None, ended=False):
+    """The quarters in which the panel has met by `on` (today), newest first; with `ended`, only
+    those that ended by then."""
+    on = on or timezone.localdate()
+    days = panel.meetings.filter(held_on__lte=on).values_list("held_on", flat=True)
+    quarters = {quarter_bounds(day)[0] for day in days}
+    if ended:
+        quarters = {quarter for quarter in quarters if quarter_bounds(quarter)[1] <= on}
+    return sorted(quarters, reverse=True)
 
 
 def share(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def panel_quarter_report(*, panel, quarter):
-    """A panel's quarter: the cases of its meetings held in the quarter, their reviews and findings,
-    the actions opened and closed in it, and the force's responses. Every figure is counted from
-    the rows behind it, as they are now."""
+def panel_quarter_report(*, panel, quarter, on=None):
+    """A panel's quarter: the cases of its meetings held in the quarter (by `on`, today), their
+    reviews and findings, the actions opened and closed in it, and the force's responses. Every
+    figure is counted from the rows behind it, as they are now; the actions overdue at the
+    quarter's end are None until it has ended."""
+    on = on or timezone.localdate()
     start, end = quarter_bounds(quarter)
-    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__held_on__gte=start)
-    cases = cases.filter(sample__meeting__held_on__lt=end)
+    held = panel.meetings.filter(held_on__gte=start, held_on__lt=end, held_on__lte=on)
+    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__in=held)
     reviews = Review.objects.filter(sampled_case__in=cases, status=Review.Status.SUBMITTED)
     findings = Finding.objects.filter(sampled_case__in=cases)
     actions = Action.objects.filter(finding__sampled_case__sample__panel=panel)
@@ -450,14 +457,21 @@ def panel_quarter_report(*, panel, quarter):
     sampled_uses = taser_uses.filter(sampled_cases__sample__panel=panel).distinct().count()
     return {
         "panel": panel,
-        "period": {"start": start, "end": end - datetime.timedelta(days=1), "label": quarter_label(start)},
+        "period": {
+            "start": start,
+            "end": end - datetime.timedelta(days=1),
+            "label": quarter_label(start),
+            "ended": end <= on,
+        },  # fmt: skip
         "taser_uses": taser_uses.count(),
         "taser_uses_sampled": sampled_uses,
         "taser_uses_sampled_share": share(sampled_uses, taser_uses.count()),
-        "meetings": panel.meetings.filter(held_on__gte=start, held_on__lt=end).count(),
+        "meetings": held.count(),
+        "meetings_to_come": panel.meetings.filter(held_on__gte=start, held_on__lt=end, held_on__gt=on).count(),
         "cases_sampled": cases.count(),
         "cases_reviewed": cases.filter(reviews__status=Review.Status.SUBMITTED).distinct().count(),
         "cases_for_video_follow_up": cases.filter(needs_video_follow_up=True).count(),
+        "cases_video_followed_up": cases.filter(needs_video_follow_up=True, video_followed_up_at__isnull=False).count(),
         "reviews": reviews.count(),
         "review_grades": by_grade(reviews, "grade"),
         "findings": findings.count(),
@@ -465,33 +479,40 @@ def panel_quarter_report(*, panel, quarter):
         "themes": [{"theme": value, "label": label, "count": themes[value]} for value, label in Finding.Theme.choices],
         "actions_opened": actions.filter(created_at__date__gte=start, created_at__date__lt=end).count(),
         "actions_closed": actions.filter(closed_at__date__gte=start, closed_at__date__lt=end).count(),
-        "actions_overdue_at_end": still_open_at_end.filter(due_on__lt=end).count(),
+        "actions_overdue_at_end": still_open_at_end.filter(due_on__lt=end).count() if end <= on else None,
         "feedback": list(feedback),
     }
 
 
+QUARTER_COLUMNS = ["section", "measure", "count", "share", "text"]
+
+
 def panel_quarter_rows(report):
-    """The quarterly report as CSV rows of (section, measure, count, share)."""
-    yield ("cases", "meetings held", report["meetings"], None)
-    yield ("cases", "cases sampled", report["cases_sampled"], None)
-    yield ("cases", "cases reviewed", report["cases_reviewed"], None)
-    yield ("cases", "cases without body-worn video, for follow-up", report["cases_for_video_follow_up"], None)
-    yield ("sampling", "Taser uses in the quarter", report["taser_uses"], None)
-    yield ("sampling", "of them sampled by the panel", report["taser_uses_sampled"], report["taser_uses_sampled_share"])
-    yield ("reviews", "submitted reviews", report["reviews"], None)
-    for row in report["review_grades"]:
-        yield ("members' grades", row["grade"], row["count"], row["share"])
-    yield ("findings", "panel findings", report["findings"], None)
-    for row in report["panel_grades"]:
-        yield ("panel's grades", row["grade"], row["count"], row["share"])
-    for row in report["themes"]:
-        yield ("themes", row["label"], row["count"], None)
-    yield ("actions", "opened", report["actions_opened"], None)
-    yield ("actions", "closed", report["actions_closed"], None)
-    yield ("actions", "overdue at the quarter's end", report["actions_overdue_at_end"], None)
+    """The quarterly report as CSV rows of QUARTER_COLUMNS: counts and shares, or a finding's text."""
+    counts = [
+        ("cases", "meetings held", report["meetings"], None),
+        ("cases", "cases sampled", report["cases_sampled"], None),
+        ("cases", "cases reviewed", report["cases_reviewed"], None),
+        ("cases", "cases without body-worn video", report["cases_for_video_follow_up"], None),
+        ("cases", "of them followed up", report["cases_video_followed_up"], None),
+        ("sampling", "Taser uses in the quarter", report["taser_uses"], None),
+        ("sampling", "of them sampled by the panel", report["taser_uses_sampled"], report["taser_uses_sampled_share"]),
+        ("reviews", "submitted reviews", report["reviews"], None),
+        *(("members' grades", row["grade"], row["count"], row["share"]) for row in report["review_grades"]),
+        ("findings", "panel findings", report["findings"], None),
+        *(("panel's grades", row["grade"], row["count"], row["share"]) for row in report["panel_grades"]),
+        *(("themes", row["label"], row["count"], None) for row in report["themes"]),
+        ("actions", "opened", report["actions_opened"], None),
+        ("actions", "closed", report["actions_closed"], None),
+        # Empty, not 0, while the quarter runs: nothing is overdue at an end not yet reached.
+        ("actions", "overdue at the quarter's end", report["actions_overdue_at_end"], None),
+    ]
+    yield from ((*row, None) for row in counts)
     for finding in report["feedback"]:
-        answers = " | ".join(response.response for response in finding.responses.all()) or "awaiting the force"
-        yield ("force responses", f"finding {finding.pk} ({finding.panel_grade}): {finding.summary}", None, answers)
+        responses = list(finding.responses.all())
+        answers = " | ".join(response.response for response in responses) or "awaiting the force"
+        measure = f"finding {finding.pk} ({finding.panel_grade}): {finding.summary}"
+        yield ("force responses", measure, len(responses), None, answers)
 
 
 # --- what the public may see -------------------------------------------------------------------
@@ -500,9 +521,9 @@ PUBLIC_QUARTERS = 4
 
 
 def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
-    """A force's panels as the public may see them: for each, the last `quarters` quarters in which it
-    met, every count from 1 to the suppression threshold hidden (None), and its published findings
-    with the force's responses.
+    """A force's panels as the public may see them: for each, the last `quarters` ended quarters in
+    which it met, every count from 1 to the suppression threshold hidden (None), and its published
+    findings with the force's responses.
 
     Returns {"force", "threshold", "panels": [{"panel", "quarters": [{"label", "rows": [(label,
     count or None)]}], "findings"}]}; templates/scrutiny/includes/public_findings.html shows it.
@@ -511,7 +532,8 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
     panels = []
     for panel in Panel.objects.filter(force=force).order_by("name"):
         shown = []
-        for quarter in panel_quarters(panel=panel)[:quarters]:
+        # A quarter still running (or one with only meetings to come) is not shown: its figures would change.
+        for quarter in panel_quarters(panel=panel, ended=True)[:quarters]:
             report = panel_quarter_report(panel=panel, quarter=quarter)
             labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}
             row = {"cases_reviewed": report["cases_reviewed"], "findings": report["findings"]}

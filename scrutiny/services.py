@@ -264,6 +264,21 @@ def add_chair_case(*, meeting, report_id, reason, user, again=False):
     )  # fmt: skip
 
 
+@transaction.atomic
+def record_video_follow_up(*, case, user, note):
+    """Record what came of asking the force about a case's missing body-worn video."""
+    case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    if not case.needs_video_follow_up:
+        raise ValidationError(f"Case {case.pk} has body-worn video recorded: there is nothing to follow up.")
+    if case.video_followed_up_at:
+        raise ValidationError(f"Case {case.pk} was followed up on {day(case.video_followed_up_at)}.")
+    if not note.strip():
+        raise ValidationError("follow-up: say what the force said about the missing video.")
+    case.video_follow_up, case.video_followed_up_at, case.video_followed_up_by = note.strip(), timezone.now(), user
+    case.save(update_fields=["video_follow_up", "video_followed_up_at", "video_followed_up_by"])
+    return case
+
+
 # --- reviews -----------------------------------------------------------------------------------
 
 

@@ -36,6 +36,7 @@ from scrutiny.forms import (
 )
 from scrutiny.models import Action, CaseSample, Finding, Meeting, Panel, PanelMember, Review, SampledCase
 from scrutiny.queries import (
+    QUARTER_COLUMNS,
     actions_visible_to,
     case_record,
     cases_for_member,
@@ -246,6 +247,16 @@ def meeting_detail(request, pk):
             else:
                 messages.success(request, "Case added with your reason.")
                 return redirect("scrutiny-meeting", meeting.pk)
+    elif action == "follow_up":
+        require(sample_form is not None, "PCC staff follow up missing body-worn video with the force.")
+        case = get_object_or_404(SampledCase, pk=request.POST.get("case") or 0, sample__meeting=meeting)
+        try:
+            services.record_video_follow_up(case=case, user=user, note=request.POST.get("note", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Follow-up of case {case.pk}'s missing video recorded.")
+        return redirect("scrutiny-meeting", meeting.pk)
     elif action == "withdraw":
         require(sample_form is not None, "PCC staff withdraw samples.")
         sample = get_object_or_404(meeting.samples, pk=request.POST.get("sample") or 0)
@@ -507,7 +518,7 @@ def panel_quarterly(request, pk, quarter):
     report = panel_quarter_report(panel=panel, quarter=start)
     if request.GET.get("format") == "csv":
         name = f"{panel.force_id}-panel-{panel.pk}-{start:%Y-%m}.csv"
-        return csv_response(name, ["section", "measure", "count", "share"], panel_quarter_rows(report))
+        return csv_response(name, QUARTER_COLUMNS, panel_quarter_rows(report))
     return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
 
 

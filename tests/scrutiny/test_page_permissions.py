@@ -55,6 +55,7 @@ FINDING = statuses(**PCC, **MEMBERS, **FORCE)
 TRACKER = statuses(**PCC, **FORCE)
 DRAW = {"do": "draw", "rule": "all_discharges", "starts_on": "2025-04-01", "ends_on": "2025-06-30"}
 ADD_CASE = {"do": "add_case", "report": "{spare_report}", "reason": "A complaint from the public"}
+FOLLOW_UP = {"do": "follow_up", "case": "{case}", "note": "The camera was not switched on"}
 WITHDRAW = {"do": "withdraw", "sample": "{empty_sample}"}
 RAISE_ACTION = {"do": "action", "description": "Brief", "owner": "Training", "due_on": "2099-01-31"}
 
@@ -77,6 +78,8 @@ MATRIX = [
     ("/scrutiny/meetings/{meeting}/", DRAW, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/meetings/{meeting}/", ADD_CASE, statuses(panel_chair=302)),
     ("/scrutiny/meetings/{meeting}/", WITHDRAW, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/meetings/{meeting}/", FOLLOW_UP, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/meetings/{other_meeting}/", FOLLOW_UP, statuses(**dict.fromkeys([*PCC, *MEMBERS], 404))),
     ("/scrutiny/meetings/{meeting_b}/", WITHDRAW, statuses(**dict.fromkeys([*PCC, *MEMBERS], 404))),
     ("/scrutiny/samples/{sample}/", None, SAMPLE),
     ("/scrutiny/samples/{sample}/?redraw=1", None, SAMPLE),
