@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from forces.models import Area, Role
-from scrutiny.models import ANSWERS, Action, CaseSample, Finding, Panel, PanelMember
+from scrutiny.models import ANSWERS, NATIONAL_RUBRIC, Action, CaseSample, Finding, FootageViewing, Panel, PanelMember
 from scrutiny.queries import STRATA
 from scrutiny.services import NEXT_STATUSES
 
@@ -36,6 +36,11 @@ class PanelForm(forms.Form):
         help_text="The questions each member answers, one a line, e.g. “Warning given?”. "
         "The lawful–justified–proportionate scale adds its three checklist questions itself.",
     )
+
+
+def new_panel_form(data=None):
+    """The form setting up a panel, its rubric filled with the national body-worn video checklist."""
+    return PanelForm(data, initial={"rubric": list(NATIONAL_RUBRIC)})
 
 
 class MemberForm(forms.Form):
@@ -122,8 +127,32 @@ class ChairCaseForm(forms.Form):
     )
 
 
+class ClipForm(forms.Form):
+    system = forms.CharField(max_length=80, label="Evidence system", help_text="e.g. the force's DEMS")
+    clip_id = forms.CharField(max_length=120, label="Clip id")
+    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Starts")
+    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Ends")
+    link = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", help_text="Only a link the system gives"
+    )
+    link_expires_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), required=False, label="Link expires"
+    )
+
+
+class OfficerAccountForm(forms.Form):
+    account = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="The officer's account")
+    supplied_on = forms.DateField(widget=DateInput(), label="Supplied by the force on")
+
+
+class ViewingForm(forms.Form):
+    clip = forms.IntegerField(widget=forms.HiddenInput())
+    watched = forms.ChoiceField(choices=FootageViewing.Watched.choices, widget=forms.RadioSelect)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What you watched")
+
+
 class ReviewForm(forms.Form):
-    """One question a line of the panel's rubric, the grade and the learning points."""
+    """One question a line of the panel's rubric, with a comment on each, the grade and the learning points."""
 
     learning_points = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
@@ -134,25 +163,33 @@ class ReviewForm(forms.Form):
             self.fields[f"q{index}"] = forms.ChoiceField(
                 label=question, choices=ANSWERS, widget=forms.RadioSelect, required=False
             )
+            self.fields[f"c{index}"] = forms.CharField(
+                label="Comment", required=False, widget=forms.TextInput(attrs={"aria-label": f"Comment: {question}"})
+            )
         self.grades_from_checklist = panel.grading_scale == Panel.Scale.LJP
         if not self.grades_from_checklist:
             self.fields["grade"] = forms.ChoiceField(
                 choices=[(grade, grade) for grade in panel.grades], widget=forms.RadioSelect, required=False
             )
-        self.order_fields([*(f"q{i}" for i in range(len(self.questions))), "grade", "learning_points"])
+        questions = [name for i in range(len(self.questions)) for name in (f"q{i}", f"c{i}")]
+        self.order_fields([*questions, "grade", "learning_points"])
 
     @classmethod
     def initial_from(cls, review, panel):
         if review is None:
             return {}
         initial = {f"q{i}": review.rubric_answers.get(q, "") for i, q in enumerate(panel.questions)}
+        initial |= {f"c{i}": review.rubric_comments.get(q, "") for i, q in enumerate(panel.questions)}
         return initial | {"grade": review.grade, "learning_points": review.learning_points}
 
     def answers(self):
         return {question: self.cleaned_data[f"q{i}"] for i, question in enumerate(self.questions)}
 
+    def comments(self):
+        return {question: self.cleaned_data[f"c{i}"] for i, question in enumerate(self.questions)}
+
     def question_fields(self):
-        return [self[f"q{i}"] for i in range(len(self.questions))]
+        return [(self[f"q{i}"], self[f"c{i}"]) for i in range(len(self.questions))]
 
 
 class FindingForm(forms.Form):

@@ -16,8 +16,17 @@ BUILT_IN_SCALES = {
 # On the lawful–justified–proportionate scale the grade follows from this checklist: the first
 # grade when every question is answered yes, the second otherwise.
 LJP_CHECKLIST = ("Was the use lawful?", "Was it justified?", "Was it proportionate?")
-# How a member answers each rubric question.
-ANSWERS = (("yes", "Yes"), ("no", "No"), ("unclear", "Could not tell"))
+# How a member answers each rubric question ("not applicable" is not an answer to the LJP checklist).
+ANSWERS = (("yes", "Yes"), ("no", "No"), ("unclear", "Could not tell"), ("na", "Not applicable"))
+# The body-worn video checklist a new panel's rubric starts from; the panel may change it before grading.
+NATIONAL_RUBRIC = (
+    "Camera activated before the Taser was drawn?",
+    "Warning given?",
+    "De-escalation attempted?",
+    "Was the person's vulnerability recognised?",
+    "Aftercare given (probes removed, medical check)?",
+    "Does the footage match the officer's account?",
+)
 
 
 # Why a report the rule selects is left out of a draw; the last two only unless the sample's
@@ -219,6 +228,7 @@ class Review(models.Model):
     member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="reviews")
     grade = models.CharField(max_length=80, blank=True)
     rubric_answers = models.JSONField(default=dict, blank=True)
+    rubric_comments = models.JSONField(default=dict, blank=True, help_text="The member's comment on an answer")
     learning_points = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
@@ -236,6 +246,74 @@ class Review(models.Model):
 
     def __str__(self):
         return f"Review of case {self.sampled_case_id} by {self.member}"
+
+
+class FootageClip(models.Model):
+    """A body-worn video clip of the case in the force's digital evidence system, by reference: no
+    video is stored here, and a link the system gives lapses when it says."""
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="clips")
+    system = models.CharField(max_length=80, help_text="The force's digital evidence system")
+    clip_id = models.CharField(max_length=120, help_text="The clip's id in that system")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    link = models.URLField(blank=True, max_length=500, help_text="A viewing link, if the system gives one")
+    link_expires_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sampled_case", "starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["sampled_case", "system", "clip_id"], name="clip_once_per_case"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gte=models.F("starts_at")), name="clip_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.system} clip {self.clip_id}"
+
+    def link_open(self, now=None):
+        """Whether the link may still be followed."""
+        return bool(self.link) and (self.link_expires_at is None or (now or timezone.now()) < self.link_expires_at)
+
+
+class FootageViewing(models.Model):
+    """A member's record of what they watched of a clip."""
+
+    class Watched(models.TextChoices):
+        IN_FULL = "in_full", "Watched in full"
+        IN_PART = "in_part", "Watched in part"
+        COULD_NOT = "could_not", "Could not watch it"
+
+    clip = models.ForeignKey(FootageClip, on_delete=models.PROTECT, related_name="viewings")
+    member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="viewings")
+    watched = models.CharField(max_length=10, choices=Watched.choices)
+    note = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["clip", "recorded_at", "pk"]
+
+    def __str__(self):
+        return f"{self.member} on clip {self.clip_id}: {self.get_watched_display()}"
+
+
+class OfficerAccount(models.Model):
+    """The officer's account of the use of force, as the force supplied it for the case."""
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="officer_accounts")
+    account = models.TextField()
+    supplied_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sampled_case", "supplied_on", "pk"]
+
+    def __str__(self):
+        return f"Officer's account for case {self.sampled_case_id}"
 
 
 class CaseView(models.Model):
@@ -349,6 +427,14 @@ class ActionUpdate(models.Model):
 
 
 INTEGRITY_RULES = (
+    Rule(
+        "viewing_by_member_of_case_panel",
+        FootageViewing._meta.db_table,
+        "EXISTS (SELECT 1 FROM scrutiny_panelmember m, scrutiny_footageclip c, scrutiny_sampledcase sc, "
+        "scrutiny_casesample s WHERE m.id = NEW.member_id AND c.id = NEW.clip_id AND sc.id = c.sampled_case_id "
+        "AND s.id = sc.sample_id AND m.panel_id = s.panel_id)",
+        "a clip may only be recorded as watched by a member of the panel that sampled its case",
+    ),
     Rule(
         "review_by_member_of_case_panel",
         Review._meta.db_table,

@@ -26,7 +26,18 @@ from incidents.models import (
 )
 from incidents.queries import data_version, months_back, period_start, suppress
 from incidents.services import quarter_label
-from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Panel, PanelMember, Review, SampledCase
+from scrutiny.models import (
+    ANSWERS,
+    Action,
+    CaseSample,
+    Finding,
+    FootageViewing,
+    ForceResponse,
+    Panel,
+    PanelMember,
+    Review,
+    SampledCase,
+)
 
 # Roles that follow samples and reviews, and those that follow findings and what came of them.
 SAMPLE_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER}
@@ -154,6 +165,18 @@ def cases_of_meeting(*, meeting):
 def submitted_reviews(*, case):
     """The case's submitted reviews, for the chair once the case is opened at the meeting."""
     return case.reviews.filter(status=Review.Status.SUBMITTED).select_related("member__user").order_by("submitted_at")
+
+
+def case_footage(*, case, now=None):
+    """{"clips", "accounts"} of the case: each clip with `open` (its link may be followed) and `all_viewings`."""
+    clips = list(
+        case.clips.prefetch_related(
+            Prefetch("viewings", FootageViewing.objects.select_related("member__user"), to_attr="all_viewings")
+        )
+    )
+    for clip in clips:
+        clip.open = clip.link_open(now)
+    return {"clips": clips, "accounts": list(case.officer_accounts.all())}
 
 
 def officer_pseudonym(*, force_id, officer_reference):
@@ -446,6 +469,7 @@ def panel_quarter_report(*, panel, quarter, on=None):
         return [{"grade": g, "count": counts.get(g, 0), "share": share(counts.get(g, 0), total)} for g in grades]
 
     themes = Counter(theme for row in findings.values_list("themes", flat=True) for theme in row)
+    review_count = reviews.count()
     feedback = (
         findings.filter(for_force_feedback=True)
         .select_related("sampled_case__report")
@@ -472,8 +496,9 @@ def panel_quarter_report(*, panel, quarter, on=None):
         "cases_reviewed": cases.filter(reviews__status=Review.Status.SUBMITTED).distinct().count(),
         "cases_for_video_follow_up": cases.filter(needs_video_follow_up=True).count(),
         "cases_video_followed_up": cases.filter(needs_video_follow_up=True, video_followed_up_at__isnull=False).count(),
-        "reviews": reviews.count(),
+        "reviews": review_count,
         "review_grades": by_grade(reviews, "grade"),
+        "checklist": checklist_tallies(panel=panel, reviews=reviews, review_count=review_count),
         "findings": findings.count(),
         "panel_grades": by_grade(findings, "panel_grade"),
         "themes": [{"theme": value, "label": label, "count": themes[value]} for value, label in Finding.Theme.choices],
@@ -482,6 +507,24 @@ def panel_quarter_report(*, panel, quarter, on=None):
         "actions_overdue_at_end": still_open_at_end.filter(due_on__lt=end).count() if end <= on else None,
         "feedback": list(feedback),
     }
+
+
+def checklist_tallies(*, panel, reviews, review_count):
+    """For each question (the panel's, then any since dropped), how many of the reviews gave each answer."""
+    tallies = {}
+    for answers in reviews.values_list("rubric_answers", flat=True):
+        for question, given in answers.items():
+            tallies.setdefault(question, Counter())[given] += 1
+    questions = [*panel.questions, *sorted(set(tallies) - set(panel.questions))]
+    rows = []
+    for question in questions:
+        counts = tallies.get(question, Counter())
+        answers = [{"answer": value, "label": label, "count": counts[value]} for value, label in ANSWERS]
+        for row in answers:
+            row["share"] = share(row["count"], review_count)
+        rows.append({"question": question, "answers": answers, "unanswered": review_count - sum(
+            row["count"] for row in answers)})  # fmt: skip
+    return rows
 
 
 QUARTER_COLUMNS = ["section", "measure", "count", "share", "text"]
@@ -499,6 +542,11 @@ def panel_quarter_rows(report):
         ("sampling", "of them sampled by the panel", report["taser_uses_sampled"], report["taser_uses_sampled_share"]),
         ("reviews", "submitted reviews", report["reviews"], None),
         *(("members' grades", row["grade"], row["count"], row["share"]) for row in report["review_grades"]),
+        *(
+            ("checklist", f"{row['question']} {answer['label']}", answer["count"], answer["share"])
+            for row in report["checklist"]
+            for answer in row["answers"]
+        ),
         ("findings", "panel findings", report["findings"], None),
         *(("panel's grades", row["grade"], row["count"], row["share"]) for row in report["panel_grades"]),
         *(("themes", row["label"], row["count"], None) for row in report["themes"]),

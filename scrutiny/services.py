@@ -16,13 +16,18 @@ from forces.queries import role_of
 from incidents.models import UseOfForceReport, YesNoNotStated
 from scrutiny.models import (
     ANSWERS,
+    LJP_CHECKLIST,
+    NATIONAL_RUBRIC,
     Action,
     ActionUpdate,
     CaseSample,
     CaseView,
     Finding,
+    FootageClip,
+    FootageViewing,
     ForceResponse,
     Meeting,
+    OfficerAccount,
     Panel,
     PanelMember,
     Review,
@@ -69,7 +74,9 @@ def clean_rubric(rubric):
 
 
 @transaction.atomic
-def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=()):
+def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=None):
+    """A new panel; without a rubric of its own it starts from the national body-worn video checklist."""
+    rubric = NATIONAL_RUBRIC if rubric is None else rubric
     if Panel.objects.filter(force=force, name=name).exists():
         raise ValidationError(f"name: {force} already has a panel called “{name}”.")
     return Panel.objects.create(
@@ -279,6 +286,50 @@ def record_video_follow_up(*, case, user, note):
     return case
 
 
+# --- footage and accounts ----------------------------------------------------------------------
+
+
+def add_clip(*, case, user, system, clip_id, starts_at, ends_at, link="", link_expires_at=None):
+    """Record a reference to one of the case's body-worn video clips; the video stays in the force's system."""
+    system, clip_id, link = system.strip(), clip_id.strip(), link.strip()
+    if not system or not clip_id:
+        raise ValidationError("clip: give the evidence system and the clip's id in it.")
+    if ends_at < starts_at:
+        raise ValidationError(f"clip {clip_id}: it ends ({ends_at:%-d %B %Y %H:%M}) before it starts.")
+    if link_expires_at and not link:
+        raise ValidationError(f"clip {clip_id}: a link's expiry is given without the link.")
+    if FootageClip.objects.filter(sampled_case=case, system=system, clip_id=clip_id).exists():
+        raise ValidationError(f"clip: {system} clip {clip_id} is already recorded for case {case.pk}.")
+    return FootageClip.objects.create(
+        sampled_case=case, system=system, clip_id=clip_id, starts_at=starts_at, ends_at=ends_at, link=link,
+        link_expires_at=link_expires_at, added_by=user,
+    )  # fmt: skip
+
+
+def record_officer_account(*, case, user, account, supplied_on):
+    if not account.strip():
+        raise ValidationError("account: give the officer's account as the force supplied it.")
+    if supplied_on > timezone.localdate():
+        raise ValidationError(f"supplied on: {day(supplied_on)} is still to come.")
+    return OfficerAccount.objects.create(
+        sampled_case=case, account=account.strip(), supplied_on=supplied_on, recorded_by=user
+    )
+
+
+def record_viewing(*, clip, member, watched, note=""):
+    """A member records what they watched of a clip (in full, in part, or that they could not)."""
+    panel = clip.sampled_case.sample.panel
+    if member.panel_id != panel.pk:
+        raise ValidationError(f"Only members of {panel} record watching its cases' footage.")
+    if barrier := member.barrier():
+        raise ValidationError(barrier)
+    if watched not in FootageViewing.Watched.values:
+        raise ValidationError(f"watched: '{watched}' is not one of {', '.join(FootageViewing.Watched.values)}.")
+    if watched != FootageViewing.Watched.IN_FULL and not note.strip():
+        raise ValidationError("note: say what you watched, or why you could not.")
+    return FootageViewing.objects.create(clip=clip, member=member, watched=watched, note=note.strip())
+
+
 # --- reviews -----------------------------------------------------------------------------------
 
 
@@ -287,7 +338,7 @@ def record_case_view(*, case, user):
 
 
 @transaction.atomic
-def save_review(*, case, member, answers, grade="", learning_points="", submit=False):
+def save_review(*, case, member, answers, grade="", learning_points="", submit=False, comments=None):
     """Save a member's draft review of a case, or submit it; a submitted review no longer changes."""
     panel = case.sample.panel
     if member.panel_id != panel.pk:
@@ -306,6 +357,9 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
     for question, answer in answers.items():
         if answer and answer not in allowed:
             raise ValidationError(f"{question} '{answer}' is not one of {', '.join(allowed)}.")
+        if answer == "na" and panel.grading_scale == Panel.Scale.LJP and question in LJP_CHECKLIST:
+            raise ValidationError(f"{question} must be answered: the grade follows from it.")
+    comments = {q: text.strip() for q, text in (comments or {}).items() if q in answers and text.strip()}
     if panel.grading_scale == Panel.Scale.LJP:
         grade = panel.grade_from_checklist(answers)
     if grade and grade not in panel.grades:
@@ -317,6 +371,7 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
         if not grade:
             raise ValidationError("grade: choose a grade before submitting.")
     review.rubric_answers, review.grade, review.learning_points = answers, grade, learning_points.strip()
+    review.rubric_comments = comments
     if submit:
         review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
     review.save()

@@ -7,6 +7,7 @@ urlpatterns = [
     path("cases/", views.my_cases, name="scrutiny-my-cases"),
     path("cases/<int:pk>/", views.case_review, name="scrutiny-case"),
     path("cases/<int:pk>/meeting/", views.case_meeting, name="scrutiny-case-meeting"),
+    path("cases/<int:pk>/footage/", views.case_footage_page, name="scrutiny-case-footage"),
     path("meetings/<int:pk>/", views.meeting_detail, name="scrutiny-meeting"),
     path("samples/<int:pk>/", views.sample_detail, name="scrutiny-sample"),
     path("panels/", views.panel_list, name="scrutiny-panels"),

@@ -25,19 +25,35 @@ from scrutiny.forms import (
     ActionForm,
     ActionUpdateForm,
     ChairCaseForm,
+    ClipForm,
     FindingForm,
     MeetingForm,
     MemberForm,
     MemberUpdateForm,
+    OfficerAccountForm,
     PanelForm,
     ResponseForm,
     ReviewForm,
     SampleForm,
+    ViewingForm,
+    new_panel_form,
 )
-from scrutiny.models import Action, CaseSample, Finding, Meeting, Panel, PanelMember, Review, SampledCase
+from scrutiny.models import (
+    Action,
+    CaseSample,
+    Finding,
+    FootageClip,
+    FootageViewing,
+    Meeting,
+    Panel,
+    PanelMember,
+    Review,
+    SampledCase,
+)
 from scrutiny.queries import (
     QUARTER_COLUMNS,
     actions_visible_to,
+    case_footage,
     case_record,
     cases_for_member,
     cases_of_meeting,
@@ -121,7 +137,7 @@ def member_case(request, pk):
 
 def case_context(case):
     report = case.report
-    return {
+    return case_footage(case=case) | {
         "case": case,
         "panel": case.sample.panel,
         "report": report,
@@ -139,13 +155,28 @@ def case_review(request, pk):
         return refused(request, barrier)
     panel = case.sample.panel
     review = Review.objects.filter(sampled_case=case, member=member).first()
-    form = ReviewForm(request.POST or None, panel=panel, initial=ReviewForm.initial_from(review, panel))
-    if request.method == "POST" and form.is_valid():
+    watching = request.POST.get("do") == "watched"
+    form = ReviewForm(
+        request.POST if request.method == "POST" and not watching else None, panel=panel,
+        initial=ReviewForm.initial_from(review, panel),
+    )  # fmt: skip
+    viewing_form = ViewingForm(request.POST if watching else None)
+    if watching and viewing_form.is_valid():
+        data = viewing_form.cleaned_data
+        clip = get_object_or_404(FootageClip, pk=data["clip"], sampled_case=case)
+        try:
+            services.record_viewing(clip=clip, member=member, watched=data["watched"], note=data["note"])
+        except ValidationError as error:
+            failed(viewing_form, error)
+        else:
+            messages.success(request, f"Recorded: {clip} {FootageViewing.Watched(data['watched']).label.lower()}.")
+            return redirect("scrutiny-case", case.pk)
+    elif request.method == "POST" and form.is_valid():
         submit = request.POST.get("save") == "submit"
         try:
             services.save_review(
                 case=case, member=member, answers=form.answers(), grade=form.cleaned_data.get("grade") or "",
-                learning_points=form.cleaned_data["learning_points"], submit=submit,
+                learning_points=form.cleaned_data["learning_points"], submit=submit, comments=form.comments(),
             )  # fmt: skip
         except ValidationError as error:
             failed(form, error)
@@ -157,8 +188,42 @@ def case_review(request, pk):
     if case.opened_at_meeting_at:
         colleagues = [r for r in submitted_reviews(case=case) if r.member_id != member.pk]
     locked = (review and review.status == Review.Status.SUBMITTED) or case.opened_at_meeting_at
-    context = case_context(case) | {"form": form, "review": review, "colleagues": colleagues, "locked": locked}
+    context = case_context(case) | {
+        "form": form, "review": review, "colleagues": colleagues, "locked": locked, "viewing_form": viewing_form,
+        "own_viewings": FootageViewing.objects.filter(clip__sampled_case=case, member=member).select_related("clip"),
+    }  # fmt: skip
     return render(request, "scrutiny/case_review.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def case_footage_page(request, pk):
+    """PCC staff record the case's body-worn video clip references and the officer's account."""
+    user = request.user
+    require(is_pcc(user), "PCC staff record the footage and accounts the force supplies.")
+    cases = own_force(SampledCase.objects.select_related("sample__panel", "sample__meeting"), user, "report__force")
+    case = get_object_or_404(cases, pk=pk)
+    action = request.POST.get("do") if request.method == "POST" else None
+    clip_form = ClipForm(request.POST if action == "clip" else None)
+    account_form = OfficerAccountForm(request.POST if action == "account" else None)
+    if action is not None:
+        form, write = {
+            "clip": (clip_form, services.add_clip),
+            "account": (account_form, services.record_officer_account),
+        }.get(action, (None, None))
+        require(form is not None, "Unknown request.")
+        if form.is_valid():
+            try:
+                write(case=case, user=user, **form.cleaned_data)
+            except ValidationError as error:
+                failed(form, error)
+            else:
+                messages.success(request, "Clip reference recorded." if action == "clip" else "Account recorded.")
+                return redirect("scrutiny-case-footage", case.pk)
+    context = case_footage(case=case) | {
+        "case": case, "clip_form": clip_form, "account_form": account_form, "viewings_by_clip": True,
+    }  # fmt: skip
+    return render(request, "scrutiny/case_footage.html", context)
 
 
 # --- the meeting -----------------------------------------------------------------------------------
@@ -195,6 +260,7 @@ def case_meeting(request, pk):
     context = case_context(case) | {
         "form": form, "finding": finding, "reviews": reviews if case.opened_at_meeting_at else None,
         "submitted": reviews.count(), "members": panel.members.count(), "grades": panel.grades,
+        "viewings_by_clip": True,
     }  # fmt: skip
     return render(request, "scrutiny/case_meeting.html", context)
 
@@ -302,7 +368,7 @@ def sample_detail(request, pk):
 @login_required
 def panel_list(request):
     require(is_pcc(request.user), "Panels are run by PCC staff.")
-    form = PanelForm(request.POST or None)
+    form = new_panel_form(request.POST or None)
     if request.method == "POST":
         force = force_of(request.user)
         require(force is not None, "A force's PCC staff set up its panels (a superuser uses the admin).")

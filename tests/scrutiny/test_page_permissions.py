@@ -20,6 +20,7 @@ from tests.factories import (
     ActionFactory,
     CaseSampleFactory,
     FindingFactory,
+    FootageClipFactory,
     MeetingFactory,
     PanelFactory,
     PanelMemberFactory,
@@ -55,6 +56,15 @@ FINDING = statuses(**PCC, **MEMBERS, **FORCE)
 TRACKER = statuses(**PCC, **FORCE)
 DRAW = {"do": "draw", "rule": "all_discharges", "starts_on": "2025-04-01", "ends_on": "2025-06-30"}
 ADD_CASE = {"do": "add_case", "report": "{spare_report}", "reason": "A complaint from the public"}
+WATCHED = {"do": "watched", "clip": "{clip}", "watched": "in_full"}
+CLIP = {
+    "do": "clip",
+    "system": "DEMS",
+    "clip_id": "X-1",
+    "starts_at": "2025-06-15T22:04",
+    "ends_at": "2025-06-15T22:10",
+}
+ACCOUNT = {"do": "account", "account": "I drew the Taser because...", "supplied_on": "2025-07-01"}
 FOLLOW_UP = {"do": "follow_up", "case": "{case}", "note": "The camera was not switched on"}
 WITHDRAW = {"do": "withdraw", "sample": "{empty_sample}"}
 RAISE_ACTION = {"do": "action", "description": "Brief", "owner": "Training", "due_on": "2099-01-31"}
@@ -68,6 +78,13 @@ MATRIX = [
     ("/scrutiny/cases/{other_case}/", None, hidden(CASE, "panel_member", "panel_chair")),
     ("/scrutiny/cases/999999/", None, hidden(CASE, "panel_member", "panel_chair")),
     ("/scrutiny/cases/{case}/", {"save": "draft"}, statuses(panel_member=302, panel_chair=302)),
+    ("/scrutiny/cases/{case}/", WATCHED, statuses(panel_member=302, panel_chair=302)),
+    ("/scrutiny/cases/{case}/footage/", None, PANEL),
+    ("/scrutiny/cases/{case_b}/footage/", None, PANEL),
+    ("/scrutiny/cases/{other_case}/footage/", None, hidden(PANEL, "pcc_staff")),
+    ("/scrutiny/cases/{case}/footage/", CLIP, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/cases/{case}/footage/", ACCOUNT, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/cases/{other_case}/footage/", ACCOUNT, statuses(pcc_staff=404, superuser=302)),
     ("/scrutiny/cases/{case}/meeting/", None, CASE_MEETING),
     ("/scrutiny/cases/{case_b}/meeting/", None, hidden(CASE_MEETING, "panel_chair") | {"panel_member": 404}),
     ("/scrutiny/cases/{other_case}/meeting/", None, hidden(CASE_MEETING, "panel_chair") | {"panel_member": 404}),
@@ -126,7 +143,9 @@ def panel_work(panel, area, member_user=None, chair_user=None):
     sample = CaseSampleFactory(panel=panel, meeting=meeting)
     case = SampledCaseFactory(sample=sample, report=ReportFactory(area=area))
     finding = FindingFactory(sampled_case=case)
+    clip = FootageClipFactory(sampled_case=case)
     return {
+        "clip": clip.pk,
         "panel": panel.pk, "meeting": meeting.pk, "sample": sample.pk, "case": case.pk, "finding": finding.pk,
         "action": ActionFactory(finding=finding).pk,
         "member": PanelMemberFactory(panel=panel).pk,

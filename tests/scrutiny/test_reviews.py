@@ -25,7 +25,7 @@ def test_a_member_saves_a_draft_then_submits_their_review(client, case, member, 
     client.force_login(panel_member)
     page = client.get(f"/scrutiny/cases/{case.pk}/")
     assert page.status_code == 200
-    assert [field.label for field in page.context["form"].question_fields()] == RUBRIC
+    assert [field.label for field, _ in page.context["form"].question_fields()] == RUBRIC
     client.post(f"/scrutiny/cases/{case.pk}/", form("no", save="draft") | {"q1": ""})
     review = Review.objects.get(sampled_case=case, member=member)
     assert (review.status, review.grade, review.rubric_answers[RUBRIC[1]]) == ("draft", "Amber", "")
