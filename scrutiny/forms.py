@@ -72,6 +72,7 @@ class MemberUpdateForm(forms.Form):
 class MeetingForm(forms.Form):
     held_on = forms.DateField(widget=DateInput(), label="Meeting on")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class SampleForm(forms.Form):

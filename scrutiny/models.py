@@ -51,6 +51,7 @@ class Panel(models.Model):
     grading_scale = models.CharField(max_length=10, choices=Scale.choices, default=Scale.RAG)
     custom_grades = models.JSONField(default=list, blank=True, help_text="Grades, best first, for a custom scale")
     rubric = models.JSONField(default=list, blank=True, help_text="The questions each member answers")
+    quorum = models.PositiveSmallIntegerField(default=2, help_text="Members present for the panel to record findings")
 
     class Meta:
         ordering = ["force", "name"]
@@ -137,12 +138,36 @@ class Meeting(models.Model):
     panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="meetings")
     held_on = models.DateField()
     notes = models.TextField(blank=True)
+    agenda = models.TextField(blank=True)
+    minutes = models.TextField(blank=True)
+    minutes_approved_at = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="minutes_approved",
+        help_text="The meeting that approved these minutes: the panel's next",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["panel", "-held_on"]
 
     def __str__(self):
         return f"{self.panel} meeting {self.held_on}"
+
+
+class Attendance(models.Model):
+    class Status(models.TextChoices):
+        PRESENT = "present", "Present"
+        APOLOGIES = "apologies", "Apologies"
+        ABSENT = "absent", "Absent"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendance")
+    member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="attendance")
+    status = models.CharField(max_length=10, choices=Status.choices)
+
+    class Meta:
+        ordering = ["meeting", "member"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="attendance_once_a_meeting")]
+
+    def __str__(self):
+        return f"{self.member} at {self.meeting}: {self.get_status_display()}"
 
 
 class CaseSample(models.Model):
@@ -246,6 +271,22 @@ class Review(models.Model):
 
     def __str__(self):
         return f"Review of case {self.sampled_case_id} by {self.member}"
+
+
+class Declaration(models.Model):
+    """A member's declared conflict of interest with a case: they do not review it."""
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="declarations")
+    member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="declarations")
+    interest = models.TextField()
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sampled_case", "declared_at"]
+        constraints = [models.UniqueConstraint(fields=["sampled_case", "member"], name="one_declaration_per_case")]
+
+    def __str__(self):
+        return f"{self.member} declared an interest in case {self.sampled_case_id}"
 
 
 class FootageClip(models.Model):

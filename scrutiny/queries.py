@@ -29,7 +29,9 @@ from incidents.services import quarter_label
 from scrutiny.models import (
     ANSWERS,
     Action,
+    Attendance,
     CaseSample,
+    Declaration,
     Finding,
     FootageViewing,
     ForceResponse,
@@ -160,6 +162,52 @@ def cases_of_meeting(*, meeting):
         .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
         .order_by("sample__created_at", "sample_id", "report__occurred_on", "pk")
     )
+
+
+def meeting_quorum(*, meeting):
+    """{"present", "apologies", "quorum", "taken", "quorate"}: attendance as the chair recorded it."""
+    counts = dict(meeting.attendance.values_list("status").annotate(n=Count("pk")).order_by())
+    present, quorum = counts.get(Attendance.Status.PRESENT, 0), meeting.panel.quorum
+    return {
+        "present": present, "apologies": counts.get(Attendance.Status.APOLOGIES, 0), "quorum": quorum,
+        "taken": bool(counts), "quorate": present >= quorum,
+    }  # fmt: skip
+
+
+def expected_reviewers(*, case, on=None):
+    """The panel's members who may review the case on `on` (today) and declared no interest in it."""
+    conflicted = set(case.declarations.values_list("member_id", flat=True))
+    members = case.sample.panel.members.select_related("user", "panel").order_by("user__username")
+    return [member for member in members if member.pk not in conflicted and not member.barrier(on)]
+
+
+def outstanding_reviewers(*, case, on=None):
+    """The expected reviewers who have not submitted their review of the case."""
+    submitted = set(case.reviews.filter(status=Review.Status.SUBMITTED).values_list("member_id", flat=True))
+    return [member for member in expected_reviewers(case=case, on=on) if member.pk not in submitted]
+
+
+def review_progress(*, meeting, on=None):
+    """Per member of the panel: [{"member", "submitted", "drafts", "to_do", "declared"}] over the meeting's cases."""
+    cases = SampledCase.objects.filter(sample__meeting=meeting)
+    reviews = Review.objects.filter(sampled_case__in=cases)
+    declared = Counter(Declaration.objects.filter(sampled_case__in=cases).values_list("member_id", flat=True))
+    status = Counter(reviews.values_list("member_id", "status"))
+    total = cases.count()
+    rows = []
+    for member in meeting.panel.members.select_related("user").order_by("user__username"):
+        submitted, drafts = status[(member.pk, Review.Status.SUBMITTED)], status[(member.pk, Review.Status.DRAFT)]
+        rows.append({
+            "member": member, "submitted": submitted, "drafts": drafts, "declared": declared[member.pk],
+            "to_do": total - submitted - declared[member.pk], "barrier": member.barrier(on),
+        })  # fmt: skip
+    return rows
+
+
+def previous_meeting(*, meeting):
+    """The panel's meeting before this one, or None."""
+    earlier = meeting.panel.meetings.filter(held_on__lt=meeting.held_on)
+    return earlier.order_by("-held_on", "-pk").first()
 
 
 def submitted_reviews(*, case):

@@ -20,8 +20,10 @@ from scrutiny.models import (
     NATIONAL_RUBRIC,
     Action,
     ActionUpdate,
+    Attendance,
     CaseSample,
     CaseView,
+    Declaration,
     Finding,
     FootageClip,
     FootageViewing,
@@ -39,7 +41,10 @@ from scrutiny.queries import (
     earlier_cases_of_report,
     force_data_version,
     left_out_of_draw,
+    meeting_quorum,
     membership,
+    outstanding_reviewers,
+    previous_meeting,
     sample_pool,
     sample_selection,
     sampled_for_meeting,
@@ -136,8 +141,8 @@ def update_member(member, *, role, term_ends_on, vetted_on, trained_on):
     return member
 
 
-def schedule_meeting(*, panel, held_on, notes=""):
-    return Meeting.objects.create(panel=panel, held_on=held_on, notes=notes)
+def schedule_meeting(*, panel, held_on, notes="", agenda=""):
+    return Meeting.objects.create(panel=panel, held_on=held_on, notes=notes, agenda=agenda.strip())
 
 
 # --- sampling ----------------------------------------------------------------------------------
@@ -346,6 +351,8 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
     if barrier := member.barrier():
         raise ValidationError(barrier)
     case = SampledCase.objects.select_for_update().get(pk=case.pk)  # as it is now, not as the page read it
+    if Declaration.objects.filter(sampled_case=case, member=member).exists():
+        raise ValidationError("You declared an interest in this case: you do not review it.")
     if case.opened_at_meeting_at:
         # Reviews are given blind: once the chair opens the case, members see each other's.
         raise ValidationError(f"The chair opened this case at the meeting on {day(case.opened_at_meeting_at)}.")
@@ -381,20 +388,104 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
 # --- the meeting -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def open_case_at_meeting(*, case, user):
-    """The chair opens a case at the meeting: from then on members see each other's submitted reviews."""
-    active_chair(case.sample.panel, user)
-    meeting = case.sample.meeting
+def meeting_begun(meeting, what):
     if meeting is None:
         raise ValidationError("This case was sampled for no meeting.")
     if timezone.localdate() < meeting.held_on:
-        raise ValidationError(f"Cases open at the meeting, on {day(meeting.held_on)}.")
+        raise ValidationError(f"{what} at the meeting, on {day(meeting.held_on)}.")
+
+
+@transaction.atomic
+def open_case_at_meeting(*, case, user, despite_outstanding=False):
+    """The chair opens a case at the meeting: from then on members see each other's submitted reviews.
+
+    While members who may review it (and declared no interest) have not submitted, the chair is
+    told who, and opens it only when confirming (`despite_outstanding`): their reviews then close.
+    """
+    active_chair(case.sample.panel, user)
+    meeting_begun(case.sample.meeting, "Cases open")
     case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    outstanding = outstanding_reviewers(case=case)
+    if outstanding and not despite_outstanding and case.opened_at_meeting_at is None:
+        names = ", ".join(member.user.username for member in outstanding)
+        raise ValidationError(
+            f"Reviews outstanding from {names}: opening the case closes their reviews.", code="reviews_outstanding"
+        )
     if case.opened_at_meeting_at is None:
         case.opened_at_meeting_at = timezone.now()
         case.save(update_fields=["opened_at_meeting_at"])
     return case
+
+
+@transaction.atomic
+def reopen_case(*, case, user):
+    """The chair closes an opened case again, so outstanding reviews can still be given; not once it has a finding."""
+    active_chair(case.sample.panel, user)
+    case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    if Finding.objects.filter(sampled_case=case).exists():
+        raise ValidationError("The panel's finding on this case is recorded: it can no longer be reopened.")
+    case.opened_at_meeting_at = None
+    case.save(update_fields=["opened_at_meeting_at"])
+    return case
+
+
+@transaction.atomic
+def record_attendance(*, meeting, user, statuses):
+    """The chair records who is present, who sent apologies, who is absent: {member id: status}."""
+    active_chair(meeting.panel, user)
+    meeting_begun(meeting, "Attendance is taken")
+    members = {member.pk: member for member in meeting.panel.members.all()}
+    for member_id, status in statuses.items():
+        if member_id not in members:
+            raise ValidationError(f"member: {member_id} is not on {meeting.panel}.")
+        if status not in Attendance.Status.values:
+            raise ValidationError(
+                f"{members[member_id].user.username}: '{status}' is not one of present, apologies, absent."
+            )
+        Attendance.objects.update_or_create(meeting=meeting, member_id=member_id, defaults={"status": status})
+    return meeting_quorum(meeting=meeting)
+
+
+def save_minutes(*, meeting, user, agenda, minutes):
+    active_chair(meeting.panel, user)
+    if meeting.minutes_approved_at_id:
+        raise ValidationError(
+            f"The minutes were approved at the meeting of {day(meeting.minutes_approved_at.held_on)}."
+        )
+    meeting.agenda, meeting.minutes = agenda.strip(), minutes.strip()
+    meeting.save(update_fields=["agenda", "minutes"])
+    return meeting
+
+
+@transaction.atomic
+def approve_minutes(*, meeting, user):
+    """The chair records, at this meeting, that the panel approved the minutes of its previous meeting."""
+    active_chair(meeting.panel, user)
+    meeting_begun(meeting, "Minutes are approved")
+    earlier = previous_meeting(meeting=meeting)
+    if earlier is None:
+        raise ValidationError("This is the panel's first meeting: there are no earlier minutes to approve.")
+    earlier = Meeting.objects.select_for_update().get(pk=earlier.pk)
+    if not earlier.minutes:
+        raise ValidationError(f"The meeting of {day(earlier.held_on)} has no minutes yet.")
+    if earlier.minutes_approved_at_id:
+        raise ValidationError(f"The minutes of {day(earlier.held_on)} are already approved.")
+    earlier.minutes_approved_at = meeting
+    earlier.save(update_fields=["minutes_approved_at"])
+    return earlier
+
+
+def declare_interest(*, case, member, interest):
+    """A member declares a conflict of interest with a case: from then on they do not review it."""
+    if member.panel_id != case.sample.panel_id:
+        raise ValidationError(f"Only members of {case.sample.panel} declare interests in its cases.")
+    if not interest.strip():
+        raise ValidationError("interest: say what the conflict is.")
+    if Review.objects.filter(sampled_case=case, member=member, status=Review.Status.SUBMITTED).exists():
+        raise ValidationError("You have submitted your review of this case: tell the chair of the conflict.")
+    if Declaration.objects.filter(sampled_case=case, member=member).exists():
+        raise ValidationError("You have already declared an interest in this case.")
+    return Declaration.objects.create(sampled_case=case, member=member, interest=interest.strip())
 
 
 @transaction.atomic
@@ -405,6 +496,9 @@ def record_finding(*, case, user, panel_grade, summary, themes=(), for_force_fee
     case = SampledCase.objects.select_for_update().get(pk=case.pk)
     if case.opened_at_meeting_at is None:
         raise ValidationError("Open the case at the meeting before recording the panel's finding.")
+    quorum = meeting_quorum(meeting=case.sample.meeting) if case.sample.meeting else None
+    if quorum and quorum["taken"] and not quorum["quorate"]:
+        raise ValidationError(f"The meeting is not quorate: {quorum['present']} present, {quorum['quorum']} needed.")
     if Finding.objects.filter(sampled_case=case).exists():
         raise ValidationError("The panel's finding on this case is already recorded.")
     if panel_grade not in panel.grades:

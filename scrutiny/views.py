@@ -40,6 +40,7 @@ from scrutiny.forms import (
 )
 from scrutiny.models import (
     Action,
+    Attendance,
     CaseSample,
     Finding,
     FootageClip,
@@ -59,14 +60,18 @@ from scrutiny.queries import (
     cases_of_meeting,
     content_warnings,
     findings_visible_to,
+    meeting_quorum,
     membership,
     memberships_of,
     officer_pseudonym,
+    outstanding_reviewers,
     panel_quarter_report,
     panel_quarter_rows,
     panel_quarters,
+    previous_meeting,
     public_panel_summary,
     redraw,
+    review_progress,
     submitted_reviews,
 )
 
@@ -161,6 +166,14 @@ def case_review(request, pk):
         initial=ReviewForm.initial_from(review, panel),
     )  # fmt: skip
     viewing_form = ViewingForm(request.POST if watching else None)
+    if request.POST.get("do") == "declare":
+        try:
+            services.declare_interest(case=case, member=member, interest=request.POST.get("interest", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Interest declared: you will not review this case, and the chair is told.")
+        return redirect("scrutiny-case", case.pk)
     if watching and viewing_form.is_valid():
         data = viewing_form.cleaned_data
         clip = get_object_or_404(FootageClip, pk=data["clip"], sampled_case=case)
@@ -187,9 +200,11 @@ def case_review(request, pk):
     colleagues = []
     if case.opened_at_meeting_at:
         colleagues = [r for r in submitted_reviews(case=case) if r.member_id != member.pk]
-    locked = (review and review.status == Review.Status.SUBMITTED) or case.opened_at_meeting_at
+    declaration = case.declarations.filter(member=member).first()
+    locked = (review and review.status == Review.Status.SUBMITTED) or case.opened_at_meeting_at or declaration
     context = case_context(case) | {
         "form": form, "review": review, "colleagues": colleagues, "locked": locked, "viewing_form": viewing_form,
+        "declaration": declaration,
         "own_viewings": FootageViewing.objects.filter(clip__sampled_case=case, member=member).select_related("clip"),
     }  # fmt: skip
     return render(request, "scrutiny/case_review.html", context)
@@ -243,15 +258,20 @@ def case_meeting(request, pk):
     if request.method == "POST":
         try:
             if request.POST.get("do") == "open":
-                services.open_case_at_meeting(case=case, user=request.user)
+                despite = request.POST.get("despite_outstanding") == "on"
+                services.open_case_at_meeting(case=case, user=request.user, despite_outstanding=despite)
                 messages.success(request, "Case opened: the panel now sees every submitted review.")
+                return redirect("scrutiny-case-meeting", case.pk)
+            if request.POST.get("do") == "reopen":
+                services.reopen_case(case=case, user=request.user)
+                messages.success(request, "Case reopened: members may submit their reviews again.")
                 return redirect("scrutiny-case-meeting", case.pk)
             if form.is_valid():
                 services.record_finding(case=case, user=request.user, **form.cleaned_data)
                 messages.success(request, "The panel's finding is recorded.")
                 return redirect("scrutiny-case-meeting", case.pk)
         except ValidationError as error:
-            if request.POST.get("do") == "open":
+            if request.POST.get("do") in ("open", "reopen"):
                 messages.error(request, " ".join(error.messages))
                 return redirect("scrutiny-case-meeting", case.pk)
             failed(form, error)
@@ -260,7 +280,8 @@ def case_meeting(request, pk):
     context = case_context(case) | {
         "form": form, "finding": finding, "reviews": reviews if case.opened_at_meeting_at else None,
         "submitted": reviews.count(), "members": panel.members.count(), "grades": panel.grades,
-        "viewings_by_clip": True,
+        "viewings_by_clip": True, "outstanding": outstanding_reviewers(case=case),
+        "declarations": case.declarations.select_related("member__user"),
     }  # fmt: skip
     return render(request, "scrutiny/case_meeting.html", context)
 
@@ -313,6 +334,27 @@ def meeting_detail(request, pk):
             else:
                 messages.success(request, "Case added with your reason.")
                 return redirect("scrutiny-meeting", meeting.pk)
+    elif action in ("attendance", "minutes", "approve"):
+        require(chair is not None, "The panel's chair keeps the meeting's record.")
+        try:
+            if action == "attendance":
+                statuses = {
+                    int(name.removeprefix("member_")): value
+                    for name, value in request.POST.items()
+                    if name.startswith("member_") and name.removeprefix("member_").isdigit() and value
+                }
+                services.record_attendance(meeting=meeting, user=user, statuses=statuses)
+            elif action == "minutes":
+                services.save_minutes(meeting=meeting, user=user, agenda=request.POST.get("agenda", ""),
+                                      minutes=request.POST.get("minutes", ""))  # fmt: skip
+            else:
+                services.approve_minutes(meeting=meeting, user=user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, {"attendance": "Attendance recorded.", "minutes": "Agenda and minutes saved.",
+                                       "approve": "The previous meeting's minutes are approved."}[action])  # fmt: skip
+        return redirect("scrutiny-meeting", meeting.pk)
     elif action == "follow_up":
         require(sample_form is not None, "PCC staff follow up missing body-worn video with the force.")
         case = get_object_or_404(SampledCase, pk=request.POST.get("case") or 0, sample__meeting=meeting)
@@ -336,8 +378,14 @@ def meeting_detail(request, pk):
     elif action is not None:
         raise PermissionDenied("Unknown request.")
     samples = meeting.samples.annotate(size=Count("cases")).order_by("created_at", "pk")
+    attendance = dict(meeting.attendance.values_list("member_id", "status"))
+    progress = review_progress(meeting=meeting)
+    for row in progress:
+        row["attendance"] = attendance.get(row["member"].pk, "")
     context = {
-        "meeting": meeting, "panel": panel, "chair": chair, "samples": samples,
+        "meeting": meeting, "panel": panel, "chair": chair, "samples": samples, "progress": progress,
+        "quorum": meeting_quorum(meeting=meeting), "previous": previous_meeting(meeting=meeting),
+        "attendance_choices": Attendance.Status.choices,
         "cases": cases_of_meeting(meeting=meeting), "sample_form": sample_form, "case_form": case_form,
     }  # fmt: skip
     return render(request, "scrutiny/meeting.html", context)

@@ -44,6 +44,7 @@ def hidden(expected, *callers):
 
 MEMBERS = {"panel_member": 200, "panel_chair": 200}
 CHAIR = {"panel_chair": 200}
+MEMBERS_REDIRECTED = {"panel_member": 302, "panel_chair": 302}
 PCC = {"pcc_staff": 200, "superuser": 200}
 FORCE = {"force_data_officer": 200}
 
@@ -79,6 +80,12 @@ MATRIX = [
     ("/scrutiny/cases/999999/", None, hidden(CASE, "panel_member", "panel_chair")),
     ("/scrutiny/cases/{case}/", {"save": "draft"}, statuses(panel_member=302, panel_chair=302)),
     ("/scrutiny/cases/{case}/", WATCHED, statuses(panel_member=302, panel_chair=302)),
+    ("/scrutiny/cases/{case}/", {"do": "declare", "interest": "I know the officer"}, statuses(**MEMBERS_REDIRECTED)),
+    ("/scrutiny/cases/{case}/meeting/", {"do": "reopen"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", {"do": "attendance", "member_1": "present"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", {"do": "minutes", "agenda": "1.", "minutes": "Met"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", {"do": "approve"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting_b}/", {"do": "approve"}, statuses(panel_member=404, panel_chair=404)),
     ("/scrutiny/cases/{case}/footage/", None, PANEL),
     ("/scrutiny/cases/{case_b}/footage/", None, PANEL),
     ("/scrutiny/cases/{other_case}/footage/", None, hidden(PANEL, "pcc_staff")),
