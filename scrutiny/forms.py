@@ -2,7 +2,17 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from forces.models import Area, Role
-from scrutiny.models import ANSWERS, NATIONAL_RUBRIC, Action, CaseSample, Finding, FootageViewing, Panel, PanelMember
+from scrutiny.models import (
+    ANSWERS,
+    NATIONAL_RUBRIC,
+    Action,
+    CaseSample,
+    Finding,
+    FootageViewing,
+    ForceResponse,
+    Panel,
+    PanelMember,
+)
 from scrutiny.queries import STRATA
 from scrutiny.services import NEXT_STATUSES
 
@@ -207,6 +217,8 @@ class FindingForm(forms.Form):
 
 
 class ResponseForm(forms.Form):
+    position = forms.ChoiceField(choices=ForceResponse.Position.choices, widget=forms.RadioSelect,
+                                 label="The force's position on the finding")  # fmt: skip
     response = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="The force's response")
 
 

@@ -385,6 +385,7 @@ class Finding(models.Model):
     summary = models.TextField()
     themes = models.JSONField(default=list, blank=True)
     for_force_feedback = models.BooleanField(default=False)
+    response_due_on = models.DateField(null=True, blank=True, help_text="When the force's response is due")
     published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -404,8 +405,16 @@ class Finding(models.Model):
 
 
 class ForceResponse(models.Model):
+    class Position(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        PARTLY = "partly", "Partly accepted"
+        NOT_ACCEPTED = "not_accepted", "Not accepted"
+
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="responses")
     responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    position = models.CharField(
+        max_length=12, choices=Position.choices, blank=True, help_text="Empty: given before positions were asked"
+    )
     response = models.TextField()
     responded_at = models.DateTimeField(auto_now_add=True)
 
@@ -465,6 +474,32 @@ class ActionUpdate(models.Model):
 
     def __str__(self):
         return f"Action {self.action_id}: {self.status_from or 'new'} → {self.status_to}"
+
+
+class Notification(models.Model):
+    """Something a user should know of, e-mailed and listed on their own page; sent once per key."""
+
+    class Kind(models.TextChoices):
+        CASES_DRAWN = "cases_drawn", "Cases drawn"
+        FINDING_SENT = "finding_sent", "Finding sent to the force"
+        RESPONSE_DUE = "response_due", "Response due"
+        RESPONSE_OVERDUE = "response_overdue", "Response overdue"
+        ACTION_OVERDUE = "action_overdue", "Action overdue"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    key = models.CharField(max_length=120, help_text="What it is about: one notification per user and key")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notified_once_per_key")]
+
+    def __str__(self):
+        return f"{self.user}: {self.subject}"
 
 
 INTEGRITY_RULES = (

@@ -7,6 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Max, Prefetch, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -456,6 +457,24 @@ def redraw(sample):
         differing = UseOfForceReport.objects.filter(pk__in=set(drawn) ^ set(recorded))
         changed = set(differing.filter(data_version__gt=sample.data_version).values_list("id", flat=True))
     return Redraw(sample, drawn, recorded, changed_since=changed)
+
+
+# --- who is told what --------------------------------------------------------------------------
+
+
+def force_staff(*, force, role):
+    """The force's active users of a role (PCC staff, force data officers), who are told of the panels' work."""
+    users = get_user_model().objects.filter(groups__name=role, force_scope__force=force, is_active=True)
+    return list(users.order_by("username"))
+
+
+def responses_awaited():
+    """Findings sent to the force with a due day and no response yet, each with its force, oldest due first."""
+    return (
+        Finding.objects.filter(for_force_feedback=True, response_due_on__isnull=False, responses__isnull=True)
+        .select_related("sampled_case__sample__panel__force")
+        .order_by("response_due_on", "pk")
+    )
 
 
 # --- actions -----------------------------------------------------------------------------------

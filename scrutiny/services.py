@@ -5,10 +5,14 @@ Who may call what (role, force, panel) is checked by the views; the rules of the
 skip them. A refusal is a ValidationError with a sentence the user can act on.
 """
 
+import datetime
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from forces.models import Area, ForceScope, Role
@@ -29,6 +33,7 @@ from scrutiny.models import (
     FootageViewing,
     ForceResponse,
     Meeting,
+    Notification,
     OfficerAccount,
     Panel,
     PanelMember,
@@ -40,11 +45,14 @@ from scrutiny.queries import (
     STRATA,
     earlier_cases_of_report,
     force_data_version,
+    force_staff,
     left_out_of_draw,
     meeting_quorum,
     membership,
     outstanding_reviewers,
+    overdue_actions,
     previous_meeting,
+    responses_awaited,
     sample_pool,
     sample_selection,
     sampled_for_meeting,
@@ -55,6 +63,63 @@ Rule = CaseSample.Rule
 
 def day(value):
     return f"{value:%-d %B %Y}"
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def notify(users, *, kind, subject, body, link, key):
+    """Tell each user once per key: a Notification on their page, and an e-mail if they have an address."""
+    told = []
+    for user in users:
+        notification, created = Notification.objects.get_or_create(
+            user=user, key=key, defaults={"kind": kind, "subject": subject, "body": body, "link": link}
+        )
+        if not created:
+            continue
+        told.append(notification)
+        if user.email:
+            send_mail(f"Taser oversight: {subject}", f"{body}\n\n{link}", None, [user.email], fail_silently=True)
+    return told
+
+
+def panel_reviewers(panel):
+    return [member.user for member in panel.members.select_related("user", "panel") if not member.barrier()]
+
+
+def send_reminders(*, today=None):
+    """Remind the force of responses due within SCRUTINY_REMIND_DAYS_BEFORE days and of those overdue
+    (PCC staff too), and both offices of overdue actions; each reminder once. Returns how many were sent."""
+    today = today or timezone.localdate()
+    soon = today + datetime.timedelta(days=settings.SCRUTINY_REMIND_DAYS_BEFORE)
+    sent = 0
+    for finding in responses_awaited().filter(response_due_on__lte=soon):
+        force = finding.sampled_case.sample.panel.force
+        link = reverse("scrutiny-finding", args=[finding.pk])
+        officers = force_staff(force=force, role=Role.FORCE_DATA_OFFICER)
+        if finding.response_due_on < today:
+            users = officers + force_staff(force=force, role=Role.PCC_STAFF)
+            sent += len(notify(
+                users, kind=Notification.Kind.RESPONSE_OVERDUE, link=link, key=f"finding:{finding.pk}:overdue",
+                subject=f"Response to finding {finding.pk} overdue",
+                body=f"The force's response to finding {finding.pk} was due on {day(finding.response_due_on)}.",
+            ))  # fmt: skip
+        else:
+            sent += len(notify(
+                officers, kind=Notification.Kind.RESPONSE_DUE, link=link, key=f"finding:{finding.pk}:due",
+                subject=f"Response to finding {finding.pk} due on {day(finding.response_due_on)}",
+                body=f"The panel awaits the force's response to finding {finding.pk}.",
+            ))  # fmt: skip
+    forces = {panel.force for panel in Panel.objects.select_related("force")}
+    for force in forces:
+        users = force_staff(force=force, role=Role.PCC_STAFF) + force_staff(force=force, role=Role.FORCE_DATA_OFFICER)
+        for action in overdue_actions(force=force, on=today):
+            sent += len(notify(
+                users, kind=Notification.Kind.ACTION_OVERDUE, link=reverse("scrutiny-action", args=[action.pk]),
+                key=f"action:{action.pk}:overdue:{action.due_on}", subject=f"Action {action.pk} overdue",
+                body=f"“{action.description}” ({action.owner}) was due on {day(action.due_on)}.",
+            ))  # fmt: skip
+    return sent
 
 
 # --- panels and members ------------------------------------------------------------------------
@@ -216,6 +281,12 @@ def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None
         SampledCase(sample=sample, report_id=report_id, needs_video_follow_up=videos[report_id] != YesNoNotStated.YES)
         for report_id in chosen
     )
+    if chosen:
+        notify(
+            panel_reviewers(meeting.panel), kind=Notification.Kind.CASES_DRAWN, link=reverse("scrutiny-my-cases"),
+            key=f"sample:{sample.pk}", subject=f"{len(chosen)} case(s) drawn for the meeting of {day(meeting.held_on)}",
+            body=f"{sample.get_rule_display()}: {len(chosen)} case(s) for {meeting.panel} to review.",
+        )  # fmt: skip
     return sample
 
 
@@ -508,11 +579,20 @@ def record_finding(*, case, user, panel_grade, summary, themes=(), for_force_fee
     unknown = set(themes) - set(Finding.Theme.values)
     if unknown:
         raise ValidationError(f"themes: {', '.join(sorted(unknown))} not among {', '.join(Finding.Theme.values)}.")
-    return Finding.objects.create(
+    due = timezone.localdate() + datetime.timedelta(days=settings.SCRUTINY_RESPONSE_DAYS)
+    finding = Finding.objects.create(
         sampled_case=case, panel_grade=panel_grade, summary=summary.strip(),
         themes=[theme for theme in Finding.Theme.values if theme in themes], for_force_feedback=for_force_feedback,
-        recorded_by=user,
+        recorded_by=user, response_due_on=due if for_force_feedback else None,
     )  # fmt: skip
+    if for_force_feedback:
+        notify(
+            force_staff(force=panel.force, role=Role.FORCE_DATA_OFFICER), kind=Notification.Kind.FINDING_SENT,
+            link=reverse("scrutiny-finding", args=[finding.pk]), key=f"finding:{finding.pk}:sent",
+            subject=f"{panel} sent finding {finding.pk} for the force's response",
+            body=f"{panel_grade}: {finding.summary}\nThe force's response is due on {day(due)}.",
+        )  # fmt: skip
+    return finding
 
 
 def set_published(*, finding, published):
@@ -526,12 +606,17 @@ def set_published(*, finding, published):
 # --- the force's responses and actions -----------------------------------------------------------
 
 
-def respond_to_finding(*, finding, user, response):
+def respond_to_finding(*, finding, user, response, position):
+    """The force's answer to a finding: whether it accepts it (in full, in part, or not) and why."""
     if not finding.for_force_feedback:
         raise ValidationError("The panel did not send this finding to the force for feedback.")
+    if position not in ForceResponse.Position.values:
+        raise ValidationError(f"position: '{position}' is not one of {', '.join(ForceResponse.Position.values)}.")
     if not response.strip():
         raise ValidationError("response: write the force's response.")
-    return ForceResponse.objects.create(finding=finding, responded_by=user, response=response.strip())
+    return ForceResponse.objects.create(
+        finding=finding, responded_by=user, response=response.strip(), position=position
+    )
 
 
 # An action moves forward only; a closed action stays closed (raise a new one if the matter returns).

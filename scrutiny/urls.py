@@ -16,6 +16,7 @@ urlpatterns = [
     path("members/<int:pk>/", views.member_edit, name="scrutiny-member"),
     path("findings/<int:pk>/", views.finding_detail, name="scrutiny-finding"),
     path("responses/", views.responses, name="scrutiny-responses"),
+    path("notifications/", views.notifications, name="scrutiny-notifications"),
     path("actions/", views.action_list, name="scrutiny-actions"),
     path("actions/<int:pk>/", views.action_detail, name="scrutiny-action"),
     path("public/<slug:force_id>/", views.public_summary, name="scrutiny-public"),

@@ -557,11 +557,12 @@ def responses(request):
         .filter(for_force_feedback=True)
         .select_related("sampled_case__sample__meeting")
         .annotate(response_count=Count("responses"))
-        .order_by("recorded_at", "pk")
+        .order_by("response_due_on", "recorded_at", "pk")
     )
     awaiting = [finding for finding in findings if not finding.response_count]
     answered = [finding for finding in findings if finding.response_count]
-    return render(request, "scrutiny/responses.html", {"awaiting": awaiting, "answered": answered})
+    context = {"awaiting": awaiting, "answered": answered, "today": timezone.localdate()}
+    return render(request, "scrutiny/responses.html", context)
 
 
 @require_safe
@@ -588,10 +589,11 @@ def action_detail(request, pk):
     require(user.is_superuser or role_of(user) in FORCE_ROLES, "Actions are for PCC staff and the force.")
     action = get_object_or_404(actions_visible_to(user).select_related("finding"), pk=pk)
     form = None
-    if is_pcc(user) and action.status != Action.Status.CLOSED:
+    # The force updates the actions it owns as PCC staff do: notes, and moving them on with evidence.
+    if (is_pcc(user) or role_of(user) == Role.FORCE_DATA_OFFICER) and action.status != Action.Status.CLOSED:
         form = ActionUpdateForm(request.POST or None, action=action)
     if request.method == "POST":
-        require(form is not None, "PCC staff move actions on; a closed action stays closed.")
+        require(form is not None, "PCC staff and the force move actions on; a closed action stays closed.")
         if form.is_valid():
             try:
                 services.update_action(action=action, user=user, **form.cleaned_data)
@@ -634,6 +636,14 @@ def panel_quarterly(request, pk, quarter):
         name = f"{panel.force_id}-panel-{panel.pk}-{start:%Y-%m}.csv"
         return csv_response(name, QUARTER_COLUMNS, panel_quarter_rows(report))
     return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
+
+
+@require_safe
+@login_required
+def notifications(request):
+    """What the user was told of (cases drawn, findings sent, responses and actions due), newest first."""
+    listed = request.user.notifications.all()[:200]
+    return render(request, "scrutiny/notifications.html", {"notifications": listed})
 
 
 @require_safe

@@ -44,6 +44,7 @@ def hidden(expected, *callers):
 
 MEMBERS = {"panel_member": 200, "panel_chair": 200}
 CHAIR = {"panel_chair": 200}
+PCC_AND_FORCE_REDIRECTED = {"pcc_staff": 302, "superuser": 302, "force_data_officer": 302}
 MEMBERS_REDIRECTED = {"panel_member": 302, "panel_chair": 302}
 PCC = {"pcc_staff": 200, "superuser": 200}
 FORCE = {"force_data_officer": 200}
@@ -68,6 +69,7 @@ CLIP = {
 ACCOUNT = {"do": "account", "account": "I drew the Taser because...", "supplied_on": "2025-07-01"}
 FOLLOW_UP = {"do": "follow_up", "case": "{case}", "note": "The camera was not switched on"}
 WITHDRAW = {"do": "withdraw", "sample": "{empty_sample}"}
+RESPOND = {"do": "respond", "response": "Done", "position": "accepted"}
 RAISE_ACTION = {"do": "action", "description": "Brief", "owner": "Training", "due_on": "2099-01-31"}
 
 # (path, form data to post or None to get, status per caller). Paths and data name objects in braces.
@@ -127,14 +129,15 @@ MATRIX = [
     ("/scrutiny/findings/{kept_finding}/", None, hidden(FINDING, "force_data_officer")),
     ("/scrutiny/findings/{finding_b}/", None, hidden(FINDING, "panel_member", "panel_chair")),
     ("/scrutiny/findings/{other_finding}/", None, hidden(FINDING, "pcc_staff", *MEMBERS, "force_data_officer")),
-    ("/scrutiny/findings/{finding}/", {"do": "respond", "response": "Done"}, statuses(force_data_officer=302)),
+    ("/scrutiny/findings/{finding}/", RESPOND, statuses(force_data_officer=302)),
     ("/scrutiny/findings/{finding}/", RAISE_ACTION, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/findings/{finding}/", {"do": "publish"}, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/responses/", None, TRACKER),
     ("/scrutiny/actions/", None, TRACKER),
     ("/scrutiny/actions/{action}/", None, TRACKER),
     ("/scrutiny/actions/{other_action}/", None, hidden(TRACKER, "pcc_staff", "force_data_officer")),
-    ("/scrutiny/actions/{action}/", {"status": "in_progress", "note": "Begun"}, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/actions/{action}/", {"status": "in_progress", "note": "Begun"}, statuses(**PCC_AND_FORCE_REDIRECTED)),
+    ("/scrutiny/notifications/", None, dict.fromkeys(CALLERS, 200) | {"anonymous": 302}),
     ("/scrutiny/public/thames-valley/", None, dict.fromkeys(CALLERS, 200)),
     ("/scrutiny/public/atlantis/", None, dict.fromkeys(CALLERS, 404)),
 ]
