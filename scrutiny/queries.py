@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Prefetch, Q
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -635,6 +635,15 @@ def panel_quarter_rows(report):
 PUBLIC_QUARTERS = 4
 
 
+def public_rows(row, labels, *, threshold):
+    """[(label, count or None)] of a row of counts as the public may see it: the one place the
+    panels' public figures are suppressed. Counts named grade_* add up to "findings"."""
+    # Grades add up to the findings: with one grade hidden, the others would give it away.
+    grades = [name for name in row if name.startswith("grade_")]
+    hidden = suppress(row, threshold=threshold, counts=list(row), groups=(("findings", grades),))
+    return [(labels[name], None if name in hidden else value) for name, value in row.items()]
+
+
 def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
     """A force's panels as the public may see them: for each, the last `quarters` ended quarters in
     which it met, every count from 1 to the suppression threshold hidden (None), and its published
@@ -660,11 +669,7 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
                 row[f"theme_{theme['theme']}"] = theme["count"]
             labels |= {"actions_opened": "Actions opened", "actions_closed": "Actions closed"}
             row |= {"actions_opened": report["actions_opened"], "actions_closed": report["actions_closed"]}
-            # Grades add up to the findings: with one grade hidden, the others would give it away.
-            grades = [name for name in row if name.startswith("grade_")]
-            hidden = suppress(row, threshold=threshold, counts=list(row), groups=(("findings", grades),))
-            rows = [(labels[name], None if name in hidden else value) for name, value in row.items()]
-            shown.append({"label": report["period"]["label"], "rows": rows})
+            shown.append({"label": report["period"]["label"], "rows": public_rows(row, labels, threshold=threshold)})
         findings = (
             Finding.objects.filter(sampled_case__sample__panel=panel, published=True)
             .select_related("sampled_case__sample__meeting")
@@ -673,6 +678,158 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
         )
         panels.append({"panel": panel, "quarters": shown, "findings": list(findings)})
     return {"force": force, "threshold": threshold, "panels": panels}
+
+
+# --- the annual report -------------------------------------------------------------------------
+
+
+def year_quarters(year):
+    """The first days of the four quarters of the financial year starting in April of `year`."""
+    return [
+        datetime.date(year, 4, 1),
+        datetime.date(year, 7, 1),
+        datetime.date(year, 10, 1),
+        datetime.date(year + 1, 1, 1),
+    ]
+
+
+def timeliness(findings, *, on):
+    """How the force answered the findings and their actions: on time, late, or still awaited."""
+    responses = {"on_time": 0, "late": 0, "awaited_overdue": 0, "awaited_not_due": 0}
+    first = dict(
+        ForceResponse.objects.filter(finding__in=findings).values_list("finding").annotate(first=Min("responded_at"))
+    )
+    for finding in findings.filter(for_force_feedback=True, response_due_on__isnull=False):
+        answered = first.get(finding.pk)
+        if answered:
+            responses["on_time" if timezone.localdate(answered) <= finding.response_due_on else "late"] += 1
+        else:
+            responses["awaited_overdue" if finding.response_due_on < on else "awaited_not_due"] += 1
+    actions = {"closed_on_time": 0, "closed_late": 0, "open_overdue": 0, "open_not_due": 0}
+    for action in Action.objects.filter(finding__in=findings):
+        if action.closed_at:
+            actions["closed_on_time" if timezone.localdate(action.closed_at) <= action.due_on else "closed_late"] += 1
+        else:
+            actions["open_overdue" if action.due_on < on else "open_not_due"] += 1
+    return responses, actions
+
+
+def panel_annual_report(*, panel, year, on=None):
+    """A panel's financial year (April of `year` to March): its quarters' reports, figures only for
+    quarters that have ended by `on` (today), added up; themes by quarter; how timely the force's
+    responses and the actions were; and every case with its grade."""
+    on = on or timezone.localdate()
+    ended = [quarter for quarter in year_quarters(year) if quarter_bounds(quarter)[1] <= on]
+    quarters = [panel_quarter_report(panel=panel, quarter=quarter, on=on) for quarter in ended]
+
+    def total(name):
+        return sum(report[name] for report in quarters)
+
+    def summed(name, key, value="count"):
+        counts = Counter()
+        for report in quarters:
+            for row in report[name]:
+                counts[row[key]] += row[value]
+        return counts
+
+    grades = summed("panel_grades", "grade")
+    findings_total = total("findings")
+    checklist = {}
+    for report in quarters:
+        for row in report["checklist"]:
+            for answer in row["answers"]:
+                checklist.setdefault(row["question"], Counter())[answer["answer"]] += answer["count"]
+    held = panel.meetings.none()
+    if ended:
+        held = panel.meetings.filter(held_on__gte=ended[0], held_on__lt=quarter_bounds(ended[-1])[1])
+    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__in=held)
+    findings = Finding.objects.filter(sampled_case__in=cases)
+    responses, actions = timeliness(findings, on=on)
+    taser_uses, sampled = total("taser_uses"), total("taser_uses_sampled")
+    return {
+        "panel": panel,
+        "year": year,
+        "label": f"{year}/{str(year + 1)[2:]}",
+        "quarters": quarters,
+        "quarters_to_come": 4 - len(ended),
+        "meetings": total("meetings"),
+        "cases_sampled": total("cases_sampled"),
+        "cases_reviewed": total("cases_reviewed"),
+        "reviews": total("reviews"),
+        "findings": findings_total,
+        "taser_uses": taser_uses,
+        "taser_uses_sampled": sampled,
+        "taser_uses_sampled_share": share(sampled, taser_uses),
+        "panel_grades": [
+            {"grade": grade, "count": grades[grade], "share": share(grades[grade], findings_total)}
+            for grade in [*panel.grades, *sorted(set(grades) - set(panel.grades))]
+        ],
+        "checklist": [
+            {
+                "question": question,
+                "answers": [{"answer": value, "label": label, "count": counts[value]} for value, label in ANSWERS],
+            }
+            for question, counts in checklist.items()
+        ],  # fmt: skip
+        "themes": [
+            {
+                "theme": value,
+                "label": label,
+                "by_quarter": [
+                    next(row["count"] for row in report["themes"] if row["theme"] == value) for report in quarters
+                ],
+            }
+            for value, label in Finding.Theme.choices
+        ],  # fmt: skip
+        "responses": responses,
+        "actions": actions,
+        "cases": list(
+            cases.select_related("sample__meeting", "finding", "report")
+            .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
+            .order_by("sample__meeting__held_on", "pk")
+        ),
+    }
+
+
+ANNUAL_COLUMNS = ["section", "measure", "count", "share"]
+
+
+def panel_annual_rows(report):
+    """The annual report as CSV rows of ANNUAL_COLUMNS."""
+    yield ("year", "quarters ended", len(report["quarters"]), None)
+    for name in ("meetings", "cases_sampled", "cases_reviewed", "reviews", "findings", "taser_uses"):
+        yield ("year", name.replace("_", " "), report[name], None)
+    yield ("year", "taser uses sampled", report["taser_uses_sampled"], report["taser_uses_sampled_share"])
+    for row in report["panel_grades"]:
+        yield ("panel's grades", row["grade"], row["count"], row["share"])
+    for row in report["checklist"]:
+        for answer in row["answers"]:
+            yield ("checklist", f"{row['question']} {answer['label']}", answer["count"], None)
+    for row in report["themes"]:
+        for quarter, count in zip(report["quarters"], row["by_quarter"], strict=True):
+            yield ("themes", f"{row['label']}, {quarter['period']['label']}", count, None)
+    for name, count in report["responses"].items():
+        yield ("force responses", name.replace("_", " "), count, None)
+    for name, count in report["actions"].items():
+        yield ("actions", name.replace("_", " "), count, None)
+
+
+def public_annual_summary(*, panel, year, threshold=None, on=None):
+    """The annual report as the public may see it: the year's counts through `public_rows`."""
+    threshold = settings.SUPPRESSION_THRESHOLD if threshold is None else threshold
+    report = panel_annual_report(panel=panel, year=year, on=on)
+    labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}
+    row = {"cases_reviewed": report["cases_reviewed"], "findings": report["findings"]}
+    for index, grade in enumerate(report["panel_grades"]):
+        labels[f"grade_{index}"], row[f"grade_{index}"] = f"Graded {grade['grade']}", grade["count"]
+    for theme in report["themes"]:
+        labels[f"theme_{theme['theme']}"] = f"Theme: {theme['label']}"
+        row[f"theme_{theme['theme']}"] = sum(theme["by_quarter"])
+    for name, count in report["responses"].items():
+        labels[f"responses_{name}"], row[f"responses_{name}"] = f"Force responses: {name.replace('_', ' ')}", count
+    for name, count in report["actions"].items():
+        labels[f"actions_{name}"], row[f"actions_{name}"] = f"Actions: {name.replace('_', ' ')}", count
+    return {"report": report, "threshold": threshold, "rows": public_rows(row, labels, threshold=threshold)}
 
 
 # --- the force dashboard's scrutiny figures ---------------------------------------------------

@@ -52,6 +52,7 @@ from scrutiny.models import (
     SampledCase,
 )
 from scrutiny.queries import (
+    ANNUAL_COLUMNS,
     QUARTER_COLUMNS,
     actions_visible_to,
     case_footage,
@@ -65,10 +66,13 @@ from scrutiny.queries import (
     memberships_of,
     officer_pseudonym,
     outstanding_reviewers,
+    panel_annual_report,
+    panel_annual_rows,
     panel_quarter_report,
     panel_quarter_rows,
     panel_quarters,
     previous_meeting,
+    public_annual_summary,
     public_panel_summary,
     redraw,
     review_progress,
@@ -465,8 +469,10 @@ def panel_detail(request, pk):
     for member in members:
         member.cannot_review = member.barrier()
     meetings = panel.meetings.annotate(case_count=Count("samples__cases")).order_by("-held_on")
+    quarters = panel_quarters(panel=panel)
     context = {
-        "panel": panel, "members": members, "meetings": meetings, "quarters": panel_quarters(panel=panel),
+        "panel": panel, "members": members, "meetings": meetings, "quarters": quarters,
+        "years": sorted({q.year if q.month >= 4 else q.year - 1 for q in quarters}, reverse=True),
         "panel_form": panel_form, "member_form": member_form, "meeting_form": meeting_form,
         "vetting_years": settings.PANEL_VETTING_VALID_YEARS,
     }  # fmt: skip
@@ -612,19 +618,25 @@ def action_detail(request, pk):
 # --- reports -----------------------------------------------------------------------------------------
 
 
-@require_safe
-@login_required
-def panel_quarterly(request, pk, quarter):
-    """A panel's quarterly report (print-ready), or its CSV with ?format=csv."""
+def report_panel(request, pk):
+    """The panel whose reports the user may read: PCC staff of its force, its members; else 403 or 404."""
     user = request.user
     panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk)
     if is_pcc(user):
         if not user.is_superuser and panel.force != force_of(user):
             raise Http404("No such panel.")
     else:
-        require(is_member(user), "Quarterly reports are for PCC staff and the panel's members.")
+        require(is_member(user), "A panel's reports are for PCC staff and the panel's members.")
         if membership(user=user, panel=panel) is None:
             raise Http404("No such panel.")
+    return panel
+
+
+@require_safe
+@login_required
+def panel_quarterly(request, pk, quarter):
+    """A panel's quarterly report (print-ready), or its CSV with ?format=csv."""
+    panel = report_panel(request, pk)
     try:
         start = datetime.date.fromisoformat(f"{quarter}-01")
     except ValueError:
@@ -636,6 +648,30 @@ def panel_quarterly(request, pk, quarter):
         name = f"{panel.force_id}-panel-{panel.pk}-{start:%Y-%m}.csv"
         return csv_response(name, QUARTER_COLUMNS, panel_quarter_rows(report))
     return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
+
+
+@require_safe
+@login_required
+def panel_annual(request, pk, year):
+    """A panel's annual report for the financial year from April of `year` (A4 print), or its CSV."""
+    panel = report_panel(request, pk)
+    if not 2000 <= year <= timezone.localdate().year:
+        raise Http404("No such year.")
+    report = panel_annual_report(panel=panel, year=year)
+    if request.GET.get("format") == "csv":
+        name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
+        return csv_response(name, ANNUAL_COLUMNS, panel_annual_rows(report))
+    return render(request, "scrutiny/annual_report.html", {"report": report, "panel": panel})
+
+
+@require_safe
+def public_annual(request, force_id, pk, year):
+    """A panel's year as the public may see it: small counts suppressed, ended quarters only."""
+    panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk, force_id=force_id)
+    if not 2000 <= year <= timezone.localdate().year:
+        raise Http404("No such year.")
+    summary = public_annual_summary(panel=panel, year=year)
+    return render(request, "scrutiny/public_annual.html", {"panel": panel, "summary": summary})
 
 
 @require_safe

@@ -122,6 +122,13 @@ MATRIX = [
     ("/scrutiny/panels/{panel}/quarterly/2025-08/", None, hidden(SAMPLE, *CALLERS)),  # not a quarter's first month
     ("/scrutiny/panels/{panel_b}/quarterly/2025-07/", None, hidden(SAMPLE, "panel_member", "panel_chair")),
     ("/scrutiny/panels/{other_panel}/quarterly/2025-07/", None, hidden(SAMPLE, "pcc_staff", *MEMBERS)),
+    ("/scrutiny/panels/{panel}/annual/2025/", None, SAMPLE),
+    ("/scrutiny/panels/{panel}/annual/2025/?format=csv", None, SAMPLE),
+    ("/scrutiny/panels/{panel}/annual/1999/", None, hidden(SAMPLE, *CALLERS)),
+    ("/scrutiny/panels/{panel_b}/annual/2025/", None, hidden(SAMPLE, "panel_member", "panel_chair")),
+    ("/scrutiny/panels/{other_panel}/annual/2025/", None, hidden(SAMPLE, "pcc_staff", *MEMBERS)),
+    ("/scrutiny/public/thames-valley/panels/{panel}/2025/", None, dict.fromkeys(CALLERS, 200)),
+    ("/scrutiny/public/thames-valley/panels/{other_panel}/2025/", None, dict.fromkeys(CALLERS, 404)),
     ("/scrutiny/members/{member}/", None, PANEL),
     ("/scrutiny/members/{other_member}/", None, hidden(PANEL, "pcc_staff")),
     ("/scrutiny/members/{member}/", {"role": "member"}, statuses(pcc_staff=302, superuser=302)),
