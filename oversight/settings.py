@@ -145,7 +145,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "forces.authentication.client_address"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Each role's own work (scrutiny.views.start): the next meeting, my cases, responses due, the force's figures.
+LOGIN_REDIRECT_URL = "scrutiny-start"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-gb"

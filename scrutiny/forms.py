@@ -72,6 +72,18 @@ class MemberForm(forms.Form):
         )
 
 
+class NewMemberForm(forms.Form):
+    """A new panel member: their login is created with the membership."""
+
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="The member sets their password from “Forgotten your password?” with it.")
+    role = forms.ChoiceField(choices=PanelMember.Role.choices, initial=PanelMember.Role.MEMBER)
+    term_starts_on = forms.DateField(widget=DateInput())
+    term_ends_on = forms.DateField(widget=DateInput(), required=False)
+    vetted_on = forms.DateField(widget=DateInput(), required=False, label="Vetted on")
+    trained_on = forms.DateField(widget=DateInput(), required=False, label="Trained on")
+
+
 class MemberUpdateForm(forms.Form):
     role = forms.ChoiceField(choices=PanelMember.Role.choices)
     term_ends_on = forms.DateField(widget=DateInput(), required=False)

@@ -9,6 +9,7 @@ import datetime
 import secrets
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from forces.models import Area, ForceScope, Role
 from forces.queries import role_of
+from forces.services import create_role_user
 from incidents.models import UseOfForceReport, YesNoNotStated
 from scrutiny.models import (
     ANSWERS,
@@ -195,6 +197,40 @@ def add_member(
         panel=panel, user=user, role=role, term_starts_on=term_starts_on, term_ends_on=term_ends_on,
         vetted_on=vetted_on, trained_on=trained_on,
     )  # fmt: skip
+
+
+@transaction.atomic
+def add_new_member(*, panel, username, email, role=PanelMember.Role.MEMBER, term_starts_on, term_ends_on=None,
+                   vetted_on=None, trained_on=None):  # fmt: skip
+    """Create a panel-member login of the panel's force and put it on the panel at once.
+
+    The login has no usable password: the member sets one through "forgotten your password" with
+    the e-mail address given here.
+    """
+    username, email = username.strip(), email.strip()
+    if not username or not email:
+        raise ValidationError("new member: give a username and the member's e-mail address.")
+    if get_user_model().objects.filter(username=username).exists():
+        raise ValidationError(f"username: {username} is taken; choose another, or pick the existing login.")
+    check_term(term_starts_on, term_ends_on)
+    user = create_role_user(username, Role.PANEL_MEMBER, panel.force, password=None)  # None: unusable
+    user.email = email
+    user.save(update_fields=["email"])
+    return add_member(panel=panel, user=user, role=role, term_starts_on=term_starts_on, term_ends_on=term_ends_on,
+                      vetted_on=vetted_on, trained_on=trained_on)  # fmt: skip
+
+
+@transaction.atomic
+def retire_member(member, *, on=None):
+    """End a membership's term today (or on `on`): the member keeps their reviews and stops reviewing."""
+    member = PanelMember.objects.select_for_update().get(pk=member.pk)
+    on = on or timezone.localdate()
+    if member.term_ends_on and member.term_ends_on <= on:
+        raise ValidationError(f"{member.user.username}'s term already ended on {day(member.term_ends_on)}.")
+    check_term(member.term_starts_on, on)
+    member.term_ends_on = on
+    member.save(update_fields=["term_ends_on"])
+    return member
 
 
 @transaction.atomic

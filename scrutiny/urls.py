@@ -4,6 +4,7 @@ from scrutiny import views
 
 urlpatterns = [
     path("", views.index, name="scrutiny"),
+    path("start/", views.start, name="scrutiny-start"),
     path("cases/", views.my_cases, name="scrutiny-my-cases"),
     path("cases/<int:pk>/", views.case_review, name="scrutiny-case"),
     path("cases/<int:pk>/meeting/", views.case_meeting, name="scrutiny-case-meeting"),

@@ -30,6 +30,7 @@ from scrutiny.forms import (
     MeetingForm,
     MemberForm,
     MemberUpdateForm,
+    NewMemberForm,
     OfficerAccountForm,
     PanelForm,
     ResponseForm,
@@ -42,6 +43,7 @@ from scrutiny.models import (
     Action,
     Attendance,
     CaseSample,
+    Declaration,
     Finding,
     FootageClip,
     FootageViewing,
@@ -120,6 +122,24 @@ def index(request):
     raise PermissionDenied("The scrutiny pages are for PCC staff, panel members and force data officers.")
 
 
+@require_safe
+@login_required
+def start(request):
+    """Where sign-in leads: each role to its own work (the chair to the next meeting, a member to
+    their cases, the force to the responses due, PCC staff to their force's figures)."""
+    user, role = request.user, role_of(request.user)
+    if role == Role.PANEL_MEMBER:
+        chaired = [member.panel_id for member in memberships_of(user) if member.is_chair and not member.barrier()]
+        upcoming = Meeting.objects.filter(panel__in=chaired, held_on__gte=timezone.localdate())
+        meeting = upcoming.order_by("held_on", "pk").first()
+        return redirect("scrutiny-meeting", meeting.pk) if meeting else redirect("scrutiny-my-cases")
+    if role == Role.FORCE_DATA_OFFICER:
+        return redirect("scrutiny-responses")
+    if role == Role.PCC_STAFF and force_of(user):
+        return redirect("force-dashboard", force_of(user).pk)
+    return redirect("home")
+
+
 # --- members ---------------------------------------------------------------------------------------
 
 
@@ -132,7 +152,16 @@ def my_cases(request):
         member.cannot_review = member.barrier()
         member.quarters = panel_quarters(panel=member.panel)
         member.meetings = member.panel.meetings.order_by("-held_on") if member.is_chair else []
-    context = {"memberships": memberships, "cases": cases_for_member(user=request.user)}
+    cases = cases_for_member(user=request.user)
+    declared = set(Declaration.objects.filter(member__user=request.user).values_list("sampled_case_id", flat=True))
+    to_do = [
+        case for case in cases
+        if not case.opened_at_meeting_at and case.pk not in declared
+        and not (case.own_review and case.own_review.status == Review.Status.SUBMITTED)
+    ]  # fmt: skip
+    # The next case: the earliest meeting's first case still to review.
+    upcoming = sorted(to_do, key=lambda case: case.sample.meeting.held_on if case.sample.meeting else datetime.date.max)
+    context = {"memberships": memberships, "cases": cases, "next_case": upcoming[0] if upcoming else None}
     return render(request, "scrutiny/my_cases.html", context)
 
 
@@ -447,8 +476,18 @@ def panel_detail(request, pk):
     initial = {field: getattr(panel, field) for field in PanelForm.base_fields}
     panel_form = PanelForm(request.POST if action == "panel" else None, initial=initial)
     member_form = MemberForm(request.POST if action == "member" else None, panel=panel)
+    new_member_form = NewMemberForm(request.POST if action == "new_member" else None, prefix="new")
     meeting_form = MeetingForm(request.POST if action == "meeting" else None)
-    forms = {"panel": panel_form, "member": member_form, "meeting": meeting_form}
+    forms = {"panel": panel_form, "member": member_form, "new_member": new_member_form, "meeting": meeting_form}
+    if action == "retire":
+        member = get_object_or_404(panel.members.select_related("user"), pk=request.POST.get("member") or 0)
+        try:
+            services.retire_member(member)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{member.user.username} retired from the panel today; their reviews are kept.")
+        return redirect("scrutiny-panel", panel.pk)
     if action is not None:
         form = forms.get(action)
         require(form is not None, "Unknown request.")
@@ -456,6 +495,7 @@ def panel_detail(request, pk):
             write = {
                 "panel": lambda data: services.update_panel(panel, **data),
                 "member": lambda data: services.add_member(panel=panel, **data),
+                "new_member": lambda data: services.add_new_member(panel=panel, **data),
                 "meeting": lambda data: services.schedule_meeting(panel=panel, **data),
             }[action]
             try:
@@ -474,6 +514,7 @@ def panel_detail(request, pk):
         "panel": panel, "members": members, "meetings": meetings, "quarters": quarters,
         "years": sorted({q.year if q.month >= 4 else q.year - 1 for q in quarters}, reverse=True),
         "panel_form": panel_form, "member_form": member_form, "meeting_form": meeting_form,
+        "new_member_form": new_member_form, "today": timezone.localdate(),
         "vetting_years": settings.PANEL_VETTING_VALID_YEARS,
     }  # fmt: skip
     return render(request, "scrutiny/panel.html", context)

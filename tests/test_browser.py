@@ -408,9 +408,12 @@ def test_a_case_goes_from_a_members_review_to_a_closed_action(
     # The chair opens the case at the meeting, reads the reviews side by side and records the consensus.
     sign_in(page, live_server, panel_chair)
     page.goto(f"{live_server.url}/scrutiny/")
-    page.get_by_role("link", name=f"Meeting of {meeting.held_on:%-d %B %Y}").click()
+    page.get_by_role("link", name=f"Meeting of {meeting.held_on:%-d %B %Y}", exact=True).click()
     screenshot(page, "scrutiny-meeting")
     page.get_by_role("link", name=f"Case {case.pk}", exact=True).click()
+    # The chair has not reviewed the case himself: he is told so before opening it.
+    assert "Reviews outstanding from panel_chair_thames-valley (you)" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Open it even so").check()
     page.get_by_role("button", name="Open the case at the meeting").click()
     grades = [card.inner_text().split("Grade: ")[1].split()[0] for card in page.locator(".review-card").all()]
     assert sorted(grades) == ["Amber", "Green"]
@@ -427,6 +430,7 @@ def test_a_case_goes_from_a_members_review_to_a_closed_action(
     sign_in(page, live_server, force_data_officer)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Scrutiny").click()
     page.get_by_role("link", name="Warning given late; de-escalation partly attempted.").click()
+    page.get_by_role("group", name="The force's position on the finding").get_by_label("Partly accepted").check()
     page.get_by_label("The force's response").fill("All response officers briefed on early warnings by 1 March.")
     page.get_by_role("button", name="Send the response").click()
     assert "All response officers briefed" in page.locator("blockquote.response").inner_text()

@@ -69,12 +69,15 @@ CLIP = {
 ACCOUNT = {"do": "account", "account": "I drew the Taser because...", "supplied_on": "2025-07-01"}
 FOLLOW_UP = {"do": "follow_up", "case": "{case}", "note": "The camera was not switched on"}
 WITHDRAW = {"do": "withdraw", "sample": "{empty_sample}"}
+NEW_MEMBER = {"do": "new_member", "new-username": "new.member", "new-email": "n@example.org", "new-role": "member",
+              "new-term_starts_on": "2026-01-01"}  # fmt: skip
 RESPOND = {"do": "respond", "response": "Done", "position": "accepted"}
 RAISE_ACTION = {"do": "action", "description": "Brief", "owner": "Training", "due_on": "2099-01-31"}
 
 # (path, form data to post or None to get, status per caller). Paths and data name objects in braces.
 MATRIX = [
     ("/scrutiny/", None, statuses(302, 302, 302, 302, 302, 403, 302)),
+    ("/scrutiny/start/", None, dict.fromkeys(CALLERS, 302)),
     ("/scrutiny/cases/", None, statuses(**MEMBERS, superuser=200)),
     ("/scrutiny/cases/{case}/", None, CASE),
     ("/scrutiny/cases/{case_b}/", None, hidden(CASE, "panel_member", "panel_chair")),
@@ -117,6 +120,13 @@ MATRIX = [
     ("/scrutiny/panels/{panel}/", None, PANEL),
     ("/scrutiny/panels/{other_panel}/", None, hidden(PANEL, "pcc_staff")),
     ("/scrutiny/panels/{panel}/", {"do": "meeting", "held_on": "2026-01-15"}, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/panels/{panel}/", NEW_MEMBER, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/panels/{panel}/", {"do": "retire", "member": "{member}"}, statuses(pcc_staff=302, superuser=302)),
+    (
+        "/scrutiny/panels/{other_panel}/",
+        {"do": "retire", "member": "{member}"},
+        hidden(PANEL, "pcc_staff") | {"superuser": 404},
+    ),
     ("/scrutiny/panels/{panel}/quarterly/2025-07/", None, SAMPLE),
     ("/scrutiny/panels/{panel}/quarterly/2025-07/?format=csv", None, SAMPLE),
     ("/scrutiny/panels/{panel}/quarterly/2025-08/", None, hidden(SAMPLE, *CALLERS)),  # not a quarter's first month
