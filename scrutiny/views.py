@@ -691,13 +691,18 @@ def panel_quarterly(request, pk, quarter):
     return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
 
 
+def check_year(year):
+    """404 for a financial year not yet begun or before any panel could have met."""
+    if not 2000 <= year <= timezone.localdate().year:
+        raise Http404("No such year.")
+
+
 @require_safe
 @login_required
 def panel_annual(request, pk, year):
     """A panel's annual report for the financial year from April of `year` (A4 print), or its CSV."""
     panel = report_panel(request, pk)
-    if not 2000 <= year <= timezone.localdate().year:
-        raise Http404("No such year.")
+    check_year(year)
     report = panel_annual_report(panel=panel, year=year)
     if request.GET.get("format") == "csv":
         name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
@@ -709,8 +714,7 @@ def panel_annual(request, pk, year):
 def public_annual(request, force_id, pk, year):
     """A panel's year as the public may see it: small counts suppressed, ended quarters only."""
     panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk, force_id=force_id)
-    if not 2000 <= year <= timezone.localdate().year:
-        raise Http404("No such year.")
+    check_year(year)
     summary = public_annual_summary(panel=panel, year=year)
     return render(request, "scrutiny/public_annual.html", {"panel": panel, "summary": summary})
 
