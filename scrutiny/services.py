@@ -81,7 +81,12 @@ def notify(users, *, kind, subject, body, link, key):
             continue
         told.append(notification)
         if user.email:
-            send_mail(f"Taser oversight: {subject}", f"{body}\n\n{link}", None, [user.email], fail_silently=True)
+            # Only once the notification is saved: a write rolled back sends nothing.
+            transaction.on_commit(
+                lambda to=user.email: send_mail(
+                    f"Taser oversight: {subject}", f"{body}\n\n{link}", None, [to], fail_silently=True
+                )
+            )
     return told
 
 

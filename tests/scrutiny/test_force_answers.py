@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
 from incidents.models import CedLevel
@@ -37,12 +38,13 @@ def kinds(user):
 
 
 def test_a_finding_sent_to_the_force_is_due_in_the_set_days_and_its_data_officers_are_told(
-    case, member, chair, panel_chair, force_data_officer
+    case, member, chair, panel_chair, force_data_officer, django_capture_on_commit_callbacks
 ):
     with_email(force_data_officer)
     open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
-    finding = record_finding(case=case, user=panel_chair, panel_grade="Amber", summary="Late warning",
-                             for_force_feedback=True)  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        finding = record_finding(case=case, user=panel_chair, panel_grade="Amber", summary="Late warning",
+                                 for_force_feedback=True)  # fmt: skip
     assert finding.response_due_on == TODAY + datetime.timedelta(days=settings.SCRUTINY_RESPONSE_DAYS)
     assert kinds(force_data_officer) == [Notification.Kind.FINDING_SENT]
     [message] = mail.outbox
@@ -55,15 +57,27 @@ def test_a_finding_the_panel_keeps_has_no_due_day_and_tells_nobody(case, chair, 
     assert finding.response_due_on is None and not Notification.objects.exists()
 
 
-def test_drawn_cases_are_told_to_the_panels_members_who_may_review(meeting, oxford, member, panel_member):
+def test_drawn_cases_are_told_to_the_panels_members_who_may_review(
+    meeting, oxford, member, panel_member, django_capture_on_commit_callbacks
+):
     lapsed = PanelMemberFactory(panel=meeting.panel, vetted_on=None)
     with_email(panel_member, lapsed.user)
     ReportFactory(area=oxford, ced_levels=[CedLevel.FIRED], occurred_on=TODAY - datetime.timedelta(days=3))
     period = {"starts_on": TODAY - datetime.timedelta(days=30), "ends_on": TODAY}
-    draw_sample(meeting=meeting, rule=CaseSample.Rule.ALL_DISCHARGES, **period)
-    draw_sample(meeting=meeting, rule=CaseSample.Rule.CHILDREN_OR_MENTAL_HEALTH, **period)  # draws nothing
+    with django_capture_on_commit_callbacks(execute=True):
+        draw_sample(meeting=meeting, rule=CaseSample.Rule.ALL_DISCHARGES, **period)
+        draw_sample(meeting=meeting, rule=CaseSample.Rule.CHILDREN_OR_MENTAL_HEALTH, **period)  # draws nothing
     assert kinds(panel_member) == [Notification.Kind.CASES_DRAWN] and kinds(lapsed.user) == []
     assert [message.to for message in mail.outbox] == [[panel_member.email]]
+
+
+def test_nothing_is_e_mailed_for_a_write_that_is_rolled_back(case, chair, panel_chair, force_data_officer):
+    with_email(force_data_officer)
+    open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        record_finding(case=case, user=panel_chair, panel_grade="Amber", summary="Late", for_force_feedback=True)
+        raise RuntimeError("the request failed after the finding was written")
+    assert (mail.outbox, list(Notification.objects.all())) == ([], [])
 
 
 def test_the_daily_reminders_tell_of_responses_due_and_overdue_and_actions_overdue_once(
