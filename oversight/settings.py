@@ -167,7 +167,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "forces.authentication.client_address"
 
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Each role's own work (scrutiny.views.start): the next meeting, my cases, responses due, the force's figures.
+LOGIN_REDIRECT_URL = "scrutiny-start"
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-gb"
@@ -257,6 +258,11 @@ CELERY_BEAT_SCHEDULE = {
     "quarterly-reports": {
         "task": "incidents.tasks.build_last_quarter_reports",
         "schedule": crontab(hour=3, minute=0, day_of_month=1, month_of_year="1,4,7,10"),
+    },
+    # Responses due and overdue, actions overdue: each reminder is sent once.
+    "scrutiny-reminders": {
+        "task": "scrutiny.tasks.send_reminders",
+        "schedule": crontab(hour=7, minute=0),
     },
 }
 
@@ -349,6 +355,9 @@ SECONDARY_SUPPRESSION = os.environ.get("SECONDARY_SUPPRESSION", "on") != "off"
 # Panel members' vetting (non-police personnel vetting) is renewed after this many years;
 # a member whose vetting is older opens and reviews no case until it is recorded again.
 PANEL_VETTING_VALID_YEARS = int(os.environ.get("PANEL_VETTING_VALID_YEARS", "3"))
+# Days the force has to respond to a finding sent to it, and how many before the due day it is reminded.
+SCRUTINY_RESPONSE_DAYS = int(os.environ.get("SCRUTINY_RESPONSE_DAYS", "28"))
+SCRUTINY_REMIND_DAYS_BEFORE = int(os.environ.get("SCRUTINY_REMIND_DAYS_BEFORE", "7"))
 
 REST_FRAMEWORK = {
     # Tokens first: an unauthenticated call is then told 401 with how to authenticate.

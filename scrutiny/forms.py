@@ -2,7 +2,17 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from forces.models import Area, Role
-from scrutiny.models import ANSWERS, Action, CaseSample, Finding, Panel, PanelMember
+from scrutiny.models import (
+    ANSWERS,
+    NATIONAL_RUBRIC,
+    Action,
+    CaseSample,
+    Finding,
+    FootageViewing,
+    ForceResponse,
+    Panel,
+    PanelMember,
+)
 from scrutiny.queries import STRATA
 from scrutiny.services import NEXT_STATUSES
 
@@ -38,6 +48,11 @@ class PanelForm(forms.Form):
     )
 
 
+def new_panel_form(data=None):
+    """The form setting up a panel, its rubric filled with the national body-worn video checklist."""
+    return PanelForm(data, initial={"rubric": list(NATIONAL_RUBRIC)})
+
+
 class MemberForm(forms.Form):
     user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Panel member")
     role = forms.ChoiceField(choices=PanelMember.Role.choices, initial=PanelMember.Role.MEMBER)
@@ -57,6 +72,18 @@ class MemberForm(forms.Form):
         )
 
 
+class NewMemberForm(forms.Form):
+    """A new panel member: their login is created with the membership."""
+
+    username = forms.CharField(max_length=150)
+    email = forms.EmailField(help_text="The member sets their password from “Forgotten your password?” with it.")
+    role = forms.ChoiceField(choices=PanelMember.Role.choices, initial=PanelMember.Role.MEMBER)
+    term_starts_on = forms.DateField(widget=DateInput())
+    term_ends_on = forms.DateField(widget=DateInput(), required=False)
+    vetted_on = forms.DateField(widget=DateInput(), required=False, label="Vetted on")
+    trained_on = forms.DateField(widget=DateInput(), required=False, label="Trained on")
+
+
 class MemberUpdateForm(forms.Form):
     role = forms.ChoiceField(choices=PanelMember.Role.choices)
     term_ends_on = forms.DateField(widget=DateInput(), required=False)
@@ -67,6 +94,7 @@ class MemberUpdateForm(forms.Form):
 class MeetingForm(forms.Form):
     held_on = forms.DateField(widget=DateInput(), label="Meeting on")
     notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    agenda = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class SampleForm(forms.Form):
@@ -86,6 +114,10 @@ class SampleForm(forms.Form):
     seed = forms.IntegerField(
         min_value=0, required=False, help_text="Empty for a new random seed; give one to repeat an earlier draw."
     )
+    include_sampled = forms.BooleanField(
+        required=False, label="Include reports sampled before",
+        help_text="Otherwise reports the panel has reviewed, or holds in another sample, are left out.",
+    )  # fmt: skip
 
     def __init__(self, *args, force, **kwargs):
         super().__init__(*args, **kwargs)
@@ -102,20 +134,48 @@ class SampleForm(forms.Form):
 
     def parameters(self):
         data = self.cleaned_data
+        parameters = {"include_sampled": data["include_sampled"]}
         if data["rule"] == CaseSample.Rule.RANDOM_NON_DISCHARGE:
-            return {"percent": data["percent"], "strata": data["strata"] or "area"}
+            return parameters | {"percent": data["percent"], "strata": data["strata"] or "area"}
         if data["rule"] == CaseSample.Rule.AREA_FOCUS:
-            return {"area": data["area"].pk, "limit": data["limit"]}
-        return {}
+            return parameters | {"area": data["area"].pk, "limit": data["limit"]}
+        return parameters
 
 
 class ChairCaseForm(forms.Form):
     report = forms.IntegerField(min_value=1, label="Report number")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), label="Why the panel should review it")
+    again = forms.BooleanField(
+        required=False, label="Add it again", help_text="Only for a report the panel has reviewed or sampled before."
+    )
+
+
+class ClipForm(forms.Form):
+    system = forms.CharField(max_length=80, label="Evidence system", help_text="e.g. the force's DEMS")
+    clip_id = forms.CharField(max_length=120, label="Clip id")
+    starts_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Starts")
+    ends_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Ends")
+    link = forms.URLField(
+        required=False, max_length=500, assume_scheme="https", help_text="Only a link the system gives"
+    )
+    link_expires_at = forms.DateTimeField(
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), required=False, label="Link expires"
+    )
+
+
+class OfficerAccountForm(forms.Form):
+    account = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), label="The officer's account")
+    supplied_on = forms.DateField(widget=DateInput(), label="Supplied by the force on")
+
+
+class ViewingForm(forms.Form):
+    clip = forms.IntegerField(widget=forms.HiddenInput())
+    watched = forms.ChoiceField(choices=FootageViewing.Watched.choices, widget=forms.RadioSelect)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, label="What you watched")
 
 
 class ReviewForm(forms.Form):
-    """One question a line of the panel's rubric, the grade and the learning points."""
+    """One question a line of the panel's rubric, with a comment on each, the grade and the learning points."""
 
     learning_points = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
 
@@ -126,25 +186,33 @@ class ReviewForm(forms.Form):
             self.fields[f"q{index}"] = forms.ChoiceField(
                 label=question, choices=ANSWERS, widget=forms.RadioSelect, required=False
             )
+            self.fields[f"c{index}"] = forms.CharField(
+                label="Comment", required=False, widget=forms.TextInput(attrs={"aria-label": f"Comment: {question}"})
+            )
         self.grades_from_checklist = panel.grading_scale == Panel.Scale.LJP
         if not self.grades_from_checklist:
             self.fields["grade"] = forms.ChoiceField(
                 choices=[(grade, grade) for grade in panel.grades], widget=forms.RadioSelect, required=False
             )
-        self.order_fields([*(f"q{i}" for i in range(len(self.questions))), "grade", "learning_points"])
+        questions = [name for i in range(len(self.questions)) for name in (f"q{i}", f"c{i}")]
+        self.order_fields([*questions, "grade", "learning_points"])
 
     @classmethod
     def initial_from(cls, review, panel):
         if review is None:
             return {}
         initial = {f"q{i}": review.rubric_answers.get(q, "") for i, q in enumerate(panel.questions)}
+        initial |= {f"c{i}": review.rubric_comments.get(q, "") for i, q in enumerate(panel.questions)}
         return initial | {"grade": review.grade, "learning_points": review.learning_points}
 
     def answers(self):
         return {question: self.cleaned_data[f"q{i}"] for i, question in enumerate(self.questions)}
 
+    def comments(self):
+        return {question: self.cleaned_data[f"c{i}"] for i, question in enumerate(self.questions)}
+
     def question_fields(self):
-        return [self[f"q{i}"] for i in range(len(self.questions))]
+        return [(self[f"q{i}"], self[f"c{i}"]) for i in range(len(self.questions))]
 
 
 class FindingForm(forms.Form):
@@ -161,6 +229,8 @@ class FindingForm(forms.Form):
 
 
 class ResponseForm(forms.Form):
+    position = forms.ChoiceField(choices=ForceResponse.Position.choices, widget=forms.RadioSelect,
+                                 label="The force's position on the finding")  # fmt: skip
     response = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), label="The force's response")
 
 

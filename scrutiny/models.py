@@ -16,8 +16,26 @@ BUILT_IN_SCALES = {
 # On the lawful–justified–proportionate scale the grade follows from this checklist: the first
 # grade when every question is answered yes, the second otherwise.
 LJP_CHECKLIST = ("Was the use lawful?", "Was it justified?", "Was it proportionate?")
-# How a member answers each rubric question.
-ANSWERS = (("yes", "Yes"), ("no", "No"), ("unclear", "Could not tell"))
+# How a member answers each rubric question ("not applicable" is not an answer to the LJP checklist).
+ANSWERS = (("yes", "Yes"), ("no", "No"), ("unclear", "Could not tell"), ("na", "Not applicable"))
+# The body-worn video checklist a new panel's rubric starts from; the panel may change it before grading.
+NATIONAL_RUBRIC = (
+    "Camera activated before the Taser was drawn?",
+    "Warning given?",
+    "De-escalation attempted?",
+    "Was the person's vulnerability recognised?",
+    "Aftercare given (probes removed, medical check)?",
+    "Does the footage match the officer's account?",
+)
+
+
+# Why a report the rule selects is left out of a draw; the last two only unless the sample's
+# parameters say `include_sampled`.
+LEFT_OUT = {
+    "this_meeting": "already sampled for this meeting",
+    "reviewed": "already reviewed by the panel",
+    "in_another_sample": "in another of the panel's samples, not yet reviewed",
+}
 
 
 class Panel(models.Model):
@@ -33,6 +51,7 @@ class Panel(models.Model):
     grading_scale = models.CharField(max_length=10, choices=Scale.choices, default=Scale.RAG)
     custom_grades = models.JSONField(default=list, blank=True, help_text="Grades, best first, for a custom scale")
     rubric = models.JSONField(default=list, blank=True, help_text="The questions each member answers")
+    quorum = models.PositiveSmallIntegerField(default=2, help_text="Members present for the panel to record findings")
 
     class Meta:
         ordering = ["force", "name"]
@@ -119,12 +138,36 @@ class Meeting(models.Model):
     panel = models.ForeignKey(Panel, on_delete=models.PROTECT, related_name="meetings")
     held_on = models.DateField()
     notes = models.TextField(blank=True)
+    agenda = models.TextField(blank=True)
+    minutes = models.TextField(blank=True)
+    minutes_approved_at = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="minutes_approved",
+        help_text="The meeting that approved these minutes: the panel's next",
+    )  # fmt: skip
 
     class Meta:
         ordering = ["panel", "-held_on"]
 
     def __str__(self):
         return f"{self.panel} meeting {self.held_on}"
+
+
+class Attendance(models.Model):
+    class Status(models.TextChoices):
+        PRESENT = "present", "Present"
+        APOLOGIES = "apologies", "Apologies"
+        ABSENT = "absent", "Absent"
+
+    meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="attendance")
+    member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="attendance")
+    status = models.CharField(max_length=10, choices=Status.choices)
+
+    class Meta:
+        ordering = ["meeting", "member"]
+        constraints = [models.UniqueConstraint(fields=["meeting", "member"], name="attendance_once_a_meeting")]
+
+    def __str__(self):
+        return f"{self.member} at {self.meeting}: {self.get_status_display()}"
 
 
 class CaseSample(models.Model):
@@ -147,6 +190,12 @@ class CaseSample(models.Model):
     data_version = models.PositiveIntegerField(
         null=True, blank=True, help_text="The force's data version when drawn: a re-draw reads the reports as of it"
     )
+    eligible = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Reports the rule selected in the period, before any were left out"
+    )
+    left_out = models.JSONField(
+        default=dict, blank=True, help_text="Ids of the reports left out before the draw, by reason (LEFT_OUT)"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -156,12 +205,25 @@ class CaseSample(models.Model):
     def __str__(self):
         return f"{self.get_rule_display()} for {self.panel}"
 
+    def left_out_counts(self):
+        """[(reason in words, how many)] of the reports left out before the draw."""
+        return [(label, len(self.left_out[key])) for key, label in LEFT_OUT.items() if self.left_out.get(key)]
+
+    @property
+    def left_out_total(self):
+        return sum(len(ids) for ids in self.left_out.values())
+
 
 class SampledCase(models.Model):
     sample = models.ForeignKey(CaseSample, on_delete=models.PROTECT, related_name="cases")
     report = models.ForeignKey(UseOfForceReport, on_delete=models.PROTECT, related_name="sampled_cases")
     reason = models.TextField(blank=True, help_text="Why the chair added the case")
     needs_video_follow_up = models.BooleanField(default=False, help_text="No body-worn video recorded")
+    video_follow_up = models.TextField(blank=True, help_text="What the force said when asked about the missing video")
+    video_followed_up_at = models.DateTimeField(null=True, blank=True)
+    video_followed_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     opened_at_meeting_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -170,7 +232,13 @@ class SampledCase(models.Model):
 
     class Meta:
         ordering = ["sample", "report"]
-        constraints = [models.UniqueConstraint(fields=["sample", "report"], name="report_once_per_sample")]
+        constraints = [
+            models.UniqueConstraint(fields=["sample", "report"], name="report_once_per_sample"),
+            models.CheckConstraint(
+                condition=models.Q(video_followed_up_at__isnull=True) | ~models.Q(video_follow_up=""),
+                name="video_follow_up_says_what_came_of_it",
+            ),
+        ]
 
     def __str__(self):
         return f"Case {self.pk}: report {self.report_id}"
@@ -185,6 +253,7 @@ class Review(models.Model):
     member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="reviews")
     grade = models.CharField(max_length=80, blank=True)
     rubric_answers = models.JSONField(default=dict, blank=True)
+    rubric_comments = models.JSONField(default=dict, blank=True, help_text="The member's comment on an answer")
     learning_points = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     updated_at = models.DateTimeField(auto_now=True)
@@ -202,6 +271,90 @@ class Review(models.Model):
 
     def __str__(self):
         return f"Review of case {self.sampled_case_id} by {self.member}"
+
+
+class Declaration(models.Model):
+    """A member's declared conflict of interest with a case: they do not review it."""
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="declarations")
+    member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="declarations")
+    interest = models.TextField()
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sampled_case", "declared_at"]
+        constraints = [models.UniqueConstraint(fields=["sampled_case", "member"], name="one_declaration_per_case")]
+
+    def __str__(self):
+        return f"{self.member} declared an interest in case {self.sampled_case_id}"
+
+
+class FootageClip(models.Model):
+    """A body-worn video clip of the case in the force's digital evidence system, by reference: no
+    video is stored here, and a link the system gives lapses when it says."""
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="clips")
+    system = models.CharField(max_length=80, help_text="The force's digital evidence system")
+    clip_id = models.CharField(max_length=120, help_text="The clip's id in that system")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    link = models.URLField(blank=True, max_length=500, help_text="A viewing link, if the system gives one")
+    link_expires_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sampled_case", "starts_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["sampled_case", "system", "clip_id"], name="clip_once_per_case"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gte=models.F("starts_at")), name="clip_ends_after_start"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.system} clip {self.clip_id}"
+
+    def link_open(self, now=None):
+        """Whether the link may still be followed."""
+        return bool(self.link) and (self.link_expires_at is None or (now or timezone.now()) < self.link_expires_at)
+
+
+class FootageViewing(models.Model):
+    """A member's record of what they watched of a clip."""
+
+    class Watched(models.TextChoices):
+        IN_FULL = "in_full", "Watched in full"
+        IN_PART = "in_part", "Watched in part"
+        COULD_NOT = "could_not", "Could not watch it"
+
+    clip = models.ForeignKey(FootageClip, on_delete=models.PROTECT, related_name="viewings")
+    member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="viewings")
+    watched = models.CharField(max_length=10, choices=Watched.choices)
+    note = models.TextField(blank=True)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["clip", "recorded_at", "pk"]
+
+    def __str__(self):
+        return f"{self.member} on clip {self.clip_id}: {self.get_watched_display()}"
+
+
+class OfficerAccount(models.Model):
+    """The officer's account of the use of force, as the force supplied it for the case."""
+
+    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="officer_accounts")
+    account = models.TextField()
+    supplied_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sampled_case", "supplied_on", "pk"]
+
+    def __str__(self):
+        return f"Officer's account for case {self.sampled_case_id}"
 
 
 class CaseView(models.Model):
@@ -232,6 +385,7 @@ class Finding(models.Model):
     summary = models.TextField()
     themes = models.JSONField(default=list, blank=True)
     for_force_feedback = models.BooleanField(default=False)
+    response_due_on = models.DateField(null=True, blank=True, help_text="When the force's response is due")
     published = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)
@@ -251,8 +405,16 @@ class Finding(models.Model):
 
 
 class ForceResponse(models.Model):
+    class Position(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        PARTLY = "partly", "Partly accepted"
+        NOT_ACCEPTED = "not_accepted", "Not accepted"
+
     finding = models.ForeignKey(Finding, on_delete=models.PROTECT, related_name="responses")
     responded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    position = models.CharField(
+        max_length=12, choices=Position.choices, blank=True, help_text="Empty: given before positions were asked"
+    )
     response = models.TextField()
     responded_at = models.DateTimeField(auto_now_add=True)
 
@@ -314,7 +476,41 @@ class ActionUpdate(models.Model):
         return f"Action {self.action_id}: {self.status_from or 'new'} → {self.status_to}"
 
 
+class Notification(models.Model):
+    """Something a user should know of, e-mailed and listed on their own page; sent once per key."""
+
+    class Kind(models.TextChoices):
+        CASES_DRAWN = "cases_drawn", "Cases drawn"
+        FINDING_SENT = "finding_sent", "Finding sent to the force"
+        RESPONSE_DUE = "response_due", "Response due"
+        RESPONSE_OVERDUE = "response_overdue", "Response overdue"
+        ACTION_OVERDUE = "action_overdue", "Action overdue"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    subject = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    link = models.CharField(max_length=200, blank=True)
+    key = models.CharField(max_length=120, help_text="What it is about: one notification per user and key")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="notified_once_per_key")]
+
+    def __str__(self):
+        return f"{self.user}: {self.subject}"
+
+
 INTEGRITY_RULES = (
+    Rule(
+        "viewing_by_member_of_case_panel",
+        FootageViewing._meta.db_table,
+        "EXISTS (SELECT 1 FROM scrutiny_panelmember m, scrutiny_footageclip c, scrutiny_sampledcase sc, "
+        "scrutiny_casesample s WHERE m.id = NEW.member_id AND c.id = NEW.clip_id AND sc.id = c.sampled_case_id "
+        "AND s.id = sc.sample_id AND m.panel_id = s.panel_id)",
+        "a clip may only be recorded as watched by a member of the panel that sampled its case",
+    ),
     Rule(
         "review_by_member_of_case_panel",
         Review._meta.db_table,

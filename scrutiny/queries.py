@@ -7,7 +7,8 @@ from collections import Counter
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Prefetch, Q
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -27,7 +28,20 @@ from incidents.models import (
 )
 from incidents.queries import data_version, months_back, period_start
 from incidents.services import quarter_label
-from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Panel, PanelMember, Review, SampledCase
+from scrutiny.models import (
+    ANSWERS,
+    Action,
+    Attendance,
+    CaseSample,
+    Declaration,
+    Finding,
+    FootageViewing,
+    ForceResponse,
+    Panel,
+    PanelMember,
+    Review,
+    SampledCase,
+)
 
 # Roles that follow samples and reviews, and those that follow findings and what came of them.
 SAMPLE_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER}
@@ -124,9 +138,16 @@ def cases_for_member(*, user, on=None):
         .prefetch_related(Prefetch("reviews", Review.objects.filter(member__user=user), to_attr="own_reviews"))
         .order_by("-sample__meeting__held_on", "sample__panel__name", "report__occurred_on", "pk")
     )
+    # A report sampled again (by the chair's choice, or before samples left reviewed reports out)
+    # is listed once, at its newest case.
+    listed, seen = [], set()
     for case in cases:
+        if (case.sample.panel_id, case.report_id) in seen:
+            continue
+        seen.add((case.sample.panel_id, case.report_id))
         case.own_review = case.own_reviews[0] if case.own_reviews else None
-    return cases
+        listed.append(case)
+    return listed
 
 
 def member_case_of_report(*, user, report_id):
@@ -145,9 +166,67 @@ def cases_of_meeting(*, meeting):
     )
 
 
+def meeting_quorum(*, meeting):
+    """{"present", "apologies", "quorum", "taken", "quorate"}: attendance as the chair recorded it."""
+    counts = dict(meeting.attendance.values_list("status").annotate(n=Count("pk")).order_by())
+    present, quorum = counts.get(Attendance.Status.PRESENT, 0), meeting.panel.quorum
+    return {
+        "present": present, "apologies": counts.get(Attendance.Status.APOLOGIES, 0), "quorum": quorum,
+        "taken": bool(counts), "quorate": present >= quorum,
+    }  # fmt: skip
+
+
+def expected_reviewers(*, case, on=None):
+    """The panel's members who may review the case on `on` (today) and declared no interest in it."""
+    conflicted = set(case.declarations.values_list("member_id", flat=True))
+    members = case.sample.panel.members.select_related("user", "panel").order_by("user__username")
+    return [member for member in members if member.pk not in conflicted and not member.barrier(on)]
+
+
+def outstanding_reviewers(*, case, on=None):
+    """The expected reviewers who have not submitted their review of the case."""
+    submitted = set(case.reviews.filter(status=Review.Status.SUBMITTED).values_list("member_id", flat=True))
+    return [member for member in expected_reviewers(case=case, on=on) if member.pk not in submitted]
+
+
+def review_progress(*, meeting, on=None):
+    """Per member of the panel: [{"member", "submitted", "drafts", "to_do", "declared"}] over the meeting's cases."""
+    cases = SampledCase.objects.filter(sample__meeting=meeting)
+    reviews = Review.objects.filter(sampled_case__in=cases)
+    declared = Counter(Declaration.objects.filter(sampled_case__in=cases).values_list("member_id", flat=True))
+    status = Counter(reviews.values_list("member_id", "status"))
+    total = cases.count()
+    rows = []
+    for member in meeting.panel.members.select_related("user").order_by("user__username"):
+        submitted, drafts = status[(member.pk, Review.Status.SUBMITTED)], status[(member.pk, Review.Status.DRAFT)]
+        rows.append({
+            "member": member, "submitted": submitted, "drafts": drafts, "declared": declared[member.pk],
+            "to_do": total - submitted - declared[member.pk], "barrier": member.barrier(on),
+        })  # fmt: skip
+    return rows
+
+
+def previous_meeting(*, meeting):
+    """The panel's meeting before this one, or None."""
+    earlier = meeting.panel.meetings.filter(held_on__lt=meeting.held_on)
+    return earlier.order_by("-held_on", "-pk").first()
+
+
 def submitted_reviews(*, case):
     """The case's submitted reviews, for the chair once the case is opened at the meeting."""
     return case.reviews.filter(status=Review.Status.SUBMITTED).select_related("member__user").order_by("submitted_at")
+
+
+def case_footage(*, case, now=None):
+    """{"clips", "accounts"} of the case: each clip with `open` (its link may be followed) and `all_viewings`."""
+    clips = list(
+        case.clips.prefetch_related(
+            Prefetch("viewings", FootageViewing.objects.select_related("member__user"), to_attr="all_viewings")
+        )
+    )
+    for clip in clips:
+        clip.open = clip.link_open(now)
+    return {"clips": clips, "accounts": list(case.officer_accounts.all())}
 
 
 def officer_pseudonym(*, force_id, officer_reference):
@@ -243,35 +322,66 @@ def reports_as_of(*, force, version):
     return reports.filter(Q(withdrawn_in_version__isnull=True) | Q(withdrawn_in_version__gt=version))
 
 
-def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, version):
+def sample_pool(*, force, rule, parameters, starts_on, ends_on, version):
+    """The reports a rule admits in the period, before any is left out or chosen at random."""
+    reports = reports_as_of(force=force, version=version).filter(occurred_on__gte=starts_on, occurred_on__lte=ends_on)
+    if rule == CaseSample.Rule.ALL_DISCHARGES:
+        return reports.filter(highest_ced_level__in=DISCHARGE_LEVELS)
+    if rule == CaseSample.Rule.CHILDREN_OR_MENTAL_HEALTH:
+        return reports.filter(Q(subject_age__in=CHILD_AGES) | MENTAL_HEALTH)
+    if rule == CaseSample.Rule.AREA_FOCUS:
+        return reports.filter(area_id=parameters["area"])
+    if rule == CaseSample.Rule.RANDOM_NON_DISCHARGE:
+        return reports.filter(highest_ced_level__in=NON_DISCHARGE_LEVELS)
+    raise ValueError(f"rule: {rule!r} selects no reports by itself")
+
+
+def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, version, exclude=frozenset()):
     """The ids of the reports a rule selects, ascending: the same arguments always give the same ids.
 
-    Random choices use Python's random.Random(seed).sample over candidate ids in ascending
-    order, stratum by stratum in ascending order of the stratum's value (none first).
+    Reports in `exclude` are taken out of the pool before any random choice, so a share is a
+    share of the reports that may still be drawn. Random choices use Python's
+    random.Random(seed).sample over candidate ids in ascending order, stratum by stratum in
+    ascending order of the stratum's value (none first).
     """
-    reports = reports_as_of(force=force, version=version).filter(occurred_on__gte=starts_on, occurred_on__lte=ends_on)
+    pool = sample_pool(
+        force=force, rule=rule, parameters=parameters, starts_on=starts_on, ends_on=ends_on, version=version
+    ).exclude(pk__in=exclude)
     rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not secrecy
-    if rule == CaseSample.Rule.ALL_DISCHARGES:
-        chosen = reports.filter(highest_ced_level__in=DISCHARGE_LEVELS).values_list("id", flat=True)
-    elif rule == CaseSample.Rule.CHILDREN_OR_MENTAL_HEALTH:
-        chosen = reports.filter(Q(subject_age__in=CHILD_AGES) | MENTAL_HEALTH).values_list("id", flat=True)
-    elif rule == CaseSample.Rule.AREA_FOCUS:
-        chosen = list(reports.filter(area_id=parameters["area"]).order_by("id").values_list("id", flat=True))
+    if rule == CaseSample.Rule.AREA_FOCUS:
+        chosen = list(pool.order_by("id").values_list("id", flat=True))
         limit = parameters.get("limit")
         if limit and len(chosen) > limit:
             chosen = rng.sample(chosen, limit)
     elif rule == CaseSample.Rule.RANDOM_NON_DISCHARGE:
         strata = {}
-        rows = reports.filter(highest_ced_level__in=NON_DISCHARGE_LEVELS).order_by("id")
-        for stratum, report_id in rows.values_list(STRATA[parameters.get("strata", "area")], "id"):
+        for stratum, report_id in pool.order_by("id").values_list(STRATA[parameters.get("strata", "area")], "id"):
             strata.setdefault(stratum, []).append(report_id)
         chosen = []
         for stratum in sorted(strata, key=lambda value: (value is not None, value or 0)):
             ids = strata[stratum]
             chosen += rng.sample(ids, math.ceil(len(ids) * parameters["percent"] / 100))
     else:
-        raise ValueError(f"rule: {rule!r} selects no reports by itself")
+        chosen = pool.values_list("id", flat=True)
     return sorted(chosen)
+
+
+def left_out_of_draw(*, panel, meeting_id, report_ids, include_sampled=False):
+    """{reason: [report ids]} of `report_ids` a draw for the meeting leaves out (reasons: models.LEFT_OUT).
+
+    A report is sampled once a meeting; and, unless `include_sampled`, once by the panel: one it
+    has reviewed (a finding, or a submitted review) or that another of its samples holds is left out.
+    """
+    report_ids = set(report_ids)
+    cases = SampledCase.objects.filter(sample__panel=panel, report_id__in=report_ids)
+    this_meeting = set(cases.filter(sample__meeting_id=meeting_id).values_list("report_id", flat=True))
+    left_out = {"this_meeting": this_meeting}
+    if not include_sampled:
+        others = cases.exclude(report_id__in=this_meeting)
+        reviewed = Q(finding__isnull=False) | Q(reviews__status=Review.Status.SUBMITTED)
+        left_out["reviewed"] = set(others.filter(reviewed).values_list("report_id", flat=True))
+        left_out["in_another_sample"] = set(others.values_list("report_id", flat=True)) - left_out["reviewed"]
+    return {reason: sorted(ids) for reason, ids in left_out.items() if ids}
 
 
 @dataclass(frozen=True)
@@ -279,7 +389,7 @@ class Redraw:
     """A sample drawn again from its record, beside the cases it holds."""
 
     sample: CaseSample
-    drawn: list  # report ids the rule selects again, less those an earlier sample of the meeting holds
+    drawn: list  # report ids the rule selects again, less those the sample recorded as left out
     recorded: list  # report ids of the sample's cases
     changed_since: set  # report ids written (added or corrected) after the sample's data version
 
@@ -305,16 +415,41 @@ def sampled_for_meeting(*, meeting_id, before_sample_id=None):
     return set(cases.values_list("report_id", flat=True))
 
 
+def earlier_cases_of_report(*, panel, report_id):
+    """The panel's cases of the report, newest first, each with `history`: what became of it, in words."""
+    cases = list(
+        SampledCase.objects.filter(sample__panel=panel, report_id=report_id)
+        .select_related("sample__meeting", "finding")
+        .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
+        .order_by("-sample__meeting__held_on", "-pk")
+    )
+    for case in cases:
+        meeting = case.sample.meeting
+        where = f"case {case.pk}" + (f", meeting of {meeting.held_on:%-d %B %Y}" if meeting else "")
+        finding = getattr(case, "finding", None)
+        if finding:
+            case.history = f"already has the panel's finding ({finding.panel_grade}; {where})"
+        elif case.submitted:
+            case.history = f"was already reviewed ({case.submitted} submitted review(s); {where})"
+        else:
+            case.history = f"is already in another sample ({where})"
+    return cases
+
+
 def redraw(sample):
     """Draw the sample again from its rule, parameters, seed, period and data version; None for a chair's choice."""
     if sample.rule == CaseSample.Rule.CHAIR_CHOICE:
         return None
     force = sample.panel.force
+    left_out = {report_id for ids in sample.left_out.values() for report_id in ids}
     drawn = sample_selection(
         force=force, rule=sample.rule, parameters=sample.parameters, seed=sample.seed,
         starts_on=sample.period_starts_on, ends_on=sample.period_ends_on, version=sample.data_version,
+        exclude=left_out,
     )  # fmt: skip
-    if sample.meeting_id:
+    if sample.eligible is None and sample.meeting_id:
+        # Drawn before samples recorded what they left out: then only an earlier sample of the
+        # meeting kept a report out, after the draw.
         earlier = sampled_for_meeting(meeting_id=sample.meeting_id, before_sample_id=sample.pk)
         drawn = [report_id for report_id in drawn if report_id not in earlier]
     recorded = sorted(sample.cases.values_list("report_id", flat=True))
@@ -323,6 +458,24 @@ def redraw(sample):
         differing = UseOfForceReport.objects.filter(pk__in=set(drawn) ^ set(recorded))
         changed = set(differing.filter(data_version__gt=sample.data_version).values_list("id", flat=True))
     return Redraw(sample, drawn, recorded, changed_since=changed)
+
+
+# --- who is told what --------------------------------------------------------------------------
+
+
+def force_staff(*, force, role):
+    """The force's active users of a role (PCC staff, force data officers), who are told of the panels' work."""
+    users = get_user_model().objects.filter(groups__name=role, force_scope__force=force, is_active=True)
+    return list(users.order_by("username"))
+
+
+def responses_awaited():
+    """Findings sent to the force with a due day and no response yet, each with its force, oldest due first."""
+    return (
+        Finding.objects.filter(for_force_feedback=True, response_due_on__isnull=False, responses__isnull=True)
+        .select_related("sampled_case__sample__panel__force")
+        .order_by("response_due_on", "pk")
+    )
 
 
 # --- actions -----------------------------------------------------------------------------------
@@ -348,23 +501,30 @@ def quarter_bounds(day):
     return start, months_back(start, -3)
 
 
-def panel_quarters(*, panel):
-    """The quarters in which the panel met, newest first."""
-    days = panel.meetings.values_list("held_on", flat=True)
-    return sorted({quarter_bounds(day)[0] for day in days}, reverse=True)
+def panel_quarters(*, panel, on=None, ended=False):
+    """The quarters in which the panel has met by `on` (today), newest first; with `ended`, only
+    those that ended by then."""
+    on = on or timezone.localdate()
+    days = panel.meetings.filter(held_on__lte=on).values_list("held_on", flat=True)
+    quarters = {quarter_bounds(day)[0] for day in days}
+    if ended:
+        quarters = {quarter for quarter in quarters if quarter_bounds(quarter)[1] <= on}
+    return sorted(quarters, reverse=True)
 
 
 def share(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def panel_quarter_report(*, panel, quarter):
-    """A panel's quarter: the cases of its meetings held in the quarter, their reviews and findings,
-    the actions opened and closed in it, and the force's responses. Every figure is counted from
-    the rows behind it, as they are now."""
+def panel_quarter_report(*, panel, quarter, on=None):
+    """A panel's quarter: the cases of its meetings held in the quarter (by `on`, today), their
+    reviews and findings, the actions opened and closed in it, and the force's responses. Every
+    figure is counted from the rows behind it, as they are now; the actions overdue at the
+    quarter's end are None until it has ended."""
+    on = on or timezone.localdate()
     start, end = quarter_bounds(quarter)
-    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__held_on__gte=start)
-    cases = cases.filter(sample__meeting__held_on__lt=end)
+    held = panel.meetings.filter(held_on__gte=start, held_on__lt=end, held_on__lte=on)
+    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__in=held)
     reviews = Review.objects.filter(sampled_case__in=cases, status=Review.Status.SUBMITTED)
     findings = Finding.objects.filter(sampled_case__in=cases)
     actions = Action.objects.filter(finding__sampled_case__sample__panel=panel)
@@ -377,51 +537,98 @@ def panel_quarter_report(*, panel, quarter):
         return [{"grade": g, "count": counts.get(g, 0), "share": share(counts.get(g, 0), total)} for g in grades]
 
     themes = Counter(theme for row in findings.values_list("themes", flat=True) for theme in row)
+    review_count = reviews.count()
     feedback = (
         findings.filter(for_force_feedback=True)
         .select_related("sampled_case__report")
         .prefetch_related("responses", "actions")
         .order_by("recorded_at", "pk")
     )
+    taser_uses = UseOfForceReport.objects.current().filter(force=panel.force, ced_used=True)
+    taser_uses = taser_uses.filter(occurred_on__gte=start, occurred_on__lt=end)
+    sampled_uses = taser_uses.filter(sampled_cases__sample__panel=panel).distinct().count()
     return {
         "panel": panel,
-        "period": {"start": start, "end": end - datetime.timedelta(days=1), "label": quarter_label(start)},
-        "meetings": panel.meetings.filter(held_on__gte=start, held_on__lt=end).count(),
+        "period": {
+            "start": start,
+            "end": end - datetime.timedelta(days=1),
+            "label": quarter_label(start),
+            "ended": end <= on,
+        },  # fmt: skip
+        "taser_uses": taser_uses.count(),
+        "taser_uses_sampled": sampled_uses,
+        "taser_uses_sampled_share": share(sampled_uses, taser_uses.count()),
+        "meetings": held.count(),
+        "meetings_to_come": panel.meetings.filter(held_on__gte=start, held_on__lt=end, held_on__gt=on).count(),
         "cases_sampled": cases.count(),
         "cases_reviewed": cases.filter(reviews__status=Review.Status.SUBMITTED).distinct().count(),
         "cases_for_video_follow_up": cases.filter(needs_video_follow_up=True).count(),
-        "reviews": reviews.count(),
+        "cases_video_followed_up": cases.filter(needs_video_follow_up=True, video_followed_up_at__isnull=False).count(),
+        "reviews": review_count,
         "review_grades": by_grade(reviews, "grade"),
+        "checklist": checklist_tallies(panel=panel, reviews=reviews, review_count=review_count),
         "findings": findings.count(),
         "panel_grades": by_grade(findings, "panel_grade"),
         "themes": [{"theme": value, "label": label, "count": themes[value]} for value, label in Finding.Theme.choices],
         "actions_opened": actions.filter(created_at__date__gte=start, created_at__date__lt=end).count(),
         "actions_closed": actions.filter(closed_at__date__gte=start, closed_at__date__lt=end).count(),
-        "actions_overdue_at_end": still_open_at_end.filter(due_on__lt=end).count(),
+        "actions_overdue_at_end": still_open_at_end.filter(due_on__lt=end).count() if end <= on else None,
         "feedback": list(feedback),
     }
 
 
+def checklist_tallies(*, panel, reviews, review_count):
+    """For each question (the panel's, then any since dropped), how many of the reviews gave each answer."""
+    tallies = {}
+    for answers in reviews.values_list("rubric_answers", flat=True):
+        for question, given in answers.items():
+            tallies.setdefault(question, Counter())[given] += 1
+    questions = [*panel.questions, *sorted(set(tallies) - set(panel.questions))]
+    rows = []
+    for question in questions:
+        counts = tallies.get(question, Counter())
+        answers = [{"answer": value, "label": label, "count": counts[value]} for value, label in ANSWERS]
+        for row in answers:
+            row["share"] = share(row["count"], review_count)
+        rows.append({"question": question, "answers": answers, "unanswered": review_count - sum(
+            row["count"] for row in answers)})  # fmt: skip
+    return rows
+
+
+QUARTER_COLUMNS = ["section", "measure", "count", "share", "text"]
+
+
 def panel_quarter_rows(report):
-    """The quarterly report as CSV rows of (section, measure, count, share)."""
-    yield ("cases", "meetings held", report["meetings"], None)
-    yield ("cases", "cases sampled", report["cases_sampled"], None)
-    yield ("cases", "cases reviewed", report["cases_reviewed"], None)
-    yield ("cases", "cases without body-worn video, for follow-up", report["cases_for_video_follow_up"], None)
-    yield ("reviews", "submitted reviews", report["reviews"], None)
-    for row in report["review_grades"]:
-        yield ("members' grades", row["grade"], row["count"], row["share"])
-    yield ("findings", "panel findings", report["findings"], None)
-    for row in report["panel_grades"]:
-        yield ("panel's grades", row["grade"], row["count"], row["share"])
-    for row in report["themes"]:
-        yield ("themes", row["label"], row["count"], None)
-    yield ("actions", "opened", report["actions_opened"], None)
-    yield ("actions", "closed", report["actions_closed"], None)
-    yield ("actions", "overdue at the quarter's end", report["actions_overdue_at_end"], None)
+    """The quarterly report as CSV rows of QUARTER_COLUMNS: counts and shares, or a finding's text."""
+    counts = [
+        ("cases", "meetings held", report["meetings"], None),
+        ("cases", "cases sampled", report["cases_sampled"], None),
+        ("cases", "cases reviewed", report["cases_reviewed"], None),
+        ("cases", "cases without body-worn video", report["cases_for_video_follow_up"], None),
+        ("cases", "of them followed up", report["cases_video_followed_up"], None),
+        ("sampling", "Taser uses in the quarter", report["taser_uses"], None),
+        ("sampling", "of them sampled by the panel", report["taser_uses_sampled"], report["taser_uses_sampled_share"]),
+        ("reviews", "submitted reviews", report["reviews"], None),
+        *(("members' grades", row["grade"], row["count"], row["share"]) for row in report["review_grades"]),
+        *(
+            ("checklist", f"{row['question']} {answer['label']}", answer["count"], answer["share"])
+            for row in report["checklist"]
+            for answer in row["answers"]
+        ),
+        ("findings", "panel findings", report["findings"], None),
+        *(("panel's grades", row["grade"], row["count"], row["share"]) for row in report["panel_grades"]),
+        *(("themes", row["label"], row["count"], None) for row in report["themes"]),
+        ("actions", "opened", report["actions_opened"], None),
+        ("actions", "closed", report["actions_closed"], None),
+        # Empty, not 0, while the quarter runs: nothing is overdue at an end not yet reached.
+        ("actions", "overdue at the quarter's end", report["actions_overdue_at_end"], None),
+    ]
+    yield from ((*row, None) for row in counts)
     for finding in report["feedback"]:
-        answers = " | ".join(response.response for response in finding.responses.all()) or "awaiting the force"
-        yield ("force responses", f"finding {finding.pk} ({finding.panel_grade}): {finding.summary}", None, answers)
+        responses = list(finding.responses.all())
+        answers = " | ".join(response.response for response in responses) or "awaiting the force"
+        measure = f"finding {finding.pk} ({finding.panel_grade}): {finding.summary}"
+        yield ("force responses", measure, len(responses), None, answers)
 
 
 # --- what the public may see -------------------------------------------------------------------
@@ -429,10 +636,19 @@ def panel_quarter_rows(report):
 PUBLIC_QUARTERS = 4
 
 
+def public_rows(row, labels, *, threshold):
+    """[(label, count or None)] of a row of counts as the public may see it: the one place the
+    panels' public figures are suppressed. Counts named grade_* add up to "findings"."""
+    # Grades add up to the findings: with one grade hidden, the others would give it away.
+    grades = [name for name in row if name.startswith("grade_")]
+    hidden = hidden_names(row, (("findings", grades),), threshold=threshold)
+    return [(labels[name], None if name in hidden else value) for name, value in row.items()]
+
+
 def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
-    """A force's panels as the public may see them: for each, the last `quarters` quarters in which it
-    met, every count from 1 to the suppression threshold hidden (None), and its published findings
-    with the force's responses.
+    """A force's panels as the public may see them: for each, the last `quarters` ended quarters in
+    which it met, every count from 1 to the suppression threshold hidden (None), and its published
+    findings with the force's responses.
 
     Returns {"force", "threshold", "panels": [{"panel", "quarters": [{"label", "rows": [(label,
     count or None)]}], "findings"}]}; templates/scrutiny/includes/public_findings.html shows it.
@@ -441,7 +657,8 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
     panels = []
     for panel in Panel.objects.filter(force=force).order_by("name"):
         shown = []
-        for quarter in panel_quarters(panel=panel)[:quarters]:
+        # A quarter still running (or one with only meetings to come) is not shown: its figures would change.
+        for quarter in panel_quarters(panel=panel, ended=True)[:quarters]:
             report = panel_quarter_report(panel=panel, quarter=quarter)
             labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}
             row = {"cases_reviewed": report["cases_reviewed"], "findings": report["findings"]}
@@ -453,11 +670,7 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
                 row[f"theme_{theme['theme']}"] = theme["count"]
             labels |= {"actions_opened": "Actions opened", "actions_closed": "Actions closed"}
             row |= {"actions_opened": report["actions_opened"], "actions_closed": report["actions_closed"]}
-            # Grades add up to the findings: with one grade hidden, the others would give it away.
-            grades = [name for name in row if name.startswith("grade_")]
-            hidden = hidden_names(row, (("findings", grades),), threshold=threshold)
-            rows = [(labels[name], None if name in hidden else value) for name, value in row.items()]
-            shown.append({"label": report["period"]["label"], "rows": rows})
+            shown.append({"label": report["period"]["label"], "rows": public_rows(row, labels, threshold=threshold)})
         findings = (
             Finding.objects.filter(sampled_case__sample__panel=panel, published=True)
             .select_related("sampled_case__sample__meeting")
@@ -466,6 +679,158 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
         )
         panels.append({"panel": panel, "quarters": shown, "findings": list(findings)})
     return {"force": force, "threshold": threshold, "panels": panels}
+
+
+# --- the annual report -------------------------------------------------------------------------
+
+
+def year_quarters(year):
+    """The first days of the four quarters of the financial year starting in April of `year`."""
+    return [
+        datetime.date(year, 4, 1),
+        datetime.date(year, 7, 1),
+        datetime.date(year, 10, 1),
+        datetime.date(year + 1, 1, 1),
+    ]
+
+
+def timeliness(findings, *, on):
+    """How the force answered the findings and their actions: on time, late, or still awaited."""
+    responses = {"on_time": 0, "late": 0, "awaited_overdue": 0, "awaited_not_due": 0}
+    first = dict(
+        ForceResponse.objects.filter(finding__in=findings).values_list("finding").annotate(first=Min("responded_at"))
+    )
+    for finding in findings.filter(for_force_feedback=True, response_due_on__isnull=False):
+        answered = first.get(finding.pk)
+        if answered:
+            responses["on_time" if timezone.localdate(answered) <= finding.response_due_on else "late"] += 1
+        else:
+            responses["awaited_overdue" if finding.response_due_on < on else "awaited_not_due"] += 1
+    actions = {"closed_on_time": 0, "closed_late": 0, "open_overdue": 0, "open_not_due": 0}
+    for action in Action.objects.filter(finding__in=findings):
+        if action.closed_at:
+            actions["closed_on_time" if timezone.localdate(action.closed_at) <= action.due_on else "closed_late"] += 1
+        else:
+            actions["open_overdue" if action.due_on < on else "open_not_due"] += 1
+    return responses, actions
+
+
+def panel_annual_report(*, panel, year, on=None):
+    """A panel's financial year (April of `year` to March): its quarters' reports, figures only for
+    quarters that have ended by `on` (today), added up; themes by quarter; how timely the force's
+    responses and the actions were; and every case with its grade."""
+    on = on or timezone.localdate()
+    ended = [quarter for quarter in year_quarters(year) if quarter_bounds(quarter)[1] <= on]
+    quarters = [panel_quarter_report(panel=panel, quarter=quarter, on=on) for quarter in ended]
+
+    def total(name):
+        return sum(report[name] for report in quarters)
+
+    def summed(name, key, value="count"):
+        counts = Counter()
+        for report in quarters:
+            for row in report[name]:
+                counts[row[key]] += row[value]
+        return counts
+
+    grades = summed("panel_grades", "grade")
+    findings_total = total("findings")
+    checklist = {}
+    for report in quarters:
+        for row in report["checklist"]:
+            for answer in row["answers"]:
+                checklist.setdefault(row["question"], Counter())[answer["answer"]] += answer["count"]
+    held = panel.meetings.none()
+    if ended:
+        held = panel.meetings.filter(held_on__gte=ended[0], held_on__lt=quarter_bounds(ended[-1])[1])
+    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__in=held)
+    findings = Finding.objects.filter(sampled_case__in=cases)
+    responses, actions = timeliness(findings, on=on)
+    taser_uses, sampled = total("taser_uses"), total("taser_uses_sampled")
+    return {
+        "panel": panel,
+        "year": year,
+        "label": f"{year}/{str(year + 1)[2:]}",
+        "quarters": quarters,
+        "quarters_to_come": 4 - len(ended),
+        "meetings": total("meetings"),
+        "cases_sampled": total("cases_sampled"),
+        "cases_reviewed": total("cases_reviewed"),
+        "reviews": total("reviews"),
+        "findings": findings_total,
+        "taser_uses": taser_uses,
+        "taser_uses_sampled": sampled,
+        "taser_uses_sampled_share": share(sampled, taser_uses),
+        "panel_grades": [
+            {"grade": grade, "count": grades[grade], "share": share(grades[grade], findings_total)}
+            for grade in [*panel.grades, *sorted(set(grades) - set(panel.grades))]
+        ],
+        "checklist": [
+            {
+                "question": question,
+                "answers": [{"answer": value, "label": label, "count": counts[value]} for value, label in ANSWERS],
+            }
+            for question, counts in checklist.items()
+        ],  # fmt: skip
+        "themes": [
+            {
+                "theme": value,
+                "label": label,
+                "by_quarter": [
+                    next(row["count"] for row in report["themes"] if row["theme"] == value) for report in quarters
+                ],
+            }
+            for value, label in Finding.Theme.choices
+        ],  # fmt: skip
+        "responses": responses,
+        "actions": actions,
+        "cases": list(
+            cases.select_related("sample__meeting", "finding", "report")
+            .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
+            .order_by("sample__meeting__held_on", "pk")
+        ),
+    }
+
+
+ANNUAL_COLUMNS = ["section", "measure", "count", "share"]
+
+
+def panel_annual_rows(report):
+    """The annual report as CSV rows of ANNUAL_COLUMNS."""
+    yield ("year", "quarters ended", len(report["quarters"]), None)
+    for name in ("meetings", "cases_sampled", "cases_reviewed", "reviews", "findings", "taser_uses"):
+        yield ("year", name.replace("_", " "), report[name], None)
+    yield ("year", "taser uses sampled", report["taser_uses_sampled"], report["taser_uses_sampled_share"])
+    for row in report["panel_grades"]:
+        yield ("panel's grades", row["grade"], row["count"], row["share"])
+    for row in report["checklist"]:
+        for answer in row["answers"]:
+            yield ("checklist", f"{row['question']} {answer['label']}", answer["count"], None)
+    for row in report["themes"]:
+        for quarter, count in zip(report["quarters"], row["by_quarter"], strict=True):
+            yield ("themes", f"{row['label']}, {quarter['period']['label']}", count, None)
+    for name, count in report["responses"].items():
+        yield ("force responses", name.replace("_", " "), count, None)
+    for name, count in report["actions"].items():
+        yield ("actions", name.replace("_", " "), count, None)
+
+
+def public_annual_summary(*, panel, year, threshold=None, on=None):
+    """The annual report as the public may see it: the year's counts through `public_rows`."""
+    threshold = settings.SUPPRESSION_THRESHOLD if threshold is None else threshold
+    report = panel_annual_report(panel=panel, year=year, on=on)
+    labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}
+    row = {"cases_reviewed": report["cases_reviewed"], "findings": report["findings"]}
+    for index, grade in enumerate(report["panel_grades"]):
+        labels[f"grade_{index}"], row[f"grade_{index}"] = f"Graded {grade['grade']}", grade["count"]
+    for theme in report["themes"]:
+        labels[f"theme_{theme['theme']}"] = f"Theme: {theme['label']}"
+        row[f"theme_{theme['theme']}"] = sum(theme["by_quarter"])
+    for name, count in report["responses"].items():
+        labels[f"responses_{name}"], row[f"responses_{name}"] = f"Force responses: {name.replace('_', ' ')}", count
+    for name, count in report["actions"].items():
+        labels[f"actions_{name}"], row[f"actions_{name}"] = f"Actions: {name.replace('_', ' ')}", count
+    return {"report": report, "threshold": threshold, "rows": public_rows(row, labels, threshold=threshold)}
 
 
 # --- the force dashboard's scrutiny figures ---------------------------------------------------

@@ -5,24 +5,38 @@ Who may call what (role, force, panel) is checked by the views; the rules of the
 skip them. A refusal is a ValidationError with a sentence the user can act on.
 """
 
+import datetime
 import secrets
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from forces.models import Area, ForceScope, Role
 from forces.queries import role_of
+from forces.services import create_role_user
 from incidents.models import UseOfForceReport, YesNoNotStated
 from scrutiny.models import (
     ANSWERS,
+    LJP_CHECKLIST,
+    NATIONAL_RUBRIC,
     Action,
     ActionUpdate,
+    Attendance,
     CaseSample,
     CaseView,
+    Declaration,
     Finding,
+    FootageClip,
+    FootageViewing,
     ForceResponse,
     Meeting,
+    Notification,
+    OfficerAccount,
     Panel,
     PanelMember,
     Review,
@@ -31,8 +45,17 @@ from scrutiny.models import (
 from scrutiny.queries import (
     RANDOM_RULES,
     STRATA,
+    earlier_cases_of_report,
     force_data_version,
+    force_staff,
+    left_out_of_draw,
+    meeting_quorum,
     membership,
+    outstanding_reviewers,
+    overdue_actions,
+    previous_meeting,
+    responses_awaited,
+    sample_pool,
     sample_selection,
     sampled_for_meeting,
 )
@@ -42,6 +65,68 @@ Rule = CaseSample.Rule
 
 def day(value):
     return f"{value:%-d %B %Y}"
+
+
+# --- notifications -----------------------------------------------------------------------------
+
+
+def notify(users, *, kind, subject, body, link, key):
+    """Tell each user once per key: a Notification on their page, and an e-mail if they have an address."""
+    told = []
+    for user in users:
+        notification, created = Notification.objects.get_or_create(
+            user=user, key=key, defaults={"kind": kind, "subject": subject, "body": body, "link": link}
+        )
+        if not created:
+            continue
+        told.append(notification)
+        if user.email:
+            # Only once the notification is saved: a write rolled back sends nothing.
+            transaction.on_commit(
+                lambda to=user.email: send_mail(
+                    f"Taser oversight: {subject}", f"{body}\n\n{link}", None, [to], fail_silently=True
+                )
+            )
+    return told
+
+
+def panel_reviewers(panel):
+    return [member.user for member in panel.members.select_related("user", "panel") if not member.barrier()]
+
+
+def send_reminders(*, today=None):
+    """Remind the force of responses due within SCRUTINY_REMIND_DAYS_BEFORE days and of those overdue
+    (PCC staff too), and both offices of overdue actions; each reminder once. Returns how many were sent."""
+    today = today or timezone.localdate()
+    soon = today + datetime.timedelta(days=settings.SCRUTINY_REMIND_DAYS_BEFORE)
+    sent = 0
+    for finding in responses_awaited().filter(response_due_on__lte=soon):
+        force = finding.sampled_case.sample.panel.force
+        link = reverse("scrutiny-finding", args=[finding.pk])
+        officers = force_staff(force=force, role=Role.FORCE_DATA_OFFICER)
+        if finding.response_due_on < today:
+            users = officers + force_staff(force=force, role=Role.PCC_STAFF)
+            sent += len(notify(
+                users, kind=Notification.Kind.RESPONSE_OVERDUE, link=link, key=f"finding:{finding.pk}:overdue",
+                subject=f"Response to finding {finding.pk} overdue",
+                body=f"The force's response to finding {finding.pk} was due on {day(finding.response_due_on)}.",
+            ))  # fmt: skip
+        else:
+            sent += len(notify(
+                officers, kind=Notification.Kind.RESPONSE_DUE, link=link, key=f"finding:{finding.pk}:due",
+                subject=f"Response to finding {finding.pk} due on {day(finding.response_due_on)}",
+                body=f"The panel awaits the force's response to finding {finding.pk}.",
+            ))  # fmt: skip
+    forces = {panel.force for panel in Panel.objects.select_related("force")}
+    for force in forces:
+        users = force_staff(force=force, role=Role.PCC_STAFF) + force_staff(force=force, role=Role.FORCE_DATA_OFFICER)
+        for action in overdue_actions(force=force, on=today):
+            sent += len(notify(
+                users, kind=Notification.Kind.ACTION_OVERDUE, link=reverse("scrutiny-action", args=[action.pk]),
+                key=f"action:{action.pk}:overdue:{action.due_on}", subject=f"Action {action.pk} overdue",
+                body=f"“{action.description}” ({action.owner}) was due on {day(action.due_on)}.",
+            ))  # fmt: skip
+    return sent
 
 
 # --- panels and members ------------------------------------------------------------------------
@@ -66,7 +151,9 @@ def clean_rubric(rubric):
 
 
 @transaction.atomic
-def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=()):
+def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=None):
+    """A new panel; without a rubric of its own it starts from the national body-worn video checklist."""
+    rubric = NATIONAL_RUBRIC if rubric is None else rubric
     if Panel.objects.filter(force=force, name=name).exists():
         raise ValidationError(f"name: {force} already has a panel called “{name}”.")
     return Panel.objects.create(
@@ -118,6 +205,40 @@ def add_member(
 
 
 @transaction.atomic
+def add_new_member(*, panel, username, email, role=PanelMember.Role.MEMBER, term_starts_on, term_ends_on=None,
+                   vetted_on=None, trained_on=None):  # fmt: skip
+    """Create a panel-member login of the panel's force and put it on the panel at once.
+
+    The login has no usable password: the member sets one through "forgotten your password" with
+    the e-mail address given here.
+    """
+    username, email = username.strip(), email.strip()
+    if not username or not email:
+        raise ValidationError("new member: give a username and the member's e-mail address.")
+    if get_user_model().objects.filter(username=username).exists():
+        raise ValidationError(f"username: {username} is taken; choose another, or pick the existing login.")
+    check_term(term_starts_on, term_ends_on)
+    user = create_role_user(username, Role.PANEL_MEMBER, panel.force, password=None)  # None: unusable
+    user.email = email
+    user.save(update_fields=["email"])
+    return add_member(panel=panel, user=user, role=role, term_starts_on=term_starts_on, term_ends_on=term_ends_on,
+                      vetted_on=vetted_on, trained_on=trained_on)  # fmt: skip
+
+
+@transaction.atomic
+def retire_member(member, *, on=None):
+    """End a membership's term today (or on `on`): the member keeps their reviews and stops reviewing."""
+    member = PanelMember.objects.select_for_update().get(pk=member.pk)
+    on = on or timezone.localdate()
+    if member.term_ends_on and member.term_ends_on <= on:
+        raise ValidationError(f"{member.user.username}'s term already ended on {day(member.term_ends_on)}.")
+    check_term(member.term_starts_on, on)
+    member.term_ends_on = on
+    member.save(update_fields=["term_ends_on"])
+    return member
+
+
+@transaction.atomic
 def update_member(member, *, role, term_ends_on, vetted_on, trained_on):
     member = PanelMember.objects.select_for_update().get(pk=member.pk)
     check_term(member.term_starts_on, term_ends_on)
@@ -126,8 +247,8 @@ def update_member(member, *, role, term_ends_on, vetted_on, trained_on):
     return member
 
 
-def schedule_meeting(*, panel, held_on, notes=""):
-    return Meeting.objects.create(panel=panel, held_on=held_on, notes=notes)
+def schedule_meeting(*, panel, held_on, notes="", agenda=""):
+    return Meeting.objects.create(panel=panel, held_on=held_on, notes=notes, agenda=agenda.strip())
 
 
 # --- sampling ----------------------------------------------------------------------------------
@@ -135,6 +256,14 @@ def schedule_meeting(*, panel, held_on, notes=""):
 
 def clean_parameters(rule, parameters, force):
     """The parameters a rule takes, checked; the rest are dropped so the record says only what was used."""
+    include_sampled = parameters.get("include_sampled")
+    if include_sampled not in (None, False, True):
+        raise ValidationError(f"include sampled: '{include_sampled}' is not yes or no.")
+    # Said only when it applies, so a record without it reads as the panel's usual rule.
+    return rule_parameters(rule, parameters, force) | ({"include_sampled": True} if include_sampled else {})
+
+
+def rule_parameters(rule, parameters, force):
     if rule == Rule.RANDOM_NON_DISCHARGE:
         percent, strata = parameters.get("percent"), parameters.get("strata") or "area"
         if not isinstance(percent, int) or not 1 <= percent <= 100:
@@ -157,8 +286,10 @@ def clean_parameters(rule, parameters, force):
 def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None, user=None):
     """Draw a meeting's sample by a rule and record how, so that anyone can draw it again.
 
-    A report an earlier sample of the meeting holds is not sampled twice; a report without
-    body-worn video is kept and flagged for follow-up.
+    Before the draw, reports are left out (and recorded, with the reason) that an earlier sample
+    of the meeting holds, and unless the parameters say `include_sampled`, those the panel has
+    reviewed or holds in another sample. A report without body-worn video is kept and flagged
+    for follow-up.
     """
     if rule == Rule.CHAIR_CHOICE:
         raise ValidationError("rule: the chair adds cases one by one, each with a reason.")
@@ -170,23 +301,43 @@ def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None
     parameters = clean_parameters(rule, parameters or {}, force)
     if rule in RANDOM_RULES and seed is None:
         seed = secrets.randbelow(2**31)
+    version = force_data_version(force=force)
+    period = {"starts_on": starts_on, "ends_on": ends_on, "version": version}
+    pool = list(sample_pool(force=force, rule=rule, parameters=parameters, **period).values_list("id", flat=True))
+    left_out = left_out_of_draw(
+        panel=meeting.panel, meeting_id=meeting.pk, report_ids=pool,
+        include_sampled=parameters.get("include_sampled", False),
+    )  # fmt: skip
     sample = CaseSample.objects.create(
         panel=meeting.panel, meeting=meeting, rule=rule, parameters=parameters,
         seed=seed if rule in RANDOM_RULES else None, period_starts_on=starts_on, period_ends_on=ends_on,
-        data_version=force_data_version(force=force), created_by=user,
+        data_version=version, created_by=user, eligible=len(pool), left_out=left_out,
     )  # fmt: skip
     chosen = sample_selection(
-        force=force, rule=rule, parameters=parameters, seed=sample.seed, starts_on=starts_on, ends_on=ends_on,
-        version=sample.data_version,
+        force=force, rule=rule, parameters=parameters, seed=sample.seed,
+        exclude={report_id for ids in left_out.values() for report_id in ids}, **period,
     )  # fmt: skip
-    already = sampled_for_meeting(meeting_id=meeting.pk, before_sample_id=sample.pk)
     videos = dict(UseOfForceReport.objects.filter(pk__in=chosen).values_list("id", "body_worn_video"))
     SampledCase.objects.bulk_create(
         SampledCase(sample=sample, report_id=report_id, needs_video_follow_up=videos[report_id] != YesNoNotStated.YES)
         for report_id in chosen
-        if report_id not in already
     )
+    if chosen:
+        notify(
+            panel_reviewers(meeting.panel), kind=Notification.Kind.CASES_DRAWN, link=reverse("scrutiny-my-cases"),
+            key=f"sample:{sample.pk}", subject=f"{len(chosen)} case(s) drawn for the meeting of {day(meeting.held_on)}",
+            body=f"{sample.get_rule_display()}: {len(chosen)} case(s) for {meeting.panel} to review.",
+        )  # fmt: skip
     return sample
+
+
+@transaction.atomic
+def withdraw_sample(*, sample):
+    """Remove a sample that drew no case: it holds nothing the panel could have worked on."""
+    sample = CaseSample.objects.select_for_update().get(pk=sample.pk)
+    if sample.cases.exists():
+        raise ValidationError(f"Sample {sample.pk} holds cases; only a sample that drew none can be withdrawn.")
+    sample.delete()
 
 
 def active_chair(panel, user):
@@ -199,8 +350,12 @@ def active_chair(panel, user):
 
 
 @transaction.atomic
-def add_chair_case(*, meeting, report_id, reason, user):
-    """The chair adds a case to the meeting, with the reason recorded beside it."""
+def add_chair_case(*, meeting, report_id, reason, user, again=False):
+    """The chair adds a case to the meeting, with the reason recorded beside it.
+
+    A report the panel has reviewed, or holds in another sample, is added only when the chair
+    confirms (`again`): the refusal says which case and meeting it was in.
+    """
     active_chair(meeting.panel, user)
     reason = reason.strip()
     if not reason:
@@ -211,6 +366,12 @@ def add_chair_case(*, meeting, report_id, reason, user):
         raise ValidationError(f"report: {report_id} is not a current use-of-force report of {force}.")
     if report.pk in sampled_for_meeting(meeting_id=meeting.pk):
         raise ValidationError(f"report: {report.pk} is already sampled for this meeting.")
+    earlier = earlier_cases_of_report(panel=meeting.panel, report_id=report.pk)
+    if earlier and not again:
+        raise ValidationError(
+            f"report: {report.pk} {earlier[0].history}; tick “add it again” if the panel should look at it again.",
+            code="sampled_before",
+        )
     sample = CaseSample.objects.filter(meeting=meeting, rule=Rule.CHAIR_CHOICE).first()
     if sample is None:
         sample = CaseSample.objects.create(
@@ -227,6 +388,65 @@ def add_chair_case(*, meeting, report_id, reason, user):
     )  # fmt: skip
 
 
+@transaction.atomic
+def record_video_follow_up(*, case, user, note):
+    """Record what came of asking the force about a case's missing body-worn video."""
+    case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    if not case.needs_video_follow_up:
+        raise ValidationError(f"Case {case.pk} has body-worn video recorded: there is nothing to follow up.")
+    if case.video_followed_up_at:
+        raise ValidationError(f"Case {case.pk} was followed up on {day(case.video_followed_up_at)}.")
+    if not note.strip():
+        raise ValidationError("follow-up: say what the force said about the missing video.")
+    case.video_follow_up, case.video_followed_up_at, case.video_followed_up_by = note.strip(), timezone.now(), user
+    case.save(update_fields=["video_follow_up", "video_followed_up_at", "video_followed_up_by"])
+    return case
+
+
+# --- footage and accounts ----------------------------------------------------------------------
+
+
+def add_clip(*, case, user, system, clip_id, starts_at, ends_at, link="", link_expires_at=None):
+    """Record a reference to one of the case's body-worn video clips; the video stays in the force's system."""
+    system, clip_id, link = system.strip(), clip_id.strip(), link.strip()
+    if not system or not clip_id:
+        raise ValidationError("clip: give the evidence system and the clip's id in it.")
+    if ends_at < starts_at:
+        raise ValidationError(f"clip {clip_id}: it ends ({ends_at:%-d %B %Y %H:%M}) before it starts.")
+    if link_expires_at and not link:
+        raise ValidationError(f"clip {clip_id}: a link's expiry is given without the link.")
+    if FootageClip.objects.filter(sampled_case=case, system=system, clip_id=clip_id).exists():
+        raise ValidationError(f"clip: {system} clip {clip_id} is already recorded for case {case.pk}.")
+    return FootageClip.objects.create(
+        sampled_case=case, system=system, clip_id=clip_id, starts_at=starts_at, ends_at=ends_at, link=link,
+        link_expires_at=link_expires_at, added_by=user,
+    )  # fmt: skip
+
+
+def record_officer_account(*, case, user, account, supplied_on):
+    if not account.strip():
+        raise ValidationError("account: give the officer's account as the force supplied it.")
+    if supplied_on > timezone.localdate():
+        raise ValidationError(f"supplied on: {day(supplied_on)} is still to come.")
+    return OfficerAccount.objects.create(
+        sampled_case=case, account=account.strip(), supplied_on=supplied_on, recorded_by=user
+    )
+
+
+def record_viewing(*, clip, member, watched, note=""):
+    """A member records what they watched of a clip (in full, in part, or that they could not)."""
+    panel = clip.sampled_case.sample.panel
+    if member.panel_id != panel.pk:
+        raise ValidationError(f"Only members of {panel} record watching its cases' footage.")
+    if barrier := member.barrier():
+        raise ValidationError(barrier)
+    if watched not in FootageViewing.Watched.values:
+        raise ValidationError(f"watched: '{watched}' is not one of {', '.join(FootageViewing.Watched.values)}.")
+    if watched != FootageViewing.Watched.IN_FULL and not note.strip():
+        raise ValidationError("note: say what you watched, or why you could not.")
+    return FootageViewing.objects.create(clip=clip, member=member, watched=watched, note=note.strip())
+
+
 # --- reviews -----------------------------------------------------------------------------------
 
 
@@ -235,7 +455,7 @@ def record_case_view(*, case, user):
 
 
 @transaction.atomic
-def save_review(*, case, member, answers, grade="", learning_points="", submit=False):
+def save_review(*, case, member, answers, grade="", learning_points="", submit=False, comments=None):
     """Save a member's draft review of a case, or submit it; a submitted review no longer changes."""
     panel = case.sample.panel
     if member.panel_id != panel.pk:
@@ -243,6 +463,8 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
     if barrier := member.barrier():
         raise ValidationError(barrier)
     case = SampledCase.objects.select_for_update().get(pk=case.pk)  # as it is now, not as the page read it
+    if Declaration.objects.filter(sampled_case=case, member=member).exists():
+        raise ValidationError("You declared an interest in this case: you do not review it.")
     if case.opened_at_meeting_at:
         # Reviews are given blind: once the chair opens the case, members see each other's.
         raise ValidationError(f"The chair opened this case at the meeting on {day(case.opened_at_meeting_at)}.")
@@ -254,6 +476,9 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
     for question, answer in answers.items():
         if answer and answer not in allowed:
             raise ValidationError(f"{question} '{answer}' is not one of {', '.join(allowed)}.")
+        if answer == "na" and panel.grading_scale == Panel.Scale.LJP and question in LJP_CHECKLIST:
+            raise ValidationError(f"{question} must be answered: the grade follows from it.")
+    comments = {q: text.strip() for q, text in (comments or {}).items() if q in answers and text.strip()}
     if panel.grading_scale == Panel.Scale.LJP:
         grade = panel.grade_from_checklist(answers)
     if grade and grade not in panel.grades:
@@ -265,6 +490,7 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
         if not grade:
             raise ValidationError("grade: choose a grade before submitting.")
     review.rubric_answers, review.grade, review.learning_points = answers, grade, learning_points.strip()
+    review.rubric_comments = comments
     if submit:
         review.status, review.submitted_at = Review.Status.SUBMITTED, timezone.now()
     review.save()
@@ -274,20 +500,104 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
 # --- the meeting -------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def open_case_at_meeting(*, case, user):
-    """The chair opens a case at the meeting: from then on members see each other's submitted reviews."""
-    active_chair(case.sample.panel, user)
-    meeting = case.sample.meeting
+def meeting_begun(meeting, what):
     if meeting is None:
         raise ValidationError("This case was sampled for no meeting.")
     if timezone.localdate() < meeting.held_on:
-        raise ValidationError(f"Cases open at the meeting, on {day(meeting.held_on)}.")
+        raise ValidationError(f"{what} at the meeting, on {day(meeting.held_on)}.")
+
+
+@transaction.atomic
+def open_case_at_meeting(*, case, user, despite_outstanding=False):
+    """The chair opens a case at the meeting: from then on members see each other's submitted reviews.
+
+    While members who may review it (and declared no interest) have not submitted, the chair is
+    told who, and opens it only when confirming (`despite_outstanding`): their reviews then close.
+    """
+    active_chair(case.sample.panel, user)
+    meeting_begun(case.sample.meeting, "Cases open")
     case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    outstanding = outstanding_reviewers(case=case)
+    if outstanding and not despite_outstanding and case.opened_at_meeting_at is None:
+        names = ", ".join(member.user.username for member in outstanding)
+        raise ValidationError(
+            f"Reviews outstanding from {names}: opening the case closes their reviews.", code="reviews_outstanding"
+        )
     if case.opened_at_meeting_at is None:
         case.opened_at_meeting_at = timezone.now()
         case.save(update_fields=["opened_at_meeting_at"])
     return case
+
+
+@transaction.atomic
+def reopen_case(*, case, user):
+    """The chair closes an opened case again, so outstanding reviews can still be given; not once it has a finding."""
+    active_chair(case.sample.panel, user)
+    case = SampledCase.objects.select_for_update().get(pk=case.pk)
+    if Finding.objects.filter(sampled_case=case).exists():
+        raise ValidationError("The panel's finding on this case is recorded: it can no longer be reopened.")
+    case.opened_at_meeting_at = None
+    case.save(update_fields=["opened_at_meeting_at"])
+    return case
+
+
+@transaction.atomic
+def record_attendance(*, meeting, user, statuses):
+    """The chair records who is present, who sent apologies, who is absent: {member id: status}."""
+    active_chair(meeting.panel, user)
+    meeting_begun(meeting, "Attendance is taken")
+    members = {member.pk: member for member in meeting.panel.members.all()}
+    for member_id, status in statuses.items():
+        if member_id not in members:
+            raise ValidationError(f"member: {member_id} is not on {meeting.panel}.")
+        if status not in Attendance.Status.values:
+            raise ValidationError(
+                f"{members[member_id].user.username}: '{status}' is not one of present, apologies, absent."
+            )
+        Attendance.objects.update_or_create(meeting=meeting, member_id=member_id, defaults={"status": status})
+    return meeting_quorum(meeting=meeting)
+
+
+def save_minutes(*, meeting, user, agenda, minutes):
+    active_chair(meeting.panel, user)
+    if meeting.minutes_approved_at_id:
+        raise ValidationError(
+            f"The minutes were approved at the meeting of {day(meeting.minutes_approved_at.held_on)}."
+        )
+    meeting.agenda, meeting.minutes = agenda.strip(), minutes.strip()
+    meeting.save(update_fields=["agenda", "minutes"])
+    return meeting
+
+
+@transaction.atomic
+def approve_minutes(*, meeting, user):
+    """The chair records, at this meeting, that the panel approved the minutes of its previous meeting."""
+    active_chair(meeting.panel, user)
+    meeting_begun(meeting, "Minutes are approved")
+    earlier = previous_meeting(meeting=meeting)
+    if earlier is None:
+        raise ValidationError("This is the panel's first meeting: there are no earlier minutes to approve.")
+    earlier = Meeting.objects.select_for_update().get(pk=earlier.pk)
+    if not earlier.minutes:
+        raise ValidationError(f"The meeting of {day(earlier.held_on)} has no minutes yet.")
+    if earlier.minutes_approved_at_id:
+        raise ValidationError(f"The minutes of {day(earlier.held_on)} are already approved.")
+    earlier.minutes_approved_at = meeting
+    earlier.save(update_fields=["minutes_approved_at"])
+    return earlier
+
+
+def declare_interest(*, case, member, interest):
+    """A member declares a conflict of interest with a case: from then on they do not review it."""
+    if member.panel_id != case.sample.panel_id:
+        raise ValidationError(f"Only members of {case.sample.panel} declare interests in its cases.")
+    if not interest.strip():
+        raise ValidationError("interest: say what the conflict is.")
+    if Review.objects.filter(sampled_case=case, member=member, status=Review.Status.SUBMITTED).exists():
+        raise ValidationError("You have submitted your review of this case: tell the chair of the conflict.")
+    if Declaration.objects.filter(sampled_case=case, member=member).exists():
+        raise ValidationError("You have already declared an interest in this case.")
+    return Declaration.objects.create(sampled_case=case, member=member, interest=interest.strip())
 
 
 @transaction.atomic
@@ -298,6 +608,9 @@ def record_finding(*, case, user, panel_grade, summary, themes=(), for_force_fee
     case = SampledCase.objects.select_for_update().get(pk=case.pk)
     if case.opened_at_meeting_at is None:
         raise ValidationError("Open the case at the meeting before recording the panel's finding.")
+    quorum = meeting_quorum(meeting=case.sample.meeting) if case.sample.meeting else None
+    if quorum and quorum["taken"] and not quorum["quorate"]:
+        raise ValidationError(f"The meeting is not quorate: {quorum['present']} present, {quorum['quorum']} needed.")
     if Finding.objects.filter(sampled_case=case).exists():
         raise ValidationError("The panel's finding on this case is already recorded.")
     if panel_grade not in panel.grades:
@@ -307,11 +620,20 @@ def record_finding(*, case, user, panel_grade, summary, themes=(), for_force_fee
     unknown = set(themes) - set(Finding.Theme.values)
     if unknown:
         raise ValidationError(f"themes: {', '.join(sorted(unknown))} not among {', '.join(Finding.Theme.values)}.")
-    return Finding.objects.create(
+    due = timezone.localdate() + datetime.timedelta(days=settings.SCRUTINY_RESPONSE_DAYS)
+    finding = Finding.objects.create(
         sampled_case=case, panel_grade=panel_grade, summary=summary.strip(),
         themes=[theme for theme in Finding.Theme.values if theme in themes], for_force_feedback=for_force_feedback,
-        recorded_by=user,
+        recorded_by=user, response_due_on=due if for_force_feedback else None,
     )  # fmt: skip
+    if for_force_feedback:
+        notify(
+            force_staff(force=panel.force, role=Role.FORCE_DATA_OFFICER), kind=Notification.Kind.FINDING_SENT,
+            link=reverse("scrutiny-finding", args=[finding.pk]), key=f"finding:{finding.pk}:sent",
+            subject=f"{panel} sent finding {finding.pk} for the force's response",
+            body=f"{panel_grade}: {finding.summary}\nThe force's response is due on {day(due)}.",
+        )  # fmt: skip
+    return finding
 
 
 def set_published(*, finding, published):
@@ -325,12 +647,17 @@ def set_published(*, finding, published):
 # --- the force's responses and actions -----------------------------------------------------------
 
 
-def respond_to_finding(*, finding, user, response):
+def respond_to_finding(*, finding, user, response, position):
+    """The force's answer to a finding: whether it accepts it (in full, in part, or not) and why."""
     if not finding.for_force_feedback:
         raise ValidationError("The panel did not send this finding to the force for feedback.")
+    if position not in ForceResponse.Position.values:
+        raise ValidationError(f"position: '{position}' is not one of {', '.join(ForceResponse.Position.values)}.")
     if not response.strip():
         raise ValidationError("response: write the force's response.")
-    return ForceResponse.objects.create(finding=finding, responded_by=user, response=response.strip())
+    return ForceResponse.objects.create(
+        finding=finding, responded_by=user, response=response.strip(), position=position
+    )
 
 
 # An action moves forward only; a closed action stays closed (raise a new one if the matter returns).

@@ -26,31 +26,59 @@ from scrutiny.forms import (
     ActionForm,
     ActionUpdateForm,
     ChairCaseForm,
+    ClipForm,
     FindingForm,
     MeetingForm,
     MemberForm,
     MemberUpdateForm,
+    NewMemberForm,
+    OfficerAccountForm,
     PanelForm,
     ResponseForm,
     ReviewForm,
     SampleForm,
+    ViewingForm,
+    new_panel_form,
 )
-from scrutiny.models import Action, CaseSample, Finding, Meeting, Panel, PanelMember, Review, SampledCase
+from scrutiny.models import (
+    Action,
+    Attendance,
+    CaseSample,
+    Declaration,
+    Finding,
+    FootageClip,
+    FootageViewing,
+    Meeting,
+    Panel,
+    PanelMember,
+    Review,
+    SampledCase,
+)
 from scrutiny.queries import (
+    ANNUAL_COLUMNS,
+    QUARTER_COLUMNS,
     actions_visible_to,
+    case_footage,
     case_record,
     cases_for_member,
     cases_of_meeting,
     content_warnings,
     findings_visible_to,
+    meeting_quorum,
     membership,
     memberships_of,
     officer_pseudonym,
+    outstanding_reviewers,
+    panel_annual_report,
+    panel_annual_rows,
     panel_quarter_report,
     panel_quarter_rows,
     panel_quarters,
+    previous_meeting,
+    public_annual_summary,
     public_panel_summary,
     redraw,
+    review_progress,
     submitted_reviews,
 )
 
@@ -95,6 +123,24 @@ def index(request):
     raise PermissionDenied("The scrutiny pages are for PCC staff, panel members and force data officers.")
 
 
+@require_safe
+@login_required
+def start(request):
+    """Where sign-in leads: each role to its own work (the chair to the next meeting, a member to
+    their cases, the force to the responses due, PCC staff to their force's figures)."""
+    user, role = request.user, role_of(request.user)
+    if role == Role.PANEL_MEMBER:
+        chaired = [member.panel_id for member in memberships_of(user) if member.is_chair and not member.barrier()]
+        upcoming = Meeting.objects.filter(panel__in=chaired, held_on__gte=timezone.localdate())
+        meeting = upcoming.order_by("held_on", "pk").first()
+        return redirect("scrutiny-meeting", meeting.pk) if meeting else redirect("scrutiny-my-cases")
+    if role == Role.FORCE_DATA_OFFICER:
+        return redirect("scrutiny-responses")
+    if role == Role.PCC_STAFF and force_of(user):
+        return redirect("force-dashboard", force_of(user).pk)
+    return redirect("home")
+
+
 # --- members ---------------------------------------------------------------------------------------
 
 
@@ -107,7 +153,16 @@ def my_cases(request):
         member.cannot_review = member.barrier()
         member.quarters = panel_quarters(panel=member.panel)
         member.meetings = member.panel.meetings.order_by("-held_on") if member.is_chair else []
-    context = {"memberships": memberships, "cases": cases_for_member(user=request.user)}
+    cases = cases_for_member(user=request.user)
+    declared = set(Declaration.objects.filter(member__user=request.user).values_list("sampled_case_id", flat=True))
+    to_do = [
+        case for case in cases
+        if not case.opened_at_meeting_at and case.pk not in declared
+        and not (case.own_review and case.own_review.status == Review.Status.SUBMITTED)
+    ]  # fmt: skip
+    # The next case: the earliest meeting's first case still to review.
+    upcoming = sorted(to_do, key=lambda case: case.sample.meeting.held_on if case.sample.meeting else datetime.date.max)
+    context = {"memberships": memberships, "cases": cases, "next_case": upcoming[0] if upcoming else None}
     return render(request, "scrutiny/my_cases.html", context)
 
 
@@ -121,7 +176,7 @@ def member_case(request, pk):
 
 def case_context(case):
     report = case.report
-    return {
+    return case_footage(case=case) | {
         "case": case,
         "panel": case.sample.panel,
         "report": report,
@@ -139,13 +194,36 @@ def case_review(request, pk):
         return refused(request, barrier)
     panel = case.sample.panel
     review = Review.objects.filter(sampled_case=case, member=member).first()
-    form = ReviewForm(request.POST or None, panel=panel, initial=ReviewForm.initial_from(review, panel))
-    if request.method == "POST" and form.is_valid():
+    watching = request.POST.get("do") == "watched"
+    form = ReviewForm(
+        request.POST if request.method == "POST" and not watching else None, panel=panel,
+        initial=ReviewForm.initial_from(review, panel),
+    )  # fmt: skip
+    viewing_form = ViewingForm(request.POST if watching else None)
+    if request.POST.get("do") == "declare":
+        try:
+            services.declare_interest(case=case, member=member, interest=request.POST.get("interest", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, "Interest declared: you will not review this case, and the chair is told.")
+        return redirect("scrutiny-case", case.pk)
+    if watching and viewing_form.is_valid():
+        data = viewing_form.cleaned_data
+        clip = get_object_or_404(FootageClip, pk=data["clip"], sampled_case=case)
+        try:
+            services.record_viewing(clip=clip, member=member, watched=data["watched"], note=data["note"])
+        except ValidationError as error:
+            failed(viewing_form, error)
+        else:
+            messages.success(request, f"Recorded: {clip} {FootageViewing.Watched(data['watched']).label.lower()}.")
+            return redirect("scrutiny-case", case.pk)
+    elif request.method == "POST" and form.is_valid():
         submit = request.POST.get("save") == "submit"
         try:
             services.save_review(
                 case=case, member=member, answers=form.answers(), grade=form.cleaned_data.get("grade") or "",
-                learning_points=form.cleaned_data["learning_points"], submit=submit,
+                learning_points=form.cleaned_data["learning_points"], submit=submit, comments=form.comments(),
             )  # fmt: skip
         except ValidationError as error:
             failed(form, error)
@@ -156,9 +234,45 @@ def case_review(request, pk):
     colleagues = []
     if case.opened_at_meeting_at:
         colleagues = [r for r in submitted_reviews(case=case) if r.member_id != member.pk]
-    locked = (review and review.status == Review.Status.SUBMITTED) or case.opened_at_meeting_at
-    context = case_context(case) | {"form": form, "review": review, "colleagues": colleagues, "locked": locked}
+    declaration = case.declarations.filter(member=member).first()
+    locked = (review and review.status == Review.Status.SUBMITTED) or case.opened_at_meeting_at or declaration
+    context = case_context(case) | {
+        "form": form, "review": review, "colleagues": colleagues, "locked": locked, "viewing_form": viewing_form,
+        "declaration": declaration,
+        "own_viewings": FootageViewing.objects.filter(clip__sampled_case=case, member=member).select_related("clip"),
+    }  # fmt: skip
     return render(request, "scrutiny/case_review.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def case_footage_page(request, pk):
+    """PCC staff record the case's body-worn video clip references and the officer's account."""
+    user = request.user
+    require(is_pcc(user), "PCC staff record the footage and accounts the force supplies.")
+    cases = own_force(SampledCase.objects.select_related("sample__panel", "sample__meeting"), user, "report__force")
+    case = get_object_or_404(cases, pk=pk)
+    action = request.POST.get("do") if request.method == "POST" else None
+    clip_form = ClipForm(request.POST if action == "clip" else None)
+    account_form = OfficerAccountForm(request.POST if action == "account" else None)
+    if action is not None:
+        form, write = {
+            "clip": (clip_form, services.add_clip),
+            "account": (account_form, services.record_officer_account),
+        }.get(action, (None, None))
+        require(form is not None, "Unknown request.")
+        if form.is_valid():
+            try:
+                write(case=case, user=user, **form.cleaned_data)
+            except ValidationError as error:
+                failed(form, error)
+            else:
+                messages.success(request, "Clip reference recorded." if action == "clip" else "Account recorded.")
+                return redirect("scrutiny-case-footage", case.pk)
+    context = case_footage(case=case) | {
+        "case": case, "clip_form": clip_form, "account_form": account_form, "viewings_by_clip": True,
+    }  # fmt: skip
+    return render(request, "scrutiny/case_footage.html", context)
 
 
 # --- the meeting -----------------------------------------------------------------------------------
@@ -178,15 +292,20 @@ def case_meeting(request, pk):
     if request.method == "POST":
         try:
             if request.POST.get("do") == "open":
-                services.open_case_at_meeting(case=case, user=request.user)
+                despite = request.POST.get("despite_outstanding") == "on"
+                services.open_case_at_meeting(case=case, user=request.user, despite_outstanding=despite)
                 messages.success(request, "Case opened: the panel now sees every submitted review.")
+                return redirect("scrutiny-case-meeting", case.pk)
+            if request.POST.get("do") == "reopen":
+                services.reopen_case(case=case, user=request.user)
+                messages.success(request, "Case reopened: members may submit their reviews again.")
                 return redirect("scrutiny-case-meeting", case.pk)
             if form.is_valid():
                 services.record_finding(case=case, user=request.user, **form.cleaned_data)
                 messages.success(request, "The panel's finding is recorded.")
                 return redirect("scrutiny-case-meeting", case.pk)
         except ValidationError as error:
-            if request.POST.get("do") == "open":
+            if request.POST.get("do") in ("open", "reopen"):
                 messages.error(request, " ".join(error.messages))
                 return redirect("scrutiny-case-meeting", case.pk)
             failed(form, error)
@@ -195,6 +314,8 @@ def case_meeting(request, pk):
     context = case_context(case) | {
         "form": form, "finding": finding, "reviews": reviews if case.opened_at_meeting_at else None,
         "submitted": reviews.count(), "members": panel.members.count(), "grades": panel.grades,
+        "viewings_by_clip": True, "outstanding": outstanding_reviewers(case=case),
+        "declarations": case.declarations.select_related("member__user"),
     }  # fmt: skip
     return render(request, "scrutiny/case_meeting.html", context)
 
@@ -238,18 +359,67 @@ def meeting_detail(request, pk):
         require(case_form is not None, "The chair adds cases.")
         if case_form.is_valid():
             try:
-                services.add_chair_case(meeting=meeting, user=user, report_id=case_form.cleaned_data["report"],
-                                        reason=case_form.cleaned_data["reason"])  # fmt: skip
+                data = case_form.cleaned_data
+                services.add_chair_case(meeting=meeting, user=user, report_id=data["report"], reason=data["reason"],
+                                        again=data["again"])  # fmt: skip
             except ValidationError as error:
                 failed(case_form, error)
+                case_form.sampled_before = getattr(error, "code", None) == "sampled_before"
             else:
                 messages.success(request, "Case added with your reason.")
                 return redirect("scrutiny-meeting", meeting.pk)
+    elif action in ("attendance", "minutes", "approve"):
+        require(chair is not None, "The panel's chair keeps the meeting's record.")
+        try:
+            if action == "attendance":
+                statuses = {
+                    int(name.removeprefix("member_")): value
+                    for name, value in request.POST.items()
+                    if name.startswith("member_") and name.removeprefix("member_").isdigit() and value
+                }
+                services.record_attendance(meeting=meeting, user=user, statuses=statuses)
+            elif action == "minutes":
+                services.save_minutes(meeting=meeting, user=user, agenda=request.POST.get("agenda", ""),
+                                      minutes=request.POST.get("minutes", ""))  # fmt: skip
+            else:
+                services.approve_minutes(meeting=meeting, user=user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, {"attendance": "Attendance recorded.", "minutes": "Agenda and minutes saved.",
+                                       "approve": "The previous meeting's minutes are approved."}[action])  # fmt: skip
+        return redirect("scrutiny-meeting", meeting.pk)
+    elif action == "follow_up":
+        require(sample_form is not None, "PCC staff follow up missing body-worn video with the force.")
+        case = get_object_or_404(SampledCase, pk=request.POST.get("case") or 0, sample__meeting=meeting)
+        try:
+            services.record_video_follow_up(case=case, user=user, note=request.POST.get("note", ""))
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"Follow-up of case {case.pk}'s missing video recorded.")
+        return redirect("scrutiny-meeting", meeting.pk)
+    elif action == "withdraw":
+        require(sample_form is not None, "PCC staff withdraw samples.")
+        sample = get_object_or_404(meeting.samples, pk=request.POST.get("sample") or 0)
+        try:
+            services.withdraw_sample(sample=sample)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"The empty sample {sample.get_rule_display().lower()} is withdrawn.")
+        return redirect("scrutiny-meeting", meeting.pk)
     elif action is not None:
         raise PermissionDenied("Unknown request.")
     samples = meeting.samples.annotate(size=Count("cases")).order_by("created_at", "pk")
+    attendance = dict(meeting.attendance.values_list("member_id", "status"))
+    progress = review_progress(meeting=meeting)
+    for row in progress:
+        row["attendance"] = attendance.get(row["member"].pk, "")
     context = {
-        "meeting": meeting, "panel": panel, "chair": chair, "samples": samples,
+        "meeting": meeting, "panel": panel, "chair": chair, "samples": samples, "progress": progress,
+        "quorum": meeting_quorum(meeting=meeting), "previous": previous_meeting(meeting=meeting),
+        "attendance_choices": Attendance.Status.choices,
         "cases": cases_of_meeting(meeting=meeting), "sample_form": sample_form, "case_form": case_form,
     }  # fmt: skip
     return render(request, "scrutiny/meeting.html", context)
@@ -280,7 +450,7 @@ def sample_detail(request, pk):
 @login_required
 def panel_list(request):
     require(is_pcc(request.user), "Panels are run by PCC staff.")
-    form = PanelForm(request.POST or None)
+    form = new_panel_form(request.POST or None)
     if request.method == "POST":
         force = force_of(request.user)
         require(force is not None, "A force's PCC staff set up its panels (a superuser uses the admin).")
@@ -307,8 +477,18 @@ def panel_detail(request, pk):
     initial = {field: getattr(panel, field) for field in PanelForm.base_fields}
     panel_form = PanelForm(request.POST if action == "panel" else None, initial=initial)
     member_form = MemberForm(request.POST if action == "member" else None, panel=panel)
+    new_member_form = NewMemberForm(request.POST if action == "new_member" else None, prefix="new")
     meeting_form = MeetingForm(request.POST if action == "meeting" else None)
-    forms = {"panel": panel_form, "member": member_form, "meeting": meeting_form}
+    forms = {"panel": panel_form, "member": member_form, "new_member": new_member_form, "meeting": meeting_form}
+    if action == "retire":
+        member = get_object_or_404(panel.members.select_related("user"), pk=request.POST.get("member") or 0)
+        try:
+            services.retire_member(member)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{member.user.username} retired from the panel today; their reviews are kept.")
+        return redirect("scrutiny-panel", panel.pk)
     if action is not None:
         form = forms.get(action)
         require(form is not None, "Unknown request.")
@@ -316,6 +496,7 @@ def panel_detail(request, pk):
             write = {
                 "panel": lambda data: services.update_panel(panel, **data),
                 "member": lambda data: services.add_member(panel=panel, **data),
+                "new_member": lambda data: services.add_new_member(panel=panel, **data),
                 "meeting": lambda data: services.schedule_meeting(panel=panel, **data),
             }[action]
             try:
@@ -329,9 +510,12 @@ def panel_detail(request, pk):
     for member in members:
         member.cannot_review = member.barrier()
     meetings = panel.meetings.annotate(case_count=Count("samples__cases")).order_by("-held_on")
+    quarters = panel_quarters(panel=panel)
     context = {
-        "panel": panel, "members": members, "meetings": meetings, "quarters": panel_quarters(panel=panel),
+        "panel": panel, "members": members, "meetings": meetings, "quarters": quarters,
+        "years": sorted({q.year if q.month >= 4 else q.year - 1 for q in quarters}, reverse=True),
         "panel_form": panel_form, "member_form": member_form, "meeting_form": meeting_form,
+        "new_member_form": new_member_form, "today": timezone.localdate(),
         "vetting_years": settings.PANEL_VETTING_VALID_YEARS,
     }  # fmt: skip
     return render(request, "scrutiny/panel.html", context)
@@ -421,11 +605,12 @@ def responses(request):
         .filter(for_force_feedback=True)
         .select_related("sampled_case__sample__meeting")
         .annotate(response_count=Count("responses"))
-        .order_by("recorded_at", "pk")
+        .order_by("response_due_on", "recorded_at", "pk")
     )
     awaiting = [finding for finding in findings if not finding.response_count]
     answered = [finding for finding in findings if finding.response_count]
-    return render(request, "scrutiny/responses.html", {"awaiting": awaiting, "answered": answered})
+    context = {"awaiting": awaiting, "answered": answered, "today": timezone.localdate()}
+    return render(request, "scrutiny/responses.html", context)
 
 
 @require_safe
@@ -452,10 +637,11 @@ def action_detail(request, pk):
     require(user.is_superuser or role_of(user) in FORCE_ROLES, "Actions are for PCC staff and the force.")
     action = get_object_or_404(actions_visible_to(user).select_related("finding"), pk=pk)
     form = None
-    if is_pcc(user) and action.status != Action.Status.CLOSED:
+    # The force updates the actions it owns as PCC staff do: notes, and moving them on with evidence.
+    if (is_pcc(user) or role_of(user) == Role.FORCE_DATA_OFFICER) and action.status != Action.Status.CLOSED:
         form = ActionUpdateForm(request.POST or None, action=action)
     if request.method == "POST":
-        require(form is not None, "PCC staff move actions on; a closed action stays closed.")
+        require(form is not None, "PCC staff and the force move actions on; a closed action stays closed.")
         if form.is_valid():
             try:
                 services.update_action(action=action, user=user, **form.cleaned_data)
@@ -474,19 +660,25 @@ def action_detail(request, pk):
 # --- reports -----------------------------------------------------------------------------------------
 
 
-@require_safe
-@login_required
-def panel_quarterly(request, pk, quarter):
-    """A panel's quarterly report (print-ready), or its CSV with ?format=csv."""
+def report_panel(request, pk):
+    """The panel whose reports the user may read: PCC staff of its force, its members; else 403 or 404."""
     user = request.user
     panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk)
     if is_pcc(user):
         if not user.is_superuser and panel.force != force_of(user):
             raise Http404("No such panel.")
     else:
-        require(is_member(user), "Quarterly reports are for PCC staff and the panel's members.")
+        require(is_member(user), "A panel's reports are for PCC staff and the panel's members.")
         if membership(user=user, panel=panel) is None:
             raise Http404("No such panel.")
+    return panel
+
+
+@require_safe
+@login_required
+def panel_quarterly(request, pk, quarter):
+    """A panel's quarterly report (print-ready), or its CSV with ?format=csv."""
+    panel = report_panel(request, pk)
     try:
         start = datetime.date.fromisoformat(f"{quarter}-01")
     except ValueError:
@@ -498,8 +690,44 @@ def panel_quarterly(request, pk, quarter):
     report = panel_quarter_report(panel=panel, quarter=start)
     if request.GET.get("format") == "csv":
         name = f"{panel.force_id}-panel-{panel.pk}-{start:%Y-%m}.csv"
-        return csv_response(name, ["section", "measure", "count", "share"], panel_quarter_rows(report))
+        return csv_response(name, QUARTER_COLUMNS, panel_quarter_rows(report))
     return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
+
+
+def check_year(year):
+    """404 for a financial year not yet begun or before any panel could have met."""
+    if not 2000 <= year <= timezone.localdate().year:
+        raise Http404("No such year.")
+
+
+@require_safe
+@login_required
+def panel_annual(request, pk, year):
+    """A panel's annual report for the financial year from April of `year` (A4 print), or its CSV."""
+    panel = report_panel(request, pk)
+    check_year(year)
+    report = panel_annual_report(panel=panel, year=year)
+    if request.GET.get("format") == "csv":
+        name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
+        return csv_response(name, ANNUAL_COLUMNS, panel_annual_rows(report))
+    return render(request, "scrutiny/annual_report.html", {"report": report, "panel": panel})
+
+
+@require_safe
+def public_annual(request, force_id, pk, year):
+    """A panel's year as the public may see it: small counts suppressed, ended quarters only."""
+    panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk, force_id=force_id)
+    check_year(year)
+    summary = public_annual_summary(panel=panel, year=year)
+    return render(request, "scrutiny/public_annual.html", {"panel": panel, "summary": summary})
+
+
+@require_safe
+@login_required
+def notifications(request):
+    """What the user was told of (cases drawn, findings sent, responses and actions due), newest first."""
+    listed = request.user.notifications.all()[:200]
+    return render(request, "scrutiny/notifications.html", {"notifications": listed})
 
 
 @require_safe

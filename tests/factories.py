@@ -6,7 +6,18 @@ from django.utils import timezone
 
 from forces.models import Area, Edition, Force, PopulationBaseline, PublishedFigure
 from incidents.models import CedUse, UseOfForceReport
-from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Meeting, Panel, PanelMember, Review, SampledCase
+from scrutiny.models import (
+    Action,
+    CaseSample,
+    Finding,
+    FootageClip,
+    ForceResponse,
+    Meeting,
+    Panel,
+    PanelMember,
+    Review,
+    SampledCase,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -151,6 +162,18 @@ class SampledCaseFactory(factory.django.DjangoModelFactory):
 
     sample = factory.SubFactory(CaseSampleFactory)
     report = factory.SubFactory(ReportFactory)
+
+
+class FootageClipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = FootageClip
+
+    sampled_case = factory.SubFactory(SampledCaseFactory)
+    system = "DEMS"
+    clip_id = factory.Sequence(lambda n: f"BWV-{n:05d}")
+    starts_at = factory.LazyFunction(lambda: timezone.make_aware(datetime.datetime(2025, 6, 15, 22, 4)))
+    ends_at = factory.LazyAttribute(lambda clip: clip.starts_at + datetime.timedelta(minutes=6))
+    added_by = factory.SubFactory(UserFactory)
 
 
 class ReviewFactory(factory.django.DjangoModelFactory):

@@ -393,9 +393,12 @@ def test_a_case_goes_from_a_members_review_to_a_closed_action(
     # The chair opens the case at the meeting, reads the reviews side by side and records the consensus.
     sign_in(page, live_server, panel_chair)
     page.goto(f"{live_server.url}/scrutiny/")
-    page.get_by_role("link", name=f"Meeting of {meeting.held_on:%-d %B %Y}").click()
+    page.get_by_role("link", name=f"Meeting of {meeting.held_on:%-d %B %Y}", exact=True).click()
     screenshot(page, "scrutiny-meeting")
     page.get_by_role("link", name=f"Case {case.pk}", exact=True).click()
+    # The chair has not reviewed the case himself: he is told so before opening it.
+    assert "Reviews outstanding from panel_chair_thames-valley (you)" in page.get_by_role("alert").inner_text()
+    page.get_by_label("Open it even so").check()
     page.get_by_role("button", name="Open the case at the meeting").click()
     grades = [card.inner_text().split("Grade: ")[1].split()[0] for card in page.locator(".review-card").all()]
     assert sorted(grades) == ["Amber", "Green"]
@@ -412,6 +415,7 @@ def test_a_case_goes_from_a_members_review_to_a_closed_action(
     sign_in(page, live_server, force_data_officer)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Scrutiny").click()
     page.get_by_role("link", name="Warning given late; de-escalation partly attempted.").click()
+    page.get_by_role("group", name="The force's position on the finding").get_by_label("Partly accepted").check()
     page.get_by_label("The force's response").fill("All response officers briefed on early warnings by 1 March.")
     page.get_by_role("button", name="Send the response").click()
     assert "All response officers briefed" in page.locator("blockquote.response").inner_text()
@@ -456,3 +460,77 @@ def test_a_case_goes_from_a_members_review_to_a_closed_action(
     page.goto(f"{live_server.url}/scrutiny/public/thames-valley/")
     assert "All response officers briefed on early warnings" in page.content()
     screenshot(page, "scrutiny-public")
+
+
+def test_a_panels_year_as_each_role(
+    page, live_server, panel_member, panel_chair, force_data_officer, pcc_staff, oxford
+):
+    """Four meetings of 2025/26 with footage watched, a declared conflict, findings, responses and actions,
+    then the year as each role sees it: landing after sign-in, the annual report, and the public year."""
+    from django.utils import timezone
+
+    from scrutiny.models import Action, PanelMember
+    from scrutiny.services import declare_interest, record_viewing, send_reminders
+    from tests.factories import (
+        ActionFactory,
+        CaseSampleFactory,
+        FindingFactory,
+        FootageClipFactory,
+        ForceResponseFactory,
+        MeetingFactory,
+        PanelFactory,
+        PanelMemberFactory,
+        ReviewFactory,
+        SampledCaseFactory,
+    )
+
+    panel = PanelFactory(force=oxford.force, name="Thames Valley Taser scrutiny panel", rubric=["Warning given?"])
+    member = PanelMemberFactory(user=panel_member, panel=panel)
+    PanelMemberFactory(user=panel_chair, panel=panel, role=PanelMember.Role.CHAIR)
+    grades = ["Green", "Amber", "Red"]
+    for number, held_on in enumerate([datetime.date(2025, 5, 10), datetime.date(2025, 8, 10),
+                                      datetime.date(2025, 11, 10), datetime.date(2026, 2, 10)]):  # fmt: skip
+        sample = CaseSampleFactory(panel=panel, meeting=MeetingFactory(panel=panel, held_on=held_on))
+        for index in range(3):
+            report = ReportFactory(area=oxford, occurred_on=held_on, ced_levels=[CedLevel.DRAWN])
+            ReportFactory(area=oxford, occurred_on=held_on, ced_levels=[CedLevel.AIMED])  # not sampled
+            case = SampledCaseFactory(sample=sample, report=report)
+            if number == 0 and index == 2:
+                declare_interest(case=case, member=member, interest="I know the officer.")
+                continue
+            record_viewing(clip=FootageClipFactory(sampled_case=case), member=member, watched="in_full")
+            ReviewFactory(sampled_case=case, member=member, status="submitted", grade=grades[index],
+                          rubric_answers={"Warning given?": ["yes", "no", "na"][index]})  # fmt: skip
+            finding = FindingFactory(sampled_case=case, panel_grade=grades[(index + number) % 3],
+                                     response_due_on=held_on + datetime.timedelta(days=28))  # fmt: skip
+            if index == 0:
+                ForceResponseFactory(finding=finding, position="accepted")
+            action = ActionFactory(finding=finding, due_on=held_on + datetime.timedelta(days=60))
+            if index < 2:
+                Action.objects.filter(pk=action.pk).update(status="closed", evidence="Done", closed_at=timezone.now())
+    next_meeting = MeetingFactory(panel=panel, held_on=timezone.localdate() + datetime.timedelta(days=20))
+    send_reminders()
+
+    # PCC staff land on their force's figures, then read the year's report.
+    sign_in(page, live_server, pcc_staff)
+    page.wait_for_url("**/forces/thames-valley/")
+    page.goto(f"{live_server.url}/scrutiny/panels/{panel.pk}/")
+    page.get_by_role("link", name="2025/26").click()
+    assert page.get_by_role("heading", level=1).inner_text() == f"{panel.name}: annual report 2025/26"
+    assert "Figures for the 4 quarters that have ended" in page.content()
+    screenshot(page, "scrutiny-annual-report")
+    # The public version, suppressed.
+    page.get_by_role("link", name="the public version").click()
+    assert "Counts from 1 to" in page.content()
+    screenshot(page, "scrutiny-public-annual")
+
+    # The chair lands on the next meeting; a member on their cases; the force on the responses due.
+    sign_in(page, live_server, panel_chair)
+    page.wait_for_url(f"**/scrutiny/meetings/{next_meeting.pk}/")
+    sign_in(page, live_server, panel_member)
+    page.wait_for_url("**/scrutiny/cases/")
+    sign_in(page, live_server, force_data_officer)
+    page.wait_for_url("**/scrutiny/responses/")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications").click()
+    assert "overdue" in page.get_by_role("main").inner_text()
+    screenshot(page, "scrutiny-notifications")

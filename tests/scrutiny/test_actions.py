@@ -24,17 +24,19 @@ def test_the_force_data_officer_answers_a_finding_sent_for_feedback(client, find
     client.force_login(force_data_officer)
     page = client.get("/scrutiny/responses/")
     assert page.context["awaiting"] == [finding]
-    response = client.post(f"/scrutiny/findings/{finding.pk}/", {"do": "respond", "response": "Briefing issued."})
+    response = client.post(
+        f"/scrutiny/findings/{finding.pk}/", {"do": "respond", "response": "Briefing issued.", "position": "partly"}
+    )
     assert response.status_code == 302
     answer = ForceResponse.objects.get(finding=finding)
-    assert (answer.response, answer.responded_by) == ("Briefing issued.", force_data_officer)
+    assert (answer.response, answer.position, answer.responded_by) == ("Briefing issued.", "partly", force_data_officer)
     assert client.get("/scrutiny/responses/").context["answered"] == [finding]
 
 
 def test_a_finding_kept_by_the_panel_gets_no_response(case, force_data_officer):
     kept = FindingFactory(sampled_case=case, for_force_feedback=False)
     with pytest.raises(ValidationError, match="did not send this finding to the force"):
-        respond_to_finding(finding=kept, user=force_data_officer, response="Noted")
+        respond_to_finding(finding=kept, user=force_data_officer, response="Noted", position="accepted")
 
 
 def test_an_action_moves_open_in_progress_closed_and_every_step_is_dated(client, finding, pcc_staff):
@@ -113,11 +115,15 @@ def test_the_tracker_flags_overdue_actions_and_findings_still_without_one(client
     assert b"1 action overdue" in page.content
 
 
-def test_the_force_data_officer_follows_actions_but_does_not_move_them(client, finding, force_data_officer):
+def test_the_force_data_officer_updates_the_forces_actions_and_each_step_is_theirs(client, finding, force_data_officer):
     action = ActionFactory(finding=finding)
     client.force_login(force_data_officer)
-    assert client.get(f"/scrutiny/actions/{action.pk}/").context["form"] is None
-    assert client.post(f"/scrutiny/actions/{action.pk}/", {"status": "closed", "evidence": "x"}).status_code == 403
+    assert client.get(f"/scrutiny/actions/{action.pk}/").context["form"] is not None
+    response = client.post(f"/scrutiny/actions/{action.pk}/", {"status": "closed", "evidence": "Briefing note 14/26"})
+    assert response.status_code == 302
+    action.refresh_from_db()
+    assert (action.status, action.evidence) == ("closed", "Briefing note 14/26")
+    assert action.updates.get(status_to="closed").updated_by == force_data_officer
 
 
 def test_pcc_staff_publish_a_finding_with_the_date(client, finding, pcc_staff):

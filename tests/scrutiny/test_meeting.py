@@ -29,7 +29,7 @@ def test_the_chair_opens_the_case_and_sees_every_submitted_review_side_by_side(
 
 
 def test_the_chair_records_the_panels_consensus_with_themes_for_the_force(client, case, chair, panel_chair):
-    open_case_at_meeting(case=case, user=panel_chair)
+    open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
     client.force_login(panel_chair)
     data = {
         "do": "finding", "panel_grade": "Amber", "summary": "Warning given late.",
@@ -45,7 +45,7 @@ def test_the_chair_records_the_panels_consensus_with_themes_for_the_force(client
 def test_a_finding_waits_for_the_case_to_be_opened_and_is_recorded_once(case, chair, panel_chair):
     with pytest.raises(ValidationError, match="Open the case at the meeting before"):
         record_finding(case=case, user=panel_chair, panel_grade="Green", summary="Fine")
-    open_case_at_meeting(case=case, user=panel_chair)
+    open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
     record_finding(case=case, user=panel_chair, panel_grade="Green", summary="Fine")
     with pytest.raises(ValidationError, match="already recorded"):
         record_finding(case=case, user=panel_chair, panel_grade="Red", summary="Changed mind")
@@ -62,7 +62,7 @@ def test_a_finding_waits_for_the_case_to_be_opened_and_is_recorded_once(case, ch
 def test_a_finding_off_the_scale_empty_or_with_unknown_themes_is_refused(
     grade, summary, themes, message, case, chair, panel_chair
 ):
-    open_case_at_meeting(case=case, user=panel_chair)
+    open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
     with pytest.raises(ValidationError, match=message):
         record_finding(case=case, user=panel_chair, panel_grade=grade, summary=summary, themes=themes)
 
@@ -72,7 +72,7 @@ def test_cases_open_only_on_or_after_the_meeting_day(case, chair, panel_chair):
     meeting.held_on = timezone.localdate() + datetime.timedelta(days=1)
     meeting.save()
     with pytest.raises(ValidationError, match="Cases open at the meeting, on"):
-        open_case_at_meeting(case=case, user=panel_chair)
+        open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
 
 
 def test_only_an_active_chair_opens_cases(case, member, panel_member, chair, panel_chair):
@@ -81,7 +81,7 @@ def test_only_an_active_chair_opens_cases(case, member, panel_member, chair, pan
     chair.term_ends_on = timezone.localdate() - datetime.timedelta(days=1)
     chair.save()
     with pytest.raises(ValidationError, match="term on Panel A ended"):
-        open_case_at_meeting(case=case, user=panel_chair)
+        open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
 
 
 def test_the_chairs_meeting_page_lists_the_cases_and_adds_one_with_a_reason(client, case, chair, panel_chair, oxford):

@@ -20,6 +20,7 @@ from tests.factories import (
     ActionFactory,
     CaseSampleFactory,
     FindingFactory,
+    FootageClipFactory,
     MeetingFactory,
     PanelFactory,
     PanelMemberFactory,
@@ -43,6 +44,8 @@ def hidden(expected, *callers):
 
 MEMBERS = {"panel_member": 200, "panel_chair": 200}
 CHAIR = {"panel_chair": 200}
+PCC_AND_FORCE_REDIRECTED = {"pcc_staff": 302, "superuser": 302, "force_data_officer": 302}
+MEMBERS_REDIRECTED = {"panel_member": 302, "panel_chair": 302}
 PCC = {"pcc_staff": 200, "superuser": 200}
 FORCE = {"force_data_officer": 200}
 
@@ -55,17 +58,45 @@ FINDING = statuses(**PCC, **MEMBERS, **FORCE)
 TRACKER = statuses(**PCC, **FORCE)
 DRAW = {"do": "draw", "rule": "all_discharges", "starts_on": "2025-04-01", "ends_on": "2025-06-30"}
 ADD_CASE = {"do": "add_case", "report": "{spare_report}", "reason": "A complaint from the public"}
+WATCHED = {"do": "watched", "clip": "{clip}", "watched": "in_full"}
+CLIP = {
+    "do": "clip",
+    "system": "DEMS",
+    "clip_id": "X-1",
+    "starts_at": "2025-06-15T22:04",
+    "ends_at": "2025-06-15T22:10",
+}
+ACCOUNT = {"do": "account", "account": "I drew the Taser because...", "supplied_on": "2025-07-01"}
+FOLLOW_UP = {"do": "follow_up", "case": "{case}", "note": "The camera was not switched on"}
+WITHDRAW = {"do": "withdraw", "sample": "{empty_sample}"}
+NEW_MEMBER = {"do": "new_member", "new-username": "new.member", "new-email": "n@example.org", "new-role": "member",
+              "new-term_starts_on": "2026-01-01"}  # fmt: skip
+RESPOND = {"do": "respond", "response": "Done", "position": "accepted"}
 RAISE_ACTION = {"do": "action", "description": "Brief", "owner": "Training", "due_on": "2099-01-31"}
 
 # (path, form data to post or None to get, status per caller). Paths and data name objects in braces.
 MATRIX = [
     ("/scrutiny/", None, statuses(302, 302, 302, 302, 302, 403, 302)),
+    ("/scrutiny/start/", None, dict.fromkeys(CALLERS, 302)),
     ("/scrutiny/cases/", None, statuses(**MEMBERS, superuser=200)),
     ("/scrutiny/cases/{case}/", None, CASE),
     ("/scrutiny/cases/{case_b}/", None, hidden(CASE, "panel_member", "panel_chair")),
     ("/scrutiny/cases/{other_case}/", None, hidden(CASE, "panel_member", "panel_chair")),
     ("/scrutiny/cases/999999/", None, hidden(CASE, "panel_member", "panel_chair")),
     ("/scrutiny/cases/{case}/", {"save": "draft"}, statuses(panel_member=302, panel_chair=302)),
+    ("/scrutiny/cases/{case}/", WATCHED, statuses(panel_member=302, panel_chair=302)),
+    ("/scrutiny/cases/{case}/", {"do": "declare", "interest": "I know the officer"}, statuses(**MEMBERS_REDIRECTED)),
+    ("/scrutiny/cases/{case}/meeting/", {"do": "reopen"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", {"do": "attendance", "member_1": "present"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", {"do": "minutes", "agenda": "1.", "minutes": "Met"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", {"do": "approve"}, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting_b}/", {"do": "approve"}, statuses(panel_member=404, panel_chair=404)),
+    ("/scrutiny/cases/{case}/footage/", None, PANEL),
+    ("/scrutiny/cases/{case_b}/footage/", None, PANEL),
+    ("/scrutiny/cases/{other_case}/footage/", None, hidden(PANEL, "pcc_staff")),
+    ("/scrutiny/cases/{case}/footage/", CLIP, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/cases/{case}/footage/", ACCOUNT, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/cases/{other_case}/footage/", ACCOUNT, statuses(pcc_staff=404, superuser=302)),
     ("/scrutiny/cases/{case}/meeting/", None, CASE_MEETING),
     ("/scrutiny/cases/{case_b}/meeting/", None, hidden(CASE_MEETING, "panel_chair") | {"panel_member": 404}),
     ("/scrutiny/cases/{other_case}/meeting/", None, hidden(CASE_MEETING, "panel_chair") | {"panel_member": 404}),
@@ -75,6 +106,10 @@ MATRIX = [
     ("/scrutiny/meetings/{other_meeting}/", None, hidden(MEETING, "pcc_staff", "panel_chair") | {"panel_member": 404}),
     ("/scrutiny/meetings/{meeting}/", DRAW, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/meetings/{meeting}/", ADD_CASE, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", WITHDRAW, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/meetings/{meeting}/", FOLLOW_UP, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/meetings/{other_meeting}/", FOLLOW_UP, statuses(**dict.fromkeys([*PCC, *MEMBERS], 404))),
+    ("/scrutiny/meetings/{meeting_b}/", WITHDRAW, statuses(**dict.fromkeys([*PCC, *MEMBERS], 404))),
     ("/scrutiny/samples/{sample}/", None, SAMPLE),
     ("/scrutiny/samples/{sample}/?redraw=1", None, SAMPLE),
     ("/scrutiny/samples/{sample_b}/", None, hidden(SAMPLE, "panel_member", "panel_chair")),
@@ -85,11 +120,25 @@ MATRIX = [
     ("/scrutiny/panels/{panel}/", None, PANEL),
     ("/scrutiny/panels/{other_panel}/", None, hidden(PANEL, "pcc_staff")),
     ("/scrutiny/panels/{panel}/", {"do": "meeting", "held_on": "2026-01-15"}, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/panels/{panel}/", NEW_MEMBER, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/panels/{panel}/", {"do": "retire", "member": "{member}"}, statuses(pcc_staff=302, superuser=302)),
+    (
+        "/scrutiny/panels/{other_panel}/",
+        {"do": "retire", "member": "{member}"},
+        hidden(PANEL, "pcc_staff") | {"superuser": 404},
+    ),
     ("/scrutiny/panels/{panel}/quarterly/2025-07/", None, SAMPLE),
     ("/scrutiny/panels/{panel}/quarterly/2025-07/?format=csv", None, SAMPLE),
     ("/scrutiny/panels/{panel}/quarterly/2025-08/", None, hidden(SAMPLE, *CALLERS)),  # not a quarter's first month
     ("/scrutiny/panels/{panel_b}/quarterly/2025-07/", None, hidden(SAMPLE, "panel_member", "panel_chair")),
     ("/scrutiny/panels/{other_panel}/quarterly/2025-07/", None, hidden(SAMPLE, "pcc_staff", *MEMBERS)),
+    ("/scrutiny/panels/{panel}/annual/2025/", None, SAMPLE),
+    ("/scrutiny/panels/{panel}/annual/2025/?format=csv", None, SAMPLE),
+    ("/scrutiny/panels/{panel}/annual/1999/", None, hidden(SAMPLE, *CALLERS)),
+    ("/scrutiny/panels/{panel_b}/annual/2025/", None, hidden(SAMPLE, "panel_member", "panel_chair")),
+    ("/scrutiny/panels/{other_panel}/annual/2025/", None, hidden(SAMPLE, "pcc_staff", *MEMBERS)),
+    ("/scrutiny/public/thames-valley/panels/{panel}/2025/", None, dict.fromkeys(CALLERS, 200)),
+    ("/scrutiny/public/thames-valley/panels/{other_panel}/2025/", None, dict.fromkeys(CALLERS, 404)),
     ("/scrutiny/members/{member}/", None, PANEL),
     ("/scrutiny/members/{other_member}/", None, hidden(PANEL, "pcc_staff")),
     ("/scrutiny/members/{member}/", {"role": "member"}, statuses(pcc_staff=302, superuser=302)),
@@ -97,14 +146,15 @@ MATRIX = [
     ("/scrutiny/findings/{kept_finding}/", None, hidden(FINDING, "force_data_officer")),
     ("/scrutiny/findings/{finding_b}/", None, hidden(FINDING, "panel_member", "panel_chair")),
     ("/scrutiny/findings/{other_finding}/", None, hidden(FINDING, "pcc_staff", *MEMBERS, "force_data_officer")),
-    ("/scrutiny/findings/{finding}/", {"do": "respond", "response": "Done"}, statuses(force_data_officer=302)),
+    ("/scrutiny/findings/{finding}/", RESPOND, statuses(force_data_officer=302)),
     ("/scrutiny/findings/{finding}/", RAISE_ACTION, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/findings/{finding}/", {"do": "publish"}, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/responses/", None, TRACKER),
     ("/scrutiny/actions/", None, TRACKER),
     ("/scrutiny/actions/{action}/", None, TRACKER),
     ("/scrutiny/actions/{other_action}/", None, hidden(TRACKER, "pcc_staff", "force_data_officer")),
-    ("/scrutiny/actions/{action}/", {"status": "in_progress", "note": "Begun"}, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/actions/{action}/", {"status": "in_progress", "note": "Begun"}, statuses(**PCC_AND_FORCE_REDIRECTED)),
+    ("/scrutiny/notifications/", None, dict.fromkeys(CALLERS, 200) | {"anonymous": 302}),
     ("/scrutiny/public/thames-valley/", None, dict.fromkeys(CALLERS, 200)),
     ("/scrutiny/public/atlantis/", None, dict.fromkeys(CALLERS, 404)),
 ]
@@ -120,7 +170,9 @@ def panel_work(panel, area, member_user=None, chair_user=None):
     sample = CaseSampleFactory(panel=panel, meeting=meeting)
     case = SampledCaseFactory(sample=sample, report=ReportFactory(area=area))
     finding = FindingFactory(sampled_case=case)
+    clip = FootageClipFactory(sampled_case=case)
     return {
+        "clip": clip.pk,
         "panel": panel.pk, "meeting": meeting.pk, "sample": sample.pk, "case": case.pk, "finding": finding.pk,
         "action": ActionFactory(finding=finding).pk,
         "member": PanelMemberFactory(panel=panel).pk,
@@ -144,6 +196,7 @@ def matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, p
         **{f"{name}_b": pk for name, pk in panel_b.items()},
         **{f"other_{name}": pk for name, pk in other.items()},
         "kept_finding": kept.pk,
+        "empty_sample": CaseSampleFactory(panel_id=own["panel"], meeting_id=own["meeting"]).pk,
         "spare_report": ReportFactory(area=oxford).pk,
     }
 

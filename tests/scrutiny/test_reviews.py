@@ -25,7 +25,7 @@ def test_a_member_saves_a_draft_then_submits_their_review(client, case, member, 
     client.force_login(panel_member)
     page = client.get(f"/scrutiny/cases/{case.pk}/")
     assert page.status_code == 200
-    assert [field.label for field in page.context["form"].question_fields()] == RUBRIC
+    assert [field.label for field, _ in page.context["form"].question_fields()] == RUBRIC
     client.post(f"/scrutiny/cases/{case.pk}/", form("no", save="draft") | {"q1": ""})
     review = Review.objects.get(sampled_case=case, member=member)
     assert (review.status, review.grade, review.rubric_answers[RUBRIC[1]]) == ("draft", "Amber", "")
@@ -138,7 +138,7 @@ def test_once_the_chair_opens_the_case_members_see_submitted_reviews_but_not_dra
     draft = ReviewFactory(
         sampled_case=case, member=PanelMemberFactory(panel=case.sample.panel), learning_points="Draft"
     )
-    open_case_at_meeting(case=case, user=panel_chair)
+    open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
     client.force_login(panel_member)
     page = client.get(f"/scrutiny/cases/{case.pk}/")
     assert page.context["colleagues"] == [submitted]
@@ -147,7 +147,7 @@ def test_once_the_chair_opens_the_case_members_see_submitted_reviews_but_not_dra
 
 def test_no_review_is_given_or_changed_once_the_case_is_opened(case, member, panel_chair, chair):
     save_review(case=case, member=member, answers=answers(), grade="Green")
-    open_case_at_meeting(case=case, user=panel_chair)
+    open_case_at_meeting(case=case, user=panel_chair, despite_outstanding=True)
     with pytest.raises(ValidationError, match="The chair opened this case at the meeting"):
         save_review(case=case, member=member, answers=answers(), grade="Green", submit=True)
 
