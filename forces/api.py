@@ -4,6 +4,7 @@ from django_filters import rest_framework as filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 
 from forces.models import Area, CapabilityRecord, Force, PublishedFigure, UpliftDecision
 from forces.queries import current_published_figures
@@ -131,8 +132,11 @@ class PublishedFigureViewSet(CsvListMixin, mixins.ListModelMixin, viewsets.Gener
     csv_filename = "published-figures.csv"
 
     def get_queryset(self):
-        history = self.request.query_params.get("history", "").lower() in {"true", "1", "yes"}
-        figures = current_published_figures(history=history)
+        answers = self.request.query_params.getlist("history")
+        # Read as the API's yes/no filters are: anything but true or false is refused, not taken as false.
+        if any(answer not in ("true", "false") for answer in answers):
+            raise ValidationError({"history": [f"{answers[-1]!r} is not true or false."]})
+        figures = current_published_figures(history=answers[-1:] == ["true"])
         return figures.order_by("period_start", "period_end", "geography", "measure", "-edition__published_on")
 
 

@@ -177,3 +177,9 @@ def test_token_callers_are_throttled_per_token(client, api_client_user, token_ke
     statuses = [client.get("/api/v1/forces/", HTTP_AUTHORIZATION=f"Bearer {first}").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
     assert client.get("/api/v1/forces/", HTTP_AUTHORIZATION=f"Bearer {second}").status_code == 200
+
+
+def test_published_figures_refuse_a_history_that_is_not_true_or_false(client, thames_valley):
+    response = client.get("/api/v1/published-figures/", {"history": "perhaps"})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"history": ["'perhaps' is not true or false."]}
