@@ -109,7 +109,7 @@ def fetch_everything(force_id, other_force_staff):
         for row in csv_rows(client.get(f"/public/{force_id}/", {**chart, "chart": "use-by-area"})):
             where = areas.get(row["Area"])
             seen.read((where, "financial_year", start, "taser_reports"), row["Taser reports"], "page csv")
-            if row["Per 10,000 residents"] not in ("", "suppressed"):
+            if row["Per 1,000 residents"] not in ("", "suppressed"):
                 assert row["Taser reports"] != "suppressed"
         for row in csv_rows(client.get(f"/public/{force_id}/", {**chart, "chart": "disproportionality"})):
             seen.read((FORCE, "financial_year", start, GROUP_LABELS[row["Ethnic group"]]), row["Taser reports"], "page")

@@ -275,7 +275,8 @@ def test_forces_side_by_side_use_financial_years_only_and_say_where_a_year_has_n
     PublishedFigureFactory(edition=edition, force=thames_valley, first_quarter_2017=True, value=116)
     PublishedFigureFactory(edition=edition, force=thames_valley, calendar_year_2016=True, value=427)
     response = dashboard(client, pcc_staff, "/compare/", year="2025")
-    assert [label for _, label in response.context["years"]] == ["2025/26", "2024/25"]  # no 2016/17, no 2016
+    # Financial years only: no 2016/17 made of a quarter, no calendar year 2016.
+    assert [label for _, label in response.context["years"]] == ["2025/26 to date (April–June)", "2024/25"]
     rows = {row["Force"]: row for row in table(response.context["charts"][0])}
     assert rows["Thames Valley Police"]["Home Office: Taser used"] is None
     page = response.content.decode()

@@ -150,14 +150,11 @@ def test_a_force_without_a_population_shows_its_figures_without_a_rate(client, t
 
 
 def test_the_public_index_lists_forces_with_published_figures_and_the_national_totals(client, thames_valley):
-    from forces.models import PublishedFigure
-    from tests.forces.test_reconciliation import EDITION, publish
+    from tests.factories import EditionFactory, PublishedFigureFactory
 
-    publish(thames_valley, "2019/20", ced_total=1_037)
-    PublishedFigure.objects.create(
-        geography="*Total England and Wales", financial_year="2019/20", measure="ced_total", value=31_626,
-        source_edition=EDITION,
-    )  # fmt: skip
+    edition = EditionFactory()
+    PublishedFigureFactory(edition=edition, force=thames_valley, value=1_037)
+    PublishedFigureFactory(edition=edition, force=None, value=31_626)
     response = client.get("/public/")
     assert [force.pk for force in response.context["forces"]] == ["thames-valley"]
     assert response.context["national"][0]["ced_total"] == 31_626
