@@ -36,7 +36,9 @@ PRODUCTION = {
 def manage(*args, env):
     """manage.py in a process of its own, whose settings read only `env` (beside PATH and the like)."""
     knobs = {name: value for name, value in os.environ.items() if not name.startswith(("DJANGO_", "DATABASE_"))}
-    knobs.pop("CELERY_BROKER_URL", None)
+    # The test process itself may have loaded the WSGI application, which marks its process as the web's.
+    for name in ("CELERY_BROKER_URL", "OVERSIGHT_PROCESS"):
+        knobs.pop(name, None)
     return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
         [sys.executable, "manage.py", *args], cwd=ROOT, env=knobs | env, capture_output=True, text=True, timeout=120
     )
