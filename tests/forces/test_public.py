@@ -8,7 +8,7 @@ import pytest
 
 from forces.models import Role
 from incidents.models import CedLevel
-from incidents.services import rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 
 DAY = datetime.date(2025, 6, 15)

@@ -5,7 +5,7 @@ reports, the highest level distributed as in England and Wales 2019/20 (red-dot 
 drawn 22%, fired 10%, aimed 10%, not stated 4%), people perceived as Black subjected to
 Taser at about 7.5 times the rate of White residents, more use in summer, several
 officers' reports per incident. Everything is generated column-wise with numpy in chunks,
-then written with incidents.services.bulk_insert (COPY on PostgreSQL).
+then written with incidents.imports.bulk.bulk_insert (COPY on PostgreSQL).
 """
 
 import datetime
@@ -18,7 +18,8 @@ from django.utils import timezone
 
 from forces.models import Area, CapabilityRecord, DeviceModel, Force, PopulationBaseline, Role, UpliftDecision
 from forces.services import create_role_user, load_forces
-from incidents import services
+from incidents.alerts import raise_alerts
+from incidents.imports.bulk import bulk_insert, delete_reports, next_data_version, reserve_ids
 from incidents.models import (
     LADDER,
     AgeBand,
@@ -33,6 +34,7 @@ from incidents.models import (
     UseOfForceReport,
     YesNoNotStated,
 )
+from incidents.summaries import rebuild_summaries
 from scrutiny import services as scrutiny
 from scrutiny.models import (
     Action,
@@ -459,7 +461,7 @@ class DemoGenerator:
         for force, *_ in self.forces:
             batches[force.id] = ImportBatch.objects.create(
                 force=force,
-                data_version=services.next_data_version(force),
+                data_version=next_data_version(force),
                 source_name=f"seed_demo --seed {self.seed}",
                 source_format=ImportBatch.Format.DEMO,
                 status=ImportBatch.Status.RUNNING,
@@ -468,10 +470,10 @@ class DemoGenerator:
         while written < total:
             size = min(CHUNK, total - written)
             columns, dates, highest, flags = self.report_chunk(size, batches)
-            ids = services.reserve_ids(UseOfForceReport, size)
+            ids = reserve_ids(UseOfForceReport, size)
             names = ["id", *columns]
-            services.bulk_insert(UseOfForceReport, names, zip(ids, *columns.values(), strict=True))
-            services.bulk_insert(CedUse, self.CED_USE_COLUMNS, self.ced_use_rows(ids, dates, highest, flags))
+            bulk_insert(UseOfForceReport, names, zip(ids, *columns.values(), strict=True))
+            bulk_insert(CedUse, self.CED_USE_COLUMNS, self.ced_use_rows(ids, dates, highest, flags))
             for force_id, count in zip(*np.unique(np.array(columns["force"]), return_counts=True), strict=True):
                 batches[force_id].rows_read += int(count)
             written += size
@@ -612,7 +614,7 @@ def clear_demo_data():
     PanelMember.objects.filter(panel__in=demo_panels).delete()
     demo_panels.delete()
     demo_batches = ImportBatch.objects.filter(source_format=ImportBatch.Format.DEMO)
-    services.delete_reports(UseOfForceReport.objects.filter(import_batch__in=demo_batches))
+    delete_reports(UseOfForceReport.objects.filter(import_batch__in=demo_batches))
     demo_batches.delete()
 
 
@@ -625,7 +627,7 @@ def seed_demo(*, reports, seed, months=36, end_month=None, progress=None):
         batches = generator.write_reports(reports, progress=progress)
         generator.write_capability()
         generator.write_panel(generator.write_users())
-        services.rebuild_summaries()
+        rebuild_summaries()
     for force_id in batches:
-        services.raise_alerts(force_id=force_id)
+        raise_alerts(force_id=force_id)
     return {force_id: batch.rows_read for force_id, batch in batches.items()}
