@@ -1,10 +1,12 @@
 """Reads that compose across the apps: the reconciliation with the Home Office's figures, the public pages' rows."""
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from forces import queries as forces_queries
-from forces.models import PublishedFigure
+from forces.models import Force, PublishedFigure
 from forces.queries import current_financial_year_figures
 from incidents import queries as incident_queries
 from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
@@ -109,7 +111,7 @@ class ReconciliationYear:
         return sum(row.notable for row in self.rows)
 
 
-def latest_published_figures(*, force):
+def latest_published_figures(*, force: Force) -> dict[tuple[int, str], PublishedFigure]:
     """{(financial year start, measure): figure} of the force, each from the newest edition that publishes it.
 
     Financial years only: the quarter January to March 2017 and the calendar-year TASER
@@ -120,7 +122,7 @@ def latest_published_figures(*, force):
     return {(figure.period_start.year, figure.measure): figure for figure in figures}
 
 
-def reconciliation(*, force, product_counts):
+def reconciliation(*, force: Force, product_counts: Iterable[dict]) -> list[ReconciliationYear]:
     """The force's financial years, newest first, each with product counts beside published figures.
 
     `product_counts` are rows of incidents.queries.reports_by_financial_year_and_level. A year
@@ -165,7 +167,7 @@ def reconciliation(*, force, product_counts):
 # --- public pages ---------------------------------------------------------------------------
 
 
-def hide(row, names):
+def hide(row: dict, names: Iterable[str]) -> dict:
     """Blank the figures of a row the public may not see, and say which they are."""
     for name in names:
         row[name] = None
@@ -173,7 +175,7 @@ def hide(row, names):
     return row
 
 
-def published_with_rates(force):
+def published_with_rates(force: Force) -> dict:
     """The force's Home Office figures by financial year, with Taser use per 1,000 residents where a population
     is held. Published already, so nothing is suppressed."""
     residents = incident_queries.residents_by_force(incident_queries.residents_by_area(force_ids=[force.pk]))
@@ -185,7 +187,7 @@ def published_with_rates(force):
     return {"rows": rows, "population": population}
 
 
-def public_areas(force, start, end, family):
+def public_areas(force: Force, start: datetime.date, end: datetime.date, family: Any) -> list[dict]:
     """Area rows of a financial year with the counts of the force's suppressed family hidden, and their rates."""
     rows = incident_queries.area_rates(force=force, start=start, end=end)
     for row in rows:
@@ -196,7 +198,7 @@ def public_areas(force, start, end, family):
     return rows
 
 
-def public_disproportionality(force, start, end, hidden):
+def public_disproportionality(force: Force, start: datetime.date, end: datetime.date, hidden: set[str]) -> list[dict]:
     """Ethnic-group rows with the hidden counts of the year hidden, and the rates and ratios built on them."""
     rows = incident_queries.disproportionality(force=force, start=start, end=end)
     ratios = ["ratio", "ratio_low", "ratio_high"]

@@ -1,5 +1,9 @@
 """Quarterly PCC reports: a kept snapshot of a quarter's figures, from the summaries, capability and scrutiny."""
 
+import datetime
+from collections.abc import Iterator
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 
@@ -24,7 +28,7 @@ COUNTING_RULES = [
 HEADLINE = ["reports", "incidents", "taser_reports", "discharge", "level_fired"]
 
 
-def build_quarterly_report(*, force_id, quarter, area_id=None):
+def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: int | None = None) -> QuarterlyReport:
     """Build and keep a snapshot of one quarter's report for a force (or one of its areas)."""
     force = Force.objects.get(pk=force_id)
     area = Area.objects.get(pk=area_id, force=force) if area_id else None
@@ -120,7 +124,7 @@ def _capability(force, end):
     return {"as_of": latest.isoformat(), **sums}
 
 
-def quarterly_report_rows(report):
+def quarterly_report_rows(report: QuarterlyReport) -> Iterator[tuple[str, str, str, Any]]:
     """Every figure of a report as (section, measure, column, value) rows, for its CSV."""
     figures = report.figures
     yield ("report", "period", "", figures["period"]["label"])

@@ -22,7 +22,7 @@ NOT_STATED_SHARE = 0.2
 NOT_STATED_MIN_REPORTS = 20
 
 
-def poisson_upper_tail(observed, expected):
+def poisson_upper_tail(observed: int, expected: float) -> float:
     """P(X ≥ observed) for X ~ Poisson(expected)."""
     if observed <= 0:
         return 1.0
@@ -33,7 +33,7 @@ def poisson_upper_tail(observed, expected):
     return max(0.0, 1.0 - below)
 
 
-def raise_alerts(*, force_id, cells=None):
+def raise_alerts(*, force_id: str, cells: list | None = None) -> list[Alert]:
     """Re-evaluate the alerts of a force's rebuilt months; e-mail its PCC staff the new ones.
 
     Unusually high use: a month's Taser reports against the monthly mean of the area's

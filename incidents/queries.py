@@ -307,7 +307,7 @@ def period_start(day, period):
     return datetime.date(month.year if month.month >= 4 else month.year - 1, 4, 1)
 
 
-def quarter_label(quarter):
+def quarter_label(quarter: datetime.date) -> str:
     """Police quarters follow the financial year: April–June is Q1."""
     number = (quarter.month - 4) % 12 // 3 + 1
     year = quarter.year if quarter.month >= 4 else quarter.year - 1

@@ -1,11 +1,13 @@
 """Record retention: reports past the horizon removed, their months kept as summaries."""
 
+import datetime
 import functools
 import operator
 import shutil
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from forces.models import Force
@@ -17,7 +19,7 @@ from incidents.queries import months_back
 from incidents.summaries import _insert_summaries, _latest_versions
 
 
-def retention_horizon(years, today=None):
+def retention_horizon(years: int, today: datetime.date | None = None) -> datetime.date:
     """The first day of the month `years` years before this one: reports before it are past retention.
 
     A whole month, so that each monthly summary is of reports that are either all kept or all removed.
@@ -25,7 +27,7 @@ def retention_horizon(years, today=None):
     return months_back((today or timezone.localdate()).replace(day=1), 12 * years)
 
 
-def past_retention(horizon):
+def past_retention(horizon: datetime.date) -> tuple[QuerySet[UseOfForceReport], QuerySet[UseOfForceReport]]:
     """(reports to remove, reports kept) among those that occurred before `horizon`.
 
     A report a scrutiny panel sampled is kept while the panel's record of it is: its case,
@@ -45,7 +47,7 @@ def past_retention(horizon):
     return older.exclude(sampled), older.filter(sampled)
 
 
-def apply_retention(*, years, today=None):
+def apply_retention(*, years: int, today: datetime.date | None = None) -> RetentionRun | None:
     """Remove the record-level data of reports that occurred more than `years` years ago, keeping
     the monthly summaries; returns the RetentionRun, or None when there was nothing to do.
 

@@ -2,8 +2,11 @@
 
 import collections
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models import QuerySet
 from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 
@@ -22,15 +25,15 @@ from incidents.models import (
 from incidents.queries import months_back
 
 
-def month_of(day):
+def month_of(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
-def next_month(month):
+def next_month(month: datetime.date) -> datetime.date:
     return months_back(month, -1)
 
 
-def cells_of(pairs):
+def cells_of(pairs: Iterable[tuple[int | None, object]]) -> list[list]:
     """(area id or None, date) pairs → the sorted [area id, "YYYY-MM-01"] cells they fall in (JSON-ready)."""
     cells = {(area, month_of(datetime.date.fromisoformat(str(day)[:10])).isoformat()) for area, day in pairs}
     return sorted(map(list, cells), key=lambda cell: (cell[1], cell[0] is not None, cell[0] or 0))
@@ -53,7 +56,7 @@ def _in_cells(cells, date_field, area_field):
     return condition
 
 
-def summary_aggregates():
+def summary_aggregates() -> dict[str, Any]:
     """{summary column: aggregate over reports} for every measure of a summary cell."""
     aggregates = {
         name: models.Count("pk", filter=condition) if condition else models.Count("pk")
@@ -66,7 +69,7 @@ def summary_aggregates():
     return aggregates
 
 
-def rebuild_summaries(*, force_ids=None, cells=None):
+def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | None = None) -> int:
     """Rebuild monthly summary cells from the current reports; returns the number of cells written.
 
     `force_ids` None means every force; `cells` ([area id or None, "YYYY-MM-01"] pairs) limits
@@ -146,7 +149,7 @@ def _insert_summaries(reports, versions):
     return len(cells)
 
 
-def incident_counts(reports):
+def incident_counts(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str, int]]:
     """{(force, area, "YYYY-MM-01"): INCIDENT_MEASURES} of the Taser incidents among `reports`.
 
     Two steps: each incident of a cell at the highest level any of its reports used, then the
@@ -184,7 +187,7 @@ def incident_counts(reports):
         }
 
 
-def stale_forces():
+def stale_forces() -> list[str]:
     """Ids of the forces whose summaries do not reflect their current data version or reports.
 
     A force is stale when it has reports but no summaries, summaries but no reports, or cells

@@ -6,13 +6,17 @@ import csv
 import io
 import json
 import logging
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import connection, connections, models
+from django.db.models import QuerySet
 
+from forces.models import Force
 from incidents.models import CedUse, ImportBatch, UseOfForceReport
 
 logger = logging.getLogger(__name__)
@@ -23,13 +27,13 @@ TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
 COPY_CHUNK_BYTES = 1 << 20
 
 
-def next_data_version(force):
+def next_data_version(force: Force) -> int:
     """The data version a new batch of this force gets."""
     latest = ImportBatch.objects.filter(force=force).aggregate(latest=models.Max("data_version"))["latest"]
     return (latest or 0) + 1
 
 
-def reserve_ids(model, count, cursor=None):
+def reserve_ids(model: type[models.Model], count: int, cursor: Any = None) -> list[int]:
     """`count` fresh primary keys for rows about to be bulk-written (call inside the transaction).
 
     `cursor` is the one to use, if not this thread's (imports write from a thread of their own).
@@ -49,7 +53,7 @@ def reserve_ids(model, count, cursor=None):
     return list(range(start, start + count))
 
 
-def defaults_for_omitted(model, names):
+def defaults_for_omitted(model: type[models.Model], names: Iterable[str]) -> dict[str, Any]:
     """{field name: value} for the columns a bulk write leaves out.
 
     Model defaults live in Python, not in the schema ("" for text columns without one, as
@@ -62,7 +66,9 @@ def defaults_for_omitted(model, names):
     }
 
 
-def bulk_insert(model, columns, rows, table=None):
+def bulk_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], table: str | None = None
+) -> None:
     """Write rows (tuples in `columns` order, None for NULL) as fast as the backend allows.
 
     PostgreSQL gets one COPY per call; SQLite a prepared executemany. Rows bypass
@@ -95,7 +101,7 @@ def bulk_insert(model, columns, rows, table=None):
             cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
 
 
-def delete_reports(reports):
+def delete_reports(reports: QuerySet[UseOfForceReport]) -> None:
     """Delete reports and their CED uses in SQL, without loading them (millions of rows)."""
     ids_sql, params = reports.values("id").query.sql_with_params()
     with connection.cursor() as cursor:
@@ -103,7 +109,7 @@ def delete_reports(reports):
         cursor.execute(f"DELETE FROM {UseOfForceReport._meta.db_table} WHERE id IN ({ids_sql})", params)
 
 
-def copy_arrays(cursor, model, table, arrays):
+def copy_arrays(cursor: Any, model: type[models.Model], table: str, arrays: dict[str, pa.Array]) -> None:
     """Write pyarrow columns (keyed by model field name) to `table` through `cursor`, COPY on PostgreSQL.
 
     The CSV is made by pyarrow, not row by row in Python: a million rows take seconds.
@@ -115,7 +121,7 @@ def copy_arrays(cursor, model, table, arrays):
         cursor.executemany(statement, data)
 
 
-def arrow_copy(model, table, arrays):
+def arrow_copy(model: type[models.Model], table: str, arrays: dict[str, pa.Array]) -> tuple[str, Any]:
     """(statement, data) that write `arrays` to `table`: COPY and a CSV on PostgreSQL, else an INSERT and rows."""
     length = len(next(iter(arrays.values())))
     arrays = arrays | {name: pa.array([value] * length) for name, value in defaults_for_omitted(model, arrays).items()}
@@ -202,7 +208,7 @@ class InBackground:
 
 
 @contextlib.contextmanager
-def id_source():
+def id_source() -> Iterator[Any]:
     """A cursor to reserve_ids with while the transaction's connection is busy copying (PostgreSQL).
 
     A sequence is outside transactions, so ids taken on a connection of their own are as much

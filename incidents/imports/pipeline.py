@@ -3,7 +3,11 @@
 import datetime
 import io
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -41,8 +45,16 @@ class ImportFailed(Exception):
 
 
 def import_reports(
-    path, force, *, user=None, skip_invalid=False, strict=False, new_areas=False, progress=None, batch=None
-):
+    path: str | Path,
+    force: Force,
+    *,
+    user: Any = None,
+    skip_invalid: bool = False,
+    strict: bool = False,
+    new_areas: bool = False,
+    progress: Callable[[int], object] | None = None,
+    batch: ImportBatch | None = None,
+) -> ImportBatch | None:
     """Import a use-of-force file for one force as a new data version; all or nothing.
 
     Returns the succeeded ImportBatch (None when another importer took `batch` over). Raises
@@ -107,7 +119,7 @@ def _record_failure(batch, error, problems):
     batch.save()
 
 
-def format_of(table):
+def format_of(table: readers.Table) -> ModuleType:
     """The format module that reads this table: the Met export or the canonical CSV."""
     from incidents import canonical, met_format
 
@@ -336,7 +348,7 @@ def _analyze(cursor, table, *columns):
         cursor.execute(f"ANALYZE {table}")
 
 
-def financial_year_bounds(first, last):
+def financial_year_bounds(first: object, last: object) -> tuple[datetime.date, datetime.date]:
     """1 April of the financial year holding `first` to 31 March of the one holding `last`."""
     first, last = (datetime.date.fromisoformat(str(d)[:10]) for d in (first, last))
     start_year = first.year if first.month >= 4 else first.year - 1

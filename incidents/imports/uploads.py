@@ -4,37 +4,40 @@ import csv
 import re
 import shutil
 from pathlib import Path, PureWindowsPath
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from forces.models import Force
 from incidents.models import ImportBatch
 from incidents.recovery import new_lease
 from oversight.spreadsheets import cell
 
 
-def upload_folder(batch_id):
+def upload_folder(batch_id: int) -> Path:
     """Where an upload and its reject file live: one folder per batch, named by its id."""
     return Path(settings.MEDIA_ROOT) / "imports" / str(batch_id)
 
 
-def uploaded_file(batch):
+def uploaded_file(batch: ImportBatch) -> Path:
     return upload_folder(batch.pk) / batch.source_name
 
 
-def reject_file(batch):
+def reject_file(batch: ImportBatch) -> Path:
     # The name import_reports' RejectFile gives it: beside the input, "<stem>.rejects.csv".
     path = uploaded_file(batch)
     return path.with_name(f"{path.stem}.rejects.csv")
 
 
-def has_rejects(batch):
+def has_rejects(batch: ImportBatch) -> bool:
     return batch.status == ImportBatch.Status.SUCCEEDED and batch.rows_rejected > 0 and reject_file(batch).is_file()
 
 
-def safe_file_name(client_name):
+def safe_file_name(client_name: str | None) -> str:
     """A plain file name to store an upload under; the name the client sent is never trusted.
 
     Only its last path part survives (either slash), then only letters, digits, '_' and
@@ -50,7 +53,15 @@ def safe_file_name(client_name):
     return f"{stem}.{suffix}" if suffix else stem
 
 
-def store_upload(upload, *, force, user, skip_invalid=False, strict=False, new_areas=False):
+def store_upload(
+    upload: UploadedFile,
+    *,
+    force: Force,
+    user: Any,
+    skip_invalid: bool = False,
+    strict: bool = False,
+    new_areas: bool = False,
+) -> ImportBatch:
     """Make the pending batch of an upload and put the file in its folder; returns the batch."""
     name = safe_file_name(upload.name)
     with transaction.atomic():
