@@ -16,7 +16,7 @@ from incidents.imports.bulk import delete_reports
 from incidents.imports.uploads import upload_folder
 from incidents.models import CedUse, ImportBatch, MonthlySummary, RetentionRun, UseOfForceReport
 from incidents.queries import months_back
-from incidents.summaries import _insert_summaries, _latest_versions
+from incidents.summaries import insert_summaries, latest_versions
 
 
 def retention_horizon(years: int, today: datetime.date | None = None) -> datetime.date:
@@ -72,7 +72,7 @@ def apply_retention(*, years: int, today: datetime.date | None = None) -> Retent
         if previous is not None:
             months, reports = months.filter(month__gte=previous), reports.filter(occurred_on__gte=previous)
         months.delete()
-        _insert_summaries(reports, _latest_versions(force_ids))
+        insert_summaries(reports, latest_versions(force_ids))
         run = RetentionRun(
             removed_before=max(horizon, previous or horizon), years=years, reports_removed=report_count,
             ced_uses_removed=CedUse.objects.filter(report__in=removed).count(), reports_kept=kept.count(),

@@ -88,7 +88,7 @@ def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | N
         force_ids = list(locked.values_list("pk", flat=True))
         if not force_ids:
             return 0
-        versions = _latest_versions(force_ids)
+        versions = latest_versions(force_ids)
         old = MonthlySummary.objects.filter(force__in=force_ids)
         reports = UseOfForceReport.objects.current().filter(force__in=force_ids)
         if frozen := queries.summaries_frozen_before():
@@ -99,7 +99,7 @@ def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | N
             old = old.filter(_in_cells(cells, "month", "area"))
             reports = reports.filter(_in_cells(cells, "occurred_on", "area"))
         old.delete()
-        written = _insert_summaries(reports, versions) if cells != [] else 0
+        written = insert_summaries(reports, versions) if cells != [] else 0
         # Every change since the cells were built has its own rebuild queued, so the cells not
         # rebuilt now (other cells, months kept by retention) are as right for the current
         # version as for theirs.
@@ -107,7 +107,7 @@ def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | N
         return written
 
 
-def _latest_versions(force_ids):
+def latest_versions(force_ids: Iterable[str]) -> dict[str, int]:
     """{force id: its latest successful data version} of the forces that have one."""
     return dict(
         ImportBatch.objects.filter(force__in=force_ids, status=ImportBatch.Status.SUCCEEDED)
@@ -122,7 +122,7 @@ def _version_by_force(versions):
     return models.Case(*(models.When(force=f, then=v) for f, v in versions.items()), default=0)
 
 
-def _insert_summaries(reports, versions):
+def insert_summaries(reports: QuerySet[UseOfForceReport], versions: dict[str, int]) -> int:
     """Write the summary cells of `reports`; returns the number of cells written.
 
     The GROUP BY runs as a plain SELECT, which PostgreSQL may spread over parallel workers

@@ -10,6 +10,7 @@ from django.db import connection
 
 from incidents.imports.bulk import COPY_CHUNK_BYTES
 from incidents.models import ImportBatch, UseOfForceReport
+from incidents.readers import Problems
 
 try:  # CPython's own MD5: for texts this short, OpenSSL's set-up per text costs more than the hashing
     from _md5 import md5
@@ -19,7 +20,7 @@ except ImportError:  # a Python built without it
 REPORT = UseOfForceReport._meta.db_table
 
 
-def md5_digests(texts):
+def md5_digests(texts: pa.Array) -> tuple[np.ndarray, pa.StringArray]:
     """The MD5 digest of each text of a pyarrow string array: (16-byte numpy values, hex pyarrow strings)."""
     texts = pc.cast(texts, pa.large_string())
     offsets = np.frombuffer(texts.buffers()[1], np.int64)[texts.offset : texts.offset + len(texts) + 1]
@@ -39,7 +40,7 @@ def _md5_digests(data, starts, ends):
 ROWS_AS_LINES = pacsv.WriteOptions(include_header=False, delimiter="\x1f", quoting_style="none")
 
 
-def content_digests(batch):
+def content_digests(batch: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, pa.StringArray]:
     """md5_digests of each row's cells joined by \\x1f: the digest by which a correction is seen.
 
     pyarrow's CSV writer, unquoted, writes the same bytes a line per row, in two thirds
@@ -101,7 +102,9 @@ class SeenKeys:
         self.runs.append((keys, rows))
 
 
-def _source_keys(identity, numbers, seen, problems, numbered):
+def source_keys(
+    identity: pa.Array, numbers: np.ndarray, seen: SeenKeys, problems: Problems, numbered: bool
+) -> tuple[pa.Array, np.ndarray]:
     """Each row's source key, and its digest.
 
     Rows without a reference are told apart by when, where and whom, then by their order in
@@ -266,7 +269,9 @@ def _joined(parts, dtype):
     return array
 
 
-def _subset(report, ced_uses, keep):
+def reports_subset(
+    report: dict[str, pa.Array], ced_uses: pa.Table, keep: np.ndarray
+) -> tuple[dict[str, pa.Array], dict[str, pa.Array], np.ndarray]:
     """The reports where `keep` is true, their CED uses, and each use's position among those reports."""
     reports = {name: pc.filter(array, pa.array(keep)) for name, array in report.items()}
     use_rows = ced_uses["row"].to_numpy(zero_copy_only=False)

@@ -22,7 +22,7 @@ from incidents import readers, recovery
 from incidents.columns import Unrecognised
 from incidents.imports.areas import AreaFinder
 from incidents.imports.bulk import COPY_CHUNK_BYTES, InBackground, id_source, next_data_version, reserve_ids
-from incidents.imports.matching import HeldReports, RowNumbers, SeenKeys, _source_keys, _subset, content_digests
+from incidents.imports.matching import HeldReports, RowNumbers, SeenKeys, content_digests, reports_subset, source_keys
 from incidents.imports.uploads import RejectFile
 from incidents.models import CedUse, ImportBatch, UseOfForceReport
 from incidents.summaries import cells_of
@@ -160,7 +160,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
     with InBackground() as database, id_source() as ids_cursor:
         for first_row, rows in table.batches():
             numbers = np.arange(first_row, first_row + rows.num_rows)
-            keys, key_digests = _source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
+            keys, key_digests = source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
             contents, content_hashes = content_digests(rows)
             found, at, unchanged = held.match(key_digests, contents)
             applied.revises |= bool(found.any())
@@ -203,11 +203,11 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
             held.matched[changed_at] = True
             applied.changed += len(changed_at)
             if added.any():
-                reports = _subset(report, ced_uses, added)
+                reports = reports_subset(report, ced_uses, added)
                 ids = np.array(reserve_ids(UseOfForceReport, int(added.sum()), ids_cursor), np.int64)
                 _write_reports(database, (REPORT, CED_USE), *reports, ids)
             if changed.any():
-                reports = _subset(report, ced_uses, changed)
+                reports = reports_subset(report, ced_uses, changed)
                 _write_reports(database, (STAGING, STAGING_CED), *reports, held.ids[changed_at])
         database(_apply_changes, applied)
         database.wait()
