@@ -63,7 +63,7 @@ def main():
 
     from forces.models import Force, Role
     from forces.services import create_role_user
-    from incidents import queries, services
+    from incidents import queries, summaries
     from incidents.models import UseOfForceReport
 
     with connection.cursor() as cursor:
@@ -86,7 +86,7 @@ def main():
     page = timings(arguments.requests, lambda: client.get(path))
     html = client.get(path).content
 
-    aggregates = services.summary_aggregates()
+    aggregates = summaries.summary_aggregates()
     select, params = (
         reports.annotate(cell_month=TruncMonth("occurred_on"))
         .values("area", "cell_month")
@@ -99,7 +99,7 @@ def main():
         with connection.cursor() as cursor:
             cursor.execute(select, params)
             cursor.fetchall()
-        services.incident_counts(reports)
+        summaries.incident_counts(reports)
 
     baseline = timings(arguments.baseline_repeat, group_by)
 

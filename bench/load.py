@@ -27,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 URL = "postgres://postgres@127.0.0.1:5432/oversight_bench_load"
-USERNAME, PASSWORD = "pcc_staff", "taser-demo"  # the demo's own login (incidents/demo.py)  # noqa: S105
+USERNAME, PASSWORD = "pcc_staff", "taser-demo"  # the demo's own login (dashboards/demo.py)  # noqa: S105
 # As production runs it, but plain http on 127.0.0.1 and throttling out of the way.
 SITE = {
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

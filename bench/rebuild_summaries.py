@@ -51,13 +51,13 @@ def main():
     from django.db.models import Count
     from django.db.models.functions import TruncMonth
 
-    from incidents import services, tasks
+    from incidents import summaries, tasks
     from incidents.models import MonthlySummary, UseOfForceReport
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
         reports = UseOfForceReport.objects.current()
-        aggregates = services.summary_aggregates()
+        aggregates = summaries.summary_aggregates()
         select, params = (
             reports.annotate(cell_month=TruncMonth("occurred_on"))
             .values("force", "area", "cell_month")
@@ -73,7 +73,7 @@ def main():
             cursor.fetchall()
 
         baseline = best_of(arguments.repeat, group_by_alone)
-    full = best_of(arguments.repeat, services.rebuild_summaries)
+    full = best_of(arguments.repeat, summaries.rebuild_summaries)
     cells = MonthlySummary.objects.count()
 
     # The force-month nearest 15,000 reports: what importing a month of a large force touches.
@@ -81,9 +81,9 @@ def main():
         reports.annotate(month=TruncMonth("occurred_on")).values("force", "month").annotate(n=Count("pk")).order_by()
     )
     target = min(months, key=lambda row: abs(row["n"] - 15_000))
-    month_cells = services.cells_of(
+    month_cells = summaries.cells_of(
         reports.filter(force=target["force"], occurred_on__gte=target["month"],
-                       occurred_on__lt=services.next_month(target["month"]))
+                       occurred_on__lt=summaries.next_month(target["month"]))
         .values_list("area", "occurred_on").distinct()
     )  # fmt: skip
     incremental = best_of(arguments.repeat, lambda: tasks.rebuild_summary_cells(target["force"], month_cells))

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from forces.admin import ForceScopedAdmin
+from incidents.imports.uploads import uploaded_file
 from incidents.models import (
     LADDER,
     Alert,
@@ -14,7 +15,7 @@ from incidents.models import (
 )
 from incidents.queries import may_upload
 from incidents.recovery import retry
-from incidents.tasks import NOT_QUEUED, enqueue_import, uploaded_file
+from incidents.tasks import NOT_QUEUED, enqueue_import
 
 PROVENANCE = ["import_batch", "source_row", "source_key", "data_version", "withdrawn_in_version"]
 

@@ -40,7 +40,8 @@ from incidents.filters import (
     ReportFilter,
     option_choices,
 )
-from incidents.forms import check_upload, store_upload
+from incidents.forms import check_upload
+from incidents.imports.uploads import has_rejects, store_upload
 from incidents.models import (
     LADDER,
     SUMMARY_MEASURES,
@@ -68,7 +69,6 @@ from incidents.queries import (
     summary_state,
 )
 from incidents.tasks import NOT_QUEUED, QUEUE_RETRY_SECONDS, enqueue_import, rows_read_so_far
-from incidents.views import has_rejects
 from oversight.api import (
     CsvListMixin,
     FilterBackend,

@@ -6,14 +6,14 @@ class IncidentsConfig(AppConfig):
     name = "incidents"
 
     def ready(self):
-        from incidents import services
+        from incidents import signals
         from incidents.models import INTEGRITY_RULES, CedUse, UseOfForceReport
         from oversight import triggers
 
         triggers.connect(self, INTEGRITY_RULES)
         # Bulk writes (imports, the demo) rebuild their cells themselves; these catch the
         # edits made one record at a time, in the admin or through the API.
-        pre_save.connect(services.remember_summary_cell, sender=UseOfForceReport)
+        pre_save.connect(signals.remember_summary_cell, sender=UseOfForceReport)
         for signal in (post_save, post_delete):
-            signal.connect(services.report_changed, sender=UseOfForceReport)
-            signal.connect(services.ced_use_changed, sender=CedUse)
+            signal.connect(signals.report_changed, sender=UseOfForceReport)
+            signal.connect(signals.ced_use_changed, sender=CedUse)

@@ -1,35 +1,12 @@
-import re
-import shutil
-from pathlib import PureWindowsPath
-
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 
 from forces.models import Force
-from incidents.models import ImportBatch
-from incidents.recovery import new_lease
-from incidents.tasks import upload_folder, uploaded_file
+from incidents.imports.uploads import safe_file_name
 
 UPLOAD_SUFFIXES = ("csv", "xlsx")
-
-
-def safe_file_name(client_name):
-    """A plain file name to store an upload under; the name the client sent is never trusted.
-
-    Only its last path part survives (either slash), then only letters, digits, '_' and
-    '-' in the stem, so no name can climb out of the batch's folder, hide itself behind a
-    leading dot, or pass for the "<stem>.rejects.csv" the import writes beside it.
-    """
-    base = PureWindowsPath(client_name or "").name  # a Windows path splits at / and at \
-    stem, dot, suffix = base.rpartition(".")
-    if not dot:
-        stem, suffix = base, ""
-    stem = re.sub(r"[^\w-]+", "_", stem).strip("_-")[:100] or "upload"
-    suffix = re.sub(r"[^a-z0-9]+", "", suffix.lower())[:10]
-    return f"{stem}.{suffix}" if suffix else stem
 
 
 def check_upload(upload):
@@ -46,28 +23,6 @@ def check_upload(upload):
             "Split the file by year, or import it on the server with manage.py import_uof.",
             code="too_large",
         )
-
-
-def store_upload(upload, *, force, user, skip_invalid=False, strict=False, new_areas=False):
-    """Make the pending batch of an upload and put the file in its folder; returns the batch."""
-    name = safe_file_name(upload.name)
-    with transaction.atomic():
-        batch = ImportBatch.objects.create(
-            force=force, uploaded_by=user, source_name=name, status=ImportBatch.Status.PENDING,
-            skip_invalid=skip_invalid, strict=strict, new_areas=new_areas, lease_until=new_lease(),
-        )  # fmt: skip
-        folder = upload_folder(batch.pk)
-        # Ids are never reused, so a folder of this id is a leftover of an earlier database.
-        shutil.rmtree(folder, ignore_errors=True)
-        try:
-            folder.mkdir(parents=True)
-            with uploaded_file(batch).open("wb") as stored:
-                for chunk in upload.chunks():
-                    stored.write(chunk)
-        except OSError:
-            shutil.rmtree(folder, ignore_errors=True)  # the batch row is rolled back with it
-            raise
-    return batch
 
 
 class UploadForm(forms.Form):
@@ -107,7 +62,8 @@ class UploadForm(forms.Form):
         check_upload(upload)
         return upload
 
-    def save(self, *, user):
+    def upload_options(self):
+        """The force and import options chosen, as store_upload takes them (the form itself writes nothing)."""
         force = self.own_force or self.cleaned_data["force"]
         options = {name: self.cleaned_data[name] for name in ("skip_invalid", "strict", "new_areas")}
-        return store_upload(self.cleaned_data["file"], force=force, user=user, **options)
+        return {"force": force, **options}

@@ -604,7 +604,7 @@ INCIDENT_MEASURES = {
 class MonthlySummary(models.Model):
     """What one force's reports in one area and calendar month count, as of a data version.
 
-    Built from the reports by `services.rebuild_summaries`; never edited by hand. Quarters
+    Built from the reports by `summaries.rebuild_summaries`; never edited by hand. Quarters
     and financial years are sums of months. Area is empty for reports without one.
     """
 
@@ -673,7 +673,7 @@ class RetentionRun(models.Model):
 
     The record of a bulk removal, as an ImportBatch is of a bulk write. The monthly summaries of
     the months before the latest run's `removed_before` are kept as they stood: no rebuild
-    touches them again (see services.rebuild_summaries).
+    touches them again (see summaries.rebuild_summaries).
     """
 
     removed_before = models.DateField(help_text="First day of a month: reports that occurred before it were removed")

@@ -307,6 +307,14 @@ def period_start(day, period):
     return datetime.date(month.year if month.month >= 4 else month.year - 1, 4, 1)
 
 
+def quarter_label(quarter: datetime.date) -> str:
+    """Police quarters follow the financial year: April–June is Q1."""
+    number = (quarter.month - 4) % 12 // 3 + 1
+    year = quarter.year if quarter.month >= 4 else quarter.year - 1
+    end = months_back(quarter, -2)
+    return f"Q{number} {year}/{str(year + 1)[2:]} ({quarter:%B} to {end:%B %Y})"
+
+
 def summaries_by_period(*, force, period="month", area=None, start=None, end=None):
     """Rows of {"period_start", "period_end" (exclusive), measures…} in order: the force's (or one area's)
     months summed by period; with start and end, only the months start ≤ month < end, each in the row."""

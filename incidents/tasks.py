@@ -7,13 +7,13 @@ counts it writes to the batch until it commits.
 
 A successful import (or a single edit) then queues `rebuild_summary_cells` for the
 summary cells it changed; beat runs `recover_imports` every few minutes (see recovery.py),
-`apply_retention` and `rebuild_stale_summaries` nightly and `build_last_quarter_reports` at the
-start of each quarter.
+`apply_retention` and `rebuild_stale_summaries` nightly and `build_last_quarter_reports`
+(dashboards.tasks) at the start of each quarter. Services never import this module: whoever
+runs an import (a task, a command) queues what follows it, with `queue_summary_rebuild`.
 """
 
 import datetime
 import logging
-from pathlib import Path
 
 from celery import shared_task
 from django.conf import settings
@@ -23,10 +23,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from forces.services import InputError
-from incidents import disclosure, recovery, services
-from incidents.models import ImportBatch, MonthlySummary
-from incidents.queries import months_back, period_start
-from incidents.services import ImportFailed, import_reports, raise_alerts, rebuild_summaries, stale_forces
+from incidents import disclosure, recovery, retention
+from incidents.alerts import raise_alerts
+from incidents.imports.pipeline import ImportFailed, import_reports
+from incidents.imports.uploads import uploaded_file
+from incidents.models import ImportBatch
+from incidents.summaries import rebuild_summaries, stale_forces
 
 logger = logging.getLogger(__name__)
 
@@ -39,21 +41,6 @@ NOT_QUEUED = (
 )
 # What an upload the queue did not take tells its client to wait (Retry-After): about one sweep.
 QUEUE_RETRY_SECONDS = 120
-
-
-def upload_folder(batch_id):
-    """Where an upload and its reject file live: one folder per batch, named by its id."""
-    return Path(settings.MEDIA_ROOT) / "imports" / str(batch_id)
-
-
-def uploaded_file(batch):
-    return upload_folder(batch.pk) / batch.source_name
-
-
-def reject_file(batch):
-    # The name import_reports' RejectFile gives it: beside the input, "<stem>.rejects.csv".
-    path = uploaded_file(batch)
-    return path.with_name(f"{path.stem}.rejects.csv")
 
 
 def progress_key(batch_id):
@@ -127,10 +114,12 @@ def import_file(self, batch_id):
         return None
     batch = ImportBatch.objects.select_related("force", "uploaded_by").get(pk=batch_id)
     try:
-        import_reports(
+        done = import_reports(
             uploaded_file(batch), batch.force, user=batch.uploaded_by, skip_invalid=batch.skip_invalid,
             strict=batch.strict, new_areas=batch.new_areas, progress=ProgressCounter(batch_id), batch=batch,
         )  # fmt: skip
+        if done is not None:
+            queue_summary_rebuild(done.force_id, done.summary_cells)
     except (ImportFailed, InputError):
         pass  # the batch holds the problems; its page and the API show them
     finally:
@@ -160,7 +149,7 @@ def recover_imports():
     settled = timezone.now() - datetime.timedelta(seconds=settings.IMPORT_LEASE_SECONDS)
     for force_id in sorted(set(stale_forces()) - recovery.recently_imported(settled)):
         logger.warning("The summaries of %s are older than its data; rebuilding them.", force_id)
-        services.queue_summary_rebuild(force_id)
+        queue_summary_rebuild(force_id)
         outcome["rebuilds"].append(force_id)
     return outcome
 
@@ -174,6 +163,23 @@ def rebuild_summary_cells(force_id, cells=None):
     return written
 
 
+def queue_summary_rebuild(force_id, cells=None):
+    """Rebuild a force's summary cells (None: all) once the current transaction commits.
+
+    A Celery task when a broker is configured, in-process otherwise, and in-process too when the
+    broker does not answer: the change is committed, so its summaries must follow it now, not never.
+    """
+    transaction.on_commit(lambda: _send_rebuild(force_id, cells), robust=True)
+
+
+def _send_rebuild(force_id, cells):
+    try:
+        rebuild_summary_cells.delay(force_id, cells)
+    except OperationalError:
+        logger.warning("The task queue did not answer: rebuilding %s's summaries here instead.", force_id)
+        rebuild_summary_cells(force_id, cells)
+
+
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def rebuild_stale_summaries():
     """The nightly job: rebuild every force whose summaries are older than its data."""
@@ -184,25 +190,9 @@ def rebuild_stale_summaries():
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
-def build_quarterly_report(force_id, quarter, area_id=None):
-    """Build one quarterly report snapshot; `quarter` is its first day, YYYY-MM-DD."""
-    return services.build_quarterly_report(  # the service of the same name
-        force_id=force_id, quarter=datetime.date.fromisoformat(quarter), area_id=area_id
-    ).pk
-
-
-@shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
 def apply_retention():
     """The nightly job: remove record-level data past RECORD_RETENTION_YEARS (nothing while it is 0)."""
     if settings.RECORD_RETENTION_YEARS <= 0:
         return None
-    run = services.apply_retention(years=settings.RECORD_RETENTION_YEARS)
+    run = retention.apply_retention(years=settings.RECORD_RETENTION_YEARS)
     return run and run.pk
-
-
-@shared_task
-def build_last_quarter_reports():
-    """At the start of a quarter: the report of the quarter just ended, for every force with summaries."""
-    quarter = period_start(months_back(datetime.date.today().replace(day=1), 3), "quarter")
-    forces = MonthlySummary.objects.values_list("force", flat=True).distinct().order_by("force")
-    return [build_quarterly_report(force_id, quarter.isoformat()) for force_id in forces]

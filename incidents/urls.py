@@ -4,7 +4,6 @@ from incidents import views
 
 urlpatterns = [
     path("", views.report_list, name="report-list"),
-    path("<int:pk>/", views.report_detail, name="report-detail"),
     path("imports/", views.import_list, name="import-batch-list"),
     path("imports/<int:pk>/", views.import_detail, name="import-batch-detail"),
     path("imports/<int:pk>/status/", views.import_status, name="import-batch-status"),

@@ -7,15 +7,14 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from forces.models import Role
 from forces.queries import force_of, role_of
 from incidents.filters import ReportFilter
 from incidents.forms import UploadForm
+from incidents.imports.uploads import has_rejects, reject_file, store_upload, uploaded_file
 from incidents.models import ImportBatch
 from incidents.queries import UNIT_OF_COUNT, batches_visible_to, may_upload, may_view_imports, reports_visible_to
 from incidents.recovery import retry
-from incidents.tasks import NOT_QUEUED, UNFINISHED, enqueue_import, reject_file, rows_read_so_far, uploaded_file
-from scrutiny.queries import member_case_of_report, sample_history
+from incidents.tasks import NOT_QUEUED, UNFINISHED, enqueue_import, rows_read_so_far
 
 # Roles that follow their force's imports, and the one that uploads them.
 
@@ -53,22 +52,6 @@ def applied_filters(filters):
     return applied
 
 
-@require_safe
-@login_required
-def report_detail(request, pk):
-    # Another force's report is "not found", never "forbidden": its existence is not shown.
-    report = get_object_or_404(reports_visible_to(request.user).select_related("force", "area", "import_batch"), pk=pk)
-    if role_of(request.user) == Role.PANEL_MEMBER:
-        # Members read a sampled report on its case page, which logs the view and hides the officer.
-        return redirect("scrutiny-case", member_case_of_report(user=request.user, report_id=report.pk).pk)
-    context = {
-        "report": report,
-        "ced_uses": report.ced_uses.all(),
-        "samples": sample_history(user=request.user, report=report),
-    }
-    return render(request, "incidents/report_detail.html", context)
-
-
 # --- imports ------------------------------------------------------------------------------
 
 
@@ -88,7 +71,7 @@ def import_list(request):
         if request.method == "POST":
             form = UploadForm(request.POST, request.FILES, force=own_force)
             if form.is_valid():
-                batch = form.save(user=request.user)
+                batch = store_upload(form.cleaned_data["file"], user=request.user, **form.upload_options())
                 if not enqueue_import(batch.pk):
                     messages.warning(request, NOT_QUEUED)
                 return redirect("import-batch-detail", pk=batch.pk)
@@ -161,10 +144,6 @@ def import_status(request, pk):
     )
     response["Cache-Control"] = "no-store"
     return response
-
-
-def has_rejects(batch):
-    return batch.status == ImportBatch.Status.SUCCEEDED and batch.rows_rejected > 0 and reject_file(batch).is_file()
 
 
 @require_safe

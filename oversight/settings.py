@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "forces",
     "incidents",
     "scrutiny",
+    "dashboards",
     "audit",
 ]
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("forces.urls")),
+    path("", include("dashboards.urls")),
     path("reports/", include("incidents.urls")),
     path("scrutiny/", include("scrutiny.urls")),
     path("api/v1/", include(router.urls)),

@@ -26,8 +26,7 @@ from incidents.models import (
     SubjectInjury,
     UseOfForceReport,
 )
-from incidents.queries import data_version, months_back, period_start
-from incidents.services import quarter_label
+from incidents.queries import data_version, months_back, period_start, quarter_label
 from scrutiny.models import (
     ANSWERS,
     Action,

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from forces.models import Force, Role
 from forces.queries import force_of, role_of
-from forces.views import csv_response
 from incidents.queries import FIRST_DAY, LAST_DAY
+from oversight.spreadsheets import csv_response
 from scrutiny import services
 from scrutiny.forms import (
     ActionForm,

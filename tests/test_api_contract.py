@@ -22,7 +22,7 @@ from rest_framework import throttling
 from schemathesis.config import SchemathesisConfig
 
 from forces.models import CapabilityRecord, DeviceModel, Force, UpliftDecision
-from incidents import services
+from incidents import summaries
 from incidents.models import CedLevel, Ethnicity, ImportBatch
 from oversight.wsgi import application
 from scrutiny.models import Action, Finding, ForceResponse, Review
@@ -125,7 +125,7 @@ def existing_ids(oxford, force_data_officer):
         ReportFactory(area=None, occurred_on=datetime.date(2024, 12, 31), **current),
     ]
     CedUseFactory(report=reports[0], ced_drawn=True, ced_fired=True)
-    services.rebuild_summaries()
+    summaries.rebuild_summaries()
 
     CapabilityRecord.objects.create(
         force=force, as_of=datetime.date(2025, 3, 31), device_model=DeviceModel.TASER_7, devices_in_service=400,

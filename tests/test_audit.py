@@ -13,8 +13,8 @@ from django.core.management.base import CommandError
 from django.db import IntegrityError, connection, transaction
 
 from forces.models import CapabilityRecord, UpliftDecision
+from incidents.imports.pipeline import import_reports
 from incidents.models import CedLevel, UseOfForceReport
-from incidents.services import import_reports
 from scrutiny.models import ForceResponse, Review
 from tests.factories import (
     ActionFactory,

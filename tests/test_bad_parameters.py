@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from forces.models import ApiToken
 from forces.services import create_api_token
 from incidents.models import CedLevel
-from incidents.services import rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from tests.factories import PanelFactory, ReportFactory
 
 

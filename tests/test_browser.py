@@ -77,7 +77,7 @@ def figure_json(page, key):
 @pytest.fixture
 def a_year_of_taser_use(oxford, thames_valley):
     """Thames Valley, July 2024 to June 2025, in Oxford and Reading, summarised."""
-    from incidents.services import rebuild_summaries
+    from incidents.summaries import rebuild_summaries
     from tests.factories import AreaFactory, PopulationBaselineFactory
 
     reading = AreaFactory(force=thames_valley, name="Reading", code="E22000160")
@@ -177,7 +177,7 @@ def test_an_area_named_like_html_is_drawn_as_text(page, live_server, pcc_staff, 
     # Area names come from imported files. Plotly draws labels from the page's JSON; nothing in a
     # name may run, whether Plotly or the Content Security Policy is what stops it (a blocked inline
     # handler would be a console error, which the page fixture refuses).
-    from incidents.services import rebuild_summaries
+    from incidents.summaries import rebuild_summaries
     from tests.factories import AreaFactory
 
     name = "<img src=x onerror=alert(1)>"
@@ -274,7 +274,8 @@ def test_force_data_officer_uploads_a_file_and_reads_its_problems(
 
 
 def test_pcc_staff_build_a_quarterly_report_that_prints_on_a4(page, live_server, pcc_staff, oxford):
-    from incidents.services import raise_alerts, rebuild_summaries
+    from incidents.alerts import raise_alerts
+    from incidents.summaries import rebuild_summaries
 
     for month in range(1, 13):
         for _ in range(2):

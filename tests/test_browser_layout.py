@@ -24,13 +24,13 @@ def world(a_year_of_taser_use, oxford, pcc_staff, panel_member, panel_chair, for
     """Records, published figures, a quarterly report and the panels' work: something on every page."""
     from django.utils import timezone
 
+    from dashboards.services import build_quarterly_report
     from forces.models import Force
     from incidents.models import ImportBatch
-    from incidents.services import build_quarterly_report
     from scrutiny.models import PanelMember
     from scrutiny.services import draw_sample
+    from tests.dashboards.test_reconciliation import publish
     from tests.factories import ActionFactory, FindingFactory, MeetingFactory, PanelFactory, PanelMemberFactory
-    from tests.forces.test_reconciliation import publish
 
     for force_id, total in (("thames-valley", 1037), ("kent", 812)):
         publish(Force.objects.get(pk=force_id), "2024/25", use_of_force_total=17_532, ced_total=total,

@@ -20,7 +20,7 @@ from django.db import connection
 
 from forces.authentication import client_address
 from incidents.models import CedLevel
-from incidents.services import rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from tests.conftest import PASSWORD
 from tests.factories import CedUseFactory, ReportFactory
 

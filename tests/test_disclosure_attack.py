@@ -22,11 +22,11 @@ from scipy import sparse
 from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
+from dashboards.demo import seed_demo
 from forces.models import Force, Role
-from incidents.demo import seed_demo
 from incidents.models import CedLevel, Ethnicity
 from incidents.queries import ADDITIVE_GROUPS, API_MEASURES, PERIOD_MONTHS, PERIODS, months_back
-from incidents.services import rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from tests.conftest import role_user
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 

@@ -19,10 +19,12 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from incidents.imports.pipeline import UNEXPECTED, ImportFailed, import_reports
+from incidents.imports.uploads import uploaded_file
 from incidents.models import CedLevel, CedUse, ImportBatch, MonthlySummary, UseOfForceReport
 from incidents.recovery import LOST, retry
-from incidents.services import UNEXPECTED, ImportFailed, import_reports, rebuild_summaries
-from incidents.tasks import NOT_QUEUED, enqueue_import, rebuild_summary_cells, recover_imports, uploaded_file
+from incidents.summaries import rebuild_summaries
+from incidents.tasks import NOT_QUEUED, enqueue_import, queue_summary_rebuild, rebuild_summary_cells, recover_imports
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
 from tests.test_worker import BROKER, database_url, running_worker
@@ -446,10 +448,12 @@ def test_a_worker_killed_in_the_middle_of_the_rebuild_an_import_queued_leaves_fi
     first, second = ROWS[:20], ROWS
     with running_worker(tmp_path, monkeypatch, BROKER) as (process, log):
         until(lambda: "ready." in log.read_text(), "the worker started", log)
-        import_reports(met_file(tmp_path / "first.csv", first), oxford.force)
+        batch = import_reports(met_file(tmp_path / "first.csv", first), oxford.force)
+        queue_summary_rebuild(batch.force_id, batch.summary_cells)  # as the upload's task does
         until(lambda: set(MonthlySummary.objects.values_list("data_version", flat=True)) == {1}, "version 1", log)
         process.send_signal(signal.SIGSTOP)  # the rebuild of version 2 waits in the queue
-        import_reports(met_file(tmp_path / "second.csv", second), oxford.force)
+        batch = import_reports(met_file(tmp_path / "second.csv", second), oxford.force)
+        queue_summary_rebuild(batch.force_id, batch.summary_cells)  # as the upload's task does
         held.hold()
         process.send_signal(signal.SIGCONT)
         until(held.waiting, "the rebuild started and waited for its force", log)

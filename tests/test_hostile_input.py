@@ -16,10 +16,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from dashboards.services import build_quarterly_report
 from forces.models import CapabilityRecord, UpliftDecision
+from incidents.imports.pipeline import import_reports
 from incidents.models import CedLevel, UseOfForceReport
-from incidents.services import build_quarterly_report, import_reports, rebuild_summaries
-from oversight.api import FORMULA_STARTS
+from incidents.summaries import rebuild_summaries
+from oversight.spreadsheets import FORMULA_STARTS
 from scrutiny.models import Panel
 from tests.factories import (
     ActionFactory,

@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from incidents.imports.pipeline import ImportFailed, import_reports
 from incidents.models import CedLevel
-from incidents.services import ImportFailed, import_reports, rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from scrutiny.models import PanelMember
 from tests.factories import (
     CaseSampleFactory,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from incidents import canonical
+from incidents.imports.pipeline import ImportFailed, import_reports
 from incidents.models import CedLevel, UseOfForceReport
-from incidents.services import ImportFailed, import_reports
 from oversight.api import CsvLines, copied_csv
 from tests.factories import CedUseFactory, ReportFactory
 from tests.test_constraints import postgresql_only

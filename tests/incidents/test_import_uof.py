@@ -10,8 +10,8 @@ from openpyxl import Workbook
 
 from forces.models import Area
 from incidents import readers
+from incidents.imports.pipeline import ImportFailed, import_reports
 from incidents.models import CedLevel, ImportBatch, UseOfForceReport
-from incidents.services import ImportFailed, import_reports
 from tests.conftest import ONS_LOOKUP, published
 from tests.factories import ReportFactory
 from tests.test_constraints import postgresql_only

@@ -14,6 +14,8 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from incidents import recovery, tasks
+from incidents.imports import uploads
+from incidents.imports.pipeline import import_reports
 from incidents.models import ImportBatch, UseOfForceReport
 from tests.incidents.test_import_uof import met_file, row
 
@@ -28,8 +30,8 @@ def lapsed_lease():
 def uploaded_batch(force, tmp_path, **fields):
     """A batch as an upload leaves it, its file in its folder."""
     batch = ImportBatch.objects.create(force=force, source_name="uof.csv", **fields)
-    tasks.upload_folder(batch.pk).mkdir(parents=True)
-    met_file(tasks.uploaded_file(batch), ROWS)
+    uploads.upload_folder(batch.pk).mkdir(parents=True)
+    met_file(uploads.uploaded_file(batch), ROWS)
     return batch
 
 
@@ -62,7 +64,7 @@ def test_an_import_taken_over_while_it_waited_for_its_force_leaves_the_batch_to_
     batch = uploaded_batch(thames_valley, tmp_path)
     mine = recovery.claim(batch.pk)
     ImportBatch.objects.filter(pk=batch.pk).update(attempts=2)  # another importer took it over meanwhile
-    assert tasks.import_reports(tasks.uploaded_file(mine), thames_valley, batch=mine) is None
+    assert import_reports(uploads.uploaded_file(mine), thames_valley, batch=mine) is None
     assert not UseOfForceReport.objects.exists()
 
 
@@ -113,7 +115,7 @@ def test_recover_imports_leaves_batches_within_their_lease(thames_valley, oxford
 def test_an_import_holds_a_lease_while_it_runs(thames_valley, oxford, tmp_path):
     path = met_file(tmp_path / "uof.csv", ROWS)
     before = timezone.now()
-    batch = tasks.import_reports(path, thames_valley)
+    batch = import_reports(path, thames_valley)
     assert batch.lease_until > before + datetime.timedelta(seconds=settings.IMPORT_LEASE_SECONDS - 60)
 
 

@@ -10,8 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from incidents import tasks
+from incidents.imports import uploads
 from incidents.models import CedLevel, CedUse, ImportBatch, MonthlySummary, RetentionRun, UseOfForceReport
-from incidents.services import apply_retention, rebuild_summaries, stale_forces
+from incidents.retention import apply_retention
+from incidents.summaries import rebuild_summaries, stale_forces
 from tests.factories import CedUseFactory, ReportFactory, SampledCaseFactory
 
 TODAY = datetime.date(2025, 7, 15)  # five years back: reports before July 2020 are past retention
@@ -100,13 +102,13 @@ def test_retention_removes_old_uploads_and_their_reject_files(years_of_reports, 
     recent = ImportBatch.objects.create(force=thames_valley, source_name="new.csv", source_format="met")
     ImportBatch.objects.filter(pk=old.pk).update(created_at=datetime.datetime(2019, 6, 1, tzinfo=datetime.UTC))
     for batch in (old, recent):
-        folder = tasks.upload_folder(batch.pk)
+        folder = uploads.upload_folder(batch.pk)
         folder.mkdir(parents=True)
         (folder / batch.source_name).write_text("IncidentDate\n2019-05-10\n")
         (folder / f"{batch.source_name[:-4]}.rejects.csv").write_text("row,problems\n")
     run = apply_retention(years=5, today=TODAY)
     assert run.uploads_removed == 1
-    assert not tasks.upload_folder(old.pk).exists() and tasks.upload_folder(recent.pk).exists()
+    assert not uploads.upload_folder(old.pk).exists() and uploads.upload_folder(recent.pk).exists()
     assert ImportBatch.objects.filter(pk=old.pk).exists()  # what was imported, when, by whom: kept
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from incidents import tasks
 from incidents.models import ImportBatch, MonthlySummary
-from incidents.services import rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from tests.factories import ReportFactory
 
 LAGGING = "Figures of data version 1; version 2 is being summarised."

@@ -11,9 +11,11 @@ from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection, connections
 
+from dashboards.demo import seed_demo
 from forces.models import Force
 from incidents import disclosure
-from incidents.demo import seed_demo
+from incidents.alerts import raise_alerts
+from incidents.imports.pipeline import import_reports
 from incidents.models import (
     DISCHARGE_LEVELS,
     INCIDENT_MEASURES,
@@ -28,8 +30,8 @@ from incidents.models import (
     UseOfForceReport,
 )
 from incidents.queries import summaries_by_period
-from incidents.services import import_reports, raise_alerts, rebuild_summaries
-from incidents.tasks import rebuild_stale_summaries
+from incidents.summaries import rebuild_summaries
+from incidents.tasks import queue_summary_rebuild, rebuild_stale_summaries
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
 
@@ -135,12 +137,19 @@ def test_incremental_rebuilds_after_edits_equal_direct_counts(db, seed):
     assert_summaries_equal_direct_counts()
 
 
+def import_and_queue(path, force):
+    """Import as the upload's task and import_uof do: the file, then the rebuild of the cells it changed queued."""
+    batch = import_reports(path, force)
+    queue_summary_rebuild(batch.force_id, batch.summary_cells)
+    return batch
+
+
 def test_an_import_queues_the_rebuild_of_the_cells_it_changed(
     db, metropolitan, lambeth, tmp_path, django_capture_on_commit_callbacks
 ):
     rows = [row(IncidentDate="2021-01-05"), row(IncidentDate="2021-02-07"), row(IncidentDate="2021-02-08")]
     with django_capture_on_commit_callbacks(execute=True):
-        batch = import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+        batch = import_and_queue(met_file(tmp_path / "uof.csv", rows), metropolitan)
     assert batch.summary_cells == [[lambeth.pk, "2021-01-01"], [lambeth.pk, "2021-02-01"]]
     assert [(s.month, s.reports, s.data_version) for s in MonthlySummary.objects.all()] == [
         (datetime.date(2021, 1, 1), 1, 1),
@@ -149,7 +158,7 @@ def test_an_import_queues_the_rebuild_of_the_cells_it_changed(
     # A later edition withdraws a record and corrects another's date into March.
     rows = [row(IncidentDate="2021-01-05"), row(IncidentDate="2021-03-08")]
     with django_capture_on_commit_callbacks(execute=True):
-        batch = import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+        batch = import_and_queue(met_file(tmp_path / "uof.csv", rows), metropolitan)
     assert (batch.rows_added, batch.rows_withdrawn, batch.rows_unchanged) == (1, 2, 1)
     assert [c[1] for c in batch.summary_cells] == ["2021-02-01", "2021-03-01"]
     assert_summaries_equal_direct_counts()
@@ -161,10 +170,10 @@ def test_the_same_file_again_rebuilds_no_cell_and_brings_the_version_up_to_date(
 ):
     path = met_file(tmp_path / "uof.csv", [row()])
     with django_capture_on_commit_callbacks(execute=True):
-        import_reports(path, metropolitan)
+        import_and_queue(path, metropolitan)
     built_at = MonthlySummary.objects.get().built_at
     with django_capture_on_commit_callbacks(execute=True):
-        assert import_reports(path, metropolitan).summary_cells == []
+        assert import_and_queue(path, metropolitan).summary_cells == []
     assert (MonthlySummary.objects.get().built_at, MonthlySummary.objects.get().data_version) == (built_at, 2)
 
 
@@ -323,6 +332,6 @@ def test_an_imports_rebuild_suppresses_the_public_figures_before_any_reader_asks
 ):
     cache.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        import_reports(met_file(tmp_path / "uof.csv", [row(), row(IncidentDate="2021-02-07")]), metropolitan)
+        import_and_queue(met_file(tmp_path / "uof.csv", [row(), row(IncidentDate="2021-02-07")]), metropolitan)
     family = cache.get(disclosure.family_key(metropolitan))
     assert family is not None and family.cells > 0

@@ -5,10 +5,10 @@ import datetime
 import pytest
 
 from forces.models import Role
-from incidents import services
 from incidents.disclosure import hidden_names
 from incidents.models import CedLevel, Ethnicity, ImportBatch
 from incidents.queries import ADDITIVE_GROUPS, API_MEASURES, UNIT_OF_COUNT
+from incidents.summaries import rebuild_summaries
 from tests.conftest import role_user
 from tests.factories import PopulationBaselineFactory, ReportFactory
 
@@ -74,7 +74,7 @@ def oxford_june(oxford):
             subject_ethnicity=Ethnicity.BLACK if fired else Ethnicity.WHITE if number < 12 else Ethnicity.NOT_REPORTED,
         )  # fmt: skip
     ReportFactory(area=oxford, occurred_on=datetime.date(2025, 8, 2), import_batch=batch, data_version=4)
-    services.rebuild_summaries()
+    rebuild_summaries()
     return oxford
 
 
@@ -211,7 +211,7 @@ def test_a_tool_polling_gets_304_until_the_data_changes(client, oxford_june):
     assert since.status_code == 304
 
     ReportFactory(area=oxford_june, occurred_on=datetime.date(2025, 8, 3))
-    services.rebuild_summaries()
+    rebuild_summaries()
     changed = client.get(API, {"force": "thames-valley"}, HTTP_IF_NONE_MATCH=first["ETag"])
     assert changed.status_code == 200
     assert changed["ETag"] != first["ETag"]

@@ -11,8 +11,9 @@ from kombu.exceptions import OperationalError
 from openpyxl import Workbook
 
 from forces.models import Role
-from incidents import readers, services, tasks
-from incidents.forms import safe_file_name
+from incidents import readers, tasks
+from incidents.imports import pipeline, uploads
+from incidents.imports.uploads import safe_file_name
 from incidents.models import ImportBatch, UseOfForceReport
 from tests.conftest import PASSWORD
 from tests.incidents.test_import_uof import met_file, row
@@ -364,7 +365,7 @@ def test_an_upload_the_queue_cannot_take_keeps_its_file_and_the_page_says_so_not
         response = client.post(LIST, {"file": handle})
     batch = ImportBatch.objects.get()
     assert (batch.status, batch.errors) == ("pending", [])
-    assert tasks.uploaded_file(batch).is_file()
+    assert uploads.uploaded_file(batch).is_file()
     page = page_text(client.get(response.url))
     assert tasks.NOT_QUEUED in page and "Problems" not in page
 
@@ -378,7 +379,7 @@ def test_an_unexpected_error_before_the_import_starts_fails_the_batch(
     monkeypatch.setattr(readers, "open_table", broken)  # fails inside import_reports, before any row
     response = upload(force_data_officer, met_file(tmp_path / "uof.csv", good_rows()))
     batch = ImportBatch.objects.get()
-    assert (batch.status, batch.errors) == ("failed", [services.UNEXPECTED])
+    assert (batch.status, batch.errors) == ("failed", [pipeline.UNEXPECTED])
     assert "disk on fire" not in page_text(client.get(response.url))  # details go to the log, not the page
 
 

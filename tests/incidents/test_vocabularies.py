@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from incidents import vocabularies
+from incidents.imports.pipeline import ImportFailed, import_reports
 from incidents.models import UseOfForceReport
-from incidents.services import ImportFailed, import_reports
 from tests.incidents.test_import_uof import met_file, reports, row
 
 # Labels as the Home Office tables (2017/18 to today) and the Met's export publish them, with the

@@ -8,8 +8,8 @@ from django.core.management.base import CommandError
 
 from forces.models import Area
 from forces.services import InputError
+from incidents.imports.pipeline import import_reports
 from incidents.models import ImportBatch, UseOfForceReport
-from incidents.services import import_reports
 from tests.incidents.test_import_uof import met_file, row
 from tests.incidents.test_vocabularies import canonical_file
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from incidents.services import apply_retention, past_retention, retention_horizon
+from incidents.retention import apply_retention, past_retention, retention_horizon
 
 
 class Command(BaseCommand):

@@ -7,7 +7,8 @@ from tqdm import tqdm
 
 from forces.models import Force
 from forces.services import InputError
-from incidents.services import ImportFailed, import_reports
+from incidents.imports.pipeline import ImportFailed, import_reports
+from incidents.tasks import queue_summary_rebuild
 
 
 def unrecognised_line(value):
@@ -58,6 +59,7 @@ class Command(BaseCommand):
                     path, force_obj, skip_invalid=skip_invalid, strict=strict, new_areas=new_areas,
                     progress=bar.update,
                 )  # fmt: skip
+            queue_summary_rebuild(force_obj.pk, batch.summary_cells)
         except InputError as error:
             raise CommandError(str(error)) from None
         except ImportFailed as failure:

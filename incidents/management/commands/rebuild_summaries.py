@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from forces.models import Force
+from incidents.alerts import raise_alerts
 from incidents.disclosure import prepare_public_cells
-from incidents.services import raise_alerts, rebuild_summaries
+from incidents.summaries import rebuild_summaries
 
 
 class Command(BaseCommand):

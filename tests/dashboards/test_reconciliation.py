@@ -5,8 +5,8 @@ import datetime
 import pytest
 from django.core.management import call_command
 
+from dashboards.queries import ReconciliationRow
 from forces.models import PublishedFigure, Role
-from forces.queries import ReconciliationRow
 from incidents.models import CedLevel
 from incidents.queries import reports_by_financial_year_and_level
 from tests.conftest import HOME_OFFICE_TABLES_2019_20, published

@@ -6,11 +6,12 @@ import io
 
 import pytest
 
+from dashboards import tasks
+from dashboards.services import build_quarterly_report
 from forces.models import CapabilityRecord, Role
-from incidents import tasks
 from incidents.models import CedLevel, QuarterlyReport
-from incidents.queries import rate_ratio
-from incidents.services import build_quarterly_report, quarter_label, rebuild_summaries
+from incidents.queries import quarter_label, rate_ratio
+from incidents.summaries import rebuild_summaries
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 
 Q3_2025 = datetime.date(2025, 7, 1)  # July to September 2025: Q2 of 2025/26
@@ -180,7 +181,7 @@ def test_headline_changes_are_counted_and_a_percentage_needs_a_base(quarter_of_r
 
 
 def test_a_report_kept_from_before_rates_per_1000_keeps_its_areas_per_10000():
-    from forces.views import area_rate_per
+    from dashboards.views import area_rate_per
 
     kept = {"areas": [{"name": "Oxford", "reports": 2, "discharge": 1, "population": 100_000, "rate_per_10000": 0.2,
                        "note": ""}]}  # fmt: skip

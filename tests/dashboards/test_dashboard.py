@@ -9,7 +9,7 @@ import pytest
 
 from forces.models import CapabilityRecord, DeviceModel, Role
 from incidents.models import CedLevel, UseOfForceReport
-from incidents.services import rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from tests.factories import (
     AreaFactory,
     EditionFactory,

@@ -8,11 +8,11 @@ from django.core.management.base import CommandError
 from django.db.models import Count, Q
 from django.http import HttpRequest
 
+from dashboards.demo import seed_demo
 from forces.models import Force, PopulationBaseline
 from incidents import canonical
-from incidents.demo import seed_demo
+from incidents.imports.pipeline import import_reports
 from incidents.models import CedLevel, CedUse, ImportBatch, UseOfForceReport
-from incidents.services import import_reports
 from scrutiny.models import Review, SampledCase
 
 END = datetime.date(2026, 3, 1)

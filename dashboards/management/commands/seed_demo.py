@@ -4,7 +4,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from incidents.demo import DEMO_PASSWORD, seed_demo
+from dashboards.demo import DEMO_PASSWORD, seed_demo
 
 
 def month(value):

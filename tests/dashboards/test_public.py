@@ -8,7 +8,7 @@ import pytest
 
 from forces.models import Role
 from incidents.models import CedLevel
-from incidents.services import rebuild_summaries
+from incidents.summaries import rebuild_summaries
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 
 DAY = datetime.date(2025, 6, 15)
@@ -125,7 +125,7 @@ def test_the_public_page_offers_no_way_into_the_records(client, published_year):
 
 
 def test_a_force_without_records_shows_its_home_office_figures_per_1000_residents(client, thames_valley, oxford):
-    from tests.forces.test_reconciliation import publish
+    from tests.dashboards.test_reconciliation import publish
 
     PopulationBaselineFactory(area=oxford, total=100_000)
     publish(thames_valley, "2018/19", edition="the 2018/19 edition", ced_total=778, ced_fired=73)
@@ -141,7 +141,7 @@ def test_a_force_without_records_shows_its_home_office_figures_per_1000_resident
 
 
 def test_a_force_without_a_population_shows_its_figures_without_a_rate(client, thames_valley):
-    from tests.forces.test_reconciliation import publish
+    from tests.dashboards.test_reconciliation import publish
 
     publish(thames_valley, "2019/20", ced_total=1_037)
     response = client.get("/public/thames-valley/")

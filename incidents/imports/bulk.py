@@ -1,0 +1,226 @@
+"""Writing many rows at once: ids reserved in advance, PostgreSQL's COPY (rows in bulk elsewhere), in the background."""
+
+import collections
+import contextlib
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from django.db import connection, connections, models
+from django.db.models import QuerySet
+
+from forces.models import Force
+from incidents.models import CedUse, ImportBatch, UseOfForceReport
+
+logger = logging.getLogger(__name__)
+
+TEXT_TYPES = {"CharField", "TextField", "SlugField", "JSONField"}
+# psycopg2 sends COPY data in pieces of this size, taking the GIL for each. Given by position:
+# Django's debug cursor (DEBUG on) passes copy_expert no keyword arguments.
+COPY_CHUNK_BYTES = 1 << 20
+
+
+def next_data_version(force: Force) -> int:
+    """The data version a new batch of this force gets."""
+    latest = ImportBatch.objects.filter(force=force).aggregate(latest=models.Max("data_version"))["latest"]
+    return (latest or 0) + 1
+
+
+def reserve_ids(model: type[models.Model], count: int, cursor: Any = None) -> list[int]:
+    """`count` fresh primary keys for rows about to be bulk-written (call inside the transaction).
+
+    `cursor` is the one to use, if not this thread's (imports write from a thread of their own).
+    """
+    table = model._meta.db_table
+    with contextlib.nullcontext(cursor) if cursor else connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The sequence looked up once, not once an id (which took PostgreSQL 3 µs each).
+            cursor.execute(
+                "SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id'))::regclass) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction holds the write lock, so nobody else takes these ids.
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+        start = cursor.fetchone()[0] + 1
+    return list(range(start, start + count))
+
+
+def defaults_for_omitted(model: type[models.Model], names: Iterable[str]) -> dict[str, Any]:
+    """{field name: value} for the columns a bulk write leaves out.
+
+    Model defaults live in Python, not in the schema ("" for text columns without one, as
+    Django does), so a bulk write must give them itself.
+    """
+    return {
+        field.name: json.dumps(field.get_default()) if isinstance(field, models.JSONField) else field.get_default()
+        for field in model._meta.concrete_fields
+        if field.name not in names and not field.primary_key and (field.has_default() or not field.null)
+    }
+
+
+def bulk_insert(
+    model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], table: str | None = None
+) -> None:
+    """Write rows (tuples in `columns` order, None for NULL) as fast as the backend allows.
+
+    PostgreSQL gets one COPY per call; SQLite a prepared executemany. Rows bypass
+    Model.save(), so callers give every derived column (e.g. highest_ced_level) itself;
+    the database constraints still check each row. `table` writes to a staging copy instead.
+    """
+    table = table or model._meta.db_table
+    omitted = defaults_for_omitted(model, columns)
+    columns = [*columns, *omitted]
+    defaults = tuple(omitted.values())
+    rows = (row + defaults for row in map(tuple, rows)) if defaults else rows
+    column_list = ", ".join(model._meta.get_field(name).column for name in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            buffer = io.StringIO()
+            csv.writer(buffer).writerows(rows)
+            buffer.seek(0)
+            # csv writes None and "" alike as an empty field, which COPY reads as NULL;
+            # FORCE_NOT_NULL makes it "" for the columns that cannot be NULL.
+            not_null = [
+                model._meta.get_field(name).column
+                for name in columns
+                if not model._meta.get_field(name).null
+                and model._meta.get_field(name).get_internal_type() in TEXT_TYPES
+            ]
+            options = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
+            cursor.copy_expert(f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv{options})", buffer)
+        else:
+            placeholders = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+
+
+def delete_reports(reports: QuerySet[UseOfForceReport]) -> None:
+    """Delete reports and their CED uses in SQL, without loading them (millions of rows)."""
+    ids_sql, params = reports.values("id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {CedUse._meta.db_table} WHERE report_id IN ({ids_sql})", params)
+        cursor.execute(f"DELETE FROM {UseOfForceReport._meta.db_table} WHERE id IN ({ids_sql})", params)
+
+
+def copy_arrays(cursor: Any, model: type[models.Model], table: str, arrays: dict[str, pa.Array]) -> None:
+    """Write pyarrow columns (keyed by model field name) to `table` through `cursor`, COPY on PostgreSQL.
+
+    The CSV is made by pyarrow, not row by row in Python: a million rows take seconds.
+    """
+    statement, data = arrow_copy(model, table, arrays)
+    if connection.vendor == "postgresql":
+        cursor.copy_expert(statement, data, COPY_CHUNK_BYTES)
+    else:
+        cursor.executemany(statement, data)
+
+
+def arrow_copy(model: type[models.Model], table: str, arrays: dict[str, pa.Array]) -> tuple[str, Any]:
+    """(statement, data) that write `arrays` to `table`: COPY and a CSV on PostgreSQL, else an INSERT and rows."""
+    length = len(next(iter(arrays.values())))
+    arrays = arrays | {name: pa.array([value] * length) for name, value in defaults_for_omitted(model, arrays).items()}
+    names = list(arrays)
+    columns = ", ".join(model._meta.get_field(name).column for name in names)
+    if connection.vendor == "postgresql":
+        # Booleans as 1 and 0, not as "true" and "false": the CSV of a report is half as long,
+        # and PostgreSQL reads it in a tenth less time.
+        values = [pc.cast(array, pa.uint8()) if pa.types.is_boolean(array.type) else array for array in arrays.values()]
+        data = io.BytesIO()
+        # Every text is quoted, which keeps "" apart from NULL, an unquoted empty field.
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        pacsv.write_csv(pa.table(values, names=names), data, options)
+        data.seek(0)
+        return f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv)", data
+    values = [
+        (pc.cast(array, pa.string()) if pa.types.is_date(array.type) else array).to_pylist()
+        for array in arrays.values()
+    ]
+    placeholders = ", ".join(["%s"] * len(names))
+    return f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", list(zip(*values, strict=True))
+
+
+class InBackground:
+    """Writes an import's rows in order from two threads, on this transaction's connection (PostgreSQL).
+
+    One thread makes each piece's CSV while the other copies the one before it, so PostgreSQL
+    copies without waiting and Python converts the next batch meanwhile. At most `depth` pieces
+    wait, which bounds memory; an error in either thread surfaces at the next call. Elsewhere
+    (SQLite) each piece is written at once, in this thread.
+    """
+
+    def __init__(self, depth=32):
+        self.raw = connection.connection if connection.vendor == "postgresql" else None
+        self.errors = connection.wrap_database_errors  # this thread's connection's, used from the other
+        self.csv_maker = ThreadPoolExecutor(max_workers=1) if self.raw else None
+        self.copier = ThreadPoolExecutor(max_workers=1) if self.raw else None
+        self.pending = collections.deque()
+        self.depth = depth
+
+    def copy(self, model, table, arrays):
+        """copy_arrays(…, model, table, arrays), now or in the threads."""
+        if self.raw is None:
+            with connection.cursor() as cursor:
+                return copy_arrays(cursor, model, table, arrays)
+        made = self.csv_maker.submit(arrow_copy, model, table, arrays)
+        self._queue(self._copy, made)
+
+    def __call__(self, work, *args):
+        """work(cursor, *args), now or in the copying thread, after what is queued before it."""
+        if self.raw is None:
+            with connection.cursor() as cursor:
+                return work(cursor, *args)
+        self._queue(self._run, work, *args)
+
+    def _queue(self, *call):
+        self.pending.append(self.copier.submit(*call))
+        while len(self.pending) > self.depth:
+            self.pending.popleft().result()
+
+    def _copy(self, made):
+        statement, data = made.result()
+        with self.errors, self.raw.cursor() as cursor:
+            cursor.copy_expert(statement, data, COPY_CHUNK_BYTES)
+
+    def _run(self, work, *args):
+        # Django's own error classes, and its note that the connection failed: a dropped connection
+        # is then replaced before the batch records the failure (see _record_failure).
+        with self.errors, self.raw.cursor() as cursor:
+            return work(cursor, *args)
+
+    def wait(self):
+        """Wait for all the work; raise the first error."""
+        while self.pending:
+            self.pending.popleft().result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        for pool in (self.copier, self.csv_maker):
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextlib.contextmanager
+def id_source() -> Iterator[Any]:
+    """A cursor to reserve_ids with while the transaction's connection is busy copying (PostgreSQL).
+
+    A sequence is outside transactions, so ids taken on a connection of their own are as much
+    the import's; an import that fails leaves a gap, as it would anyway. On SQLite: None, the
+    transaction's own connection.
+    """
+    if connection.vendor != "postgresql":
+        yield None
+        return
+    own = connections.create_connection(connection.alias)
+    try:
+        with own.cursor() as cursor:
+            yield cursor
+    finally:
+        own.close()

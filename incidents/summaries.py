@@ -1,0 +1,217 @@
+"""Monthly summary cells: built from the current reports, rebuilt where an import or an edit changed them."""
+
+import collections
+import datetime
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, models, transaction
+from django.db.models import QuerySet
+from django.db.models.functions import Cast, Concat, TruncMonth
+from django.utils import timezone
+
+from forces.models import Force
+from incidents import queries
+from incidents.models import (
+    DISCHARGE_LEVELS,
+    INCIDENT_MEASURES,
+    NON_DISCHARGE_LEVELS,
+    SUMMARY_MEASURES,
+    CedLevel,
+    ImportBatch,
+    MonthlySummary,
+    UseOfForceReport,
+)
+from incidents.queries import months_back
+
+
+def month_of(day: datetime.date) -> datetime.date:
+    return day.replace(day=1)
+
+
+def next_month(month: datetime.date) -> datetime.date:
+    return months_back(month, -1)
+
+
+def cells_of(pairs: Iterable[tuple[int | None, object]]) -> list[list]:
+    """(area id or None, date) pairs → the sorted [area id, "YYYY-MM-01"] cells they fall in (JSON-ready)."""
+    cells = {(area, month_of(datetime.date.fromisoformat(str(day)[:10])).isoformat()) for area, day in pairs}
+    return sorted(map(list, cells), key=lambda cell: (cell[1], cell[0] is not None, cell[0] or 0))
+
+
+def _in_cells(cells, date_field, area_field):
+    """A filter matching the given cells: one term per month, naming that month's areas."""
+    by_month = collections.defaultdict(set)
+    for area, month in cells:
+        by_month[datetime.date.fromisoformat(str(month))].add(area)
+    condition = models.Q(pk__in=[])
+    for month, areas in by_month.items():
+        in_areas = models.Q(**{f"{area_field}__in": [a for a in areas if a is not None]})
+        if None in areas:
+            in_areas |= models.Q(**{f"{area_field}__isnull": True})
+        if date_field == "month":
+            condition |= models.Q(month=month) & in_areas
+        else:
+            condition |= models.Q(**{f"{date_field}__gte": month, f"{date_field}__lt": next_month(month)}) & in_areas
+    return condition
+
+
+def summary_aggregates() -> dict[str, Any]:
+    """{summary column: aggregate over reports} for every measure of a summary cell."""
+    aggregates = {
+        name: models.Count("pk", filter=condition) if condition else models.Count("pk")
+        for name, (_, condition) in SUMMARY_MEASURES.items()
+    }
+    # Reports without an incident reference are each an incident of their own.
+    aggregates["incidents"] = models.Count(
+        "incident_reference", distinct=True, filter=~models.Q(incident_reference="")
+    ) + models.Count("pk", filter=models.Q(incident_reference=""))
+    return aggregates
+
+
+def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | None = None) -> int:
+    """Rebuild monthly summary cells from the current reports; returns the number of cells written.
+
+    `force_ids` None means every force; `cells` ([area id or None, "YYYY-MM-01"] pairs) limits
+    the rebuild to those cells of one force, as after an import or an edit. One transaction:
+    readers see the old cells or the new ones, never a half-built cell. The forces are locked
+    first, in id order: two rebuilds of one force run one after the other (no double count,
+    no lost update) and two rebuilds of different forces never deadlock.
+
+    Months before record retention's horizon are never rebuilt: their reports were removed and
+    their cells are all that is left of them (see apply_retention).
+    """
+    with transaction.atomic():
+        locked = Force.objects.select_for_update().order_by("pk")
+        if force_ids is not None:
+            locked = locked.filter(pk__in=force_ids)
+        force_ids = list(locked.values_list("pk", flat=True))
+        if not force_ids:
+            return 0
+        versions = latest_versions(force_ids)
+        old = MonthlySummary.objects.filter(force__in=force_ids)
+        reports = UseOfForceReport.objects.current().filter(force__in=force_ids)
+        if frozen := queries.summaries_frozen_before():
+            old, reports = old.filter(month__gte=frozen), reports.filter(occurred_on__gte=frozen)
+            if cells is not None:
+                cells = [cell for cell in cells if str(cell[1]) >= frozen.isoformat()]
+        if cells is not None:  # [] rebuilds no cell: it brings the data version up to date
+            old = old.filter(_in_cells(cells, "month", "area"))
+            reports = reports.filter(_in_cells(cells, "occurred_on", "area"))
+        old.delete()
+        written = insert_summaries(reports, versions) if cells != [] else 0
+        # Every change since the cells were built has its own rebuild queued, so the cells not
+        # rebuilt now (other cells, months kept by retention) are as right for the current
+        # version as for theirs.
+        MonthlySummary.objects.filter(force__in=force_ids).update(data_version=_version_by_force(versions))
+        return written
+
+
+def latest_versions(force_ids: Iterable[str]) -> dict[str, int]:
+    """{force id: its latest successful data version} of the forces that have one."""
+    return dict(
+        ImportBatch.objects.filter(force__in=force_ids, status=ImportBatch.Status.SUCCEEDED)
+        .values("force")
+        .annotate(version=models.Max("data_version"))
+        .values_list("force", "version")
+    )
+
+
+def _version_by_force(versions):
+    """The data version of a row's force: a CASE over the few forces rebuilt."""
+    return models.Case(*(models.When(force=f, then=v) for f, v in versions.items()), default=0)
+
+
+def insert_summaries(reports: QuerySet[UseOfForceReport], versions: dict[str, int]) -> int:
+    """Write the summary cells of `reports`; returns the number of cells written.
+
+    The GROUP BY runs as a plain SELECT, which PostgreSQL may spread over parallel workers
+    (an INSERT … SELECT never is); its result is small, a row per area-month.
+    """
+    aggregates = summary_aggregates()
+    rows = (
+        reports.annotate(cell_month=TruncMonth("occurred_on"))
+        .values("force", "area", "cell_month")
+        .annotate(**aggregates)
+        .values_list("force", "area", "cell_month", *aggregates)
+        .order_by()
+    )
+    incidents = incident_counts(reports)
+    built_at = timezone.now()
+    cells = [
+        MonthlySummary(
+            force_id=force, area_id=area, month=month, data_version=versions.get(force, 0), built_at=built_at,
+            **dict(zip(aggregates, counts, strict=True)), **incidents.get((force, area, str(month)[:10]), {}),
+        )
+        for force, area, month, *counts in rows
+    ]  # fmt: skip
+    MonthlySummary.objects.bulk_create(cells, batch_size=500)
+    return len(cells)
+
+
+def incident_counts(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str, int]]:
+    """{(force, area, "YYYY-MM-01"): INCIDENT_MEASURES} of the Taser incidents among `reports`.
+
+    Two steps: each incident of a cell at the highest level any of its reports used, then the
+    incidents of each cell by that level. The inner step is the ORM's own SQL, so the cell
+    filters of an incremental rebuild hold in it; only the outer count is written out here.
+    """
+    per_incident = (
+        reports.filter(ced_used=True)
+        .annotate(
+            cell_month=TruncMonth("occurred_on"),
+            # A report without an incident reference is an incident of its own.
+            incident_key=models.Case(
+                models.When(incident_reference="", then=Concat(models.Value("#"), Cast("pk", models.CharField()))),
+                default="incident_reference",
+            ),
+        )
+        .values("force", "area", "cell_month", "incident_key")
+        .annotate(top=models.Max("highest_ced_level"))
+        .order_by()
+    )
+    inner, params = per_incident.query.sql_with_params()
+    levels = {f"incidents_level_{level.name.lower()}": [int(level)] for level in CedLevel}
+    levels["incidents_discharge"] = [int(level) for level in DISCHARGE_LEVELS]
+    levels["incidents_non_discharge"] = [int(level) for level in NON_DISCHARGE_LEVELS]
+    counted = ", ".join(
+        f"COUNT(*) FILTER (WHERE top IN ({', '.join(map(str, levels[name]))}))" if name in levels else "COUNT(*)"
+        for name in INCIDENT_MEASURES
+    )
+    sql = f'SELECT "force", "area", "cell_month", {counted} FROM ({inner}) per_incident GROUP BY 1, 2, 3'
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {
+            (force, area, str(month)[:10]): dict(zip(INCIDENT_MEASURES, counts, strict=True))
+            for force, area, month, *counts in cursor.fetchall()
+        }
+
+
+def stale_forces() -> list[str]:
+    """Ids of the forces whose summaries do not reflect their current data version or reports.
+
+    A force is stale when it has reports but no summaries, summaries but no reports, or cells
+    older than its data version. Months kept by record retention have no reports by design.
+    """
+    versions = dict(
+        ImportBatch.objects.filter(status=ImportBatch.Status.SUCCEEDED)
+        .values("force")
+        .annotate(version=models.Max("data_version"))
+        .values_list("force", "version")
+    )
+    built = dict(
+        MonthlySummary.objects.values("force")
+        .annotate(version=models.Min("data_version"))
+        .values_list("force", "version")
+    )
+    current = UseOfForceReport.objects.current().filter(force=models.OuterRef("pk"))
+    summarised = MonthlySummary.objects.all()
+    if frozen := queries.summaries_frozen_before():
+        current, summarised = current.filter(occurred_on__gte=frozen), summarised.filter(month__gte=frozen)
+    with_reports = set(Force.objects.filter(models.Exists(current)).values_list("pk", flat=True))
+    live = set(summarised.values_list("force", flat=True).distinct())
+    return sorted(
+        force
+        for force in with_reports | set(built)
+        if (force in with_reports) != (force in live) or built.get(force, 0) < versions.get(force, 0)
+    )
