@@ -64,6 +64,8 @@ from scrutiny.queries import (
     cases_of_meeting,
     content_warnings,
     findings_visible_to,
+    force_annual_report,
+    force_annual_rows,
     meeting_quorum,
     membership,
     memberships_of,
@@ -76,6 +78,7 @@ from scrutiny.queries import (
     panel_quarters,
     previous_meeting,
     public_annual_summary,
+    public_force_annual_summary,
     public_panel_summary,
     redraw,
     review_progress,
@@ -465,7 +468,11 @@ def panel_list(request):
     panels = own_force(Panel.objects.select_related("force"), request.user, "force").annotate(
         member_count=Count("members", distinct=True), meeting_count=Count("meetings", distinct=True)
     )
-    return render(request, "scrutiny/panels.html", {"panels": panels, "form": form})
+    # The financial years in which the force's panels met: each has its annual report of them all.
+    days = Meeting.objects.filter(panel__in=panels, held_on__lte=timezone.localdate()).values_list("held_on", flat=True)
+    years = sorted({held_on.year if held_on.month >= 4 else held_on.year - 1 for held_on in days}, reverse=True)
+    context = {"panels": panels, "form": form, "years": years, "force": force_of(request.user)}
+    return render(request, "scrutiny/panels.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -711,6 +718,32 @@ def panel_annual(request, pk, year):
         name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
         return csv_response(name, ANNUAL_COLUMNS, panel_annual_rows(report))
     return render(request, "scrutiny/annual_report.html", {"report": report, "panel": panel})
+
+
+@require_safe
+@login_required
+def force_annual(request, force_id, year):
+    """All of a force's panels' year together, for its PCC staff (A4 print), or its CSV."""
+    user = request.user
+    require(is_pcc(user), "The force's annual scrutiny report is for PCC staff.")
+    if not user.is_superuser and getattr(force_of(user), "pk", None) != force_id:
+        raise Http404("No such force.")
+    force = get_object_or_404(Force, pk=force_id)
+    check_year(year)
+    report = force_annual_report(force=force, year=year)
+    if request.GET.get("format") == "csv":
+        name = f"{force.pk}-panels-{year}-{str(year + 1)[2:]}.csv"
+        return csv_response(name, ANNUAL_COLUMNS, force_annual_rows(report))
+    return render(request, "scrutiny/force_annual_report.html", {"report": report, "force": force})
+
+
+@require_safe
+def public_force_annual(request, force_id, year):
+    """All of a force's panels' year as the public may see it: small counts suppressed, ended quarters only."""
+    force = get_object_or_404(Force, pk=force_id)
+    check_year(year)
+    summary = public_force_annual_summary(force=force, year=year)
+    return render(request, "scrutiny/public_force_annual.html", {"force": force, "summary": summary})
 
 
 @require_safe
