@@ -59,7 +59,10 @@ def may_follow_findings(user):
 
 def samples_visible_to(user):
     """Case samples: a force's for its PCC staff, their own panels' for panel members."""
-    samples = CaseSample.objects.select_related("panel", "meeting").prefetch_related("cases")
+    samples = CaseSample.objects.select_related("panel", "meeting__panel").prefetch_related(
+        "cases__clips__viewings", "cases__officer_accounts", "cases__declarations__member__user",
+        "meeting__declarations__member__user",
+    )  # fmt: skip
     if user.is_superuser:
         return samples
     role = role_of(user)

@@ -392,6 +392,21 @@ def meeting_detail(request, pk):
             messages.success(request, {"attendance": "Attendance recorded.", "minutes": "Agenda and minutes saved.",
                                        "approve": "The previous meeting's minutes are approved."}[action])  # fmt: skip
         return redirect("scrutiny-meeting", meeting.pk)
+    elif action == "declare":
+        require(chair is not None, "The panel's chair records interests declared at the meeting.")
+        member_id, case_id = request.POST.get("member", ""), request.POST.get("case", "")
+        if not member_id.isdigit() or not (case_id == "" or case_id.isdigit()):
+            raise Http404("No such member or case.")
+        declaring = get_object_or_404(panel.members.select_related("user"), pk=member_id)
+        case = get_object_or_404(SampledCase, pk=case_id, sample__meeting=meeting) if case_id else None
+        try:
+            services.declare_at_meeting(meeting=meeting, user=user, member=declaring, case=case,
+                                        interest=request.POST.get("interest", ""))  # fmt: skip
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{declaring.user.username}'s interest is recorded with the meeting.")
+        return redirect("scrutiny-meeting", meeting.pk)
     elif action == "follow_up":
         require(sample_form is not None, "PCC staff follow up missing body-worn video with the force.")
         case = get_object_or_404(SampledCase, pk=request.POST.get("case") or 0, sample__meeting=meeting)
@@ -423,6 +438,7 @@ def meeting_detail(request, pk):
         "meeting": meeting, "panel": panel, "chair": chair, "samples": samples, "progress": progress,
         "quorum": meeting_quorum(meeting=meeting), "previous": previous_meeting(meeting=meeting),
         "attendance_choices": Attendance.Status.choices,
+        "declarations": meeting.declarations.select_related("member__user"),
         "cases": cases_of_meeting(meeting=meeting), "sample_form": sample_form, "case_form": case_form,
     }  # fmt: skip
     return render(request, "scrutiny/meeting.html", context)
