@@ -123,3 +123,13 @@ def test_pcc_staff_set_the_quorum_on_the_panel_page_and_the_meeting_checks_it(
     client.force_login(panel_chair)
     client.post(case_url, finding)
     assert Finding.objects.get().panel_grade == "Green"
+
+
+def test_the_database_refuses_a_declaration_at_another_panels_meeting(case, member):
+    from django.db import IntegrityError, transaction
+
+    stranger = PanelMemberFactory(panel=PanelFactory(force=case.sample.panel.force))
+    with pytest.raises(IntegrityError, match="declaration_by_member_of_meeting_panel"), transaction.atomic():
+        Declaration.objects.create(meeting=case.sample.meeting, member=stranger, interest="Conflict")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Declaration.objects.create(member=member, interest="With nothing")  # neither a case nor a meeting
