@@ -159,6 +159,11 @@ class FootageClipAdmin(ForceScopedAdmin):
     search_fields = ["clip_id"]
     readonly_fields = ["sampled_case", "system", "clip_id", "starts_at", "ends_at", "added_by", "added_at"]
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "link":
+            kwargs["assume_scheme"] = "https"  # as the footage page's form: evidence systems link over HTTPS
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def has_add_permission(self, request):
         return False
 
