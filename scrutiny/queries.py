@@ -4,6 +4,7 @@ import datetime
 import math
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -520,7 +521,7 @@ def share(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def scale_of(panels):
+def scale_of(panels: list[Panel]) -> list[str]:
     """The grades of the panels' scales, in scale order, each once (a force's panels may grade on different scales)."""
     grades = []
     for panel in panels:
@@ -528,7 +529,7 @@ def scale_of(panels):
     return grades
 
 
-def questions_of(panels):
+def questions_of(panels: list[Panel]) -> list[str]:
     """The questions the panels' members answer, each once, in the panels' order."""
     questions = []
     for panel in panels:
@@ -857,7 +858,7 @@ def panel_annual_rows(report):
         yield ("actions", name.replace("_", " "), count, None)
 
 
-def force_annual_rows(report):
+def force_annual_rows(report: dict) -> Iterator[tuple]:
     """The force's annual report as CSV rows of ANNUAL_COLUMNS: all its panels together, then each panel's year."""
     yield from panel_annual_rows(report)
     for panel_report in report["by_panel"]:
@@ -877,7 +878,7 @@ def public_force_annual_summary(*, force: Force, year: int, threshold: int | Non
     return public_year(force_annual_report(force=force, year=year, on=on), threshold=threshold)
 
 
-def public_year(report, *, threshold=None):
+def public_year(report: dict, *, threshold: int | None = None) -> dict:
     """An annual report as the public may see it: the year's counts through `public_rows`."""
     threshold = settings.SUPPRESSION_THRESHOLD if threshold is None else threshold
     labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}

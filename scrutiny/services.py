@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -150,7 +151,7 @@ def clean_rubric(rubric):
     return questions
 
 
-def clean_quorum(quorum):
+def clean_quorum(quorum: int) -> int:
     if not isinstance(quorum, int) or quorum < 1:
         raise ValidationError(f"quorum: '{quorum}' is not a whole number of members, 1 or more.")
     return quorum
@@ -599,7 +600,9 @@ def approve_minutes(*, meeting, user):
     return earlier
 
 
-def declare_interest(*, case, member, interest, recorded_by=None):
+def declare_interest(
+    *, case: SampledCase, member: PanelMember, interest: str, recorded_by: AbstractBaseUser | None = None
+) -> Declaration:
     """A member declares a conflict of interest with a case: from then on they do not review it.
 
     The declaration is recorded with the case's meeting, whose record lists it.
@@ -621,7 +624,9 @@ def declare_interest(*, case, member, interest, recorded_by=None):
 
 
 @transaction.atomic
-def declare_at_meeting(*, meeting, user, member, interest, case=None):
+def declare_at_meeting(
+    *, meeting: Meeting, user: AbstractBaseUser, member: PanelMember, interest: str, case: SampledCase | None = None
+) -> Declaration:
     """The chair records a member's interest declared at the meeting: with one of its cases (the member
     then does not review it), or with the meeting's business in general."""
     active_chair(meeting.panel, user)
