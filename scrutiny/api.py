@@ -13,12 +13,24 @@ from forces.api import PUBLIC
 from forces.authentication import TokenAccess
 from forces.models import Force
 from oversight.api import CsvListMixin
-from scrutiny.models import Action, CaseSample, Finding, ForceResponse, Review, SampledCase
+from scrutiny.models import (
+    LEFT_OUT,
+    Action,
+    CaseSample,
+    Declaration,
+    Finding,
+    FootageClip,
+    ForceResponse,
+    Meeting,
+    Review,
+    SampledCase,
+)
 from scrutiny.queries import (
     actions_visible_to,
     findings_visible_to,
     may_follow_findings,
     may_follow_samples,
+    meeting_quorum,
     responses_visible_to,
     reviews_visible_to,
     samples_visible_to,
@@ -28,7 +40,7 @@ from scrutiny.queries import (
 class ForceResponseSerializer(serializers.ModelSerializer):
     class Meta:
         model = ForceResponse
-        fields = ["response", "responded_at"]
+        fields = ["position", "response", "responded_at"]
 
 
 class PublishedFindingSerializer(serializers.ModelSerializer):
@@ -99,23 +111,91 @@ class MayFollowFindings(permissions.BasePermission):
         return may_follow_findings(request.user)
 
 
+class ClipSerializer(serializers.ModelSerializer):
+    """A body-worn video clip by reference: the link itself stays on the case's page."""
+
+    link_open = serializers.SerializerMethodField(help_text="Whether the evidence system's link may still be followed")
+    viewings = serializers.IntegerField(source="viewings.count", help_text="Members' records of watching it")
+
+    class Meta:
+        model = FootageClip
+        fields = ["id", "system", "clip_id", "starts_at", "ends_at", "link_expires_at", "link_open", "viewings"]
+
+    def get_link_open(self, clip) -> bool:
+        return clip.link_open()
+
+
+class DeclarationSerializer(serializers.ModelSerializer):
+    member = serializers.CharField(source="member.user.username")
+
+    class Meta:
+        model = Declaration
+        fields = ["id", "member", "meeting", "sampled_case", "interest", "declared_at"]
+
+
 class SampledCaseSerializer(serializers.ModelSerializer):
+    clips = ClipSerializer(many=True, read_only=True)
+    officer_accounts = serializers.IntegerField(
+        source="officer_accounts.count", help_text="Officer's accounts the force supplied for the case"
+    )
+    declarations = DeclarationSerializer(many=True, read_only=True, help_text="Members who do not review the case")
+
     class Meta:
         model = SampledCase
-        fields = ["id", "report", "reason", "needs_video_follow_up", "opened_at_meeting_at"]
+        fields = ["id", "report", "reason", "needs_video_follow_up", "opened_at_meeting_at", "clips"]
+        fields += ["officer_accounts", "declarations"]
+
+
+class MeetingRecordSerializer(serializers.ModelSerializer):
+    """The meeting's quorum and attendance as the chair recorded them, and the interests declared at it."""
+
+    quorum = serializers.SerializerMethodField(help_text="Members present needed to record findings")
+    present = serializers.SerializerMethodField()
+    apologies = serializers.SerializerMethodField()
+    quorate = serializers.SerializerMethodField(help_text="Null until attendance is taken")
+    declarations = DeclarationSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Meeting
+        fields = ["id", "held_on", "quorum", "present", "apologies", "quorate", "declarations"]
+
+    def attendance(self, meeting):
+        if not hasattr(meeting, "_quorum"):
+            meeting._quorum = meeting_quorum(meeting=meeting)
+        return meeting._quorum
+
+    def get_quorum(self, meeting) -> int:
+        return self.attendance(meeting)["quorum"]
+
+    def get_present(self, meeting) -> int:
+        return self.attendance(meeting)["present"]
+
+    def get_apologies(self, meeting) -> int:
+        return self.attendance(meeting)["apologies"]
+
+    def get_quorate(self, meeting) -> bool | None:
+        record = self.attendance(meeting)
+        return record["quorate"] if record["taken"] else None
 
 
 class SampleSerializer(serializers.ModelSerializer):
     force = serializers.CharField(source="panel.force_id", help_text="data.police.uk force id")
     meeting_held_on = serializers.DateField(source="meeting.held_on", allow_null=True)
+    meeting_record = MeetingRecordSerializer(source="meeting", read_only=True, allow_null=True)
+    left_out_counts = serializers.SerializerMethodField(
+        help_text=f"Reports the rule selected but left out before the draw, by reason: {', '.join(LEFT_OUT)}"
+    )
     cases = SampledCaseSerializer(many=True, read_only=True)
 
     class Meta:
         model = CaseSample
         fields = [
             "id", "force", "panel", "meeting", "meeting_held_on", "rule", "parameters", "seed", "period_starts_on",
-            "period_ends_on", "created_at", "cases",
+            "period_ends_on", "created_at", "eligible", "left_out_counts", "meeting_record", "cases",
         ]  # fmt: skip
+
+    def get_left_out_counts(self, sample) -> dict[str, int]:
+        return {reason: len(ids) for reason, ids in sample.left_out.items()}
 
 
 class ReviewSerializer(serializers.ModelSerializer):
@@ -124,8 +204,8 @@ class ReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = Review
         fields = [
-            "id", "sampled_case", "member", "grade", "rubric_answers", "learning_points", "status", "updated_at",
-            "submitted_at",
+            "id", "sampled_case", "member", "grade", "rubric_answers", "rubric_comments", "learning_points", "status",
+            "updated_at", "submitted_at",
         ]  # fmt: skip
 
 
@@ -138,14 +218,14 @@ class FindingSerializer(serializers.ModelSerializer):
         model = Finding
         fields = [
             "id", "force", "panel", "sampled_case", "panel_grade", "summary", "themes", "for_force_feedback",
-            "published", "recorded_at",
+            "response_due_on", "published", "recorded_at",
         ]  # fmt: skip
 
 
 class ResponseSerializer(serializers.ModelSerializer):
     class Meta:
         model = ForceResponse
-        fields = ["id", "finding", "response", "responded_at"]
+        fields = ["id", "finding", "position", "response", "responded_at"]
 
 
 class ActionSerializer(serializers.ModelSerializer):

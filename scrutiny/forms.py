@@ -46,6 +46,11 @@ class PanelForm(forms.Form):
         help_text="The questions each member answers, one a line, e.g. “Warning given?”. "
         "The lawful–justified–proportionate scale adds its three checklist questions itself.",
     )
+    quorum = forms.IntegerField(
+        min_value=1, max_value=100, initial=2, required=False,
+        help_text="Members present for the panel to record findings: a meeting with fewer records none. "
+        "Empty: 2 for a new panel, unchanged for this one.",
+    )  # fmt: skip
 
 
 def new_panel_form(data=None):

@@ -274,19 +274,39 @@ class Review(models.Model):
 
 
 class Declaration(models.Model):
-    """A member's declared conflict of interest with a case: they do not review it."""
+    """A member's declared conflict of interest, recorded with the meeting: with a case of it (they do
+    not review that case), or with the meeting's business in general."""
 
-    sampled_case = models.ForeignKey(SampledCase, on_delete=models.PROTECT, related_name="declarations")
+    sampled_case = models.ForeignKey(
+        SampledCase, on_delete=models.PROTECT, null=True, blank=True, related_name="declarations",
+        help_text="The case the conflict is with; empty: the meeting's business in general",
+    )  # fmt: skip
+    meeting = models.ForeignKey(
+        Meeting, on_delete=models.PROTECT, null=True, blank=True, related_name="declarations",
+        help_text="The meeting it is recorded with: the one it was declared at, or its case's",
+    )  # fmt: skip
     member = models.ForeignKey(PanelMember, on_delete=models.PROTECT, related_name="declarations")
     interest = models.TextField()
     declared_at = models.DateTimeField(auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The member themselves, or the chair at the meeting",
+    )  # fmt: skip
 
     class Meta:
-        ordering = ["sampled_case", "declared_at"]
-        constraints = [models.UniqueConstraint(fields=["sampled_case", "member"], name="one_declaration_per_case")]
+        ordering = ["declared_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["sampled_case", "member"], name="one_declaration_per_case"),
+            models.CheckConstraint(
+                condition=models.Q(sampled_case__isnull=False) | models.Q(meeting__isnull=False),
+                name="declaration_with_a_case_or_a_meeting",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.member} declared an interest in case {self.sampled_case_id}"
+        if self.sampled_case_id:
+            return f"{self.member} declared an interest in case {self.sampled_case_id}"
+        return f"{self.member} declared an interest at {self.meeting}"
 
 
 class FootageClip(models.Model):
@@ -503,6 +523,13 @@ class Notification(models.Model):
 
 
 INTEGRITY_RULES = (
+    Rule(
+        "declaration_by_member_of_meeting_panel",
+        Declaration._meta.db_table,
+        "NEW.meeting_id IS NULL OR EXISTS (SELECT 1 FROM scrutiny_panelmember m, scrutiny_meeting g "
+        "WHERE m.id = NEW.member_id AND g.id = NEW.meeting_id AND m.panel_id = g.panel_id)",
+        "an interest may only be declared at a meeting of the member's own panel",
+    ),
     Rule(
         "viewing_by_member_of_case_panel",
         FootageViewing._meta.db_table,

@@ -4,6 +4,7 @@ import datetime
 import math
 import random
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db.models import Count, Max, Min, Prefetch, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from forces.models import Role
+from forces.models import Force, Role
 from forces.queries import force_of, role_of
 from incidents.disclosure import hidden_names
 from incidents.models import (
@@ -36,6 +37,7 @@ from scrutiny.models import (
     Finding,
     FootageViewing,
     ForceResponse,
+    Meeting,
     Panel,
     PanelMember,
     Review,
@@ -57,7 +59,10 @@ def may_follow_findings(user):
 
 def samples_visible_to(user):
     """Case samples: a force's for its PCC staff, their own panels' for panel members."""
-    samples = CaseSample.objects.select_related("panel", "meeting").prefetch_related("cases")
+    samples = CaseSample.objects.select_related("panel", "meeting__panel").prefetch_related(
+        "cases__clips__viewings", "cases__officer_accounts", "cases__declarations__member__user",
+        "meeting__declarations__member__user",
+    )  # fmt: skip
     if user.is_superuser:
         return samples
     role = role_of(user)
@@ -515,23 +520,46 @@ def share(part, whole):
     return round(part / whole, 4) if whole else None
 
 
-def panel_quarter_report(*, panel, quarter, on=None):
-    """A panel's quarter: the cases of its meetings held in the quarter (by `on`, today), their
-    reviews and findings, the actions opened and closed in it, and the force's responses. Every
-    figure is counted from the rows behind it, as they are now; the actions overdue at the
-    quarter's end are None until it has ended."""
+def scale_of(panels: list[Panel]) -> list[str]:
+    """The grades of the panels' scales, in scale order, each once (a force's panels may grade on different scales)."""
+    grades = []
+    for panel in panels:
+        grades += [grade for grade in panel.grades if grade not in grades]
+    return grades
+
+
+def questions_of(panels: list[Panel]) -> list[str]:
+    """The questions the panels' members answer, each once, in the panels' order."""
+    questions = []
+    for panel in panels:
+        questions += [question for question in panel.questions if question not in questions]
+    return questions
+
+
+def panel_quarter_report(*, panel: Panel, quarter: datetime.date, on: datetime.date | None = None) -> dict:
+    """A panel's quarter: see quarter_report."""
+    return quarter_report(panels=[panel], quarter=quarter, on=on) | {"panel": panel}
+
+
+def quarter_report(*, panels: list[Panel], quarter: datetime.date, on: datetime.date | None = None) -> dict:
+    """A quarter of the panels' work (one panel's, or all of a force's): the cases of their meetings
+    held in the quarter (by `on`, today), their reviews and findings, the actions opened and closed
+    in it, and the force's responses. Every figure is counted from the rows behind it, as they are
+    now; the actions overdue at the quarter's end are None until it has ended."""
     on = on or timezone.localdate()
     start, end = quarter_bounds(quarter)
-    held = panel.meetings.filter(held_on__gte=start, held_on__lt=end, held_on__lte=on)
-    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__in=held)
+    meetings = Meeting.objects.filter(panel__in=panels, held_on__gte=start, held_on__lt=end)
+    held = meetings.filter(held_on__lte=on)
+    cases = SampledCase.objects.filter(sample__panel__in=panels, sample__meeting__in=held)
     reviews = Review.objects.filter(sampled_case__in=cases, status=Review.Status.SUBMITTED)
     findings = Finding.objects.filter(sampled_case__in=cases)
-    actions = Action.objects.filter(finding__sampled_case__sample__panel=panel)
+    actions = Action.objects.filter(finding__sampled_case__sample__panel__in=panels)
     still_open_at_end = actions.filter(created_at__date__lt=end).exclude(closed_at__date__lt=end)
+    scale = scale_of(panels)
 
     def by_grade(rows, column):
         counts = dict(rows.values_list(column).annotate(count=Count("pk")).order_by())
-        grades = [*panel.grades, *sorted(set(counts) - set(panel.grades))]
+        grades = [*scale, *sorted(set(counts) - set(scale))]
         total = sum(counts.values())
         return [{"grade": g, "count": counts.get(g, 0), "share": share(counts.get(g, 0), total)} for g in grades]
 
@@ -543,11 +571,12 @@ def panel_quarter_report(*, panel, quarter, on=None):
         .prefetch_related("responses", "actions")
         .order_by("recorded_at", "pk")
     )
-    taser_uses = UseOfForceReport.objects.current().filter(force=panel.force, ced_used=True)
+    forces = {panel.force_id for panel in panels}
+    taser_uses = UseOfForceReport.objects.current().filter(force__in=forces, ced_used=True)
     taser_uses = taser_uses.filter(occurred_on__gte=start, occurred_on__lt=end)
-    sampled_uses = taser_uses.filter(sampled_cases__sample__panel=panel).distinct().count()
+    # Distinct: a report two of the force's panels sampled is one Taser use sampled.
+    sampled_uses = taser_uses.filter(sampled_cases__sample__panel__in=panels).distinct().count()
     return {
-        "panel": panel,
         "period": {
             "start": start,
             "end": end - datetime.timedelta(days=1),
@@ -558,14 +587,14 @@ def panel_quarter_report(*, panel, quarter, on=None):
         "taser_uses_sampled": sampled_uses,
         "taser_uses_sampled_share": share(sampled_uses, taser_uses.count()),
         "meetings": held.count(),
-        "meetings_to_come": panel.meetings.filter(held_on__gte=start, held_on__lt=end, held_on__gt=on).count(),
+        "meetings_to_come": meetings.filter(held_on__gt=on).count(),
         "cases_sampled": cases.count(),
         "cases_reviewed": cases.filter(reviews__status=Review.Status.SUBMITTED).distinct().count(),
         "cases_for_video_follow_up": cases.filter(needs_video_follow_up=True).count(),
         "cases_video_followed_up": cases.filter(needs_video_follow_up=True, video_followed_up_at__isnull=False).count(),
         "reviews": review_count,
         "review_grades": by_grade(reviews, "grade"),
-        "checklist": checklist_tallies(panel=panel, reviews=reviews, review_count=review_count),
+        "checklist": checklist_tallies(questions=questions_of(panels), reviews=reviews, review_count=review_count),
         "findings": findings.count(),
         "panel_grades": by_grade(findings, "panel_grade"),
         "themes": [{"theme": value, "label": label, "count": themes[value]} for value, label in Finding.Theme.choices],
@@ -576,13 +605,13 @@ def panel_quarter_report(*, panel, quarter, on=None):
     }
 
 
-def checklist_tallies(*, panel, reviews, review_count):
-    """For each question (the panel's, then any since dropped), how many of the reviews gave each answer."""
+def checklist_tallies(*, questions, reviews, review_count):
+    """For each question (the panels', then any since dropped), how many of the reviews gave each answer."""
     tallies = {}
     for answers in reviews.values_list("rubric_answers", flat=True):
         for question, given in answers.items():
             tallies.setdefault(question, Counter())[given] += 1
-    questions = [*panel.questions, *sorted(set(tallies) - set(panel.questions))]
+    questions = [*questions, *sorted(set(tallies) - set(questions))]
     rows = []
     for question in questions:
         counts = tallies.get(question, Counter())
@@ -714,13 +743,27 @@ def timeliness(findings, *, on):
     return responses, actions
 
 
-def panel_annual_report(*, panel, year, on=None):
-    """A panel's financial year (April of `year` to March): its quarters' reports, figures only for
-    quarters that have ended by `on` (today), added up; themes by quarter; how timely the force's
-    responses and the actions were; and every case with its grade."""
+def panel_annual_report(*, panel: Panel, year: int, on: datetime.date | None = None) -> dict:
+    """A panel's financial year: see annual_report."""
+    return annual_report(panels=[panel], year=year, on=on) | {"panel": panel}
+
+
+def force_annual_report(*, force: Force, year: int, on: datetime.date | None = None) -> dict:
+    """All of a force's panels together over a financial year (see annual_report), and each panel's
+    own year beside them in `by_panel`."""
+    panels = list(Panel.objects.filter(force=force).order_by("name"))
+    report = annual_report(panels=panels, year=year, on=on)
+    by_panel = [panel_annual_report(panel=panel, year=year, on=on) for panel in panels]
+    return report | {"force": force, "panels": panels, "by_panel": by_panel}
+
+
+def annual_report(*, panels: list[Panel], year: int, on: datetime.date | None = None) -> dict:
+    """The panels' financial year (April of `year` to March): their quarters' reports, figures only
+    for quarters that have ended by `on` (today), added up; themes by quarter; how timely the
+    force's responses and the actions were; and every case with its grade."""
     on = on or timezone.localdate()
     ended = [quarter for quarter in year_quarters(year) if quarter_bounds(quarter)[1] <= on]
-    quarters = [panel_quarter_report(panel=panel, quarter=quarter, on=on) for quarter in ended]
+    quarters = [quarter_report(panels=panels, quarter=quarter, on=on) for quarter in ended]
 
     def total(name):
         return sum(report[name] for report in quarters)
@@ -739,15 +782,15 @@ def panel_annual_report(*, panel, year, on=None):
         for row in report["checklist"]:
             for answer in row["answers"]:
                 checklist.setdefault(row["question"], Counter())[answer["answer"]] += answer["count"]
-    held = panel.meetings.none()
+    held = Meeting.objects.none()
     if ended:
-        held = panel.meetings.filter(held_on__gte=ended[0], held_on__lt=quarter_bounds(ended[-1])[1])
-    cases = SampledCase.objects.filter(sample__panel=panel, sample__meeting__in=held)
+        held = Meeting.objects.filter(panel__in=panels, held_on__gte=ended[0], held_on__lt=quarter_bounds(ended[-1])[1])
+    cases = SampledCase.objects.filter(sample__panel__in=panels, sample__meeting__in=held)
     findings = Finding.objects.filter(sampled_case__in=cases)
     responses, actions = timeliness(findings, on=on)
     taser_uses, sampled = total("taser_uses"), total("taser_uses_sampled")
+    scale = scale_of(panels)
     return {
-        "panel": panel,
         "year": year,
         "label": f"{year}/{str(year + 1)[2:]}",
         "quarters": quarters,
@@ -762,7 +805,7 @@ def panel_annual_report(*, panel, year, on=None):
         "taser_uses_sampled_share": share(sampled, taser_uses),
         "panel_grades": [
             {"grade": grade, "count": grades[grade], "share": share(grades[grade], findings_total)}
-            for grade in [*panel.grades, *sorted(set(grades) - set(panel.grades))]
+            for grade in [*scale, *sorted(set(grades) - set(scale))]
         ],
         "checklist": [
             {
@@ -784,7 +827,7 @@ def panel_annual_report(*, panel, year, on=None):
         "responses": responses,
         "actions": actions,
         "cases": list(
-            cases.select_related("sample__meeting", "finding", "report")
+            cases.select_related("sample__panel", "sample__meeting", "finding", "report")
             .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
             .order_by("sample__meeting__held_on", "pk")
         ),
@@ -814,10 +857,29 @@ def panel_annual_rows(report):
         yield ("actions", name.replace("_", " "), count, None)
 
 
-def public_annual_summary(*, panel, year, threshold=None, on=None):
-    """The annual report as the public may see it: the year's counts through `public_rows`."""
+def force_annual_rows(report: dict) -> Iterator[tuple]:
+    """The force's annual report as CSV rows of ANNUAL_COLUMNS: all its panels together, then each panel's year."""
+    yield from panel_annual_rows(report)
+    for panel_report in report["by_panel"]:
+        for name in ("meetings", "cases_sampled", "cases_reviewed", "findings", "taser_uses_sampled"):
+            yield (f"panel: {panel_report['panel'].name}", name.replace("_", " "), panel_report[name], None)
+
+
+def public_annual_summary(*, panel: Panel, year: int, threshold: int | None = None,
+                          on: datetime.date | None = None) -> dict:  # fmt: skip
+    """A panel's annual report as the public may see it: see public_year."""
+    return public_year(panel_annual_report(panel=panel, year=year, on=on), threshold=threshold)
+
+
+def public_force_annual_summary(*, force: Force, year: int, threshold: int | None = None,
+                                on: datetime.date | None = None) -> dict:  # fmt: skip
+    """All of a force's panels' year as the public may see it: see public_year."""
+    return public_year(force_annual_report(force=force, year=year, on=on), threshold=threshold)
+
+
+def public_year(report: dict, *, threshold: int | None = None) -> dict:
+    """An annual report as the public may see it: the year's counts through `public_rows`."""
     threshold = settings.SUPPRESSION_THRESHOLD if threshold is None else threshold
-    report = panel_annual_report(panel=panel, year=year, on=on)
     labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}
     row = {"cases_reviewed": report["cases_reviewed"], "findings": report["findings"]}
     for index, grade in enumerate(report["panel_grades"]):

@@ -10,6 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -150,8 +151,15 @@ def clean_rubric(rubric):
     return questions
 
 
+def clean_quorum(quorum: int) -> int:
+    if not isinstance(quorum, int) or quorum < 1:
+        raise ValidationError(f"quorum: '{quorum}' is not a whole number of members, 1 or more.")
+    return quorum
+
+
 @transaction.atomic
-def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=None):
+def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=None,
+                 quorum=None):  # fmt: skip
     """A new panel; without a rubric of its own it starts from the national body-worn video checklist."""
     rubric = NATIONAL_RUBRIC if rubric is None else rubric
     if Panel.objects.filter(force=force, name=name).exists():
@@ -163,12 +171,17 @@ def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scal
         grading_scale=grading_scale,
         custom_grades=clean_scale(grading_scale, custom_grades),
         rubric=clean_rubric(rubric),
+        quorum=Panel._meta.get_field("quorum").default if quorum is None else clean_quorum(quorum),
     )
 
 
 @transaction.atomic
-def update_panel(panel, *, name, terms_of_reference, grading_scale, custom_grades, rubric):
+def update_panel(panel, *, name, terms_of_reference, grading_scale, custom_grades, rubric, quorum=None):
+    """Change the panel's settings; without `quorum`, the quorum stays as it is."""
     panel = Panel.objects.select_for_update().get(pk=panel.pk)
+    if quorum is not None:
+        # Applies to findings still to be recorded: those recorded stand, as the meeting was quorate then.
+        panel.quorum = clean_quorum(quorum)
     grades = clean_scale(grading_scale, custom_grades)
     graded = Review.objects.filter(member__panel=panel).exclude(grade="").exists()
     graded = graded or Finding.objects.filter(sampled_case__sample__panel=panel).exists()
@@ -587,17 +600,46 @@ def approve_minutes(*, meeting, user):
     return earlier
 
 
-def declare_interest(*, case, member, interest):
-    """A member declares a conflict of interest with a case: from then on they do not review it."""
+def declare_interest(
+    *, case: SampledCase, member: PanelMember, interest: str, recorded_by: AbstractBaseUser | None = None
+) -> Declaration:
+    """A member declares a conflict of interest with a case: from then on they do not review it.
+
+    The declaration is recorded with the case's meeting, whose record lists it.
+    """
     if member.panel_id != case.sample.panel_id:
         raise ValidationError(f"Only members of {case.sample.panel} declare interests in its cases.")
     if not interest.strip():
         raise ValidationError("interest: say what the conflict is.")
     if Review.objects.filter(sampled_case=case, member=member, status=Review.Status.SUBMITTED).exists():
-        raise ValidationError("You have submitted your review of this case: tell the chair of the conflict.")
+        raise ValidationError(
+            f"{member.user.username} has submitted a review of case {case.pk}: tell the chair of the conflict."
+        )
     if Declaration.objects.filter(sampled_case=case, member=member).exists():
-        raise ValidationError("You have already declared an interest in this case.")
-    return Declaration.objects.create(sampled_case=case, member=member, interest=interest.strip())
+        raise ValidationError(f"{member.user.username} has already declared an interest in case {case.pk}.")
+    return Declaration.objects.create(
+        sampled_case=case, meeting=case.sample.meeting, member=member, interest=interest.strip(),
+        recorded_by=recorded_by or member.user,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def declare_at_meeting(
+    *, meeting: Meeting, user: AbstractBaseUser, member: PanelMember, interest: str, case: SampledCase | None = None
+) -> Declaration:
+    """The chair records a member's interest declared at the meeting: with one of its cases (the member
+    then does not review it), or with the meeting's business in general."""
+    active_chair(meeting.panel, user)
+    meeting_begun(meeting, "Interests are declared")
+    if member.panel_id != meeting.panel_id:
+        raise ValidationError(f"member: {member.user.username} is not on {meeting.panel}.")
+    if case is not None:
+        if case.sample.meeting_id != meeting.pk:
+            raise ValidationError(f"case: {case.pk} is not a case of the meeting of {day(meeting.held_on)}.")
+        return declare_interest(case=case, member=member, interest=interest, recorded_by=user)
+    if not interest.strip():
+        raise ValidationError("interest: say what the conflict is.")
+    return Declaration.objects.create(meeting=meeting, member=member, interest=interest.strip(), recorded_by=user)
 
 
 @transaction.atomic

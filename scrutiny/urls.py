@@ -15,6 +15,7 @@ urlpatterns = [
     path("panels/<int:pk>/", views.panel_detail, name="scrutiny-panel"),
     path("panels/<int:pk>/quarterly/<str:quarter>/", views.panel_quarterly, name="scrutiny-quarterly"),
     path("panels/<int:pk>/annual/<int:year>/", views.panel_annual, name="scrutiny-annual"),
+    path("forces/<slug:force_id>/annual/<int:year>/", views.force_annual, name="scrutiny-force-annual"),
     path("members/<int:pk>/", views.member_edit, name="scrutiny-member"),
     path("findings/<int:pk>/", views.finding_detail, name="scrutiny-finding"),
     path("responses/", views.responses, name="scrutiny-responses"),
@@ -22,5 +23,6 @@ urlpatterns = [
     path("actions/", views.action_list, name="scrutiny-actions"),
     path("actions/<int:pk>/", views.action_detail, name="scrutiny-action"),
     path("public/<slug:force_id>/", views.public_summary, name="scrutiny-public"),
+    path("public/<slug:force_id>/annual/<int:year>/", views.public_force_annual, name="scrutiny-public-force-annual"),
     path("public/<slug:force_id>/panels/<int:pk>/<int:year>/", views.public_annual, name="scrutiny-public-annual"),
 ]

@@ -64,6 +64,8 @@ from scrutiny.queries import (
     cases_of_meeting,
     content_warnings,
     findings_visible_to,
+    force_annual_report,
+    force_annual_rows,
     meeting_quorum,
     membership,
     memberships_of,
@@ -76,6 +78,7 @@ from scrutiny.queries import (
     panel_quarters,
     previous_meeting,
     public_annual_summary,
+    public_force_annual_summary,
     public_panel_summary,
     redraw,
     review_progress,
@@ -389,6 +392,21 @@ def meeting_detail(request, pk):
             messages.success(request, {"attendance": "Attendance recorded.", "minutes": "Agenda and minutes saved.",
                                        "approve": "The previous meeting's minutes are approved."}[action])  # fmt: skip
         return redirect("scrutiny-meeting", meeting.pk)
+    elif action == "declare":
+        require(chair is not None, "The panel's chair records interests declared at the meeting.")
+        member_id, case_id = request.POST.get("member", ""), request.POST.get("case", "")
+        if not member_id.isdigit() or not (case_id == "" or case_id.isdigit()):
+            raise Http404("No such member or case.")
+        declaring = get_object_or_404(panel.members.select_related("user"), pk=member_id)
+        case = get_object_or_404(SampledCase, pk=case_id, sample__meeting=meeting) if case_id else None
+        try:
+            services.declare_at_meeting(meeting=meeting, user=user, member=declaring, case=case,
+                                        interest=request.POST.get("interest", ""))  # fmt: skip
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, f"{declaring.user.username}'s interest is recorded with the meeting.")
+        return redirect("scrutiny-meeting", meeting.pk)
     elif action == "follow_up":
         require(sample_form is not None, "PCC staff follow up missing body-worn video with the force.")
         case = get_object_or_404(SampledCase, pk=request.POST.get("case") or 0, sample__meeting=meeting)
@@ -420,6 +438,7 @@ def meeting_detail(request, pk):
         "meeting": meeting, "panel": panel, "chair": chair, "samples": samples, "progress": progress,
         "quorum": meeting_quorum(meeting=meeting), "previous": previous_meeting(meeting=meeting),
         "attendance_choices": Attendance.Status.choices,
+        "declarations": meeting.declarations.select_related("member__user"),
         "cases": cases_of_meeting(meeting=meeting), "sample_form": sample_form, "case_form": case_form,
     }  # fmt: skip
     return render(request, "scrutiny/meeting.html", context)
@@ -465,7 +484,11 @@ def panel_list(request):
     panels = own_force(Panel.objects.select_related("force"), request.user, "force").annotate(
         member_count=Count("members", distinct=True), meeting_count=Count("meetings", distinct=True)
     )
-    return render(request, "scrutiny/panels.html", {"panels": panels, "form": form})
+    # The financial years in which the force's panels met: each has its annual report of them all.
+    days = Meeting.objects.filter(panel__in=panels, held_on__lte=timezone.localdate()).values_list("held_on", flat=True)
+    years = sorted({held_on.year if held_on.month >= 4 else held_on.year - 1 for held_on in days}, reverse=True)
+    context = {"panels": panels, "form": form, "years": years, "force": force_of(request.user)}
+    return render(request, "scrutiny/panels.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -711,6 +734,32 @@ def panel_annual(request, pk, year):
         name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
         return csv_response(name, ANNUAL_COLUMNS, panel_annual_rows(report))
     return render(request, "scrutiny/annual_report.html", {"report": report, "panel": panel})
+
+
+@require_safe
+@login_required
+def force_annual(request, force_id, year):
+    """All of a force's panels' year together, for its PCC staff (A4 print), or its CSV."""
+    user = request.user
+    require(is_pcc(user), "The force's annual scrutiny report is for PCC staff.")
+    if not user.is_superuser and getattr(force_of(user), "pk", None) != force_id:
+        raise Http404("No such force.")
+    force = get_object_or_404(Force, pk=force_id)
+    check_year(year)
+    report = force_annual_report(force=force, year=year)
+    if request.GET.get("format") == "csv":
+        name = f"{force.pk}-panels-{year}-{str(year + 1)[2:]}.csv"
+        return csv_response(name, ANNUAL_COLUMNS, force_annual_rows(report))
+    return render(request, "scrutiny/force_annual_report.html", {"report": report, "force": force})
+
+
+@require_safe
+def public_force_annual(request, force_id, year):
+    """All of a force's panels' year as the public may see it: small counts suppressed, ended quarters only."""
+    force = get_object_or_404(Force, pk=force_id)
+    check_year(year)
+    summary = public_force_annual_summary(force=force, year=year)
+    return render(request, "scrutiny/public_force_annual.html", {"force": force, "summary": summary})
 
 
 @require_safe

@@ -7,6 +7,7 @@ its screenshot for the README; otherwise a test run leaves docs/screenshots as i
 
 import datetime
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -466,66 +467,188 @@ def test_a_case_goes_from_a_members_review_to_a_closed_action(
 def test_a_panels_year_as_each_role(
     page, live_server, panel_member, panel_chair, force_data_officer, pcc_staff, oxford
 ):
-    """Four meetings of 2025/26 with footage watched, a declared conflict, findings, responses and actions,
-    then the year as each role sees it: landing after sign-in, the annual report, and the public year."""
+    """A panel's financial year 2025/26 through the pages, as each role: PCC staff set the quorum, schedule four
+    meetings and draw each one's sample by another of the sample form's rules (the chair adds a case of their own
+    choosing); members record the footage they watched, declare a conflict and review; the chair takes attendance,
+    records a declaration and the findings; the force answers; PCC staff raise actions, close two, and one runs
+    overdue. Then the panel's and the force's annual reports, their public versions, and each role's landing."""
+    from collections import Counter
+
     from django.utils import timezone
 
-    from scrutiny.models import Action, PanelMember
-    from scrutiny.services import declare_interest, record_viewing, send_reminders
-    from tests.factories import (
-        ActionFactory,
-        CaseSampleFactory,
-        FindingFactory,
-        FootageClipFactory,
-        ForceResponseFactory,
-        MeetingFactory,
-        PanelFactory,
-        PanelMemberFactory,
-        ReviewFactory,
-        SampledCaseFactory,
-    )
+    from incidents.models import UseOfForceReport
+    from scrutiny.forms import SampleForm
+    from scrutiny.models import Action, CaseSample, Declaration, Finding, FootageViewing, PanelMember, SampledCase
+    from scrutiny.queries import force_annual_report, panel_annual_report
+    from scrutiny.services import send_reminders
+    from tests.factories import AreaFactory, FootageClipFactory, PanelFactory, PanelMemberFactory
 
+    url = live_server.url
+    today = timezone.localdate()
     panel = PanelFactory(force=oxford.force, name="Thames Valley Taser scrutiny panel", rubric=["Warning given?"])
     member = PanelMemberFactory(user=panel_member, panel=panel)
-    PanelMemberFactory(user=panel_chair, panel=panel, role=PanelMember.Role.CHAIR)
-    grades = ["Green", "Amber", "Red"]
-    for number, held_on in enumerate([datetime.date(2025, 5, 10), datetime.date(2025, 8, 10),
-                                      datetime.date(2025, 11, 10), datetime.date(2026, 2, 10)]):  # fmt: skip
-        sample = CaseSampleFactory(panel=panel, meeting=MeetingFactory(panel=panel, held_on=held_on))
-        for index in range(3):
-            report = ReportFactory(area=oxford, occurred_on=held_on, ced_levels=[CedLevel.DRAWN])
-            ReportFactory(area=oxford, occurred_on=held_on, ced_levels=[CedLevel.AIMED])  # not sampled
-            case = SampledCaseFactory(sample=sample, report=report)
-            if number == 0 and index == 2:
-                declare_interest(case=case, member=member, interest="I know the officer.")
-                continue
-            record_viewing(clip=FootageClipFactory(sampled_case=case), member=member, watched="in_full")
-            ReviewFactory(sampled_case=case, member=member, status="submitted", grade=grades[index],
-                          rubric_answers={"Warning given?": ["yes", "no", "na"][index]})  # fmt: skip
-            finding = FindingFactory(sampled_case=case, panel_grade=grades[(index + number) % 3],
-                                     response_due_on=held_on + datetime.timedelta(days=28))  # fmt: skip
-            if index == 0:
-                ForceResponseFactory(finding=finding, position="accepted")
-            action = ActionFactory(finding=finding, due_on=held_on + datetime.timedelta(days=60))
-            if index < 2:
-                Action.objects.filter(pk=action.pk).update(status="closed", evidence="Done", closed_at=timezone.now())
-    next_meeting = MeetingFactory(panel=panel, held_on=timezone.localdate() + datetime.timedelta(days=20))
-    send_reminders()
+    chair = PanelMemberFactory(user=panel_chair, panel=panel, role=PanelMember.Role.CHAIR)
+    colleague = PanelMemberFactory(panel=panel, user__username="panel_member_2")
+    reading = AreaFactory(force=oxford.force, name="Reading")
 
-    # PCC staff land on their force's figures, then read the year's report.
+    def uses(on, levels, count=1, area=oxford, **fields):
+        return [ReportFactory(area=area, occurred_on=on, ced_levels=levels, **fields) for _ in range(count)]
+
+    uses(datetime.date(2025, 5, 2), [CedLevel.FIRED], 2)
+    uses(datetime.date(2025, 5, 3), [CedLevel.DRAWN], subject_health="none")
+    uses(datetime.date(2025, 8, 2), [CedLevel.AIMED], 4, subject_health="none")
+    uses(datetime.date(2025, 11, 2), [CedLevel.DRAWN], 2, subject_age="11_17")
+    uses(datetime.date(2025, 11, 3), [CedLevel.DRAWN], subject_age="35_49", subject_health="none")
+    uses(datetime.date(2026, 2, 2), [CedLevel.DRAWN], 2, subject_health="none")
+    [chosen] = uses(datetime.date(2026, 2, 5), [CedLevel.AIMED], area=reading, subject_health="none")
+
+    # PCC staff set the panel's quorum and schedule its four meetings.
     sign_in(page, live_server, pcc_staff)
-    page.wait_for_url("**/forces/thames-valley/")
-    page.goto(f"{live_server.url}/scrutiny/panels/{panel.pk}/")
+    page.goto(f"{url}/scrutiny/panels/{panel.pk}/")
+    page.get_by_text("Change the panel").click()
+    page.get_by_label("Quorum").fill("3")
+    page.get_by_role("button", name="Save the panel").click()
+    assert "quorum 3 members present" in page.content()
+    held = [datetime.date(2025, 5, 10), datetime.date(2025, 8, 10), datetime.date(2025, 11, 10),
+            datetime.date(2026, 2, 10)]  # fmt: skip
+    for held_on in held:
+        page.get_by_text("Schedule a meeting").click()
+        page.get_by_label("Meeting on").fill(held_on.isoformat())
+        page.get_by_role("button", name="Schedule the meeting").click()
+    meetings = list(panel.meetings.order_by("held_on"))
+    assert [meeting.held_on for meeting in meetings] == held
+
+    # Each meeting's sample is drawn on its page by another rule of the sample form.
+    draws = [
+        ("Every discharge in the period", "2025-04-01", "2025-06-30", {}),
+        ("Stratified random share of non-discharge uses", "2025-07-01", "2025-09-30", {"Percent": "50", "Seed": "7"}),
+        ("Cases involving children or mental health", "2025-10-01", "2025-12-31", {}),
+        # A whole year of one area: what the panel has reviewed already is left out, and the sample says so.
+        ("Area focus", "2025-04-01", "2026-03-31", {"Limit": "2", "Seed": "11"}),
+    ]
+    assert [label for _, label in SampleForm.base_fields["rule"].choices] == [rule for rule, *_ in draws]
+    for meeting, (rule, starts_on, ends_on, parameters) in zip(meetings, draws, strict=True):
+        page.goto(f"{url}/scrutiny/meetings/{meeting.pk}/")
+        page.get_by_label("Rule").select_option(label=rule)
+        page.get_by_label("Period from").fill(starts_on)
+        page.get_by_label("Period to").fill(ends_on)
+        if rule == "Area focus":
+            page.get_by_label(field_label("Area")).select_option(label=oxford.name)
+        for label, value in parameters.items():
+            page.get_by_label(field_label(label)).fill(value)
+        page.get_by_role("button", name="Draw the sample").click()
+        assert "case(s) sampled" in page.get_by_role("status").first.inner_text()
+        if meeting == meetings[-1]:
+            assert "6 left out (6 already reviewed by the panel)" in page.content()
+            screenshot(page, "scrutiny-sample-left-out")
+        cases = list(SampledCase.objects.filter(sample__meeting=meeting).order_by("pk"))
+        assert cases, rule
+        # The force supplies the footage: the first case's clip is recorded on its page, the rest as supplied.
+        page.goto(f"{url}/scrutiny/cases/{cases[0].pk}/footage/")
+        page.get_by_label("Evidence system").fill("DEMS")
+        page.get_by_label("Clip id").fill(f"BWV-{meeting.pk}-1")
+        page.get_by_label(field_label("Starts")).fill(f"{starts_on}T22:04")
+        page.get_by_label(field_label("Ends")).fill(f"{starts_on}T22:10")
+        page.get_by_role("button", name="Record the clip").click()
+        for case in cases[1:]:
+            FootageClipFactory(sampled_case=case, added_by=pcc_staff)
+        if meeting == meetings[-1]:
+            continue
+        # Reviews, one meeting at a time: members review before the meeting they are drawn for.
+        review_meeting(page, live_server, meeting, member, colleague, chair, panel_member, panel_chair, pcc_staff)
+        sign_in(page, live_server, pcc_staff)
+
+    # The chair adds a case of their own choosing to the last meeting; one already reviewed is refused with a warning.
+    last = meetings[-1]
+    sign_in(page, live_server, panel_chair)
+    page.goto(f"{url}/scrutiny/meetings/{last.pk}/")
+    reviewed = SampledCase.objects.filter(sample__meeting=meetings[0]).first().report_id
+    for report_id in (reviewed, chosen.pk):
+        page.get_by_label("Report number").fill(str(report_id))
+        page.get_by_label("Why the panel should review it").fill("A complaint from the person's family.")
+        page.get_by_role("button", name="Add the case").click()
+    assert SampledCase.objects.filter(sample__meeting=last, sample__rule="chair_choice").get().report_id == chosen.pk
+    FootageClipFactory(sampled_case=SampledCase.objects.get(sample__meeting=last, report=chosen), added_by=pcc_staff)
+    review_meeting(page, live_server, last, member, colleague, chair, panel_member, panel_chair, pcc_staff)
+
+    # No report is sampled twice in the year: the rules left out what the panel had reviewed.
+    year_cases = SampledCase.objects.filter(sample__panel=panel)
+    assert Counter(year_cases.values_list("report_id", flat=True)).most_common(1)[0][1] == 1
+    assert {sample.rule for sample in CaseSample.objects.filter(panel=panel)} == {
+        "all_discharges", "random_non_discharge", "children_or_mental_health", "area_focus", "chair_choice",
+    }  # fmt: skip
+    assert FootageViewing.objects.filter(member=member).count() == year_cases.count() - 1  # not the declared case
+    assert Declaration.objects.filter(sampled_case__isnull=False, member=member).count() == 1
+
+    # The force answers the first finding of each meeting, each with its position.
+    sign_in(page, live_server, force_data_officer)
+    page.wait_for_url("**/scrutiny/responses/")
+    firsts = [
+        Finding.objects.filter(sampled_case__sample__meeting=meeting).order_by("pk").first() for meeting in meetings
+    ]
+    for finding, position in zip(firsts, ["Accepted", "Partly accepted", "Not accepted", "Accepted"], strict=True):
+        page.goto(f"{url}/scrutiny/findings/{finding.pk}/")
+        page.get_by_role("group", name="The force's position on the finding").get_by_label(position, exact=True).check()
+        page.get_by_label("The force's response").fill(f"{position}: officers briefed.")
+        page.get_by_role("button", name="Send the response").click()
+        assert "officers briefed" in page.locator("blockquote.response").inner_text()
+
+    # PCC staff raise three actions and close two; the third's due day passes.
+    sign_in(page, live_server, pcc_staff)
+    for finding in firsts[:3]:
+        page.goto(f"{url}/scrutiny/findings/{finding.pk}/")
+        page.get_by_label("What is to be done").fill(f"Brief response officers on finding {finding.pk}.")
+        page.get_by_label("Owner").fill("Head of Taser training")
+        page.get_by_label("Due on").fill(f"{today.year + 1}-01-31")
+        page.get_by_role("button", name="Raise the action").click()
+    for action in Action.objects.order_by("pk")[:2]:
+        page.goto(f"{url}/scrutiny/actions/{action.pk}/")
+        page.get_by_label("Status").select_option(label="Closed")
+        page.get_by_label("Evidence").fill("Briefing delivered to every response team.")
+        page.get_by_role("button", name="Save").click()
+    overdue = Action.objects.exclude(status="closed").get()
+    Action.objects.filter(pk=overdue.pk).update(due_on=today - datetime.timedelta(days=1))  # its due day passes
+    send_reminders()  # as beat runs it nightly
+    page.goto(f"{url}/scrutiny/actions/")
+    assert page.get_by_role("alert").inner_text() == "1 action overdue."
+
+    # The panel's annual report: every figure a direct count of the year's rows.
+    page.goto(f"{url}/scrutiny/panels/{panel.pk}/")
     page.get_by_role("link", name="2025/26").click()
     assert page.get_by_role("heading", level=1).inner_text() == f"{panel.name}: annual report 2025/26"
     assert "Figures for the 4 quarters that have ended" in page.content()
+    findings = Finding.objects.filter(sampled_case__in=year_cases)
+    report = panel_annual_report(panel=panel, year=2025)
+    assert (report["meetings"], report["cases_sampled"], report["findings"]) == (4, year_cases.count(),
+                                                                                 findings.count())  # fmt: skip
+    assert report["actions"] == {"closed_on_time": 2, "closed_late": 0, "open_overdue": 1, "open_not_due": 0}
+    answered = findings.filter(responses__isnull=False).count()
+    assert report["responses"]["on_time"] + report["responses"]["late"] == answered == 4
+    sampled = UseOfForceReport.objects.filter(sampled_cases__sample__panel=panel).distinct().count()
+    assert report["taser_uses_sampled"] == sampled
+    for label, value in (("Cases sampled", year_cases.count()), ("Panel findings", findings.count())):
+        assert figure(page, label) == str(value)
     screenshot(page, "scrutiny-annual-report")
-    # The public version, suppressed.
     page.get_by_role("link", name="the public version").click()
     assert "Counts from 1 to" in page.content()
     screenshot(page, "scrutiny-public-annual")
+    # All the force's panels together (this one is its only panel: the same figures).
+    page.goto(f"{url}/scrutiny/panels/")
+    page.get_by_role("link", name="2025/26").click()
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Thames Valley Police's scrutiny panels: annual report 2025/26"
+    )
+    force_report = force_annual_report(force=oxford.force, year=2025)
+    assert (force_report["findings"], force_report["taser_uses_sampled"]) == (findings.count(), sampled)
+    assert figure(page, "Panel findings") == str(findings.count())
+    screenshot(page, "scrutiny-force-annual-report")
+    page.get_by_role("link", name="the public version").click()
+    assert "All the force's scrutiny panels together" in page.content()
+    screenshot(page, "scrutiny-public-force-annual")
 
-    # The chair lands on the next meeting; a member on their cases; the force on the responses due.
+    # Each role lands on its own work: the chair on the next meeting, a member on their cases, the force on the
+    # responses due and its notifications.
+    next_meeting = panel.meetings.create(held_on=today + datetime.timedelta(days=20))
     sign_in(page, live_server, panel_chair)
     page.wait_for_url(f"**/scrutiny/meetings/{next_meeting.pk}/")
     sign_in(page, live_server, panel_member)
@@ -535,3 +658,70 @@ def test_a_panels_year_as_each_role(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Notifications").click()
     assert "overdue" in page.get_by_role("main").inner_text()
     screenshot(page, "scrutiny-notifications")
+
+
+def field_label(text):
+    """A form field's label exactly, with or without the colon Django puts after it."""
+    return re.compile(rf"^{re.escape(text)}:?$")
+
+
+def figure(page, label):
+    """The figure beside a row's label in a report's table."""
+    row = page.locator("tr", has=page.get_by_role("rowheader", name=label, exact=True))
+    return row.get_by_role("cell").inner_text()
+
+
+def review_meeting(page, live_server, meeting, member, colleague, chair, panel_member, panel_chair, pcc_staff):
+    """One meeting of the year: the member records the footage they watched and reviews each case (declaring a
+    conflict with the second case of the first meeting); the colleague's and the chair's reviews are in; the chair
+    takes attendance, records an interest declared at the meeting, opens each case and records the finding."""
+    from scrutiny.models import SampledCase
+    from tests.factories import ReviewFactory
+
+    url = live_server.url
+    cases = list(SampledCase.objects.filter(sample__meeting=meeting).order_by("pk"))
+    first_meeting = not meeting.panel.meetings.filter(held_on__lt=meeting.held_on).exists()
+    sign_in(page, live_server, panel_member)
+    for index, case in enumerate(cases):
+        page.goto(f"{url}/scrutiny/cases/{case.pk}/")
+        if first_meeting and index == 1:
+            page.get_by_text("Declare a conflict of interest").click()
+            page.get_by_label("What the conflict is").fill("The officer is my neighbour.")
+            page.get_by_role("button", name="Declare the interest").click()
+            assert "you do not review it" in page.get_by_role("status").last.inner_text()
+            screenshot(page, "scrutiny-declared-conflict")
+            continue
+        page.get_by_role("group", name="Watched").get_by_label("Watched in full").check()
+        page.get_by_role("button", name="Record what I watched").click()
+        answer = ["Yes", "No", "Not applicable"][index % 3]
+        page.get_by_role("group", name="Warning given?").get_by_label(answer, exact=True).check()
+        page.get_by_role("group", name="Grade").get_by_label(["Green", "Amber", "Red"][index % 3]).check()
+        page.get_by_role("button", name="Submit review").click()
+        assert page.get_by_role("status").first.inner_text() == "Review submitted."
+    for case in cases:
+        for reviewer in (colleague, chair):
+            ReviewFactory(sampled_case=case, member=reviewer, status="submitted", grade="Amber",
+                          rubric_answers={"Warning given?": "yes"})  # fmt: skip
+
+    sign_in(page, live_server, panel_chair)
+    page.goto(f"{url}/scrutiny/meetings/{meeting.pk}/")
+    for reviewer in (member, colleague, chair):
+        page.get_by_label(f"Attendance of {reviewer.user.username}").select_option("present")
+    page.get_by_role("button", name="Record attendance").click()
+    assert "3 present, 0 apologies; quorum 3: quorate" in page.content()
+    if meeting.held_on.month == 11:
+        page.get_by_label("Member", exact=True).select_option(label=colleague.user.username)
+        page.get_by_label("The interest declared").fill("Works for the local mental health trust.")
+        page.get_by_role("button", name="Record the declaration").click()
+        assert "the meeting's business" in page.content()
+        screenshot(page, "scrutiny-meeting-declarations")
+    for index, case in enumerate(cases):
+        page.goto(f"{url}/scrutiny/cases/{case.pk}/meeting/")
+        page.get_by_role("button", name="Open the case at the meeting").click()
+        page.get_by_role("group", name="The panel's grade").get_by_label(["Green", "Amber", "Red"][index % 3]).check()
+        page.get_by_label("The panel's finding").fill(f"Case {case.pk}: the warning came late.")
+        page.get_by_role("group", name="Themes").get_by_label(["Communication", "De-escalation", "Recording"][
+            (index + meeting.held_on.month) % 3]).check()  # fmt: skip
+        page.get_by_label("Send to the force for feedback").check()
+        page.get_by_role("button", name="Record the panel's finding").click()
+        assert page.get_by_role("status").first.inner_text() == "The panel's finding is recorded."

@@ -76,6 +76,7 @@ def pages_of(role, world):
             f"/scrutiny/meetings/{world['meeting'].pk}/", f"/scrutiny/samples/{world['sample'].pk}/",
             f"/scrutiny/findings/{world['finding'].pk}/", "/scrutiny/actions/",
             f"/scrutiny/actions/{world['action'].pk}/", "/account/tokens/", "/forces/metropolitan/",
+            "/scrutiny/forces/thames-valley/annual/2025/", "/scrutiny/public/thames-valley/annual/2025/",
         ]  # fmt: skip
     if role == "panel_member":
         return ["/scrutiny/", "/scrutiny/cases/", f"/scrutiny/cases/{world['case'].pk}/"]

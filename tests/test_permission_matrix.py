@@ -151,6 +151,12 @@ NEVER_ADDED = BUILT | {"incidents.importbatch", "scrutiny.caseview", "auditlog.l
 NEVER_ADDED |= {"axes.accessattempt", "axes.accesslog", "axes.accessfailurelog"}
 NEVER_CHANGED = BUILT | {"auditlog.logentry"}
 NEVER_DELETED = {"incidents.retentionrun", "auditlog.logentry"}
+# The panels' records as they were made (scrutiny.admin.ReadOnly); a clip's link alone may be renewed.
+SCRUTINY_RECORDS = {f"scrutiny.{name}" for name in ("footageviewing", "officeraccount", "declaration", "attendance",
+                                                     "notification", "forceresponse", "actionupdate")}  # fmt: skip
+NEVER_ADDED |= SCRUTINY_RECORDS | {"scrutiny.footageclip"}
+NEVER_CHANGED |= SCRUTINY_RECORDS
+NEVER_DELETED |= SCRUTINY_RECORDS | {"scrutiny.footageclip"}
 SUPERUSER_ONLY = {"auditlog.logentry"}
 
 

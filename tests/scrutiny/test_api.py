@@ -81,3 +81,73 @@ def test_published_findings_show_the_forces_answer_but_not_who_gave_it(client, c
         "Warning late", "thames-valley", ["Briefing issued"],
     )  # fmt: skip
     assert force_data_officer.username not in str(row)
+
+
+def test_samples_carry_their_eligibility_footage_declarations_and_meeting_record_for_pcc_staff_and_members(
+    client, case, panel_member, pcc_staff, force_data_officer, api_client_user
+):
+    from scrutiny.models import Attendance, Declaration, FootageViewing, OfficerAccount
+    from tests.factories import FootageClipFactory, MeetingFactory
+
+    sample = case.sample
+    meeting = MeetingFactory(panel=sample.panel)
+    sample.meeting, sample.eligible, sample.left_out = meeting, 9, {"reviewed": [1, 2], "in_another_sample": [3]}
+    sample.save()
+    member = sample.panel.members.get(user=panel_member)
+    colleague = PanelMemberFactory(panel=sample.panel)
+    clip = FootageClipFactory(sampled_case=case, link="https://dems.example/x", link_expires_at=None)
+    FootageViewing.objects.create(clip=clip, member=member, watched="in_full")
+    OfficerAccount.objects.create(sampled_case=case, account="I drew", supplied_on=meeting.held_on,
+                                  recorded_by=pcc_staff)  # fmt: skip
+    Declaration.objects.create(sampled_case=case, meeting=meeting, member=colleague, interest="Knows the officer")
+    Declaration.objects.create(meeting=meeting, member=member, interest="A special constable")
+    Attendance.objects.create(meeting=meeting, member=member, status="present")
+    for user in (pcc_staff, panel_member):
+        client.force_login(user)
+        [row] = client.get("/api/v1/samples/").json()["results"]
+        assert (row["eligible"], row["left_out_counts"]) == (9, {"reviewed": 2, "in_another_sample": 1})
+        [listed] = row["cases"]
+        [listed_clip] = listed["clips"]
+        assert (listed_clip["clip_id"], listed_clip["link_open"], listed_clip["viewings"]) == (clip.clip_id, True, 1)
+        assert "link" not in listed_clip  # the evidence system's link stays on the case's page
+        assert listed["officer_accounts"] == 1
+        assert [(d["member"], d["interest"]) for d in listed["declarations"]] == [
+            (colleague.user.username, "Knows the officer")
+        ]
+        record = row["meeting_record"]
+        assert (record["quorum"], record["present"], record["apologies"], record["quorate"]) == (
+            sample.panel.quorum, 1, 0, 1 >= sample.panel.quorum,
+        )  # fmt: skip
+        assert {d["interest"] for d in record["declarations"]} == {"Knows the officer", "A special constable"}
+    for user in (force_data_officer, api_client_user):
+        client.force_login(user)
+        assert client.get("/api/v1/samples/").status_code == 403
+
+
+def test_findings_and_responses_carry_the_due_date_and_the_forces_position_for_those_who_follow_them(
+    client, case, force_data_officer, pcc_staff, panel_member, api_client_user
+):
+    import datetime
+
+    due = datetime.date(2025, 10, 1)
+    finding = Finding.objects.create(sampled_case=case, panel_grade="Amber", summary="Warning late",
+                                     for_force_feedback=True, response_due_on=due, published=True)  # fmt: skip
+    ForceResponse.objects.create(finding=finding, responded_by=force_data_officer, response="Partly", position="partly")
+    for user in (force_data_officer, pcc_staff, panel_member, api_client_user):
+        client.force_login(user)
+        [row] = client.get("/api/v1/findings/").json()["results"]
+        assert row["response_due_on"] == "2025-10-01", user.username
+        [response] = client.get("/api/v1/force-responses/").json()["results"]
+        assert response["position"] == "partly", user.username
+    client.logout()
+    [published] = client.get("/api/v1/published-findings/").json()["results"]
+    assert [r["position"] for r in published["responses"]] == ["partly"]
+    assert "response_due_on" not in published
+
+
+def test_a_members_comments_on_the_checklist_are_in_their_review(client, case, panel_member):
+    member = case.sample.panel.members.get(user=panel_member)
+    ReviewFactory(sampled_case=case, member=member, rubric_comments={"Warning given?": "Only after the draw"})
+    client.force_login(panel_member)
+    [row] = client.get("/api/v1/reviews/").json()["results"]
+    assert row["rubric_comments"] == {"Warning given?": "Only after the draw"}

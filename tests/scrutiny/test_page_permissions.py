@@ -71,6 +71,8 @@ FOLLOW_UP = {"do": "follow_up", "case": "{case}", "note": "The camera was not sw
 WITHDRAW = {"do": "withdraw", "sample": "{empty_sample}"}
 NEW_MEMBER = {"do": "new_member", "new-username": "new.member", "new-email": "n@example.org", "new-role": "member",
               "new-term_starts_on": "2026-01-01"}  # fmt: skip
+DECLARE = {"do": "declare", "member": "{member}", "case": "{case}", "interest": "Knows the officer"}
+QUORUM = {"do": "panel", "name": "Renamed", "grading_scale": "rag", "quorum": "3"}
 RESPOND = {"do": "respond", "response": "Done", "position": "accepted"}
 RAISE_ACTION = {"do": "action", "description": "Brief", "owner": "Training", "due_on": "2099-01-31"}
 
@@ -91,6 +93,9 @@ MATRIX = [
     ("/scrutiny/meetings/{meeting}/", {"do": "minutes", "agenda": "1.", "minutes": "Met"}, statuses(panel_chair=302)),
     ("/scrutiny/meetings/{meeting}/", {"do": "approve"}, statuses(panel_chair=302)),
     ("/scrutiny/meetings/{meeting_b}/", {"do": "approve"}, statuses(panel_member=404, panel_chair=404)),
+    ("/scrutiny/meetings/{meeting}/", DECLARE, statuses(panel_chair=302)),
+    ("/scrutiny/meetings/{meeting}/", DECLARE | {"case": "{case_b}"}, statuses(panel_chair=404)),
+    ("/scrutiny/meetings/{meeting_b}/", DECLARE, statuses(panel_member=404, panel_chair=404)),
     ("/scrutiny/cases/{case}/footage/", None, PANEL),
     ("/scrutiny/cases/{case_b}/footage/", None, PANEL),
     ("/scrutiny/cases/{other_case}/footage/", None, hidden(PANEL, "pcc_staff")),
@@ -121,6 +126,8 @@ MATRIX = [
     ("/scrutiny/panels/{other_panel}/", None, hidden(PANEL, "pcc_staff")),
     ("/scrutiny/panels/{panel}/", {"do": "meeting", "held_on": "2026-01-15"}, statuses(pcc_staff=302, superuser=302)),
     ("/scrutiny/panels/{panel}/", NEW_MEMBER, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/panels/{panel}/", QUORUM, statuses(pcc_staff=302, superuser=302)),
+    ("/scrutiny/panels/{other_panel}/", QUORUM, hidden(PANEL, "pcc_staff") | {"superuser": 302}),
     ("/scrutiny/panels/{panel}/", {"do": "retire", "member": "{member}"}, statuses(pcc_staff=302, superuser=302)),
     (
         "/scrutiny/panels/{other_panel}/",
@@ -137,6 +144,13 @@ MATRIX = [
     ("/scrutiny/panels/{panel}/annual/1999/", None, hidden(SAMPLE, *CALLERS)),
     ("/scrutiny/panels/{panel_b}/annual/2025/", None, hidden(SAMPLE, "panel_member", "panel_chair")),
     ("/scrutiny/panels/{other_panel}/annual/2025/", None, hidden(SAMPLE, "pcc_staff", *MEMBERS)),
+    ("/scrutiny/forces/thames-valley/annual/2025/", None, PANEL),
+    ("/scrutiny/forces/thames-valley/annual/2025/?format=csv", None, PANEL),
+    ("/scrutiny/forces/thames-valley/annual/1999/", None, hidden(PANEL, *CALLERS)),
+    ("/scrutiny/forces/metropolitan/annual/2025/", None, hidden(PANEL, "pcc_staff")),
+    ("/scrutiny/forces/atlantis/annual/2025/", None, hidden(PANEL, *CALLERS)),
+    ("/scrutiny/public/thames-valley/annual/2025/", None, dict.fromkeys(CALLERS, 200)),
+    ("/scrutiny/public/atlantis/annual/2025/", None, dict.fromkeys(CALLERS, 404)),
     ("/scrutiny/public/thames-valley/panels/{panel}/2025/", None, dict.fromkeys(CALLERS, 200)),
     ("/scrutiny/public/thames-valley/panels/{other_panel}/2025/", None, dict.fromkeys(CALLERS, 404)),
     ("/scrutiny/members/{member}/", None, PANEL),
