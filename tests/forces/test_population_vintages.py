@@ -251,3 +251,37 @@ def test_the_code_history_agrees_with_the_december_2016_lookup():
     # Every 2016 district maps to a code of today, and no two changes retire the same code.
     assert len({change.old_code for change in code_changes()}) == len(code_changes())
     assert latest_code("E07000190") == "E06000066"  # Taunton Deane, via Somerset West and Taunton (2019)
+
+
+def codes_of(year):
+    """{district code of `year`: the December 2016 districts it is made of}, from the real 2016 lookup."""
+    with published(ONS_LOOKUP).open(encoding="utf-8-sig", newline="") as handle:
+        districts = [row["LAD16CD"] for row in csv.DictReader(handle)]
+    retired = {change.old_code: change for change in code_changes()}
+    made = {}
+    for district in districts:
+        code = district
+        while code in retired and retired[code].took_effect.year <= year:
+            code = retired[code].new_code
+        made.setdefault(code, []).append(district)
+    return made
+
+
+@pytest.mark.parametrize(("year", "areas_counted_together"), [(2021, 15), (2023, 21)])
+def test_a_census_of_all_england_and_wales_sums_into_every_force_through_the_real_2016_lookup(
+    forces, tmp_path, year, areas_counted_together
+):
+    """Every district of the real December 2016 lookup, as the census of `year` codes it, 1,000 residents a
+    2016 district: every territorial force whole, and all but the areas merged authorities span counted."""
+    call_command("import_areas", str(published(ONS_LOOKUP)), verbosity=0)
+    made = codes_of(year)
+    rows = [white_only(code, 1_000 * len(districts)) for code, districts in made.items()]
+    rows.append(white_only("S12000036", 500_000))
+    output = import_population(write_census_csv(tmp_path / "ts021.csv", rows))
+    assert ForcePopulationBaseline.objects.count() == 43
+    assert force_total("thames-valley") == 1_000 * LocalAuthority.objects.filter(area__force="thames-valley").count()
+    assert sum(ForcePopulationBaseline.objects.values_list("total", flat=True)) == 348_000
+    assert PopulationBaseline.objects.count() == 315 - areas_counted_together
+    assert "Census 2021 counts Buckinghamshire (E06000060) as one" in output
+    assert ("Cumberland (E06000063)" in output) is (year == 2023)
+    assert "1 Scottish or Northern Irish rows skipped" in output
