@@ -1,4 +1,3 @@
-import contextlib
 import csv
 import hashlib
 import io
@@ -282,8 +281,7 @@ def read_census_ethnic_groups(path):
         raise InputError(f"{path.name}: the file is empty (0 bytes).")
     rows = {}
     skipped = 0
-    with contextlib.ExitStack() as stack:
-        handle = stack.enter_context(open_census_table(path))
+    with open_census_table(path) as handle:
         try:
             reader = csv.reader(handle)
             header = next(reader, [])
