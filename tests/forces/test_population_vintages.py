@@ -20,8 +20,8 @@ from forces.local_authority_changes import code_changes, latest_code
 from forces.models import Force, ForcePopulationBaseline, LocalAuthority, PopulationBaseline
 from incidents import queries as incident_queries
 from tests.conftest import ONS_LOOKUP, published
-from tests.forces.test_population import HEADER, census_row
 from tests.dashboards.test_reconciliation import publish
+from tests.forces.test_population import HEADER, census_row
 
 TV, CUMBRIA = ("E23000029", "Thames Valley"), ("E23000002", "Cumbria")
 LOOKUP_2016 = [
