@@ -184,7 +184,8 @@ def published_with_rates(force: Force) -> dict:
     for row in rows:
         taser = row.get(PublishedFigure.Measure.CED_TOTAL)
         row["taser_per_1000"] = round(taser * 1000 / population, 2) if population and taser is not None else None
-    return {"rows": rows, "population": population}
+    source = forces_queries.population_source(force=force) if population else ""
+    return {"rows": rows, "population": population, "population_source": source}
 
 
 def public_areas(force: Force, start: datetime.date, end: datetime.date, family: Any) -> list[dict]:

@@ -58,8 +58,8 @@ class AreaAdmin(ForceScopedAdmin):
 @admin.register(LocalAuthority)
 class LocalAuthorityAdmin(ForceScopedAdmin):
     force_path = "area__force"
-    list_display = ["name", "code", "area"]
-    list_filter = ["area__force"]
+    list_display = ["name", "code", "area", "lookup_year"]
+    list_filter = ["area__force", "lookup_year"]
     search_fields = ["name", "code", "area__name"]
 
 

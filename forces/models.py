@@ -61,11 +61,15 @@ class LocalAuthority(models.Model):
     """A local authority district (ONS LAD code) and the area it belongs to.
 
     Census tables come by local authority; this is how they are summed into areas. The codes
-    are of the lookup's vintage (December 2016): districts merged since have other codes.
+    are of the lookup's vintage (LAD16CD, LAD23CD…): districts merged since have other codes, which
+    forces.local_authority_changes relates to these.
     """
 
     code = models.CharField(max_length=9, unique=True, help_text="ONS local authority district code")
     name = models.CharField(max_length=120)
+    lookup_year = models.PositiveSmallIntegerField(
+        default=2016, help_text="Year of the codes of the ONS lookup it came from (LAD16CD: 2016)"
+    )
     area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="local_authorities")
 
     class Meta:
@@ -101,6 +105,48 @@ class PopulationBaseline(models.Model):
 
     def __str__(self):
         return f"{self.area} (Census {self.census_year})"
+
+
+class ForcePopulationBaseline(models.Model):
+    """Census residents of a whole police force area, summed from every local authority in it.
+
+    A force's rates divide by this when it is held, rather than by the sum of its areas: a census
+    counts authorities of its own year, and an older lookup's areas cannot always be told apart in
+    it (Buckinghamshire's four districts, four areas in December 2016, are one authority in Census
+    2021), but no merger has crossed a force's boundary, so the force's sum is whole either way.
+    """
+
+    force = models.ForeignKey(Force, on_delete=models.CASCADE, related_name="population_baselines")
+    census_year = models.PositiveSmallIntegerField(default=2021)
+    white = models.PositiveIntegerField()
+    black = models.PositiveIntegerField()
+    asian = models.PositiveIntegerField(help_text="Includes Chinese")
+    mixed = models.PositiveIntegerField()
+    other = models.PositiveIntegerField()
+    total = models.PositiveIntegerField()
+    source = models.CharField(max_length=200, help_text="The census file")
+    lookup_year = models.PositiveSmallIntegerField(help_text="Year of the codes of the lookup it was summed through")
+
+    class Meta:
+        ordering = ["force", "-census_year"]
+        constraints = [
+            models.UniqueConstraint(fields=["force", "census_year"], name="one_force_baseline_per_census"),
+            models.CheckConstraint(
+                condition=Q(total__gte=F("white") + F("black") + F("asian") + F("mixed") + F("other")),
+                name="force_baseline_groups_within_total",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.force} (Census {self.census_year})"
+
+    @property
+    def described(self):
+        """Which population a rate divides by, in the words the pages use."""
+        return (
+            f"Census {self.census_year} usual residents (table TS021, {self.source}), summed into the force area "
+            f"through the ONS local authority lookup of {self.lookup_year}"
+        )
 
 
 class DeviceModel(models.TextChoices):

@@ -3,7 +3,16 @@ import datetime
 from django.contrib.auth.models import Group
 from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 
-from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role, describe_period
+from forces.models import (
+    CapabilityRecord,
+    Force,
+    ForcePopulationBaseline,
+    ForceScope,
+    PopulationBaseline,
+    PublishedFigure,
+    Role,
+    describe_period,
+)
 
 # Roles that see one force's use-of-force records in full.
 RECORD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
@@ -167,3 +176,16 @@ def published_by_year(*, force: Force | None = None) -> list[dict]:
 def forces_with_published_figures() -> set[str]:
     """Ids of the forces the Home Office published figures for."""
     return set(PublishedFigure.objects.filter(force__isnull=False).values_list("force", flat=True).distinct())
+
+
+def population_source(*, force: Force) -> str:
+    """Which population the force's rates divide by, in words: its own census baseline, or the sum of its areas'."""
+    if whole := ForcePopulationBaseline.objects.filter(force=force).first():
+        return whole.described
+    sources = sorted(
+        set(PopulationBaseline.objects.filter(area__force=force).values_list("census_year", "source").distinct())
+    )
+    if not sources:
+        return ""
+    named = "; ".join(f"Census {year}{f' ({source})' if source else ''}" for year, source in sources)
+    return f"{named}: usual residents, summed over the force's areas"

@@ -1,7 +1,10 @@
 import csv
 import hashlib
+import io
 import re
 import secrets
+import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.apps import apps as django_apps
@@ -11,7 +14,18 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from forces.models import ApiToken, Area, Force, ForceScope, LocalAuthority, PopulationBaseline, Role
+from forces.census import CensusCodeError, UnknownCodes, census_units
+from forces.local_authority_changes import latest_code
+from forces.models import (
+    ApiToken,
+    Area,
+    Force,
+    ForcePopulationBaseline,
+    ForceScope,
+    LocalAuthority,
+    PopulationBaseline,
+    Role,
+)
 
 
 class InputError(Exception):
@@ -158,6 +172,7 @@ def import_areas(path):
     local_authorities = {}
     columns, rows = read_area_lookup(path)
     lad_column, csp_column, pfa_column = columns[0], columns[3], columns[5]
+    lookup_year = 2000 + int(lad_column[3:5])
     for row_number, lad_code, lad_name, csp_code, csp_name, pfa_code, pfa_name in rows:
         force = forces_by_ons_name.get(pfa_name)
         if force is None:
@@ -179,8 +194,17 @@ def import_areas(path):
             force.save(update_fields=["pfa_code"])
     for lad_code, (_, lad_name, force_id, csp_code) in local_authorities.items():
         LocalAuthority.objects.update_or_create(
-            code=lad_code, defaults={"name": lad_name, "area": area_objects[(force_id, csp_code)]}
+            code=lad_code,
+            defaults={"name": lad_name, "area": area_objects[(force_id, csp_code)], "lookup_year": lookup_year},
         )
+    # A district this lookup knows by the code of the authority it became is no longer one: kept, its
+    # residents would be summed twice, once under each code.
+    superseded = [
+        la.pk
+        for la in LocalAuthority.objects.exclude(code__in=local_authorities)
+        if latest_code(la.code) != la.code and latest_code(la.code) in local_authorities
+    ]
+    LocalAuthority.objects.filter(pk__in=superseded).delete()
     counts = {}
     for force_id, _ in areas:
         counts[force_id] = counts.get(force_id, 0) + 1
@@ -222,6 +246,28 @@ def parse_census_count(text, row_number, column):
     return int(value)
 
 
+# Nomis's bulk download holds the table at every level of geography; the lower-tier local
+# authorities ("ltla") are the ones the lookups list.
+CENSUS_MEMBER_SUFFIX = "-ltla.csv"
+
+
+def open_census_table(path):
+    """The census CSV as text, or the table by local authority inside Nomis's ZIP of the whole table."""
+    # utf-8-sig strips a byte-order mark if there is one, and reads plain UTF-8 as well.
+    if not zipfile.is_zipfile(path):
+        return path.open(encoding="utf-8-sig", newline="")
+    with zipfile.ZipFile(path) as archive:
+        names = [name for name in archive.namelist() if name.lower().endswith(CENSUS_MEMBER_SUFFIX)]
+        if len(names) != 1:
+            held = ", ".join(archive.namelist()[:10]) or "nothing"
+            raise InputError(
+                f"{path.name}: a ZIP file without one table by local authority (a CSV named …{CENSUS_MEMBER_SUFFIX}); "
+                f"it holds {held}."
+            )
+        data = archive.read(names[0])
+    return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
+
+
 def read_census_ethnic_groups(path):
     """Rows of a Census 2021 TS021 table by local authority.
 
@@ -235,8 +281,7 @@ def read_census_ethnic_groups(path):
         raise InputError(f"{path.name}: the file is empty (0 bytes).")
     rows = {}
     skipped = 0
-    # utf-8-sig strips a byte-order mark if there is one, and reads plain UTF-8 as well.
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    with open_census_table(path) as handle:
         try:
             reader = csv.reader(handle)
             header = next(reader, [])
@@ -296,45 +341,98 @@ def read_census_ethnic_groups(path):
 
 @transaction.atomic
 def import_population(path):
-    """Sum a Census 2021 ethnic group table by local authority into one baseline per area.
+    """Sum a Census 2021 ethnic group table by local authority into one baseline per area and per force.
 
-    Replaces the 2021 baselines of the areas in the file and leaves other areas alone; all or
-    nothing. Returns (number of areas, number of local authorities, number skipped).
+    The census and the lookup may use the codes of different years: the code history relates them
+    (forces.local_authority_changes). Where one census authority covers districts of several of the
+    lookup's areas (Buckinghamshire, four areas in December 2016), those areas cannot be told apart
+    and get no baseline; their force's does, as a force's is summed from all its authorities.
+    Replaces the 2021 baselines of the areas and forces in the file and leaves others alone; all or
+    nothing. Returns a PopulationImport.
     """
-    local_authorities = {la.code: la for la in LocalAuthority.objects.select_related("area")}
+    local_authorities = {la.code: la for la in LocalAuthority.objects.select_related("area__force")}
     if not local_authorities:
         raise InputError("No local authorities are loaded; run import_areas first.")
     rows, skipped = read_census_ethnic_groups(path)
-    unknown = [(row_number, code) for code, (row_number, _) in rows.items() if code not in local_authorities]
-    if unknown:
-        first_row, first_code = unknown[0]
-        listed = ", ".join(code for _, code in unknown[:MAX_CODES_LISTED])
-        more = f" and {len(unknown) - MAX_CODES_LISTED} more" if len(unknown) > MAX_CODES_LISTED else ""
+    try:
+        units = census_units(rows, set(local_authorities))
+    except UnknownCodes as error:
+        first_row, first_code = error.unknown[0]
+        listed = ", ".join(code for _, code in error.unknown[:MAX_CODES_LISTED])
+        count = len(error.unknown)
+        more = f" and {count - MAX_CODES_LISTED} more" if count > MAX_CODES_LISTED else ""
         raise InputError(
-            f"row {first_row}, geography code: '{first_code}' is not a local authority of the imported ONS lookup; "
-            f"{len(unknown)} code(s) are unknown ({listed}{more}): the census file and the lookup must use the "
-            "same vintage of local authority codes."
-        )
-    totals = {}
-    for code, (_, counts) in rows.items():
-        area = local_authorities[code].area
-        area_totals = totals.setdefault(area, dict.fromkeys(TS021_COUNT_COLUMNS, 0))
-        for key, count in counts.items():
-            area_totals[key] += count
-    # An area with only some of its districts in the file would get a baseline that is too
-    # small, and every rate built on it too high.
-    for area in totals:
-        absent = sorted(la.code for la in local_authorities.values() if la.area_id == area.pk and la.code not in rows)
+            f"row {first_row}, geography code: '{first_code}' is not a local authority of the imported ONS lookup, "
+            f"nor one that replaced or was replaced by one; {count} code(s) are unknown ({listed}{more}): expected "
+            "local authority codes of England and Wales from 2016 on."
+        ) from None
+    except CensusCodeError as error:
+        raise InputError(str(error)) from None
+    area_totals, force_totals, shared = {}, {}, []
+    for unit in units:
+        areas = {local_authorities[code].area for code in unit.covers}
+        forces = {area.force for area in areas}
+        if len(forces) > 1:
+            raise InputError(
+                f"row {unit.first_row}, geography code: '{unit.codes[0]}' covers local authorities of "
+                f"{len(forces)} forces in the imported lookup; expected one force's."
+            )
+        add_counts(force_totals.setdefault(forces.pop(), dict.fromkeys(TS021_COUNT_COLUMNS, 0)), unit.counts)
+        if len(areas) == 1:
+            add_counts(area_totals.setdefault(areas.pop(), dict.fromkeys(TS021_COUNT_COLUMNS, 0)), unit.counts)
+        else:
+            shared.append((unit, sorted(areas, key=lambda area: area.name)))
+    counted = {code for unit in units for code in unit.covers}
+    # An area with part of it counted together with another area, or with only some of its districts
+    # in the file, would get a baseline that is too small, and every rate built on it too high.
+    shared_areas = {area for _, areas in shared for area in areas}
+    for area in list(area_totals):
+        if area in shared_areas:
+            del area_totals[area]
+            continue
+        of_area = [la.code for la in local_authorities.values() if la.area_id == area.pk]
+        absent = sorted(code for code in of_area if code not in counted)
         if absent:
             raise InputError(
                 f"{area.name} ({area.code}): local authority {', '.join(absent)} is missing from the file; expected "
                 "all of an area's local authorities or none."
             )
-    for area, counts in totals.items():
+    for area, counts in area_totals.items():
         PopulationBaseline.objects.update_or_create(
             area=area, census_year=CENSUS_YEAR, defaults={**counts, "source": Path(path).name}
         )
-    return len(totals), len(rows), skipped
+    PopulationBaseline.objects.filter(area__in=shared_areas, census_year=CENSUS_YEAR).delete()
+    whole_forces = []
+    for force, counts in force_totals.items():
+        of_force = [la for la in local_authorities.values() if la.area.force_id == force.pk]
+        if all(la.code in counted for la in of_force):
+            ForcePopulationBaseline.objects.update_or_create(
+                force=force, census_year=CENSUS_YEAR,
+                defaults={**counts, "source": Path(path).name, "lookup_year": max(la.lookup_year for la in of_force)},
+            )  # fmt: skip
+            whole_forces.append(force)
+        else:
+            # Part of a force is no force total: its rates fall back to the sum of its areas'.
+            ForcePopulationBaseline.objects.filter(force=force, census_year=CENSUS_YEAR).delete()
+    return PopulationImport(
+        areas=len(area_totals), forces=len(whole_forces), local_authorities=len(rows), skipped=skipped,
+        shared=[(unit.codes[0], areas) for unit, areas in shared],
+    )  # fmt: skip
+
+
+def add_counts(totals, counts):
+    for key, count in counts.items():
+        totals[key] += count
+
+
+@dataclass(frozen=True)
+class PopulationImport:
+    areas: int
+    forces: int
+    local_authorities: int
+    skipped: int
+    # (census code, the lookup's areas it covers together), for areas that get no baseline of their own
+    shared: list
 
 
 # What each role may do, as Django model permissions. Which force's rows a user sees is

@@ -5,7 +5,7 @@ from functools import cached_property
 from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 
-from forces.models import Area, PopulationBaseline, Role
+from forces.models import Area, ForcePopulationBaseline, PopulationBaseline, Role
 from forces.queries import RECORD_ROLES, force_of, role_of
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -210,8 +210,11 @@ def summaries_version(*, force):
 def populations(*, force, area=None):
     """Census residents by the five published groups and in total, summed over the force's (or one area's) areas.
 
-    None where no area of it has a baseline. The latest census per area counts.
+    None where no area of it has a baseline. The latest census per area counts. A force's own baseline,
+    summed from all its local authorities, comes before the sum of its areas.
     """
+    if area is None and (whole := ForcePopulationBaseline.objects.filter(force=force).first()):
+        return {name: getattr(whole, name) for name in ("total", *dict(GROUPS))}
     baselines = PopulationBaseline.objects.filter(area__force=force).order_by("area", "-census_year")
     if area is not None:
         baselines = baselines.filter(area=area)
@@ -380,12 +383,19 @@ def residents_by_area(*, force_ids=None):
 
 
 def residents_by_force(residents):
-    """{force id: residents by group} summed over the areas of residents_by_area."""
+    """{force id: residents by group} summed over the areas of residents_by_area, or the force's own
+    baseline (the latest census) where it has one."""
     forces = {}
     for area in residents.values():
         totals = forces.setdefault(area["force"], {name: 0 for name in area if name != "force"})
         for name in totals:
             totals[name] += area[name]
+    whole = ForcePopulationBaseline.objects.order_by("force", "-census_year").values("force", "total", *dict(GROUPS))
+    seen = set()
+    for baseline in whole:
+        if (force := baseline.pop("force")) not in seen:
+            seen.add(force)
+            forces[force] = baseline
     return forces
 
 
@@ -431,17 +441,12 @@ def summary_rows(*, force_ids=None, area_code=None, by_area=False, period="month
             for name in API_MEASURES:
                 totals[name] += cell[name]
     residents = residents_by_area(force_ids=force_ids)
+    by_force = residents_by_force(residents)
     rows = []
     for key, counts in periods.items():
         force, *area, starts = key
         area_id = area[0] if area else None
-        if area:
-            population = residents.get(area_id)
-        else:
-            of_force = [r for r in residents.values() if r["force"] == force]
-            population = (
-                {name: sum(r[name] for r in of_force) for name in ("total", *dict(GROUPS))} if of_force else None
-            )
+        population = residents.get(area_id) if area else by_force.get(force)
         rows.append(
             {
                 "force": force,

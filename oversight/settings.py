@@ -390,6 +390,9 @@ SPECTACULAR_SETTINGS = {
     # The interactive docs come from the installed sidecar package: no CDN at run time.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Deep links put a link inside each operation's expand button, an interactive control within
+    # another (WCAG 4.1.2, axe's nested-interactive); without them the path is plain text.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {"CedLevelEnum": "incidents.api.CED_LEVEL_NAMES"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "forces.api.force_ids_in_schema"],

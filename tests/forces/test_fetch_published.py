@@ -160,6 +160,24 @@ def test_the_census_table_by_local_authority_is_taken_out_of_its_zip(server, tmp
     assert (tmp_path / "data" / "census" / "census2021-ts021-ltla.csv").read_text().startswith("date,geography")
 
 
+def test_a_zip_kept_without_a_checksum_gives_its_table_on_the_next_run_without_downloading(server, tmp_path):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("census2021-ts021-ltla.csv", "date,geography,geography code\n")
+    server.files["/ts021.zip"] = (200, archive.getvalue())
+    entries = manifest(tmp_path, census={
+        "url": f"{server.url}/ts021.zip", "target": "census/census2021-ts021.zip",
+        "extract": "census2021-ts021-ltla.csv",
+    })  # fmt: skip
+    checksum = hashlib.sha256(archive.getvalue()).hexdigest()
+    assert f"kept with SHA-256 {checksum}" in fetch_published(tmp_path, entries, "--accept-new")
+    (tmp_path / "data" / "census" / "census2021-ts021-ltla.csv").unlink()
+    output = fetch_published(tmp_path, entries)
+    assert f"is there with SHA-256 {checksum}, which the manifest does not hold yet" in output
+    assert files_in(tmp_path / "data") == ["census/census2021-ts021-ltla.csv", "census/census2021-ts021.zip"]
+    assert server.requests == ["/ts021.zip"]
+
+
 def test_an_entry_the_manifest_lacks_is_refused_by_name(tmp_path):
     entries = manifest(tmp_path, tables={"url": "http://127.0.0.1:1/x"})
     with pytest.raises(CommandError, match="The manifest has no entry tabels; it has tables."):

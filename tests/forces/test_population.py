@@ -1,7 +1,7 @@
 """import_population: Census 2021 TS021 (ethnic group) by local authority, summed into areas.
 
-There is no real TS021 file in ../shared/data, so these files are made by hand in the shape of a
-Nomis download (the group totals followed by their sub-groups), with real 2016 LAD codes.
+These files are made by hand in the shape of a Nomis download (the group totals followed by their
+sub-groups), with real 2016 LAD codes; test_population_vintages sums codes of other years.
 """
 
 import csv
@@ -155,14 +155,14 @@ def test_import_population_skips_scottish_and_northern_irish_rows_and_says_how_m
     assert "2 Scottish or Northern Irish rows skipped" in out.getvalue()
 
 
-def test_import_population_refuses_a_merged_authority_code_naming_row_column_value_and_vintage(areas, tmp_path):
-    buckinghamshire = census_row("E06000060", "Buckinghamshire", white=[400_000, 0, 0, 0, 0])
-    path = write_census(tmp_path / "ts021.csv", [OXFORD, buckinghamshire])
+def test_import_population_refuses_a_code_neither_the_lookup_nor_the_code_history_knows(areas, tmp_path):
+    nowhere = census_row("E06000999", "Nowhere", white=[400_000, 0, 0, 0, 0])
+    path = write_census(tmp_path / "ts021.csv", [OXFORD, nowhere])
     with pytest.raises(CommandError) as raised:
         call_command("import_population", str(path), verbosity=0)
     message = str(raised.value)
-    assert message.startswith("row 3, geography code: 'E06000060' is not a local authority of the imported ONS lookup")
-    assert "same vintage of local authority codes" in message
+    assert message.startswith("row 3, geography code: 'E06000999' is not a local authority of the imported ONS lookup")
+    assert "expected local authority codes of England and Wales from 2016 on" in message
     assert PopulationBaseline.objects.count() == 0
 
 
