@@ -73,6 +73,25 @@ def cache_of_its_own(settings, request):
     }
 
 
+def parallel_index():
+    """0, 1, … for pytest-xdist's test processes gw0, gw1, …; 0 for a run in one process.
+
+    What the test processes share outside their databases (Redis databases, ports) is told apart by it."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+@pytest.fixture(scope="session")
+def media_of_this_process(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def media_of_its_own(settings, media_of_this_process):
+    # Uploads are stored under their batch's id, which each test process's database counts from 1: processes
+    # side by side must not store them in one folder (nor in the project's own media/).
+    settings.MEDIA_ROOT = media_of_this_process
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The real hasher is slow on purpose; tests create many users.

@@ -14,6 +14,10 @@ from django.db import connection
 
 from tests.test_worker import database_url
 
+# Processes of their own (Celery workers, gunicorn, Redis) that wait on the machine's CPU: in parallel runs
+# (make test) these tests take turns in one test process rather than crowd each other out.
+pytestmark = pytest.mark.xdist_group("processes_of_their_own")
+
 
 def bench_load():
     """bench/load.py as a module (bench is scripts, not a package); it imports no locust itself."""
