@@ -23,11 +23,12 @@ from scipy.optimize import linprog
 from scipy.sparse.csgraph import connected_components
 
 from forces.models import Force, Role
+from forces.services import load_forces
 from incidents.demo import seed_demo
 from incidents.models import CedLevel, Ethnicity
 from incidents.queries import months_back
 from incidents.services import rebuild_summaries
-from tests.conftest import role_user
+from tests.conftest import role_user, rows_for_a_module
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 
 FORCE = "force"  # the attacker's name for the row of the whole force
@@ -278,10 +279,18 @@ def test_the_attack_recovers_the_edge_cases_without_secondary_suppression(
     assert all(truth[key] == value for key, value in recovered.items())
 
 
+@pytest.fixture(scope="module")
+def demo_once(django_db_setup, django_db_blocker):
+    # Seeding takes a while: once for the module's demo tests, each test's own changes rolled back after it.
+    with rows_for_a_module(django_db_blocker):
+        load_forces()
+        seed_demo(reports=4000, seed=3, end_month=datetime.date(2025, 12, 1))
+        yield "avon-and-somerset"
+
+
 @pytest.fixture
-def demo(forces):
-    seed_demo(reports=4000, seed=3, end_month=datetime.date(2025, 12, 1))
-    return Force.objects.get(pk="avon-and-somerset")
+def demo(demo_once, db):
+    return Force.objects.get(pk=demo_once)
 
 
 def test_nothing_hidden_can_be_worked_out_on_the_demo_data(demo, outsider_of_thames_valley):
