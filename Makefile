@@ -21,11 +21,15 @@ demo: $(BIN)/.installed
 	$(BIN)/python manage.py seed_demo --reports 20000 --seed 1
 	DJANGO_DEBUG=true $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
-## The whole test suite (SQLite by default; PostgreSQL when DATABASE_URL is set).
+# Test processes side by side (pytest-xdist): one per CPU; each has a test database of its own (test_…_gw0, …).
+# TEST_WORKERS=0 runs the suite in this one process, as plain `pytest` does.
+TEST_WORKERS ?= logical
+
+## The whole test suite (SQLite by default; PostgreSQL when DATABASE_URL is set), in parallel.
 test: export DJANGO_SECRET_KEY ?= test-only-secret-key
 test: $(BIN)/.installed chromium
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(TEST_WORKERS) --dist loadgroup
 
 ## The README's screenshots (docs/screenshots), taken by the browser tests; the only target that rewrites them.
 screenshots: export DJANGO_SECRET_KEY ?= test-only-secret-key

@@ -1,10 +1,14 @@
 """Shared fixtures: the forces, two areas of different forces, and one user per role."""
 
+import contextlib
+import fcntl
 import os
 import shutil
 from pathlib import Path
 
 import pytest
+from django.db import transaction
+from django.test import override_settings
 
 from forces.models import Force, Role
 from forces.queries import force_of
@@ -73,10 +77,68 @@ def cache_of_its_own(settings, request):
     }
 
 
+def parallel_index():
+    """0, 1, … for pytest-xdist's test processes gw0, gw1, …; 0 for a run in one process.
+
+    What the test processes share outside their databases (Redis databases, ports) is told apart by it."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+@pytest.fixture(autouse=True)
+def taking_turns(request, tmp_path_factory):
+    """In a parallel run, a test marked `alone` runs while no other test does: it waits for the tests in hand
+    to end, and tests not yet begun wait for it (a test that measures the machine, such as the load test)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        yield
+        return
+    alone = request.node.get_closest_marker("alone") is not None
+    # Every process of one run has its folder in this one.
+    run_folder = tmp_path_factory.getbasetemp().parent
+    with open(run_folder / "turnstile.lock", "a") as turnstile, open(run_folder / "tests.lock", "a") as tests:
+        # Through the turnstile one at a time: one that waits to run alone holds it, so no test starts after it.
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        if not alone:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        fcntl.flock(tests, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        try:
+            yield
+        finally:
+            fcntl.flock(tests, fcntl.LOCK_UN)
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def media_of_this_process(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(autouse=True)
+def media_of_its_own(settings, media_of_this_process):
+    # Uploads are stored under their batch's id, which each test process's database counts from 1: processes
+    # side by side must not store them in one folder (nor in the project's own media/).
+    settings.MEDIA_ROOT = media_of_this_process
+
+
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The real hasher is slow on purpose; tests create many users.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
+
+
+@contextlib.contextmanager
+def rows_for_a_module(django_db_blocker):
+    """Rows written in this block are there for every test of a module, written once rather than once a test.
+
+    They are written in a transaction the module's tests run inside, each (with `db`) in a savepoint that is
+    rolled back after it, so no test sees another's changes; the transaction is rolled back after the last.
+    """
+    with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
+        with transaction.atomic():
+            yield
+            transaction.set_rollback(True)
 
 
 @pytest.fixture

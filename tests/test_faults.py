@@ -25,13 +25,17 @@ from incidents.models import CedLevel, CedUse, ImportBatch, MonthlySummary, UseO
 from incidents.recovery import LOST, retry
 from incidents.summaries import rebuild_summaries
 from incidents.tasks import NOT_QUEUED, enqueue_import, queue_summary_rebuild, rebuild_summary_cells, recover_imports
+from tests.conftest import parallel_index
 from tests.factories import ReportFactory
 from tests.incidents.test_import_uof import met_file, row
 from tests.test_worker import BROKER, database_url, running_worker
 
 WAIT_SECONDS = 120
-# A port of our own for a Redis this test starts and stops (never the machine's on 6379).
-REDIS_PORT = 6390
+# A port of our own for a Redis this test starts and stops (never the machine's on 6379), one per test process.
+REDIS_PORT = 6390 + parallel_index()
+# Processes of their own (Celery workers, gunicorn, Redis) that wait on the machine's CPU: in parallel runs
+# (make test) these tests take turns in one test process rather than crowd each other out.
+pytestmark = pytest.mark.xdist_group("processes_of_their_own")
 
 
 @pytest.fixture(autouse=True)

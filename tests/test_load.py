@@ -14,6 +14,10 @@ from django.db import connection
 
 from tests.test_worker import database_url
 
+# Processes of their own (Celery workers, gunicorn, Redis) that wait on the machine's CPU: in parallel runs
+# (make test) these tests take turns in one test process rather than crowd each other out.
+pytestmark = pytest.mark.xdist_group("processes_of_their_own")
+
 
 def bench_load():
     """bench/load.py as a module (bench is scripts, not a package); it imports no locust itself."""
@@ -23,6 +27,8 @@ def bench_load():
     return module
 
 
+# Ten seconds of load must reach every page it mixes: not while other tests take the CPU.
+@pytest.mark.alone
 def test_ten_users_for_ten_seconds_on_dashboards_and_api_get_no_error(transactional_db, monkeypatch):
     load = bench_load()
     if connection.vendor != "postgresql":

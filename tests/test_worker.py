@@ -17,10 +17,15 @@ from django.db import connection
 
 from incidents.models import MonthlySummary
 from oversight.celery import app as celery_app
+from tests.conftest import parallel_index
 from tests.incidents.test_import_uof import met_file, row
 
-BROKER = "redis://127.0.0.1:6379/15"
+# A Redis database of each test process's own (15, 14, … for processes side by side), never the product's 0.
+BROKER = f"redis://127.0.0.1:6379/{15 - parallel_index() % 15}"
 WAIT_SECONDS = 120
+# Processes of their own (Celery workers, gunicorn, Redis) that wait on the machine's CPU: in parallel runs
+# (make test) these tests take turns in one test process rather than crowd each other out.
+pytestmark = pytest.mark.xdist_group("processes_of_their_own")
 
 
 def database_url():

@@ -14,6 +14,7 @@ from incidents import canonical
 from incidents.imports.pipeline import import_reports
 from incidents.models import CedLevel, CedUse, ImportBatch, UseOfForceReport
 from scrutiny.models import Review, SampledCase
+from tests.conftest import rows_for_a_module
 
 END = datetime.date(2026, 3, 1)
 
@@ -32,10 +33,18 @@ def fingerprint():
     }
 
 
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    # Seeding takes a while: once for the module, each test's own changes rolled back after it.
+    with rows_for_a_module(django_db_blocker):
+        seed_demo(reports=6000, seed=7, end_month=END)
+        yield fingerprint()
+
+
 @pytest.fixture
-def seeded(db):
-    seed_demo(reports=6000, seed=7, end_month=END)
-    return fingerprint()
+def seeded(seeded_once, db):
+    """The demo data of seed 7, and their fingerprint."""
+    return seeded_once
 
 
 def test_same_seed_gives_the_same_data(seeded):
