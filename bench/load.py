@@ -92,7 +92,11 @@ def gunicorn(database_url, log):
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:  # gunicorn lets its workers finish the requests they hold, for up to its graceful timeout
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def answers(port):
