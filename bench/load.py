@@ -187,6 +187,7 @@ def run(*, database_url, users, spawn_rate, seconds, force="thames-valley", mix=
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mix", choices=sorted(MIXES), default="staff")
+    parser.add_argument("--force", default="thames-valley", help="the force of the pages (the demo logins' force)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=int, default=10, help="users started per second")
     parser.add_argument("--seconds", type=int, default=60)
@@ -204,7 +205,7 @@ def main():
         manage(arguments.database_url, "seed_demo", "--reports", str(arguments.reports), "--seed", "1", "-v0")
     load = os.getloadavg()
     result = run(database_url=arguments.database_url, users=arguments.users, spawn_rate=arguments.spawn_rate,
-                 seconds=arguments.seconds, mix=arguments.mix)  # fmt: skip
+                 seconds=arguments.seconds, mix=arguments.mix, force=arguments.force)  # fmt: skip
     if arguments.json:
         Path(arguments.json).write_text(json.dumps(result | {"load": load}, indent=2))
     print(f"{arguments.mix}: {arguments.users} users for {arguments.seconds} s: gunicorn 2 workers × 4 threads, "
