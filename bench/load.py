@@ -1,12 +1,19 @@
-"""Load: concurrent users mixing the dashboards and the API against gunicorn (2 workers) and PostgreSQL.
+"""Load: concurrent users against gunicorn (2 workers) and PostgreSQL, in one of two mixes.
 
-    .venv/bin/python bench/load.py --users 50 --seconds 60 --reports 1000000
+    .venv/bin/python bench/load.py --users 50 --seconds 60 --reports 1000000       # staff and scripts
+    .venv/bin/python bench/load.py --mix public --users 200 --seconds 30 --reuse   # after a news story
 
-The database oversight_bench_load is dropped and filled by seed_demo (unless --reuse); the demo's
-pcc_staff signs in and its api_client gets a new read token. The site runs as in production,
-`gunicorn oversight.wsgi` with gunicorn.conf.py (2 workers of 4 threads), with the API's throttling
-raised out of the way (50 users share one token) and plain http on 127.0.0.1. Locust (bench/load_users.py) drives it:
-PCC staff on the dashboards, scripts on the API, the public on the transparency pages.
+The database oversight_bench_load is dropped and filled by seed_demo (unless --reuse; another with
+--database-url); the demo's pcc_staff signs in and its api_client gets a new read token. The site
+runs as in production, `gunicorn oversight.wsgi` with gunicorn.conf.py (2 workers of 4 threads),
+with the API's throttling raised out of the way (the users share one token) and plain http on
+127.0.0.1. Locust (bench/load_users.py) drives it, headless, for --seconds:
+
+- `--mix staff` (the default): PCC staff signed in, on the dashboards and drilling down from a bar to
+  the reports behind it and to one report, and analysts' scripts on the API;
+- `--mix public`: readers of one public force page, each asking again as soon as answered; then, on
+  the same gunicorn, as many readers of a static file of that page's size (served by WhiteNoise from
+  STATIC_ROOT, as production serves static files), the baseline: both requests/s and their ratio.
 
 It prints, per page, the requests, errors and the median, 95th percentile and slowest times, and
 exits 1 if any request failed. --json writes the same figures to a file; the tests run a short
@@ -85,7 +92,11 @@ def gunicorn(database_url, log):
         yield f"http://127.0.0.1:{port}"
     finally:
         server.terminate()
-        server.wait(timeout=30)
+        try:  # gunicorn lets its workers finish the requests they hold, for up to its graceful timeout
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
 
 
 def answers(port):
@@ -96,13 +107,20 @@ def answers(port):
         return False
 
 
-def locust(host, *, users, spawn_rate, seconds, key, folder, force):
-    """Run bench/load_users.py headless; returns the rows of its statistics CSV."""
-    prefix = folder / "load"
-    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless"]
+# The user classes of bench/load_users.py in each mix.
+MIXES = {"staff": ["PccStaff", "ApiScript"], "public": ["NewsReader"]}
+BASELINE = ["StaticFileReader"]
+STATIC_FILE = "bench/public-page.html"  # under STATIC_ROOT, written for the run and removed after it
+
+
+def locust(host, *, users, spawn_rate, seconds, key, folder, force, classes, static_path=""):
+    """Run bench/load_users.py headless with the user `classes`; returns the rows of its statistics CSV."""
+    prefix = folder / "-".join(classes)
+    command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless", *classes]
     command += ["--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{seconds}s"]
     command += ["--host", host, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"]
     env = os.environ | {"LOAD_USERNAME": USERNAME, "LOAD_PASSWORD": PASSWORD, "LOAD_TOKEN": key, "LOAD_FORCE": force}
+    env["LOAD_STATIC_PATH"] = static_path
     subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True)  # noqa: S603 - it exits 1 on errors
     with open(f"{prefix}_stats.csv", newline="") as handle:
         stats = list(csv.DictReader(handle))
@@ -117,6 +135,7 @@ def figures(stats, failures):
             "name": row["Name"], "method": row["Type"], "requests": int(row["Request Count"]),
             "failures": int(row["Failure Count"]), "median_ms": float(row["Median Response Time"] or 0),
             "p95_ms": float(row["95%"] or 0), "max_ms": float(row["Max Response Time"] or 0),
+            "requests_per_s": float(row["Requests/s"] or 0),
         }
         for row in stats
     ]  # fmt: skip
@@ -125,19 +144,50 @@ def figures(stats, failures):
     return {"total": total, "pages": [page for page in pages if page is not total], "errors": errors}
 
 
-def run(*, database_url, users, spawn_rate, seconds, force="thames-valley"):
-    """Load the site with `users` for `seconds`; the figures, as figures() gives them."""
+def public_page_copy(database_url, force):
+    """Write the public force page, as the site renders it, as a static file under STATIC_ROOT; its address.
+
+    WhiteNoise lists STATIC_ROOT when gunicorn starts, so the file is written before it does.
+    """
+    render = (
+        "from django.conf import settings; from django.test import Client; from pathlib import Path; "
+        f"page = Client(HTTP_HOST='127.0.0.1').get('/public/{force}/'); assert page.status_code == 200; "
+        f"path = Path(settings.STATIC_ROOT) / '{STATIC_FILE}'; path.parent.mkdir(parents=True, exist_ok=True); "
+        "path.write_bytes(page.content); print(len(page.content))"
+    )
+    size = int(manage(database_url, "shell", "--no-imports", "-c", render).strip().splitlines()[-1])
+    return f"/static/{STATIC_FILE}", size
+
+
+def run(*, database_url, users, spawn_rate, seconds, force="thames-valley", mix="staff"):
+    """Load the site with `users` of the `mix` for `seconds`; the figures, as figures() gives them.
+
+    The public mix also has the figures of its baseline, the static file, under "baseline".
+    """
     key = token(database_url)
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
-        folder = Path(folder)
-        with open(folder / "gunicorn.log", "w") as log, gunicorn(database_url, log) as host:
-            stats, failures = locust(host, users=users, spawn_rate=spawn_rate, seconds=seconds, key=key,
-                                     folder=folder, force=force)  # fmt: skip
-        return figures(stats, failures)
+    static_path = size = None
+    if mix == "public":
+        static_path, size = public_page_copy(database_url, force)
+    try:
+        with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
+            folder = Path(folder)
+            common = {"users": users, "spawn_rate": spawn_rate, "seconds": seconds, "key": key, "folder": folder,
+                      "force": force, "static_path": static_path or ""}  # fmt: skip
+            with open(folder / "gunicorn.log", "w") as log, gunicorn(database_url, log) as host:
+                result = figures(*locust(host, classes=MIXES[mix], **common))
+                if mix == "public":
+                    result["baseline"] = figures(*locust(host, classes=BASELINE, **common))
+                    result["page_bytes"] = size
+            return result
+    finally:
+        if static_path:
+            (ROOT / "staticfiles" / STATIC_FILE).unlink(missing_ok=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mix", choices=sorted(MIXES), default="staff")
+    parser.add_argument("--force", default="thames-valley", help="the force of the pages (the demo logins' force)")
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--spawn-rate", type=int, default=10, help="users started per second")
     parser.add_argument("--seconds", type=int, default=60)
@@ -153,18 +203,29 @@ def main():
         fresh_database(arguments.database_url)
         manage(arguments.database_url, "migrate", "--noinput", "-v0")
         manage(arguments.database_url, "seed_demo", "--reports", str(arguments.reports), "--seed", "1", "-v0")
+    load = os.getloadavg()
     result = run(database_url=arguments.database_url, users=arguments.users, spawn_rate=arguments.spawn_rate,
-                 seconds=arguments.seconds)  # fmt: skip
+                 seconds=arguments.seconds, mix=arguments.mix, force=arguments.force)  # fmt: skip
     if arguments.json:
-        Path(arguments.json).write_text(json.dumps(result, indent=2))
-    print(f"{arguments.users} users for {arguments.seconds} s: gunicorn 2 workers × 4 threads, PostgreSQL\n")
-    print("| page | requests | errors | median ms | p95 ms | max ms |\n|---|---|---|---|---|---|")
-    for page in [*result["pages"], result["total"]]:
-        print(f"| {page['method']} {page['name']} | {page['requests']:,} | {page['failures']} | "
-              f"{page['median_ms']:.0f} | {page['p95_ms']:.0f} | {page['max_ms']:.0f} |")  # fmt: skip
-    for error in result["errors"]:
+        Path(arguments.json).write_text(json.dumps(result | {"load": load}, indent=2))
+    print(f"{arguments.mix}: {arguments.users} users for {arguments.seconds} s: gunicorn 2 workers × 4 threads, "
+          f"PostgreSQL; load average before: {load[0]:.2f}\n")  # fmt: skip
+    print("| page | requests | errors | median ms | p95 ms | max ms | requests/s |\n|---|---|---|---|---|---|---|")
+    shown = [*result["pages"], result["total"]]
+    if "baseline" in result:
+        shown += [*result["baseline"]["pages"]]
+    for page in shown:
+        times = f"{page['median_ms']:.0f} | {page['p95_ms']:.0f} | {page['max_ms']:.0f}"
+        print(f"| {page['method']} {page['name']} | {page['requests']:,} | {page['failures']} | {times} | "
+              f"{page['requests_per_s']:.1f} |")  # fmt: skip
+    if "baseline" in result:
+        page, static = result["total"]["requests_per_s"], result["baseline"]["total"]["requests_per_s"]
+        print(f"\npublic page {result['page_bytes']:,} bytes: {page:.1f} requests/s; the static file of its size: "
+              f"{static:.1f} requests/s; ratio {page / static:.3f}")  # fmt: skip
+    errors = result["errors"] + result.get("baseline", {}).get("errors", [])
+    for error in errors:
         print(f"error: {error['name']}: {error['error']} ({error['occurrences']}×)")
-    sys.exit(1 if result["total"]["failures"] else 0)
+    sys.exit(1 if errors or result["total"]["failures"] else 0)
 
 
 if __name__ == "__main__":

@@ -1,21 +1,32 @@
-"""The users of the load test (a locustfile; bench/load.py runs it): PCC staff on the dashboards, scripts on
-the API with a token, and the public on the transparency pages. Any answer but 2xx or 3xx is an error.
+"""The users of the load test (a locustfile; bench/load.py runs it). Any answer but 2xx or 3xx is an error.
 
-LOAD_USERNAME, LOAD_PASSWORD: a PCC staff login of LOAD_FORCE; LOAD_TOKEN: an API token of that force.
+Two mixes, chosen by the user classes named on locust's command line (bench/load.py --mix):
+- staff: PCC staff signed in, browsing the dashboards and drilling down from a bar to a report,
+  and analysts' scripts on the API with a token (3 : 2);
+- public: readers of one public force page after a news story, each reading it again at once
+  (NewsReader); the same number of readers of a static file of the page's size is the baseline
+  (StaticFileReader), run after it against the same server.
+
+LOAD_USERNAME, LOAD_PASSWORD: a PCC staff login of LOAD_FORCE; LOAD_TOKEN: an API token of that force;
+LOAD_STATIC_PATH: the static file's address.
 """
 
 import os
 import random
+import re
 
-from locust import HttpUser, between, task
+from locust import FastHttpUser, HttpUser, between, constant, task
 
 FORCE = os.environ.get("LOAD_FORCE", "thames-valley")
 PERIODS = ["", "period=last12", "unit=incidents", "sort=rate"]
 CHARTS = ["use-over-time", "use-by-area", "disproportionality", "age"]
+# What a bar of the area's dashboard leads to (the dashboards' customdata has these filters).
+BARS = ["highest_level=fired", "discharge_group=discharge", "ethnicity=black", "age_band=18_34", "outcome=arrested"]
+REPORT_LINK = re.compile(r'href="/reports/(\d+)/"')
 
 
 class PccStaff(HttpUser):
-    """Reads the force's dashboards, their CSVs, the comparisons, and the reports behind a bar."""
+    """Reads the force's dashboards and drills down: the force, an area, the reports behind a bar, one report."""
 
     weight = 3
     wait_time = between(0.5, 2)
@@ -34,14 +45,26 @@ class PccStaff(HttpUser):
         self.areas = [area["code"] for area in areas.json()["results"]] if areas.ok else []
 
     @task(4)
-    def dashboard(self):
+    def drill_down(self):
+        """Dashboard, then one area's, then the reports behind one of its bars, then one of those reports."""
         self.client.get(f"/forces/{FORCE}/?{random.choice(PERIODS)}", name="/forces/<id>/")  # noqa: S311
+        if not self.areas:
+            return
+        area = random.choice(self.areas)  # noqa: S311 - a page to read, not a secret
+        self.client.get(f"/forces/{FORCE}/areas/{area}/", name="/forces/<id>/areas/<code>/")
+        bar = random.choice(BARS)  # noqa: S311
+        listed = self.client.get(f"/reports/?area={area}&{bar}", name="/reports/?area=…&<bar>")
+        reports = REPORT_LINK.findall(listed.text) if listed.ok else []
+        if reports:
+            self.client.get(f"/reports/{random.choice(reports)}/", name="/reports/<id>/")  # noqa: S311
+        if listed.ok and random.random() < 0.3:  # noqa: S311 - some read on, a page older
+            older = re.search(r'href="\?([^"]*after=[^"]*)"', listed.text)
+            if older:
+                self.client.get(f"/reports/?{older.group(1).replace('&amp;', '&')}", name="/reports/ older page")
 
     @task(2)
-    def area_dashboard(self):
-        if self.areas:
-            area = random.choice(self.areas)  # noqa: S311 - a page to read, not a secret
-            self.client.get(f"/forces/{FORCE}/areas/{area}/", name="/forces/<id>/areas/<code>/")
+    def dashboard(self):
+        self.client.get(f"/forces/{FORCE}/?{random.choice(PERIODS)}", name="/forces/<id>/")  # noqa: S311
 
     @task(1)
     def chart_csv(self):
@@ -57,12 +80,12 @@ class PccStaff(HttpUser):
         self.client.get("/compare/", name="/compare/")
 
     @task(1)
-    def reports_behind_a_bar(self):
-        self.client.get("/reports/?highest_level=fired", name="/reports/?highest_level=…")
+    def all_reports(self):
+        self.client.get("/reports/", name="/reports/")
 
 
 class ApiScript(HttpUser):
-    """An analyst's script: summaries by month, quarter and area, a page of reports, reference lists."""
+    """An analyst's script: summaries by month, quarter and area, pages of reports, reference lists."""
 
     weight = 2
     wait_time = between(0.2, 1)
@@ -83,7 +106,16 @@ class ApiScript(HttpUser):
 
     @task(3)
     def reports(self):
-        self.client.get("/api/v1/reports/?page_size=100&ced_used=true", name="/api/v1/reports/")
+        """A page of reports, then the next by its cursor, as a script collecting them would."""
+        page = self.client.get("/api/v1/reports/?page_size=100&ced_used=true", name="/api/v1/reports/")
+        following = page.json().get("next") if page.ok else None
+        if following:
+            self.client.get(following, name="/api/v1/reports/ next page")
+
+    @task(2)
+    def filtered_reports(self):
+        bar = random.choice(BARS)  # noqa: S311
+        self.client.get(f"/api/v1/reports/?page_size=100&{bar}", name="/api/v1/reports/?<filter>")
 
     @task(1)
     def reference(self):
@@ -91,20 +123,21 @@ class ApiScript(HttpUser):
         self.client.get("/api/v1/published-findings/", name="/api/v1/published-findings/")
 
 
-class Public(HttpUser):
-    """A member of the public on the transparency pages."""
+class NewsReader(FastHttpUser):
+    """After a news story: one public force page, read again at once by every reader (the worst case)."""
 
-    weight = 1
-    wait_time = between(1, 3)
+    wait_time = constant(0)
 
-    @task(3)
+    @task
     def force_page(self):
         self.client.get(f"/public/{FORCE}/", name="/public/<id>/")
 
-    @task(1)
-    def panels(self):
-        self.client.get(f"/scrutiny/public/{FORCE}/", name="/scrutiny/public/<id>/")
 
-    @task(1)
-    def counting_rules(self):
-        self.client.get("/counting-rules/", name="/counting-rules/")
+class StaticFileReader(FastHttpUser):
+    """The baseline of NewsReader: a static file of the public page's size, from the same server."""
+
+    wait_time = constant(0)
+
+    @task
+    def static_file(self):
+        self.client.get(os.environ["LOAD_STATIC_PATH"], name="static file of the page's size")

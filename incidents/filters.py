@@ -59,7 +59,18 @@ class ChoiceFilter(SharedChoices, django_filters.ChoiceFilter):
 
 
 class MultipleChoiceFilter(SharedChoices, django_filters.MultipleChoiceFilter):
-    pass
+    """Several values of one column, without django-filter's default `SELECT DISTINCT`.
+
+    DISTINCT guards against a join to many rows duplicating a report; the filters here read the
+    report's own columns (or its one area), which cannot, and a filter over the CED uses asks
+    `EXISTS` instead of joining them. With DISTINCT over every column PostgreSQL cannot read a
+    page off the (force, occurred_on, id) index and stop: it read and sorted a whole Met month
+    (55,740 reports, 282-434 ms) for 101 rows, which without it take 11-14 ms.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
 
 
 class ReportFilter(django_filters.FilterSet):

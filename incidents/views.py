@@ -12,7 +12,14 @@ from incidents.filters import ReportFilter
 from incidents.forms import UploadForm
 from incidents.imports.uploads import has_rejects, reject_file, store_upload, uploaded_file
 from incidents.models import ImportBatch
-from incidents.queries import UNIT_OF_COUNT, batches_visible_to, may_upload, may_view_imports, reports_visible_to
+from incidents.queries import (
+    UNIT_OF_COUNT,
+    batches_visible_to,
+    may_upload,
+    may_view_imports,
+    report_page,
+    reports_visible_to,
+)
 from incidents.recovery import retry
 from incidents.tasks import NOT_QUEUED, UNFINISHED, enqueue_import, rows_read_so_far
 
@@ -26,10 +33,11 @@ def report_list(request):
     if not (request.user.is_superuser or role_of(request.user)):
         raise PermissionDenied("Your account has no role with access to records.")
     params = request.GET.copy()
-    params.pop("page", None)
+    for paging in ("page", "after", "before"):
+        params.pop(paging, None)
     filters = ReportFilter(params, queryset=reports_visible_to(request.user).select_related("force", "area"))
     reports = filters.qs if filters.is_valid() else filters.queryset.none()
-    page = Paginator(reports, 50).get_page(request.GET.get("page"))
+    page = report_page(reports, after=request.GET.get("after"), before=request.GET.get("before"))
     context = {
         "page": page, "unit": UNIT_OF_COUNT, "filters": filters, "query": params.urlencode(),
         "applied": applied_filters(filters) if filters.is_valid() else [],

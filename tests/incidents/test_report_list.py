@@ -1,0 +1,84 @@
+"""The report list pages newest first by cursor: every report once, back and forth, and nothing counted."""
+
+import datetime
+import re
+from html import unescape
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from incidents.models import CedLevel
+from tests.factories import ReportFactory
+
+
+@pytest.fixture
+def reports_over_three_days(oxford):
+    """130 reports on three days (many on each, so pages break inside a day), half with Taser fired."""
+    return [
+        ReportFactory(
+            area=oxford,
+            occurred_on=datetime.date(2025, 6, 1 + number % 3),
+            ced_levels=[CedLevel.FIRED] if number % 2 == 0 else None,
+        )
+        for number in range(130)
+    ]
+
+
+def newest_first(reports):
+    return [report.pk for report in sorted(reports, key=lambda report: (report.occurred_on, report.pk), reverse=True)]
+
+
+def link(response, name):
+    """The address of the pagination's link named `name`, or None."""
+    found = re.search(rf'<a href="(\?[^"]*)"[^>]*>{name}</a>', response.content.decode())
+    return f"/reports/{unescape(found.group(1))}" if found else None
+
+
+def test_older_then_newer_pages_go_through_every_report_once_in_order(client, pcc_staff, reports_over_three_days):
+    client.force_login(pcc_staff)
+    pages, address = [], "/reports/"
+    while address:
+        response = client.get(address)
+        pages.append([report.pk for report in response.context["page"]])
+        address = link(response, "Older")
+    assert [len(page) for page in pages] == [50, 50, 30]
+    assert [pk for page in pages for pk in page] == newest_first(reports_over_three_days)
+
+    response = client.get(link(client.get(link(client.get("/reports/"), "Older")), "Older"))
+    back = client.get(link(response, "Newer"))
+    assert [report.pk for report in back.context["page"]] == pages[1]
+    back = client.get(link(back, "Newer"))
+    assert [report.pk for report in back.context["page"]] == pages[0]
+    assert link(back, "Newer") is None and link(back, "Older") is not None
+
+
+def test_the_pages_keep_the_filters(client, pcc_staff, reports_over_three_days):
+    client.force_login(pcc_staff)
+    fired = [report for report in reports_over_three_days if report.highest_ced_level == CedLevel.FIRED]
+    first = client.get("/reports/?highest_level=fired")
+    older = client.get(link(first, "Older"))
+    listed = [report.pk for report in first.context["page"]] + [report.pk for report in older.context["page"]]
+    assert listed == newest_first(fired)
+    assert link(older, "Older") is None
+    assert "highest_level=fired" in link(older, "Newer")
+
+
+def test_a_page_counts_nothing(client, pcc_staff, reports_over_three_days):
+    """Counting every report the user may see was most of the list's time on a large force."""
+    client.force_login(pcc_staff)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get("/reports/?from=2025-06-01")
+    assert len(response.context["page"]) == 50
+    assert not any("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["after=nonsense", "before=2025-02-30.5", "after=2025-06-01.99999999999999999999999", "after=.", "page=7"],
+)
+def test_a_cursor_that_cannot_be_read_gives_the_newest_page(client, pcc_staff, reports_over_three_days, cursor):
+    client.force_login(pcc_staff)
+    response = client.get(f"/reports/?{cursor}")
+    assert response.status_code == 200
+    assert [report.pk for report in response.context["page"]] == newest_first(reports_over_three_days)[:50]
