@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from forces.models import ApiToken, Area, Force, ForceScope, LocalAuthority, PopulationBaseline, Role
+from forces.versions import bump_figures_version
 
 
 class InputError(Exception):
@@ -184,6 +185,7 @@ def import_areas(path):
     counts = {}
     for force_id, _ in areas:
         counts[force_id] = counts.get(force_id, 0) + 1
+    bump_figures_version()  # areas and their residents are on every force's pages
     return counts, len(local_authorities)
 
 
@@ -334,6 +336,7 @@ def import_population(path):
         PopulationBaseline.objects.update_or_create(
             area=area, census_year=CENSUS_YEAR, defaults={**counts, "source": Path(path).name}
         )
+    bump_figures_version()
     return len(totals), len(rows), skipped
 
 
