@@ -10,8 +10,11 @@ The page is read once to make the static file: its bytes, written into STATIC_RO
 serves (as it serves the site's CSS and script). Each run is two locust runs of `--users` readers
 (bench/public_readers.py, no pause between requests): the page, then the static file. It prints
 requests, requests a second, errors, median and 95th percentile of each, and the page's requests a
-second as a share of the static file's, and exits 1 if any request failed. Pages are kept in each
-worker's memory: bench/load.py runs the site without a broker, so without Redis.
+second as a share of the static file's, and exits 1 if any request failed.
+
+With --redis (as production: Redis is the cache whenever it is the broker) the workers share the
+kept pages and the public suppression family, which the first read makes; without it each worker
+makes its own, and the Met's family takes a busy machine a minute or more, in the first run.
 """
 
 import argparse
@@ -24,7 +27,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from load import ROOT, gunicorn
+import load
+from load import ROOT
 
 STATIC_NAME = "bench-public-page.html"
 
@@ -51,7 +55,12 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--force", default="metropolitan")
     parser.add_argument("--database-url", required=True)
+    parser.add_argument("--redis", metavar="URL", help="the site's broker and cache, e.g. redis://127.0.0.1:6379/13")
     arguments = parser.parse_args()
+    if arguments.redis:
+        environment = load.environment
+        load.environment = lambda url: environment(url) | {"CELERY_BROKER_URL": arguments.redis}
+    gunicorn = load.gunicorn
     page_path = f"/public/{arguments.force}/"
     static_root = ROOT / "staticfiles"
     static_root.mkdir(exist_ok=True)
@@ -67,10 +76,10 @@ def main():
                 with gunicorn(arguments.database_url, log) as host:
                     static = urllib.request.urlopen(f"{host}/static/{STATIC_NAME}").read()  # noqa: S310
                     assert len(static) == len(page), (len(static), len(page))
-                    load = {"users": arguments.users, "seconds": arguments.seconds, "folder": folder}
+                    readers = {"users": arguments.users, "seconds": arguments.seconds, "folder": folder}
                     measured = {
-                        "page": locust(host, page_path, **load),
-                        "static": locust(host, f"/static/{STATIC_NAME}", **load),
+                        "page": locust(host, page_path, **readers),
+                        "static": locust(host, f"/static/{STATIC_NAME}", **readers),
                     }
             rows.append(measured)
             print(f"run {run}: page {len(page) / 1024:.1f} KB")
