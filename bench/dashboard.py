@@ -6,7 +6,10 @@ computing the same figures with GROUP BY over the reports table, and the page's 
 
 The database named in DATABASE_URL is dropped and filled by seed_demo (unless --reuse). The page
 is asked for through Django's test client (middleware, view, queries, figures and template: the
-server's whole time, without the network) as PCC staff of the force, for its default 12 months.
+server's whole time, without the network) as PCC staff of the force, for its default 12 months, three ways:
+built (the force's figures version moved on before each request, as after a change), from the cache (the
+same page again), and 304 Not Modified (with the ETag of the last answer). --redis keeps pages in Redis,
+as production does, instead of the local memory of the embedded setup.
 The baseline, in the same run, is the GROUP BY that would give the same figures without the
 summaries: every summary measure of the force's reports in those 12 months by area and month,
 and the incident measures by incident, rows fetched.
@@ -25,12 +28,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def timings(repeat, function):
+def timings(repeat, function, cpu=None):
+    """Wall times of `function`; with a list as `cpu`, this process's CPU times of it go there too (on a busy
+    machine the wall time counts the waits for a core, which the CPU time does not)."""
     times = []
     for _ in range(repeat):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         function()
         times.append(time.perf_counter() - started)
+        if cpu is not None:
+            cpu.append(time.process_time() - started_cpu)
     return times
 
 
@@ -46,8 +53,12 @@ def main():
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--baseline-repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep the database and its reports")
+    parser.add_argument("--redis", metavar="URL", help="keep pages in this Redis (e.g. redis://127.0.0.1:6379/13)")
     arguments = parser.parse_args()
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
+    os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")  # plain http through the test client
+    if arguments.redis:  # production's cache: Redis whenever the broker is Redis (oversight/settings.py)
+        os.environ["CELERY_BROKER_URL"] = arguments.redis
     url = os.environ["DATABASE_URL"]
     if not arguments.reuse:
         seeded_database(url, reports=arguments.reports, seed=arguments.seed, root=ROOT)
@@ -63,6 +74,7 @@ def main():
 
     from forces.models import Force, Role
     from forces.services import create_role_user
+    from forces.versions import bump_figures_version
     from incidents import queries, summaries
     from incidents.models import UseOfForceReport
 
@@ -76,15 +88,23 @@ def main():
     client.force_login(user)
     path = f"/forces/{force.pk}/"
 
-    first = client.get(path)  # warms the connection and the template cache
+    first = client.get(path)  # warms the connection and the template cache, and sets the CSRF cookie
     assert first.status_code == 200, first.status_code
     last = queries.summary_months(force=force)[1]
     start, end = queries.months_back(last, 11), queries.months_back(last, -1)
     reports = UseOfForceReport.objects.current().filter(force=force, occurred_on__gte=start, occurred_on__lt=end)
     in_period = reports.count()
 
-    page = timings(arguments.requests, lambda: client.get(path))
-    html = client.get(path).content
+    page, page_cpu = [], []
+    for _ in range(arguments.requests):
+        bump_figures_version([force.pk])  # as after a change: the page is made again
+        page += timings(1, lambda: client.get(path), page_cpu)
+    response = client.get(path)
+    html, etag = response.content, response["ETag"]
+    hit_cpu, not_modified_cpu = [], []
+    hit = timings(arguments.requests, lambda: client.get(path), hit_cpu)
+    not_modified = timings(arguments.requests, lambda: client.get(path, HTTP_IF_NONE_MATCH=etag), not_modified_cpu)
+    assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
     aggregates = summaries.summary_aggregates()
     select, params = (
@@ -105,8 +125,16 @@ def main():
 
     print(f"reports in the database            {UseOfForceReport.objects.count():,}")
     print(f"{force.pk}, {start:%Y-%m} to {last:%Y-%m}      {in_period:,} reports")
-    print(f"dashboard, {arguments.requests} requests       median {statistics.median(page) * 1000:.1f} ms, "
-          f"p95 {p95(page) * 1000:.1f} ms")  # fmt: skip
+    print(f"cache                               {'Redis' if arguments.redis else 'local memory'}")
+    for label, times, cpu in (
+        ("dashboard built", page, page_cpu), ("dashboard, cache hit", hit, hit_cpu),
+        ("304 Not Modified", not_modified, not_modified_cpu),
+    ):  # fmt: skip
+        print(f"{label + ',':22s} {arguments.requests} requests  median {statistics.median(times) * 1000:.1f} ms, "
+              f"p95 {p95(times) * 1000:.1f} ms; CPU of this process median {statistics.median(cpu) * 1000:.1f} ms, "
+              f"p95 {p95(cpu) * 1000:.1f} ms")  # fmt: skip
+    print(f"ratio cache hit / built (medians)   {statistics.median(hit) / statistics.median(page):.3f}x")
+    print(f"ratio 304 / built (medians)         {statistics.median(not_modified) / statistics.median(page):.3f}x")
     runs = arguments.baseline_repeat
     print(f"baseline GROUP BY, {runs} runs       median {statistics.median(baseline) * 1000:.0f} ms, "
           f"best {min(baseline) * 1000:.0f} ms")  # fmt: skip

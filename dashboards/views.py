@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from dashboards import tasks
+from dashboards.cache import by_figures_version
 from dashboards.charts import UNIT_LABELS, category_sets, headline
 from dashboards.forms import DashboardFilterForm, QuarterlyReportForm
 from dashboards.queries import (
@@ -60,6 +61,7 @@ def dashboard_force(request, force_id):
 
 @require_safe
 @login_required
+@by_figures_version(of_force=True)
 def force_dashboard(request, force_id, area_code=None):
     """The force's (or one area's) Taser use for a period, every figure a chart with its table and CSV."""
     force = dashboard_force(request, force_id)
@@ -261,6 +263,7 @@ def year_shown(start, last):
 
 @require_safe
 @login_required
+@by_figures_version(of_force=False)
 def area_comparison(request, force_id):
     """The force's areas side by side for a financial year, with the force and England and Wales as references."""
     force = dashboard_force(request, force_id)
@@ -313,6 +316,7 @@ def area_comparison(request, force_id):
 
 @require_safe
 @login_required
+@by_figures_version(of_force=False)
 def compare(request):
     """Forces side by side for a financial year: Home Office published figures beside our own summaries."""
     check_dashboard_role(request.user)
@@ -377,6 +381,7 @@ def counting_rules(request):
 
 
 @require_safe
+@by_figures_version(of_force=False)
 def public_index(request):
     """The forces whose Taser use the public can read here, and what the figures mean."""
     with_data = incident_queries.forces_with_summaries() | forces_queries.forces_with_published_figures()
@@ -392,6 +397,7 @@ def public_index(request):
 
 
 @require_safe
+@by_figures_version(of_force=True)
 def public_force(request, force_id):
     """A force's Taser use as the public may see it: summaries only, small numbers suppressed."""
     force = get_object_or_404(Force, pk=force_id)

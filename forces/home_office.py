@@ -23,6 +23,7 @@ from python_calamine import CalamineError, CalamineWorkbook
 from forces.models import Edition, Force, PublishedFigure
 from forces.periods import PUBLICATION_LABEL, REVISED, periods_in, publication_date, unit_of
 from forces.services import InputError
+from forces.versions import bump_figures_version
 
 Measure = PublishedFigure.Measure
 
@@ -485,6 +486,7 @@ def import_ho_tables(path):
     PublishedFigure.objects.bulk_create(to_create)
     PublishedFigure.objects.bulk_update(to_update, ["force", "value", "unit", "period_kind", "financial_year"])
     current = PublishedFigure.objects.filter(edition=edition).current().count()
+    bump_figures_version()  # figures of many forces and of England and Wales, in bulk
     periods = sorted({period for period, _, _ in figures}, key=lambda period: (period.start, period.end))
     return {
         "edition": edition.name,

@@ -381,3 +381,20 @@ class ApiToken(models.Model):
     @property
     def read_only(self):
         return self.access == self.Access.READ
+
+
+class FiguresVersion(models.Model):
+    """How often what a force's pages show has changed: a counter per force, and one (scope "") for the figures
+    of no force, that every write changing a figure moves on in its own transaction.
+
+    Cached pages and answers are kept under it, and their ETags made from it. A counter that only goes up, bumped
+    with the write, cannot go stale: a reader that sees the write's data sees its version, and no version is
+    ever reused (timestamps of rows would miss a deletion, and could come back to an earlier value).
+    """
+
+    scope = models.CharField(primary_key=True, max_length=40, help_text="A force id; empty for national figures")
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.scope or 'England and Wales'}: version {self.version}"

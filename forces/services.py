@@ -26,6 +26,7 @@ from forces.models import (
     PopulationBaseline,
     Role,
 )
+from forces.versions import bump_figures_version
 
 
 class InputError(Exception):
@@ -208,6 +209,7 @@ def import_areas(path):
     counts = {}
     for force_id, _ in areas:
         counts[force_id] = counts.get(force_id, 0) + 1
+    bump_figures_version()  # areas and their residents are on every force's pages
     return counts, len(local_authorities)
 
 
@@ -414,6 +416,7 @@ def import_population(path):
         else:
             # Part of a force is no force total: its rates fall back to the sum of its areas'.
             ForcePopulationBaseline.objects.filter(force=force, census_year=CENSUS_YEAR).delete()
+    bump_figures_version()
     return PopulationImport(
         areas=len(area_totals), forces=len(whole_forces), local_authorities=len(rows), skipped=skipped,
         shared=[(unit.codes[0], areas) for unit, areas in shared],

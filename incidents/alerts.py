@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from forces.models import Area, Role
+from forces.versions import bump_figures_version
 from incidents.models import Alert, MonthlySummary
 from incidents.queries import months_back
 from incidents.summaries import next_month
@@ -100,6 +101,7 @@ def raise_alerts(*, force_id: str, cells: list | None = None) -> list[Alert]:
         known = set(existing.values_list("area_id", "month", "kind", "message"))
         existing.delete()
         Alert.objects.bulk_create(alerts)
+        bump_figures_version([force_id])
     fresh = [a for a in alerts if (a.area_id, a.month, a.kind, a.message) not in known]
     if fresh:
         _mail_alerts(force_id, fresh)

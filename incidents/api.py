@@ -1,4 +1,3 @@
-import hashlib
 import operator
 
 from django.conf import settings
@@ -28,6 +27,7 @@ from forces.api import FORCE_IDS, PUBLIC
 from forces.authentication import HasRecordAccess, TokenAccess, scope_force_id, token_of
 from forces.models import Force
 from forces.queries import RECORD_ROLES, force_of, role_of
+from forces.versions import figures_version
 from incidents import canonical
 from incidents.disclosure import hidden_names, hide_in_row, public_summary_rows
 from incidents.filters import (
@@ -81,6 +81,7 @@ from oversight.api import (
     paging_parameters,
     streamed_csv,
 )
+from oversight.cache import answer_key, http_seconds
 
 
 @extend_schema_field(OpenApiTypes.BINARY)
@@ -610,6 +611,8 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         query.is_valid(raise_exception=True)
         query = query.validated_data
         force_ids = [query["force"]] if "force" in query else None
+        # Read before the figures: an answer kept under this version is never older than it.
+        figures, figures_changed_at = figures_version(force_id=force_ids[0] if force_ids else None)
         state = summary_state(force_ids=force_ids)
         if force_ids and not state and not Force.objects.filter(pk=force_ids[0]).exists():
             raise ValidationError({"force": [f"Object with id={force_ids[0]} does not exist."]})
@@ -617,14 +620,15 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         threshold = settings.SUPPRESSION_THRESHOLD
         versions = {force: version for force, (version, _) in state.items()}
         built = max((built for _, built in state.values()), default=None)
+        changed_at = max((moment for moment in (built, figures_changed_at) if moment), default=None)
         # A force whose summaries are older than its data says so, and which version is on its way.
         lags = summary_lags(force_ids=force_ids, state=state)
         being_summarised = {
             force: {"figures_of_version": old, "data_version": new} for force, (old, new) in lags.items()
         }
-        tag = answer_tag(request, versions, built, exact_for, threshold, lags)
+        tag = answer_tag(request, versions, built, exact_for, lags, figures)
         etag = f'"{tag}"'
-        last_modified = int(built.timestamp()) if built else None  # HTTP dates have whole seconds
+        last_modified = http_seconds(changed_at)
         not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
         if not_modified is not None:
             return not_modified
@@ -675,13 +679,15 @@ class SummaryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return response
 
 
-def answer_tag(request, versions, built, exact_for, threshold, lags):
-    """What a summaries answer depends on, as a digest: its ETag and its key in the cache."""
-    depends_on = (
-        sorted(versions.items()), built, sorted(request.query_params.lists()), request.accepted_renderer.format,
-        exact_for, threshold, sorted(lags.items()),
+def answer_tag(request, versions, built, exact_for, lags, figures):
+    """What a summaries answer depends on, as a digest: its ETag and its key in the cache.
+
+    `figures`: the figures version, which moves on with the populations the rates are per.
+    """
+    return answer_key(
+        "summaries", request, sorted(versions.items()), built, request.accepted_renderer.format, exact_for,
+        sorted(lags.items()), figures,
     )  # fmt: skip
-    return hashlib.md5(repr(depends_on).encode()).hexdigest()  # noqa: S324 - a cache validator, not a secret
 
 
 def summary_csv(rows):

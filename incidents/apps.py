@@ -7,7 +7,7 @@ class IncidentsConfig(AppConfig):
 
     def ready(self):
         from incidents import signals
-        from incidents.models import INTEGRITY_RULES, CedUse, UseOfForceReport
+        from incidents.models import INTEGRITY_RULES, CedUse, ImportBatch, UseOfForceReport
         from oversight import triggers
 
         triggers.connect(self, INTEGRITY_RULES)
@@ -17,3 +17,5 @@ class IncidentsConfig(AppConfig):
         for signal in (post_save, post_delete):
             signal.connect(signals.report_changed, sender=UseOfForceReport)
             signal.connect(signals.ced_use_changed, sender=CedUse)
+        # A batch that succeeds is a new data version: pages say it is being summarised.
+        post_save.connect(signals.batch_saved, sender=ImportBatch)

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from forces.models import Force
+from forces.versions import bump_figures_version
 from incidents import queries
 from incidents.imports.bulk import delete_reports
 from incidents.imports.uploads import upload_folder
@@ -81,6 +82,7 @@ def apply_retention(*, years: int, today: datetime.date | None = None) -> Retent
         delete_reports(removed)
         uploads = list(ImportBatch.objects.filter(created_at__date__lt=horizon).values_list("pk", flat=True))
         run.save()
+        bump_figures_version(force_ids)
     run.uploads_removed = _remove_uploads(uploads)
     if run.uploads_removed:
         run.save(update_fields=["uploads_removed"])

@@ -3,7 +3,8 @@
 Connected in IncidentsConfig.ready(); they queue, so they sit beside the tasks, above the services.
 """
 
-from incidents.models import UseOfForceReport
+from forces.versions import bump_figures_version
+from incidents.models import ImportBatch, UseOfForceReport
 from incidents.summaries import cells_of
 from incidents.tasks import queue_summary_rebuild
 
@@ -29,3 +30,9 @@ def ced_use_changed(sender, instance, **kwargs):
     report = UseOfForceReport.objects.filter(pk=instance.report_id).values_list("force_id", "area_id", "occurred_on")
     for force_id, area_id, day in report:
         queue_summary_rebuild(force_id, cells_of([(area_id, day)]))
+
+
+def batch_saved(sender, instance, **kwargs):
+    """post_save of an import batch: once it has succeeded, its force's figures version moves on."""
+    if instance.status == ImportBatch.Status.SUCCEEDED:
+        bump_figures_version([instance.force_id])

@@ -11,6 +11,7 @@ from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 
 from forces.models import Force
+from forces.versions import bump_figures_version
 from incidents import queries
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -104,6 +105,7 @@ def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | N
         # rebuilt now (other cells, months kept by retention) are as right for the current
         # version as for theirs.
         MonthlySummary.objects.filter(force__in=force_ids).update(data_version=_version_by_force(versions))
+        bump_figures_version(force_ids)  # in the rebuild's transaction: cached pages of the old cells go unread
         return written
 
 

@@ -1,0 +1,56 @@
+"""The figures version: what cached pages and answers are kept under (see FiguresVersion).
+
+The writes that change a figure call bump_figures_version at their end, inside their transaction;
+readers call figures_version before reading anything else, so that an answer kept under a version
+is never older than that version's data.
+"""
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.models import F, Max, Sum
+from django.utils import timezone
+
+from forces.models import FiguresVersion, Force
+
+NATIONAL = ""
+
+
+def bump_figures_version(force_ids: Iterable[str] | None = None) -> None:
+    """Move on the figures version of these forces; None: of every force and of the national figures."""
+    if force_ids is None:
+        scopes = [NATIONAL, *Force.objects.values_list("pk", flat=True)]
+    else:
+        scopes = sorted({force_id for force_id in force_ids if force_id is not None})
+    if not scopes:
+        return
+    now = timezone.now()
+    # Rows are made on first use; then one UPDATE, rows locked in key order, moves them all on.
+    FiguresVersion.objects.bulk_create(
+        [FiguresVersion(scope=scope, version=0, changed_at=now) for scope in scopes], ignore_conflicts=True
+    )
+    FiguresVersion.objects.filter(scope__in=scopes).update(version=F("version") + 1, changed_at=now)
+
+
+def figures_version(*, force_id: str | None = None) -> tuple[int, datetime.datetime | None]:
+    """(version, when it last changed) of one force's figures, or (force_id None) of all figures together.
+
+    All together is the sum of the counters: it goes up whenever any of them does.
+    """
+    if force_id is not None:
+        row = FiguresVersion.objects.filter(scope=force_id).values_list("version", "changed_at").first()
+        return row or (0, None)
+    totals = FiguresVersion.objects.aggregate(version=Sum("version"), changed_at=Max("changed_at"))
+    return totals["version"] or 0, totals["changed_at"]
+
+
+def figures_changed(sender, instance, **kwargs):
+    """post_save and post_delete of a row that pages show, saved one at a time (the admin, the API, a service):
+    its force's figures version moves on, or every force's when the row has no force of its own.
+
+    Bulk writes (imports, rebuilds, the Home Office tables) send no signal: they bump once themselves.
+    """
+    force_id = getattr(instance, "force_id", None)
+    if force_id is None and "area" in instance._state.fields_cache:  # a population or local authority, by its area
+        force_id = instance.area and instance.area.force_id
+    bump_figures_version([force_id] if force_id else None)
