@@ -56,11 +56,13 @@ def _in_cells(cells, date_field, area_field):
     return condition
 
 
-def reports_in_cells(force_id: str, cells: list) -> int:
-    """How many reports a force's summary cells ([area id, "YYYY-MM-01"] pairs) hold, as last built."""
-    if not cells:
-        return 0
-    held = MonthlySummary.objects.filter(force=force_id).filter(_in_cells(cells, "month", "area"))
+def reports_in_cells(force_id: str, cells: list | None = None) -> int:
+    """How many reports a force's summary cells ([area id, "YYYY-MM-01"] pairs; None: all) hold, as last built."""
+    held = MonthlySummary.objects.filter(force=force_id)
+    if cells is not None:
+        if not cells:
+            return 0
+        held = held.filter(_in_cells(cells, "month", "area"))
     return held.aggregate(n=models.Sum("reports"))["n"] or 0
 
 

@@ -160,14 +160,16 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
     area_ids = AreaFinder(force, batch)
     rejects = RejectFile(table) if skip_invalid else None
     _create_import_tables()
-    held, seen, applied = HeldReports(force.pk, file_format.FORMAT), SeenKeys(), Applied()
+    # What the force holds, as its summaries last counted it: whether to look the file's rows up one by one.
+    held = HeldReports(force.pk, file_format.FORMAT, holds=reports_in_cells(force.pk))
+    seen, applied = SeenKeys(), Applied()
     numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
     with InBackground() as database, id_source() as ids_cursor:
         for first_row, rows in table.batches():
             numbers = np.arange(first_row, first_row + rows.num_rows)
             keys, key_digests = source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
             contents, content_hashes = content_digests(rows)
-            found, at, unchanged = held.match(key_digests, contents)
+            found, at, unchanged = held.match(keys, key_digests, contents)
             applied.revises |= bool(found.any())
             convert = ~unchanged
             to_convert = pa.array(convert)
@@ -185,7 +187,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
                 progress(rows.num_rows)
             if problems.count and not skip_invalid:
                 continue  # keep reading to count every problem; nothing will be written
-            held.matched[at[unchanged]] = True
+            held.hold_again(at[unchanged])
             applied.unchanged += int(unchanged.sum())
             applied.cover(held.days[at[unchanged]])
             if not convert.any():
@@ -205,7 +207,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
             added, changed = good & ~found[convert], good & found[convert]
             applied.added += int(added.sum())
             changed_at = at[convert][changed]
-            held.matched[changed_at] = True
+            held.hold_again(changed_at)
             applied.changed += len(changed_at)
             if added.any():
                 reports = reports_subset(report, ced_uses, added)
