@@ -165,6 +165,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
     seen, applied = SeenKeys(), Applied()
     numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
     with InBackground() as database, id_source() as ids_cursor:
+        held.cursor = ids_cursor
         for first_row, rows in table.batches():
             numbers = np.arange(first_row, first_row + rows.num_rows)
             keys, key_digests = source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
@@ -242,9 +243,11 @@ def _create_import_tables():
         for name, model in ((STAGING, UseOfForceReport), (STAGING_CED, CedUse)):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
             cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {model._meta.db_table} WHERE 1 = 0")
-        for name in (WITHDRAWN, TOUCHED):
-            cursor.execute(f"DROP TABLE IF EXISTS {name}")
-            cursor.execute(f"CREATE TEMP TABLE {name} (report_id bigint)")
+        cursor.execute(f"DROP TABLE IF EXISTS {WITHDRAWN}")
+        cursor.execute(f"CREATE TEMP TABLE {WITHDRAWN} (report_id bigint)")
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        # `added`: a report the import added, which has nothing to take away from the summaries.
+        cursor.execute(f"CREATE TEMP TABLE {TOUCHED} (report_id bigint, added boolean NOT NULL DEFAULT true)")
 
 
 def _write_reports(database, tables, reports, uses, use_rows, ids):
@@ -316,9 +319,10 @@ def _withdraw_and_count(batch, applied, held):
     """
     batch.rows_added, batch.rows_changed, batch.rows_unchanged = applied.added, applied.changed, applied.unchanged
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and batch.rows_added > ANALYZE_AFTER_ROWS:
+        if connection.vendor == "postgresql" and batch.rows_added > max(ANALYZE_AFTER_ROWS, held.holds // 10):
             # The planner's statistics predate the rows just added: it would take the table
-            # for nearly empty and plan later queries of it as quadratic nested loops.
+            # for nearly empty and plan later queries of it as quadratic nested loops. (Not
+            # worth it for rows few beside what the force holds: ANALYZE samples the whole table.)
             _analyze(cursor, REPORT, "force_id", "source_key", "occurred_on", "import_batch_id", "withdrawn_in_version")
         withdrawn = held.withdrawn(*financial_year_bounds(applied.first, applied.last)) if applied.first else []
         in_withdrawn = f"id IN (SELECT report_id FROM {WITHDRAWN})"
@@ -353,13 +357,13 @@ def _counted_change(cursor, batch, applied, withdrawn):
     if changes and 2 * changes >= reports_in_cells(batch.force_id, cells_of(applied.touched)):
         return None
     in_touched = f"(SELECT report_id FROM {TOUCHED})"
-    cursor.execute(f"INSERT INTO {TOUCHED} (report_id) SELECT id FROM {STAGING}")
-    cursor.execute(f"INSERT INTO {TOUCHED} (report_id) SELECT report_id FROM {WITHDRAWN}")
+    cursor.execute(f"INSERT INTO {TOUCHED} (report_id, added) SELECT id, false FROM {STAGING}")
+    cursor.execute(f"INSERT INTO {TOUCHED} (report_id, added) SELECT report_id, false FROM {WITHDRAWN}")
     if applied.added_ids:
         _write_ids(cursor, TOUCHED, np.concatenate(applied.added_ids))
     # Every report of an incident the edition touches, so that its incident is counted whole.
     cursor.execute(
-        f"INSERT INTO {TOUCHED} (report_id) SELECT id FROM {REPORT} WHERE force_id = %s "
+        f"INSERT INTO {TOUCHED} (report_id, added) SELECT id, false FROM {REPORT} WHERE force_id = %s "
         f"AND incident_reference <> '' AND incident_reference IN ("
         f"SELECT incident_reference FROM {REPORT} WHERE id IN {in_touched} AND incident_reference <> '' "
         f"UNION SELECT incident_reference FROM {STAGING} WHERE incident_reference <> '')",
@@ -367,8 +371,8 @@ def _counted_change(cursor, batch, applied, withdrawn):
     )
     _analyze(cursor, TOUCHED, "report_id")
     # The reports added are already written: as they were, the touched reports are the others.
-    touched = UseOfForceReport.objects.filter(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED}", []))  # noqa: S611
-    return CountedChange(batch.force_id, touched.exclude(import_batch=batch.pk))
+    held = UseOfForceReport.objects.filter(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED} WHERE NOT added", []))  # noqa: S611
+    return CountedChange(batch.force_id, held.exclude(import_batch=batch.pk))
 
 
 def _write_ids(cursor, table, ids):
