@@ -1,6 +1,5 @@
 """Matching a file's rows to the force's reports they revise: digests of keys and contents, the reports held."""
 
-import contextlib
 import hashlib
 
 import numpy as np
@@ -152,10 +151,9 @@ class HeldReports:
         # Rows to look up one by one before reading everything; None reads everything at once.
         self.lookups_left = holds // 8 if holds else 0
         self.held_again = []  # by key: the ids of the reports the file held again
-        # By key, where to look reports up: while the import's own connection copies rows in another
-        # thread (PostgreSQL), a connection of its own (see bulk.id_source), which sees the reports
-        # as they were before the import; None: the import's connection.
-        self.cursor = None
+        # By key, what to wait for before a look-up: the rows the import's connection is still
+        # copying in another thread (InBackground.wait); one connection runs one statement at a time.
+        self.settle = None
         if self.lookups_left:
             self._keep(_empty_parts())
         else:
@@ -189,8 +187,9 @@ class HeldReports:
         if self.by_key:
             if len(keys) < self.lookups_left:
                 self.lookups_left -= len(keys)
-                keys = keys.unique().to_pylist()
-                self._keep(_held_by_keys(self.cursor, self.force_id, self.source_format, keys))
+                if self.settle is not None:
+                    self.settle()
+                self._keep(_held_by_keys(self.force_id, self.source_format, keys.unique().to_pylist()))
             else:
                 self._read_all()
         n = len(key_digests)
@@ -221,11 +220,11 @@ def _empty_parts():
     return {name: [] for name, _, _ in HELD_FIELDS}
 
 
-def _held_by_keys(cursor, force_id, source_format, keys):
+def _held_by_keys(force_id, source_format, keys):
     """The held reports of these source keys (texts), from the index on (force, source key)."""
     parts = _empty_parts()
     query = _held_query(("source_key", "content_hash"))
-    with contextlib.nullcontext(cursor) if cursor else connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         # One array parameter on PostgreSQL; SQLite takes a few hundred parameters at a time.
         size = len(keys) if connection.vendor == "postgresql" else 500
         for start in range(0, len(keys), size):

@@ -165,7 +165,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
     seen, applied = SeenKeys(), Applied()
     numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
     with InBackground() as database, id_source() as ids_cursor:
-        held.cursor = ids_cursor
+        held.settle = database.wait
         for first_row, rows in table.batches():
             numbers = np.arange(first_row, first_row + rows.num_rows)
             keys, key_digests = source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
