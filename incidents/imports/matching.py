@@ -134,22 +134,28 @@ class RowNumbers:
         self.problems.add(int(self.numbers[index]), column, value, phrase)
 
 
+# A re-import of a million rows looked up 125,000 of them (an eighth) before reading them all, and
+# took 1.08 times its first import instead of under half: look-ups by key cost far more a report.
+LOOKUPS_AT_MOST = 25_000
+
+
 class HeldReports:
     """A force's reports as an import matches rows against them, sorted by the digest of their source key.
 
     Every report an import wrote has a source key: these are all the reports an edition may
     withdraw. A file small beside what the force holds reads only the reports its rows name,
     batch by batch, through the index on (force, source key), and at the end those of its
-    format in the years it covers (see `withdrawn`). Once the rows looked up pass an eighth of
-    what the force holds, looking each up would cost more than reading them all: the force's
-    reports are then read at once (51 bytes a report in numpy arrays) and matched in memory.
+    format in the years it covers (see `withdrawn`). Once the rows looked up pass a sixteenth of
+    what the force holds, or LOOKUPS_AT_MOST, looking each up would cost more than reading them
+    all: the force's reports are then read at once (51 bytes a report in numpy arrays) and
+    matched in memory.
     Read with the force locked.
     """
 
     def __init__(self, force_id, source_format, holds=None):
         self.force_id, self.source_format, self.holds = force_id, source_format, holds or 0
-        # Rows to look up one by one before reading everything; None reads everything at once.
-        self.lookups_left = holds // 8 if holds else 0
+        # Rows to look up one by one before reading everything; 0 reads everything at once.
+        self.lookups_left = min(holds // 16, LOOKUPS_AT_MOST) if holds else 0
         self.held_again = []  # by key: the ids of the reports the file held again
         # By key, what to wait for before a look-up: the rows the import's connection is still
         # copying in another thread (InBackground.wait); one connection runs one statement at a time.
