@@ -45,10 +45,10 @@ def block_of(name):
     return met_format.BLOCKS.index(prefix) + 1 if prefix in met_format.BLOCKS and name != "CED Used" else 0
 
 
-def column(rng, name, n, devices):
+def column(rng, name, n, devices, first_day="2020-04-01"):
     pick = lambda values, p=None: np.array(values, dtype=object)[rng.choice(len(values), n, p=p)]  # noqa: E731
     if name == "IncidentDate":
-        return (np.datetime64("2020-04-01") + rng.integers(0, 365, n)).astype(str).astype(object)
+        return (np.datetime64(first_day) + rng.integers(0, 365, n)).astype(str).astype(object)
     if name == "IncidentTime":
         minutes = rng.integers(0, 1440, n)
         return np.array([f"{m // 60:02d}:{m % 60:02d}" for m in minutes], dtype=object)
@@ -89,6 +89,7 @@ def main():
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--first-day", default="2020-04-01", help="the dates are the 365 days from this one")
     arguments = parser.parse_args()
     rng = np.random.default_rng(arguments.seed)
     names = header()
@@ -97,7 +98,9 @@ def main():
             n = min(100_000, arguments.rows - start)
             # Taser is used in about one report in ten; a second device in one of those in twenty.
             devices = rng.choice(5, n, p=[0.9, 0.0945, 0.005, 0.0004, 0.0001])
-            columns = {name: pa.array(column(rng, name, n, devices), pa.string()) for name in names}
+            columns = {
+                name: pa.array(column(rng, name, n, devices, arguments.first_day), pa.string()) for name in names
+            }
             writer.write_table(pa.table(columns))
     print(f"{arguments.out}: {arguments.rows:,} rows, {len(names)} columns")
 

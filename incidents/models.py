@@ -222,6 +222,10 @@ class ImportBatch(models.Model):
             models.UniqueConstraint(fields=["force", "data_version"], name="one_batch_per_data_version"),
         ]
 
+    # Not stored: whether the import that ran the batch counted its change into the summary cells
+    # (summaries.CountedChange), so that what follows it need not rebuild them.
+    summaries_counted = False
+
     def __str__(self):
         return f"{self.force} v{self.data_version}: {self.source_name}"
 
@@ -372,6 +376,12 @@ class UseOfForceReport(LadderFlags):
                 fields=["force", "highest_ced_level", "occurred_on"],
                 name="report_force_level_date",
                 condition=Q(highest_ced_level__isnull=False),
+            ),
+            # The reports of an incident, which a change counted into the summaries reads whole.
+            models.Index(
+                fields=["force", "incident_reference"],
+                name="report_force_incident",
+                condition=~Q(incident_reference=""),
             ),
         ]
         constraints = [

@@ -57,6 +57,16 @@ def _in_cells(cells, date_field, area_field):
     return condition
 
 
+def reports_in_cells(force_id: str, cells: list | None = None) -> int:
+    """How many reports a force's summary cells ([area id, "YYYY-MM-01"] pairs; None: all) hold, as last built."""
+    held = MonthlySummary.objects.filter(force=force_id)
+    if cells is not None:
+        if not cells:
+            return 0
+        held = held.filter(_in_cells(cells, "month", "area"))
+    return held.aggregate(n=models.Sum("reports"))["n"] or 0
+
+
 def summary_aggregates() -> dict[str, Any]:
     """{summary column: aggregate over reports} for every measure of a summary cell."""
     aggregates = {
@@ -109,6 +119,64 @@ def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | N
         return written
 
 
+class CountedChange:
+    """A change of some of one force's reports, counted into its summary cells as it happens.
+
+    Made before the change, inside its transaction and with the force locked, from the reports
+    the change touches as they stand: what they count is taken away from their cells. `count`,
+    after the change, adds what the same reports (and any the change added) count now. Only
+    those reports are read, never the rest of their cells: the cost is the change's.
+
+    The touched reports must include every report that shares an incident reference with a
+    changed one (before or after the change): the incident measures count an incident once,
+    at its highest level, so they are exact only over whole incidents (see touched_reports).
+    Months kept by record retention are left alone, as a rebuild leaves them.
+    """
+
+    def __init__(self, force_id: str, reports: QuerySet[UseOfForceReport]):
+        self.force_id = force_id
+        self.frozen = queries.summaries_frozen_before()
+        self.before = cell_figures(self._open(reports))
+
+    def _open(self, reports):
+        reports = reports.current().filter(force=self.force_id)
+        return reports.filter(occurred_on__gte=self.frozen) if self.frozen else reports
+
+    def count(self, reports: QuerySet[UseOfForceReport], data_version: int) -> list[list]:
+        """Add what `reports` count now, write the cells that moved; every cell of the force is then
+        of `data_version`. Returns the [area id, "YYYY-MM-01"] cells written or emptied."""
+        after = cell_figures(self._open(reports))
+        measures = [*SUMMARY_MEASURES, "incidents", *INCIDENT_MEASURES]
+        moved = {}
+        for cell in self.before.keys() | after.keys():
+            was, now = self.before.get(cell, {}), after.get(cell, {})
+            delta = {name: now.get(name, 0) - was.get(name, 0) for name in measures}
+            if any(delta.values()):
+                moved[cell] = delta
+        cells = [[area, month] for _, area, month in moved]
+        if moved:
+            held = MonthlySummary.objects.filter(force=self.force_id).filter(_in_cells(cells, "month", "area"))
+            figures = {
+                (self.force_id, row["area_id"], row["month"].isoformat()): row
+                for row in held.values("area_id", "month", *measures)
+            }
+            held.delete()
+            built_at = timezone.now()
+            written = []
+            for cell, delta in moved.items():
+                counts = {name: figures.get(cell, {}).get(name, 0) + delta[name] for name in measures}
+                if counts["reports"]:  # a cell without reports is no cell, as in a rebuild
+                    written.append(
+                        MonthlySummary(
+                            force_id=self.force_id, area_id=cell[1], month=datetime.date.fromisoformat(cell[2]),
+                            data_version=data_version, built_at=built_at, **counts,
+                        )
+                    )  # fmt: skip
+            MonthlySummary.objects.bulk_create(written, batch_size=500)
+        MonthlySummary.objects.filter(force=self.force_id).update(data_version=data_version)
+        return cells_of((area, month) for area, month in cells)
+
+
 def latest_versions(force_ids: Iterable[str]) -> dict[str, int]:
     """{force id: its latest successful data version} of the forces that have one."""
     return dict(
@@ -130,6 +198,24 @@ def insert_summaries(reports: QuerySet[UseOfForceReport], versions: dict[str, in
     The GROUP BY runs as a plain SELECT, which PostgreSQL may spread over parallel workers
     (an INSERT … SELECT never is); its result is small, a row per area-month.
     """
+    built_at = timezone.now()
+    cells = [
+        MonthlySummary(
+            force_id=force, area_id=area, month=datetime.date.fromisoformat(month),
+            data_version=versions.get(force, 0), built_at=built_at, **counts,
+        )
+        for (force, area, month), counts in cell_figures(reports).items()
+    ]  # fmt: skip
+    MonthlySummary.objects.bulk_create(cells, batch_size=500)
+    return len(cells)
+
+
+def cell_figures(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str, int]]:
+    """{(force, area, "YYYY-MM-01"): every measure of a summary cell} over `reports`, by cell.
+
+    Exact for the incident measures only where `reports` holds every report of each incident
+    it touches in the cell: the whole force, or the reports sharing an incident with a change.
+    """
     aggregates = summary_aggregates()
     rows = (
         reports.annotate(cell_month=TruncMonth("occurred_on"))
@@ -139,16 +225,12 @@ def insert_summaries(reports: QuerySet[UseOfForceReport], versions: dict[str, in
         .order_by()
     )
     incidents = incident_counts(reports)
-    built_at = timezone.now()
-    cells = [
-        MonthlySummary(
-            force_id=force, area_id=area, month=month, data_version=versions.get(force, 0), built_at=built_at,
-            **dict(zip(aggregates, counts, strict=True)), **incidents.get((force, area, str(month)[:10]), {}),
-        )
-        for force, area, month, *counts in rows
-    ]  # fmt: skip
-    MonthlySummary.objects.bulk_create(cells, batch_size=500)
-    return len(cells)
+    no_incidents = dict.fromkeys(INCIDENT_MEASURES, 0)
+    figures = {}
+    for force, area, month, *counts in rows:
+        cell = (force, area, str(month)[:10])
+        figures[cell] = dict(zip(aggregates, counts, strict=True)) | incidents.get(cell, no_incidents)
+    return figures
 
 
 def incident_counts(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str, int]]:

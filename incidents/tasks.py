@@ -119,7 +119,7 @@ def import_file(self, batch_id):
             strict=batch.strict, new_areas=batch.new_areas, progress=ProgressCounter(batch_id), batch=batch,
         )  # fmt: skip
         if done is not None:
-            queue_summary_rebuild(done.force_id, done.summary_cells)
+            queue_summary_rebuild(done.force_id, done.summary_cells, counted=done.summaries_counted)
     except (ImportFailed, InputError):
         pass  # the batch holds the problems; its page and the API show them
     finally:
@@ -155,29 +155,35 @@ def recover_imports():
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)
-def rebuild_summary_cells(force_id, cells=None):
-    """Rebuild a force's monthly summaries (all, or the given [area id, month] cells), then its alerts."""
-    written = rebuild_summaries(force_ids=[force_id], cells=cells)
+def rebuild_summary_cells(force_id, cells=None, counted=False):
+    """Rebuild a force's monthly summaries (all, or the given [area id, month] cells), then its alerts.
+
+    `counted`: the change was counted into those cells as it was made (an import's CountedChange),
+    so only what follows a rebuild runs.
+    """
+    written = 0 if counted else rebuild_summaries(force_ids=[force_id], cells=cells)
     raise_alerts(force_id=force_id, cells=cells)
     disclosure.prepare_public_cells([force_id])
     return written
 
 
-def queue_summary_rebuild(force_id, cells=None):
+def queue_summary_rebuild(force_id, cells=None, counted=False):
     """Rebuild a force's summary cells (None: all) once the current transaction commits.
+
+    `counted`: the cells already count the change (see rebuild_summary_cells); their alerts follow.
 
     A Celery task when a broker is configured, in-process otherwise, and in-process too when the
     broker does not answer: the change is committed, so its summaries must follow it now, not never.
     """
-    transaction.on_commit(lambda: _send_rebuild(force_id, cells), robust=True)
+    transaction.on_commit(lambda: _send_rebuild(force_id, cells, counted), robust=True)
 
 
-def _send_rebuild(force_id, cells):
+def _send_rebuild(force_id, cells, counted):
     try:
-        rebuild_summary_cells.delay(force_id, cells)
+        rebuild_summary_cells.delay(force_id, cells, counted)
     except OperationalError:
         logger.warning("The task queue did not answer: rebuilding %s's summaries here instead.", force_id)
-        rebuild_summary_cells(force_id, cells)
+        rebuild_summary_cells(force_id, cells, counted)
 
 
 @shared_task(autoretry_for=(DatabaseError,), retry_backoff=True, max_retries=5)

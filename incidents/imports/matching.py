@@ -134,27 +134,70 @@ class RowNumbers:
         self.problems.add(int(self.numbers[index]), column, value, phrase)
 
 
+# A re-import of a million rows looked up 125,000 of them (an eighth) before reading them all, and
+# took 1.08 times its first import instead of under half: look-ups by key cost far more a report.
+LOOKUPS_AT_MOST = 25_000
+
+
 class HeldReports:
     """A force's reports as an import matches rows against them, sorted by the digest of their source key.
 
-    51 bytes a report in numpy arrays; read once per import, with the force locked. Every report
-    an import wrote has a source key: these are all the reports an edition may withdraw.
+    Every report an import wrote has a source key: these are all the reports an edition may
+    withdraw. A file small beside what the force holds reads only the reports its rows name,
+    batch by batch, through the index on (force, source key), and at the end those of its
+    format in the years it covers (see `withdrawn`). Once the rows looked up pass a sixteenth of
+    what the force holds, or LOOKUPS_AT_MOST, looking each up would cost more than reading them
+    all: the force's reports are then read at once (51 bytes a report in numpy arrays) and
+    matched in memory.
+    Read with the force locked.
     """
 
-    def __init__(self, force_id, source_format):
+    def __init__(self, force_id, source_format, holds=None):
+        self.force_id, self.source_format, self.holds = force_id, source_format, holds or 0
+        # Rows to look up one by one before reading everything; 0 reads everything at once.
+        self.lookups_left = min(holds // 16, LOOKUPS_AT_MOST) if holds else 0
+        self.held_again = []  # by key: the ids of the reports the file held again
+        # By key, what to wait for before a look-up: the rows the import's connection is still
+        # copying in another thread (InBackground.wait); one connection runs one statement at a time.
+        self.settle = None
+        if self.lookups_left:
+            self._keep(_empty_parts())
+        else:
+            self._read_all()
+
+    @property
+    def by_key(self):
+        return self.lookups_left > 0
+
+    def _read_all(self):
         read = _held_by_copy if connection.vendor == "postgresql" else _held_by_rows
-        parts = read(force_id, source_format)  # {field: its arrays}
-        self.keys = _joined(parts["key"], "S16")
-        order = np.argsort(self.keys)
-        self.keys = self.keys[order]
+        self._keep(read(self.force_id, self.source_format))
+        self.matched = np.isin(self.ids, np.concatenate([np.empty(0, np.int64), *self.held_again]))
+        self.held_again = []
+        self.lookups_left = 0
+
+    def _keep(self, parts):
+        keys = _joined(parts["key"], "S16")
+        order = np.argsort(keys)
+        self.keys = keys[order]
         self.contents, self.ids, self.current, self.days, self.of_format = (
             _joined(parts[name], held)[order] for name, _, held in HELD_FIELDS[1:]
         )
         self.matched = np.zeros(len(self.keys), bool)  # held again by the file, as they are or corrected
 
-    def match(self, key_digests, content_digests):
-        """For each row, from its key and content digests: whether a report has its key, that
-        report's place among these (0 where none), and whether it is current and unchanged."""
+    def match(self, keys, key_digests, content_digests):
+        """For each row, from its key text and its key and content digests: whether a report has its key,
+        that report's place among these (0 where none), and whether it is current and unchanged.
+
+        By key, the places are among the reports this batch's keys name, until the next batch."""
+        if self.by_key:
+            if len(keys) < self.lookups_left:
+                self.lookups_left -= len(keys)
+                if self.settle is not None:
+                    self.settle()
+                self._keep(_held_by_keys(self.force_id, self.source_format, keys.unique().to_pylist()))
+            else:
+                self._read_all()
         n = len(key_digests)
         if not len(self.keys):
             return np.zeros(n, bool), np.zeros(n, np.int64), np.zeros(n, bool)
@@ -163,10 +206,61 @@ class HeldReports:
         unchanged = found & self.current[at] & (self.contents[at] == content_digests)
         return found, at, unchanged
 
+    def hold_again(self, at):
+        """The reports at these places are held by the file (as they are or corrected): not withdrawn."""
+        if self.by_key:
+            self.held_again.append(self.ids[at])
+        else:
+            self.matched[at] = True
+
     def withdrawn(self, start, end):
         """The ids of the current reports of this format from `start` to `end` the file did not hold."""
-        in_years = (self.days >= np.datetime64(start)) & (self.days <= np.datetime64(end))
-        return self.ids[self.current & self.of_format & in_years & ~self.matched]
+        if not self.by_key:
+            in_years = (self.days >= np.datetime64(start)) & (self.days <= np.datetime64(end))
+            return self.ids[self.current & self.of_format & in_years & ~self.matched]
+        candidates = _held_of_format(self.force_id, self.source_format, start, end)
+        return candidates[~np.isin(candidates, np.concatenate([np.empty(0, np.int64), *self.held_again]))]
+
+
+def _empty_parts():
+    return {name: [] for name, _, _ in HELD_FIELDS}
+
+
+def _held_by_keys(force_id, source_format, keys):
+    """The held reports of these source keys (texts), from the index on (force, source key)."""
+    parts = _empty_parts()
+    query = _held_query(("source_key", "content_hash"))
+    with connection.cursor() as cursor:
+        # One array parameter on PostgreSQL; SQLite takes a few hundred parameters at a time.
+        size = len(keys) if connection.vendor == "postgresql" else 500
+        for start in range(0, len(keys), size):
+            chunk = keys[start : start + size]
+            if connection.vendor == "postgresql":
+                cursor.execute(f"{query} AND source_key = ANY(%s)", [force_id, source_format, force_id, chunk])
+            else:
+                places = ", ".join(["%s"] * len(chunk))
+                cursor.execute(f"{query} AND source_key IN ({places})", [force_id, source_format, force_id, *chunk])
+            _take_rows(parts, cursor.fetchall())
+    return parts
+
+
+def _held_of_format(force_id, source_format, start, end):
+    """The ids of the force's current reports of this format from `start` to `end` (numpy), as they were before
+    the running import (whose batch has not succeeded yet) added any."""
+    succeeded = ImportBatch.objects.filter(
+        force=force_id, source_format=source_format, status=ImportBatch.Status.SUCCEEDED
+    )
+    batches = list(succeeded.values_list("pk", flat=True))
+    if not batches:
+        return np.empty(0, np.int64)
+    ids = (
+        UseOfForceReport.objects.current()
+        .filter(force=force_id, occurred_on__range=(start, end), import_batch__in=batches)
+        .exclude(source_key="")
+        .values_list("pk", flat=True)
+        .order_by()
+    )
+    return np.fromiter(ids.iterator(chunk_size=50_000), np.int64)
 
 
 # Each field of a held report: its name, how PostgreSQL's binary COPY sends it (big-endian; a date
@@ -189,17 +283,24 @@ def _held_query(digests):
 
 
 def _held_by_rows(force_id, source_format):
-    parts = {name: [] for name, _, _ in HELD_FIELDS}
+    parts = _empty_parts()
     with connection.chunked_cursor() as cursor:
         cursor.execute(_held_query(("source_key", "content_hash")), [force_id, source_format, force_id])
         while rows := cursor.fetchmany(50_000):
-            key_texts, hashes, ids, current, days, of_format = zip(*rows, strict=True)
-            parts["key"].append(md5_digests(pa.array(key_texts, pa.string()))[0])
-            # A report written otherwise than by an import (the demo) has no content digest.
-            parts["content"].append(np.frombuffer(bytes.fromhex("".join(h or "0" * 32 for h in hashes)), "S16"))
-            for (name, _, held), values in zip(HELD_FIELDS[2:], (ids, current, days, of_format), strict=True):
-                parts[name].append(np.array(values, held))
+            _take_rows(parts, rows)
     return parts
+
+
+def _take_rows(parts, rows):
+    """Add held reports fetched as rows (key texts, content digests in hex, …) to the parts."""
+    if not rows:
+        return
+    key_texts, hashes, ids, current, days, of_format = zip(*rows, strict=True)
+    parts["key"].append(md5_digests(pa.array(key_texts, pa.string()))[0])
+    # A report written otherwise than by an import (the demo) has no content digest.
+    parts["content"].append(np.frombuffer(bytes.fromhex("".join(h or "0" * 32 for h in hashes)), "S16"))
+    for (name, _, held), values in zip(HELD_FIELDS[2:], (ids, current, days, of_format), strict=True):
+        parts[name].append(np.array(values, held))
 
 
 # A held report as PostgreSQL's binary COPY writes it: the number of fields, then each field's

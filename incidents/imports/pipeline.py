@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from forces.models import Force
@@ -25,12 +26,14 @@ from incidents.imports.bulk import COPY_CHUNK_BYTES, InBackground, id_source, ne
 from incidents.imports.matching import HeldReports, RowNumbers, SeenKeys, content_digests, reports_subset, source_keys
 from incidents.imports.uploads import RejectFile
 from incidents.models import CedUse, ImportBatch, UseOfForceReport
-from incidents.summaries import cells_of
+from incidents.summaries import CountedChange, cells_of, reports_in_cells
 
 logger = logging.getLogger(__name__)
 
-# Changed reports and their CED uses, staged; the reports an edition withdraws.
+# Changed reports and their CED uses, staged; the reports an edition withdraws; the reports whose
+# figures an edition changes (those it adds, changes or withdraws, and those sharing an incident with them).
 STAGING, STAGING_CED, WITHDRAWN = "import_staging", "import_staging_ced", "import_withdrawn"
+TOUCHED = "import_touched"
 REPORT, CED_USE = UseOfForceReport._meta.db_table, CedUse._meta.db_table
 ANALYZE_AFTER_ROWS = 10_000
 UNEXPECTED = "The import stopped on an unexpected error."
@@ -68,8 +71,10 @@ def import_reports(
     A file whose areas are mostly unknown to a force that has areas is refused as another
     force's (InputError), unless `new_areas`.
 
-    The caller queues what follows: the rebuild of the batch's `summary_cells`
-    (incidents.tasks.queue_summary_rebuild).
+    A change small beside the summary cells it falls in is counted into them here, in the
+    import's transaction (`batch.summaries_counted`); a larger one is left to a rebuild of those
+    cells. The caller queues what follows either way: the rebuild (or, when counted, only the
+    alerts) of the batch's `summary_cells` (incidents.tasks.queue_summary_rebuild).
     """
     problems = readers.Problems()
     readers.use_lean_memory_pool()
@@ -155,14 +160,17 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
     area_ids = AreaFinder(force, batch)
     rejects = RejectFile(table) if skip_invalid else None
     _create_import_tables()
-    held, seen, applied = HeldReports(force.pk, file_format.FORMAT), SeenKeys(), Applied()
+    # What the force holds, as its summaries last counted it: whether to look the file's rows up one by one.
+    held = HeldReports(force.pk, file_format.FORMAT, holds=reports_in_cells(force.pk))
+    seen, applied = SeenKeys(), Applied()
     numbered = getattr(file_format, "NUMBERED_IDENTITY", False)
     with InBackground() as database, id_source() as ids_cursor:
+        held.settle = database.wait
         for first_row, rows in table.batches():
             numbers = np.arange(first_row, first_row + rows.num_rows)
             keys, key_digests = source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
             contents, content_hashes = content_digests(rows)
-            found, at, unchanged = held.match(key_digests, contents)
+            found, at, unchanged = held.match(keys, key_digests, contents)
             applied.revises |= bool(found.any())
             convert = ~unchanged
             to_convert = pa.array(convert)
@@ -180,7 +188,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
                 progress(rows.num_rows)
             if problems.count and not skip_invalid:
                 continue  # keep reading to count every problem; nothing will be written
-            held.matched[at[unchanged]] = True
+            held.hold_again(at[unchanged])
             applied.unchanged += int(unchanged.sum())
             applied.cover(held.days[at[unchanged]])
             if not convert.any():
@@ -200,16 +208,16 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
             added, changed = good & ~found[convert], good & found[convert]
             applied.added += int(added.sum())
             changed_at = at[convert][changed]
-            held.matched[changed_at] = True
+            held.hold_again(changed_at)
             applied.changed += len(changed_at)
             if added.any():
                 reports = reports_subset(report, ced_uses, added)
                 ids = np.array(reserve_ids(UseOfForceReport, int(added.sum()), ids_cursor), np.int64)
                 _write_reports(database, (REPORT, CED_USE), *reports, ids)
+                applied.added_ids.append(ids)
             if changed.any():
                 reports = reports_subset(report, ced_uses, changed)
                 _write_reports(database, (STAGING, STAGING_CED), *reports, held.ids[changed_at])
-        database(_apply_changes, applied)
         database.wait()
     if rejects is not None:
         rejects.close()
@@ -237,6 +245,9 @@ def _create_import_tables():
             cursor.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {model._meta.db_table} WHERE 1 = 0")
         cursor.execute(f"DROP TABLE IF EXISTS {WITHDRAWN}")
         cursor.execute(f"CREATE TEMP TABLE {WITHDRAWN} (report_id bigint)")
+        cursor.execute(f"DROP TABLE IF EXISTS {TOUCHED}")
+        # `added`: a report the import added, which has nothing to take away from the summaries.
+        cursor.execute(f"CREATE TEMP TABLE {TOUCHED} (report_id bigint, added boolean NOT NULL DEFAULT true)")
 
 
 def _write_reports(database, tables, reports, uses, use_rows, ids):
@@ -258,6 +269,7 @@ class Applied:
     last: datetime.date | None = None
     touched: set = field(default_factory=set)  # (area id, first of month) of reports added or changed
     revises: bool = False  # whether any row has the key of a report the force holds
+    added_ids: list = field(default_factory=list)  # numpy arrays of the ids of the reports added
 
     def note(self, report, good):
         """Remember where the converted rows fall: their months and areas, and their dates' range."""
@@ -299,30 +311,68 @@ def _apply_changes(cursor, applied):
 
 
 def _withdraw_and_count(batch, applied, held):
-    """Withdraw what the edition no longer holds, within the financial years it covers; count it all.
+    """Correct, withdraw what the edition no longer holds (within the financial years it covers), count it all.
 
-    The reports to withdraw are found among those held, in memory: in SQL, an anti-join of the
-    force's reports with those the file held took 2.4 s of a re-import of a million rows.
+    The reports to withdraw are found among those held (see HeldReports.withdrawn). A change
+    small beside its cells is counted into the summaries here: what the touched reports counted
+    is taken away before the corrections and withdrawals, and what they count after is added.
     """
     batch.rows_added, batch.rows_changed, batch.rows_unchanged = applied.added, applied.changed, applied.unchanged
-    touched = set(applied.touched)
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and batch.rows_added > ANALYZE_AFTER_ROWS:
+        if connection.vendor == "postgresql" and batch.rows_added > max(ANALYZE_AFTER_ROWS, held.holds // 10):
             # The planner's statistics predate the rows just added: it would take the table
-            # for nearly empty and plan later queries of it as quadratic nested loops.
+            # for nearly empty and plan later queries of it as quadratic nested loops. (Not
+            # worth it for rows few beside what the force holds: ANALYZE samples the whole table.)
             _analyze(cursor, REPORT, "force_id", "source_key", "occurred_on", "import_batch_id", "withdrawn_in_version")
         withdrawn = held.withdrawn(*financial_year_bounds(applied.first, applied.last)) if applied.first else []
+        in_withdrawn = f"id IN (SELECT report_id FROM {WITHDRAWN})"
         if len(withdrawn):
             _write_ids(cursor, WITHDRAWN, withdrawn)
             _analyze(cursor, WITHDRAWN, "report_id")
-            in_withdrawn = f"id IN (SELECT report_id FROM {WITHDRAWN})"
+            cursor.execute(f"SELECT DISTINCT area_id, occurred_on FROM {REPORT} WHERE {in_withdrawn}")
+            applied.touched.update(cursor.fetchall())
+        change = _counted_change(cursor, batch, applied, len(withdrawn))
+        _apply_changes(cursor, applied)
+        if len(withdrawn):
             cursor.execute(f"UPDATE {REPORT} SET withdrawn_in_version = %s WHERE {in_withdrawn}", [batch.data_version])
             batch.rows_withdrawn = cursor.rowcount
-            cursor.execute(f"SELECT DISTINCT area_id, occurred_on FROM {REPORT} WHERE {in_withdrawn}")
-            touched.update(cursor.fetchall())
-        batch.summary_cells = cells_of(touched)
-        for name in (STAGING, STAGING_CED, WITHDRAWN):
+        if change is not None:
+            touched = UseOfForceReport.objects.filter(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED}", []))  # noqa: S611
+            change.count(touched, batch.data_version)
+        batch.summaries_counted = change is not None
+        batch.summary_cells = cells_of(applied.touched)
+        for name in (STAGING, STAGING_CED, WITHDRAWN, TOUCHED):
             cursor.execute(f"DROP TABLE {name}")
+
+
+def _counted_change(cursor, batch, applied, withdrawn):
+    """The edition's change of the summaries, begun (a CountedChange), or None when a rebuild of its cells
+    is to follow instead.
+
+    Counting reads each report changed twice (as it was, as it is) and each added once, where a
+    rebuild reads every report of the cells once: the change is counted when it is under half
+    the reports its cells hold. A first import, whose cells hold nothing yet, is rebuilt after.
+    """
+    changes = applied.added + applied.changed + withdrawn
+    if changes and 2 * changes >= reports_in_cells(batch.force_id, cells_of(applied.touched)):
+        return None
+    in_touched = f"(SELECT report_id FROM {TOUCHED})"
+    cursor.execute(f"INSERT INTO {TOUCHED} (report_id, added) SELECT id, false FROM {STAGING}")
+    cursor.execute(f"INSERT INTO {TOUCHED} (report_id, added) SELECT report_id, false FROM {WITHDRAWN}")
+    if applied.added_ids:
+        _write_ids(cursor, TOUCHED, np.concatenate(applied.added_ids))
+    # Every report of an incident the edition touches, so that its incident is counted whole.
+    cursor.execute(
+        f"INSERT INTO {TOUCHED} (report_id, added) SELECT id, false FROM {REPORT} WHERE force_id = %s "
+        f"AND incident_reference <> '' AND incident_reference IN ("
+        f"SELECT incident_reference FROM {REPORT} WHERE id IN {in_touched} AND incident_reference <> '' "
+        f"UNION SELECT incident_reference FROM {STAGING} WHERE incident_reference <> '')",
+        [batch.force_id],
+    )
+    _analyze(cursor, TOUCHED, "report_id")
+    # The reports added are already written: as they were, the touched reports are the others.
+    held = UseOfForceReport.objects.filter(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED} WHERE NOT added", []))  # noqa: S611
+    return CountedChange(batch.force_id, held.exclude(import_batch=batch.pk))
 
 
 def _write_ids(cursor, table, ids):

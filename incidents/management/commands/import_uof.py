@@ -59,7 +59,7 @@ class Command(BaseCommand):
                     path, force_obj, skip_invalid=skip_invalid, strict=strict, new_areas=new_areas,
                     progress=bar.update,
                 )  # fmt: skip
-            queue_summary_rebuild(force_obj.pk, batch.summary_cells)
+            queue_summary_rebuild(force_obj.pk, batch.summary_cells, counted=batch.summaries_counted)
         except InputError as error:
             raise CommandError(str(error)) from None
         except ImportFailed as failure:
