@@ -6,6 +6,7 @@ from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
 
 from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role, describe_period
 from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
+from oversight.police_calendar import FIRST_MONTH, financial_year_dates, financial_year_label, months_back
 
 # Roles that see one force's use-of-force records in full.
 RECORD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
@@ -154,16 +155,16 @@ class ReconciliationYear:
     rows: list[ReconciliationRow]
 
     @property
-    def label(self):
-        return f"{self.start}/{(self.start + 1) % 100:02d}"
+    def label(self) -> str:
+        return financial_year_label(self.start)
 
     @property
-    def starts_on(self):
-        return datetime.date(self.start, 4, 1)
+    def starts_on(self) -> datetime.date:
+        return datetime.date(self.start, FIRST_MONTH, 1)
 
     @property
-    def ends_on(self):
-        return datetime.date(self.start + 1, 3, 31)
+    def ends_on(self) -> datetime.date:
+        return financial_year_dates(self.start)[1]
 
     @property
     def has_published_figures(self):
@@ -243,10 +244,10 @@ def capability_by_month(*, force, months):
     )
     rows = []
     for month in months:
-        month_end = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+        next_month = months_back(month, -1)
         latest = {}
         for as_of, model, devices, officers in records:
-            if as_of < month_end:
+            if as_of < next_month:
                 latest[model] = (devices, officers)
         if latest:
             rows.append((month, sum(d for d, _ in latest.values()), sum(o for _, o in latest.values())))

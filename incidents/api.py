@@ -52,9 +52,6 @@ from incidents.models import (
 from incidents.queries import (
     ADDITIVE_GROUPS,
     API_MEASURES,
-    FIRST_DAY,
-    LAST_DAY,
-    PERIODS,
     RATE_FIELDS,
     RATIO_FIELDS,
     UNIT_OF_COUNT,
@@ -81,6 +78,7 @@ from oversight.api import (
     paging_parameters,
     streamed_csv,
 )
+from oversight.police_calendar import FIRST_DAY, LAST_DAY, PERIODS
 
 
 @extend_schema_field(OpenApiTypes.BINARY)

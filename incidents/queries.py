@@ -1,4 +1,3 @@
-import datetime
 import math
 from functools import cached_property
 
@@ -18,6 +17,13 @@ from incidents.models import (
     RetentionRun,
     UseOfForceReport,
 )
+
+# Re-exported for the dashboard and quarterly-report code that still reads the calendar from here;
+# new code imports oversight.police_calendar.
+from oversight.police_calendar import FIRST_DAY as FIRST_DAY
+from oversight.police_calendar import FIRST_MONTH, PERIOD_MONTHS, PERIODS, months_back, period_end, period_start
+from oversight.police_calendar import LAST_DAY as LAST_DAY
+from oversight.police_calendar import financial_years as financial_years
 
 UNIT_OF_COUNT = "reports (one officer's use of force on one person)"
 # Who follows a force's imports, and who may upload them.
@@ -44,12 +50,6 @@ def latest_month(*, force):
     """First day of the month of the force's latest report, or None without reports."""
     latest = UseOfForceReport.objects.current().filter(force=force).aggregate(latest=Max("occurred_on"))["latest"]
     return latest.replace(day=1) if latest else None
-
-
-def months_back(month, count):
-    """First day of the month `count` months before `month`."""
-    index = month.year * 12 + month.month - 1 - count
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 def ced_headline(*, force, start, end):
@@ -81,7 +81,9 @@ def reports_by_financial_year_and_level(*, force):
     a CedLevel, or None for a report without Taser, "reports": count}.
     """
     # January to March belong to the financial year that began the April before.
-    year_start = ExtractYear("occurred_on") - Case(When(occurred_on__month__lt=4, then=Value(1)), default=Value(0))
+    year_start = ExtractYear("occurred_on") - Case(
+        When(occurred_on__month__lt=FIRST_MONTH, then=Value(1)), default=Value(0)
+    )
     return (
         UseOfForceReport.objects.current()
         .filter(force=force)
@@ -291,22 +293,6 @@ def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
     return rows
 
 
-PERIODS = ("month", "quarter", "financial_year")
-# The days a period may be asked for: every period holding one of them has its first and last day in the calendar.
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "financial_year": 12}
-
-
-def period_start(day, period):
-    """First day of the month, quarter or financial year (from 1 April) holding `day`."""
-    month = day.replace(day=1)
-    if period == "month":
-        return month
-    if period == "quarter":
-        return datetime.date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
-    return datetime.date(month.year if month.month >= 4 else month.year - 1, 4, 1)
-
-
 def summaries_by_period(*, force, period="month", area=None, start=None, end=None):
     """Rows of {"period_start", "period_end" (exclusive), measures…} in order: the force's (or one area's)
     months summed by period; with start and end, only the months start ≤ month < end, each in the row."""
@@ -388,10 +374,6 @@ def summary_state(*, force_ids=None):
         cells = cells.filter(force__in=force_ids)
     rows = cells.values("force").annotate(version=Min("data_version"), built=Max("built_at")).order_by("force")
     return {row["force"]: (row["version"], row["built"]) for row in rows}
-
-
-def period_end(start, period):
-    return months_back(start, -PERIOD_MONTHS[period]) - datetime.timedelta(days=1)
 
 
 def summary_rows(*, force_ids=None, area_code=None, by_area=False, period="month", start=None, end=None):
@@ -513,12 +495,3 @@ def latest_summary_month():
 def forces_with_summaries():
     """Ids of the forces that have summaries."""
     return set(MonthlySummary.objects.values_list("force", flat=True).distinct())
-
-
-def financial_years(first, last):
-    """Starts (1 April) of the financial years from the one holding `first` to the one holding `last`, newest first."""
-    year, years = period_start(last, "financial_year"), []
-    while year >= period_start(first, "financial_year"):
-        years.append(year)
-        year = datetime.date(year.year - 1, 4, 1)
-    return years

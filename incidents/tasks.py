@@ -25,8 +25,8 @@ from kombu.exceptions import OperationalError
 from forces.services import InputError
 from incidents import disclosure, recovery, services
 from incidents.models import ImportBatch, MonthlySummary
-from incidents.queries import months_back, period_start
 from incidents.services import ImportFailed, import_reports, raise_alerts, rebuild_summaries, stale_forces
+from oversight.police_calendar import months_back, quarter_start
 
 logger = logging.getLogger(__name__)
 
@@ -203,6 +203,6 @@ def apply_retention():
 @shared_task
 def build_last_quarter_reports():
     """At the start of a quarter: the report of the quarter just ended, for every force with summaries."""
-    quarter = period_start(months_back(datetime.date.today().replace(day=1), 3), "quarter")
+    quarter = quarter_start(months_back(datetime.date.today().replace(day=1), 3))
     forces = MonthlySummary.objects.values_list("force", flat=True).distinct().order_by("force")
     return [build_quarterly_report(force_id, quarter.isoformat()) for force_id in forces]

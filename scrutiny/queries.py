@@ -26,8 +26,15 @@ from incidents.models import (
     SubjectInjury,
     UseOfForceReport,
 )
-from incidents.queries import data_version, months_back, period_start
-from incidents.services import quarter_label
+from incidents.queries import data_version
+from oversight.numbers import fraction
+from oversight.police_calendar import (
+    financial_year_label,
+    quarter_bounds,
+    quarter_label,
+    quarter_start,
+    quarters_of_financial_year,
+)
 from scrutiny.models import (
     ANSWERS,
     Action,
@@ -495,12 +502,6 @@ def overdue_actions(*, force, on=None):
 # --- quarterly reports -------------------------------------------------------------------------
 
 
-def quarter_bounds(day):
-    """First day of the (financial-year) quarter holding `day`, and the first day after it."""
-    start = period_start(day, "quarter")
-    return start, months_back(start, -3)
-
-
 def panel_quarters(*, panel, on=None, ended=False):
     """The quarters in which the panel has met by `on` (today), newest first; with `ended`, only
     those that ended by then."""
@@ -510,10 +511,6 @@ def panel_quarters(*, panel, on=None, ended=False):
     if ended:
         quarters = {quarter for quarter in quarters if quarter_bounds(quarter)[1] <= on}
     return sorted(quarters, reverse=True)
-
-
-def share(part, whole):
-    return round(part / whole, 4) if whole else None
 
 
 def panel_quarter_report(*, panel, quarter, on=None):
@@ -534,7 +531,7 @@ def panel_quarter_report(*, panel, quarter, on=None):
         counts = dict(rows.values_list(column).annotate(count=Count("pk")).order_by())
         grades = [*panel.grades, *sorted(set(counts) - set(panel.grades))]
         total = sum(counts.values())
-        return [{"grade": g, "count": counts.get(g, 0), "share": share(counts.get(g, 0), total)} for g in grades]
+        return [{"grade": g, "count": counts.get(g, 0), "share": fraction(counts.get(g, 0), total)} for g in grades]
 
     themes = Counter(theme for row in findings.values_list("themes", flat=True) for theme in row)
     review_count = reviews.count()
@@ -557,7 +554,7 @@ def panel_quarter_report(*, panel, quarter, on=None):
         },  # fmt: skip
         "taser_uses": taser_uses.count(),
         "taser_uses_sampled": sampled_uses,
-        "taser_uses_sampled_share": share(sampled_uses, taser_uses.count()),
+        "taser_uses_sampled_share": fraction(sampled_uses, taser_uses.count()),
         "meetings": held.count(),
         "meetings_to_come": panel.meetings.filter(held_on__gte=start, held_on__lt=end, held_on__gt=on).count(),
         "cases_sampled": cases.count(),
@@ -589,7 +586,7 @@ def checklist_tallies(*, panel, reviews, review_count):
         counts = tallies.get(question, Counter())
         answers = [{"answer": value, "label": label, "count": counts[value]} for value, label in ANSWERS]
         for row in answers:
-            row["share"] = share(row["count"], review_count)
+            row["share"] = fraction(row["count"], review_count)
         rows.append({"question": question, "answers": answers, "unanswered": review_count - sum(
             row["count"] for row in answers)})  # fmt: skip
     return rows
@@ -684,16 +681,6 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
 # --- the annual report -------------------------------------------------------------------------
 
 
-def year_quarters(year):
-    """The first days of the four quarters of the financial year starting in April of `year`."""
-    return [
-        datetime.date(year, 4, 1),
-        datetime.date(year, 7, 1),
-        datetime.date(year, 10, 1),
-        datetime.date(year + 1, 1, 1),
-    ]
-
-
 def timeliness(findings, *, on):
     """How the force answered the findings and their actions: on time, late, or still awaited."""
     responses = {"on_time": 0, "late": 0, "awaited_overdue": 0, "awaited_not_due": 0}
@@ -720,7 +707,7 @@ def panel_annual_report(*, panel, year, on=None):
     quarters that have ended by `on` (today), added up; themes by quarter; how timely the force's
     responses and the actions were; and every case with its grade."""
     on = on or timezone.localdate()
-    ended = [quarter for quarter in year_quarters(year) if quarter_bounds(quarter)[1] <= on]
+    ended = [quarter for quarter in quarters_of_financial_year(year) if quarter_bounds(quarter)[1] <= on]
     quarters = [panel_quarter_report(panel=panel, quarter=quarter, on=on) for quarter in ended]
 
     def total(name):
@@ -750,7 +737,7 @@ def panel_annual_report(*, panel, year, on=None):
     return {
         "panel": panel,
         "year": year,
-        "label": f"{year}/{str(year + 1)[2:]}",
+        "label": financial_year_label(year),
         "quarters": quarters,
         "quarters_to_come": 4 - len(ended),
         "meetings": total("meetings"),
@@ -760,9 +747,9 @@ def panel_annual_report(*, panel, year, on=None):
         "findings": findings_total,
         "taser_uses": taser_uses,
         "taser_uses_sampled": sampled,
-        "taser_uses_sampled_share": share(sampled, taser_uses),
+        "taser_uses_sampled_share": fraction(sampled, taser_uses),
         "panel_grades": [
-            {"grade": grade, "count": grades[grade], "share": share(grades[grade], findings_total)}
+            {"grade": grade, "count": grades[grade], "share": fraction(grades[grade], findings_total)}
             for grade in [*panel.grades, *sorted(set(grades) - set(panel.grades))]
         ],
         "checklist": [
@@ -848,7 +835,7 @@ def findings_by_quarter(*, force, start, end, area=None):
         findings = findings.filter(sampled_case__report__area=area)
     counts = {}
     for grade, recorded_at in findings.values_list("panel_grade", "recorded_at"):
-        key = (period_start(timezone.localdate(recorded_at), "quarter"), grade)
+        key = (quarter_start(timezone.localdate(recorded_at)), grade)
         counts[key] = counts.get(key, 0) + 1
     grades = []
     for panel in Panel.objects.filter(force=force):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from forces.models import Force, Role
 from forces.queries import force_of, role_of
 from forces.views import csv_response
-from incidents.queries import FIRST_DAY, LAST_DAY
+from oversight.police_calendar import FIRST_DAY, LAST_DAY, financial_year_label, financial_year_of
 from scrutiny import services
 from scrutiny.forms import (
     ActionForm,
@@ -513,7 +513,7 @@ def panel_detail(request, pk):
     quarters = panel_quarters(panel=panel)
     context = {
         "panel": panel, "members": members, "meetings": meetings, "quarters": quarters,
-        "years": sorted({q.year if q.month >= 4 else q.year - 1 for q in quarters}, reverse=True),
+        "years": sorted({financial_year_of(quarter) for quarter in quarters}, reverse=True),
         "panel_form": panel_form, "member_form": member_form, "meeting_form": meeting_form,
         "new_member_form": new_member_form, "today": timezone.localdate(),
         "vetting_years": settings.PANEL_VETTING_VALID_YEARS,
@@ -708,7 +708,7 @@ def panel_annual(request, pk, year):
     check_year(year)
     report = panel_annual_report(panel=panel, year=year)
     if request.GET.get("format") == "csv":
-        name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
+        name = f"{panel.force_id}-panel-{panel.pk}-{financial_year_label(year).replace('/', '-')}.csv"
         return csv_response(name, ANNUAL_COLUMNS, panel_annual_rows(report))
     return render(request, "scrutiny/annual_report.html", {"report": report, "panel": panel})
 
