@@ -1,57 +1,17 @@
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth.models import Group
-from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import QuerySet
 
-from forces.models import CapabilityRecord, Force, ForceScope, PublishedFigure, Role, describe_period
+from forces.models import CapabilityRecord, Force, PublishedFigure, describe_period
+
+# Re-exported for the dashboard views that still ask here; new code imports forces.roles.
+from forces.roles import DASHBOARD_ROLES as DASHBOARD_ROLES
+from forces.roles import RECORD_ROLES as RECORD_ROLES
+from forces.roles import force_of as force_of
+from forces.roles import role_of as role_of
 from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
 from oversight.police_calendar import FIRST_MONTH, financial_year_dates, financial_year_label, months_back
-
-# Roles that see one force's use-of-force records in full.
-RECORD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
-# Roles that browse the aggregate dashboards.
-DASHBOARD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-
-
-# A request asks for its user's role several times (authentication, permissions, querysets);
-# each user object keeps the answer, and the next request loads a new object.
-
-
-def role_of(user):
-    """The user's role, or None (anonymous users and users without a role group)."""
-    if not user.is_authenticated:
-        return None
-    if "_role" not in user.__dict__:
-        names = {group.name for group in user.groups.all()}
-        user._role = next((role for role in Role if role.value in names), None)
-    return user._role
-
-
-def role_name_of(user_field):
-    """A subquery: the name of the role group of the user in `user_field`, as role_of chooses it.
-
-    Annotated on a query that loads users (an API token's, say), it saves role_of a query.
-    """
-    order = Case(*(When(name=role.value, then=Value(rank)) for rank, role in enumerate(Role)))
-    names = Group.objects.filter(user=OuterRef(user_field), name__in=Role.values).order_by(order)
-    return Subquery(names.values("name")[:1])
-
-
-def keep_role(user, name):
-    """Keep on the user the role read with role_name_of, for role_of to answer without a query."""
-    user._role = Role(name) if name else None
-
-
-def force_of(user):
-    """The force a user is scoped to, or None (anonymous users, superusers)."""
-    if not user.is_authenticated:
-        return None
-    try:
-        # Kept on the user object by Django; loaded with the user where it was select_related.
-        return user.force_scope.force
-    except ForceScope.DoesNotExist:
-        return None
 
 
 def forces_for_home():

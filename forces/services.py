@@ -11,7 +11,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 
-from forces.models import ApiToken, Area, Force, ForceScope, LocalAuthority, PopulationBaseline, Role
+from forces.models import ApiToken, Area, Force, ForceScope, LocalAuthority, PopulationBaseline
+from forces.roles import ADMIN_ROLES, ROLE_PERMISSIONS
 
 
 class InputError(Exception):
@@ -337,90 +338,6 @@ def import_population(path):
     return len(totals), len(rows), skipped
 
 
-# What each role may do, as Django model permissions. Which force's rows a user sees is
-# decided by their ForceScope (see incidents.queries), not by these.
-ROLE_PERMISSIONS = {
-    Role.PCC_STAFF: {
-        "forces": {
-            "force": "view",
-            "area": "view",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "capabilityrecord": "view add change",
-            "upliftdecision": "view add change",
-            "publishedfigure": "view",
-        },
-        "incidents": {
-            "useofforcereport": "view",
-            "ceduse": "view",
-            "importbatch": "view",
-            "monthlysummary": "view",
-            "alert": "view",
-            "quarterlyreport": "view",
-        },  # fmt: skip
-        "scrutiny": {
-            "panel": "view add change",
-            "panelmember": "view add change",
-            "meeting": "view add change",
-            "casesample": "view add",
-            "sampledcase": "view add",
-            "review": "view",
-            "caseview": "view",
-            "finding": "view add change",
-            "forceresponse": "view",
-            "action": "view add change",
-            "actionupdate": "view add",
-        },
-    },
-    # A chair is a panel member whose membership says so: chairs add cases, open them at the
-    # meeting and record findings, on the scrutiny pages, which check the membership.
-    Role.PANEL_MEMBER: {
-        "scrutiny": {
-            "panel": "view",
-            "meeting": "view",
-            "casesample": "view add",
-            "sampledcase": "view add change",
-            "review": "view add change",
-            "caseview": "add",
-            "finding": "view add",
-        },
-    },
-    Role.FORCE_DATA_OFFICER: {
-        "forces": {
-            "force": "view",
-            "area": "view change",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "capabilityrecord": "view add change",
-            "upliftdecision": "view",
-            "publishedfigure": "view",
-        },
-        "incidents": {
-            "useofforcereport": "view add change",
-            "ceduse": "view add change",
-            "importbatch": "view",
-            "monthlysummary": "view",
-            "alert": "view",
-            "quarterlyreport": "view",
-        },  # fmt: skip
-        "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view", "actionupdate": "view"},
-    },
-    Role.API_CLIENT: {
-        "forces": {
-            "force": "view",
-            "area": "view",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "publishedfigure": "view",
-        },
-        "incidents": {"useofforcereport": "view", "ceduse": "view", "importbatch": "view"},
-    },
-}
-
-# Roles that sign in to the admin site (always scoped to their force there).
-STAFF_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-
-
 def ensure_role_groups(**kwargs):
     """Create each role's group with exactly its permissions (safe to run again)."""
     # post_migrate reaches apps one by one; make sure every app's permissions exist now.
@@ -441,7 +358,7 @@ def ensure_role_groups(**kwargs):
 def create_role_user(username, role, force, password):
     """Create (or update) a user holding one role for one force."""
     user, _ = get_user_model().objects.get_or_create(username=username)
-    user.is_staff = role in STAFF_ROLES
+    user.is_staff = role in ADMIN_ROLES
     user.set_password(password)
     user.save()
     user.groups.set([Group.objects.get(name=role)])

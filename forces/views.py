@@ -14,7 +14,6 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from forces import charts as force_charts
 from forces import queries as forces_queries
-from forces.authentication import may_make_tokens
 from forces.forms import ApiTokenForm, DashboardFilterForm, QuarterlyReportForm
 from forces.models import ApiToken, Area, Force, PublishedFigure, Role
 from forces.periods import financial_year_label
@@ -28,6 +27,7 @@ from forces.queries import (
     reconciliation,
     role_of,
 )
+from forces.roles import TOKEN_ROLES, role_required
 from forces.services import create_api_token, revoke_api_token
 from incidents import charts as incident_charts
 from incidents import disclosure, tasks
@@ -327,10 +327,11 @@ def csv_response(filename, header, rows):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(
+    TOKEN_ROLES, "API tokens are for PCC staff, force data officers and API clients of a force.", with_force=True
+)
 def api_tokens(request):
     """The user's own API tokens: make one (its key is shown once), revoke one."""
-    if not may_make_tokens(request.user):
-        raise PermissionDenied("API tokens are for PCC staff, force data officers and API clients of a force.")
     own_force = None if request.user.is_superuser else force_of(request.user)
     new_key = None
     form = ApiTokenForm(own_force=own_force)

@@ -5,7 +5,7 @@ from django.db.models import Case, Count, Max, Min, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 
 from forces.models import Area, PopulationBaseline, Role
-from forces.queries import RECORD_ROLES, force_of, role_of
+from forces.roles import IMPORT_ROLES, RECORD_ROLES, UPLOAD_ROLES, force_of, may, role_of
 from incidents.models import (
     DISCHARGE_LEVELS,
     INCIDENT_MEASURES,
@@ -26,9 +26,6 @@ from oversight.police_calendar import LAST_DAY as LAST_DAY
 from oversight.police_calendar import financial_years as financial_years
 
 UNIT_OF_COUNT = "reports (one officer's use of force on one person)"
-# Who follows a force's imports, and who may upload them.
-IMPORT_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-UPLOAD_ROLES = {Role.FORCE_DATA_OFFICER}
 
 
 def reports_visible_to(user):
@@ -101,12 +98,12 @@ def summaries_frozen_before():
 
 
 def may_view_imports(user):
-    return user.is_superuser or role_of(user) in IMPORT_ROLES
+    return may(user, IMPORT_ROLES)
 
 
 def may_upload(user):
     # A force data officer uploads for their own force only, so one without a force cannot.
-    return user.is_superuser or (role_of(user) in UPLOAD_ROLES and force_of(user) is not None)
+    return may(user, UPLOAD_ROLES, with_force=True)
 
 
 def batches_visible_to(user):

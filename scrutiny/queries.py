@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from forces.models import Role
-from forces.queries import force_of, role_of
+from forces.roles import force_of, role_of
 from incidents.disclosure import hidden_names
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -49,18 +49,6 @@ from scrutiny.models import (
     Review,
     SampledCase,
 )
-
-# Roles that follow samples and reviews, and those that follow findings and what came of them.
-SAMPLE_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER}
-FINDING_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
-
-
-def may_follow_samples(user):
-    return user.is_superuser or role_of(user) in SAMPLE_ROLES
-
-
-def may_follow_findings(user):
-    return user.is_superuser or role_of(user) in FINDING_ROLES
 
 
 def samples_visible_to(user):

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from forces.models import Area, ForceScope, Role
-from forces.queries import role_of
+from forces.roles import role_of
 from forces.services import create_role_user
 from incidents.models import UseOfForceReport, YesNoNotStated
 from scrutiny.models import (
