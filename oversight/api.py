@@ -18,6 +18,8 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import negotiation, pagination, renderers, serializers, throttling
 from rest_framework.exceptions import ValidationError
 
+from oversight.csv_response import cell
+
 # --- errors --------------------------------------------------------------------------------
 
 
@@ -124,27 +126,6 @@ class CsvLines:
         self.text = ""
         self.writer.writerow(values)
         return self.text
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…) and worse).
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def cell(value):
-    """A CSV cell: lists as space-separated values, and text a spreadsheet would run as a formula quoted."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        value = " ".join(str(item) for item in value)
-    return neutralised(value) if isinstance(value, str) else value
-
-
-def neutralised(text):
-    """Text a spreadsheet would run as a formula, made text with a leading apostrophe (OWASP's advice).
-
-    The importers read such a cell back as it was (incidents.columns), so an export round-trips.
-    """
-    return "'" + text if text[:1] in FORMULA_STARTS else text
 
 
 def download(blocks, filename):
