@@ -9,7 +9,7 @@ legends and tables) and the same colour, here and in the style sheet.
 import datetime
 from urllib.parse import urlencode
 
-from incidents.models import CedLevel
+from incidents.ladder import CedLevel
 from oversight.charts import SERIES_COLOURS, SUPPRESSED, Chart, Table, layout, rounded, suppression_note
 from oversight.numbers import share
 from oversight.police_calendar import quarter_name
