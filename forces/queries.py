@@ -1,9 +1,11 @@
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import QuerySet
 
-from forces.models import CapabilityRecord, Force, PublishedFigure, describe_period
+from forces.models import CapabilityRecord, Force, PublishedFigure, PublishedFigureQuerySet, describe_period
 
 # Re-exported for the dashboard views that still ask here; new code imports forces.roles.
 from forces.roles import DASHBOARD_ROLES as DASHBOARD_ROLES
@@ -14,7 +16,7 @@ from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
 from oversight.police_calendar import FIRST_MONTH, financial_year_dates, financial_year_label, months_back
 
 
-def forces_for_home():
+def forces_for_home() -> QuerySet[Force]:
     return Force.objects.order_by("name")
 
 
@@ -45,7 +47,7 @@ NOTABLE_DIFFERENCE = 5
 NOTABLE_PERCENT = 2
 
 
-def current_published_figures(*, history: bool = False) -> QuerySet[PublishedFigure]:
+def current_published_figures(*, history: bool = False) -> PublishedFigureQuerySet:
     """Published figures, each with the edition it comes from and what it revised.
 
     Of the editions that publish a figure (one period, geography and measure), the newest
@@ -57,7 +59,7 @@ def current_published_figures(*, history: bool = False) -> QuerySet[PublishedFig
     return figures.with_revised()
 
 
-def current_financial_year_figures() -> QuerySet[PublishedFigure]:
+def current_financial_year_figures() -> PublishedFigureQuerySet:
     """Current published figures of financial years only: never a quarter or a calendar year."""
     return PublishedFigure.objects.current().financial_years()
 
@@ -80,27 +82,31 @@ class ReconciliationRow:
     revised_edition: str | None = None
 
     @property
-    def compared(self):
+    def compared(self) -> bool:
         return self.product is not None and self.published is not None
 
     @property
-    def difference(self):
-        return self.product - self.published if self.compared else None
+    def difference(self) -> int | None:
+        if self.product is None or self.published is None:
+            return None
+        return self.product - self.published
 
     @property
-    def percent(self):
+    def percent(self) -> float | None:
         """The difference as a percentage of the published figure; None where that is 0."""
-        return 100 * self.difference / self.published if self.compared and self.published else None
+        difference = self.difference
+        return 100 * difference / self.published if difference is not None and self.published else None
 
     @property
-    def notable(self):
-        if not self.compared or abs(self.difference) <= NOTABLE_DIFFERENCE:
+    def notable(self) -> bool:
+        difference = self.difference
+        if difference is None or abs(difference) <= NOTABLE_DIFFERENCE:
             return False
         # Any difference over the count threshold on a published 0 is infinitely many per cent.
         return self.percent is None or abs(self.percent) > NOTABLE_PERCENT
 
     @property
-    def was_revised(self):
+    def was_revised(self) -> bool:
         return self.revised_edition is not None and self.revised != self.published
 
 
@@ -127,15 +133,15 @@ class ReconciliationYear:
         return financial_year_dates(self.start)[1]
 
     @property
-    def has_published_figures(self):
+    def has_published_figures(self) -> bool:
         return bool(self.editions)
 
     @property
-    def notable_rows(self):
+    def notable_rows(self) -> int:
         return sum(row.notable for row in self.rows)
 
 
-def latest_published_figures(*, force):
+def latest_published_figures(*, force: Force) -> dict[tuple[int, str], PublishedFigure]:
     """{(financial year start, measure): figure} of the force, each from the newest edition that publishes it.
 
     Financial years only: the quarter January to March 2017 and the calendar-year TASER
@@ -146,13 +152,13 @@ def latest_published_figures(*, force):
     return {(figure.period_start.year, figure.measure): figure for figure in figures}
 
 
-def reconciliation(*, force, product_counts):
+def reconciliation(*, force: Force, product_counts: Iterable[dict[str, Any]]) -> list[ReconciliationYear]:
     """The force's financial years, newest first, each with product counts beside published figures.
 
     `product_counts` are rows of incidents.queries.reports_by_financial_year_and_level. A year
     is shown when it has either product data or published figures.
     """
-    counts = {}
+    counts: dict[int, dict[int | None, int]] = {}
     for row in product_counts:
         counts.setdefault(row["year_start"], {})[row["highest_ced_level"]] = row["reports"]
     published = latest_published_figures(force=force)
@@ -170,8 +176,9 @@ def reconciliation(*, force, product_counts):
                     product=sum(by_level.get(level, 0) for level in levels) if by_level else None,
                     published=figure.value if figure else None,
                     edition=figure.edition.name if figure else None,
-                    revised=figure.revised_value if figure else None,
-                    revised_edition=figure.revised_edition if figure else None,
+                    # Annotated by with_revised().
+                    revised=figure.revised_value if figure else None,  # type: ignore[attr-defined]
+                    revised_edition=figure.revised_edition if figure else None,  # type: ignore[attr-defined]
                 )
             )
         figures = [figure for (year, _), figure in published.items() if year == start]
@@ -191,7 +198,9 @@ def reconciliation(*, force, product_counts):
 # --- capability -------------------------------------------------------------------------------
 
 
-def capability_by_month(*, force, months):
+def capability_by_month(
+    *, force: Force, months: Iterable[datetime.date]
+) -> list[tuple[datetime.date, int | None, int | None]]:
     """[(month, devices in service, officers trained)] for each first-of-month in `months`.
 
     Each device model counts as last recorded on or before the month's end; None where the force
@@ -202,10 +211,10 @@ def capability_by_month(*, force, months):
         .order_by("as_of")
         .values_list("as_of", "device_model", "devices_in_service", "officers_trained")
     )
-    rows = []
+    rows: list[tuple[datetime.date, int | None, int | None]] = []
     for month in months:
         next_month = months_back(month, -1)
-        latest = {}
+        latest: dict[str, tuple[int, int]] = {}
         for as_of, model, devices, officers in records:
             if as_of < next_month:
                 latest[model] = (devices, officers)
@@ -216,28 +225,28 @@ def capability_by_month(*, force, months):
     return rows
 
 
-def published_figures_of_year(*, financial_year):
+def published_figures_of_year(*, financial_year: str) -> dict[str | None, dict[str, int | None]]:
     """{force id, or None for England and Wales: {measure: value}} of one financial year ("2019/20").
 
     Each figure from the newest edition that publishes it.
     """
-    figures = {}
+    figures: dict[str | None, dict[str, int | None]] = {}
     published = current_financial_year_figures().filter(financial_year=financial_year)
     for figure in published.filter(force__isnull=False).values("force", "measure", "value"):
         figures.setdefault(figure["force"], {})[figure["measure"]] = figure["value"]
     national = published.filter(force__isnull=True, geography__icontains="england and wales")
-    for figure in national.values("measure", "value"):
-        figures.setdefault(None, {})[figure["measure"]] = figure["value"]
+    for cell in national.values("measure", "value"):
+        figures.setdefault(None, {})[cell["measure"]] = cell["value"]
     return figures
 
 
-def published_years():
+def published_years() -> list[str]:
     """The financial years ("2019/20") with published figures, newest first."""
     years = PublishedFigure.objects.financial_years().values_list("financial_year", flat=True).distinct()
     return sorted(set(years), reverse=True)
 
 
-def editions_of_year(financial_year):
+def editions_of_year(financial_year: str) -> list[str]:
     """The Home Office editions whose figures are current for one financial year, newest first."""
     figures = current_financial_year_figures().filter(financial_year=financial_year)
     names = figures.order_by("-edition__published_on", "edition__name").values_list("edition__name", flat=True)
@@ -262,7 +271,7 @@ PUBLIC_MEASURES = [
 ]
 
 
-def published_by_year(*, force: Force | None = None) -> list[dict]:
+def published_by_year(*, force: Force | None = None) -> list[dict[str, Any]]:
     """[{"financial_year", measure: value, "edition", "unit"}] newest first: a force's published figures, or
     England and Wales' when force is None; each figure the newest publication's (financial years only)."""
     figures = current_financial_year_figures().filter(measure__in=PUBLIC_MEASURES).select_related("edition")
@@ -270,7 +279,7 @@ def published_by_year(*, force: Force | None = None) -> list[dict]:
         figures = figures.filter(force__isnull=True, geography__icontains="england and wales")
     else:
         figures = figures.filter(force=force)
-    years = {}
+    years: dict[str, dict[str, Any]] = {}
     for figure in figures:
         row = years.setdefault(figure.financial_year, {"financial_year": figure.financial_year})
         row.update({figure.measure: figure.value, "edition": figure.edition.name, "unit": figure.get_unit_display()})

@@ -12,9 +12,10 @@ What each role may change in the admin is `ROLE_PERMISSIONS` (Django model permi
 
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from django.contrib.auth.models import AnonymousUser, Group
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, OuterRef, Subquery, Value, When
@@ -24,12 +25,9 @@ from rest_framework.request import Request
 
 from forces.models import Force, ForceScope, Role
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
-
-    User = AbstractBaseUser | AnonymousUser
-else:
-    User = Any
+# Whoever makes a request: a signed-in user (the project keeps Django's User) or the anonymous one.
+Person = User | AbstractBaseUser | AnonymousUser
+ViewFunction = Callable[..., HttpResponseBase]
 
 # --- the role sets ------------------------------------------------------------------------------
 
@@ -67,14 +65,15 @@ FINDING_PAGE_ROLES = FINDING_ROLES - {Role.API_CLIENT}
 # each user object keeps the answer, and the next request loads a new object.
 
 
-def role_of(user: User) -> Role | None:
+def role_of(user: Person) -> Role | None:
     """The user's role, or None (anonymous users and users without a role group)."""
-    if not user.is_authenticated:
+    if not isinstance(user, User):
         return None
     if "_role" not in user.__dict__:
-        names = {group.name for group in user.groups.all()}  # type: ignore[union-attr]
-        user._role = next((role for role in Role if role.value in names), None)  # type: ignore[union-attr]
-    return user._role  # type: ignore[union-attr,no-any-return]
+        names = {group.name for group in user.groups.all()}
+        user._role = next((role for role in Role if role.value in names), None)  # type: ignore[attr-defined]
+    role: Role | None = user._role  # type: ignore[attr-defined]
+    return role
 
 
 def role_name_of(user_field: str) -> Subquery:
@@ -87,18 +86,18 @@ def role_name_of(user_field: str) -> Subquery:
     return Subquery(names.values("name")[:1])
 
 
-def keep_role(user: User, name: str | None) -> None:
+def keep_role(user: Person, name: str | None) -> None:
     """Keep on the user the role read with role_name_of, for role_of to answer without a query."""
     user._role = Role(name) if name else None  # type: ignore[union-attr]
 
 
-def force_of(user: User) -> Force | None:
+def force_of(user: Person) -> Force | None:
     """The force a user is scoped to, or None (anonymous users, superusers)."""
-    if not user.is_authenticated:
+    if not isinstance(user, User):
         return None
     try:
         # Kept on the user object by Django; loaded with the user where it was select_related.
-        return user.force_scope.force  # type: ignore[union-attr,no-any-return]
+        return user.force_scope.force
     except ForceScope.DoesNotExist:
         return None
 
@@ -106,22 +105,21 @@ def force_of(user: User) -> Force | None:
 # --- what a user may do -------------------------------------------------------------------------
 
 
-def may(user: User, roles: frozenset[Role], *, with_force: bool = False) -> bool:
+def may(user: Person, roles: frozenset[Role], *, with_force: bool = False) -> bool:
     """Whether the user may do what `roles` may: a superuser always; others when their role is one of
     them and, `with_force`, they work for a force (what they reach is their force's)."""
-    if user.is_superuser:  # type: ignore[union-attr]
+    if getattr(user, "is_superuser", False):
         return True
     return role_of(user) in roles and (not with_force or force_of(user) is not None)
 
 
-View = Callable[..., HttpResponseBase]
-
-
-def role_required(roles: frozenset[Role], message: str, *, with_force: bool = False) -> Callable[[View], View]:
+def role_required(
+    roles: frozenset[Role], message: str, *, with_force: bool = False
+) -> Callable[[ViewFunction], ViewFunction]:
     """A view decorator: anonymous callers are sent to sign in; signed-in users the roles do not allow
     get 403 with `message`, which the error page shows."""
 
-    def decorator(view: View) -> View:
+    def decorator(view: ViewFunction) -> ViewFunction:
         @wraps(view)
         def checked(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not request.user.is_authenticated:
