@@ -14,7 +14,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, Group, User
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -26,7 +25,7 @@ from rest_framework.request import Request
 from forces.models import Force, ForceScope, Role
 
 # Whoever makes a request: a signed-in user (the project keeps Django's User) or the anonymous one.
-Person = User | AbstractBaseUser | AnonymousUser
+Person = User | AnonymousUser
 ViewFunction = Callable[..., HttpResponseBase]
 
 # --- the role sets ------------------------------------------------------------------------------
