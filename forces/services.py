@@ -357,7 +357,7 @@ def ensure_role_groups(**kwargs: Any) -> None:
 
 
 @transaction.atomic
-def create_role_user(username: str, role: Role, force: Force | None, password: str) -> User:
+def create_role_user(username: str, role: Role, force: Force | None, password: str | None) -> User:
     """Create (or update) a user holding one role for one force."""
     user, _ = get_user_model().objects.get_or_create(username=username)
     user.is_staff = role in ADMIN_ROLES
