@@ -7,8 +7,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from forces.models import Role
-from forces.roles import ALL_ROLES, IMPORT_ROLES, force_of, role_of, role_required
+from forces.roles import ALL_ROLES, IMPORT_ROLES, MEMBER_ROLES, force_of, role_of, role_required
 from incidents.filters import ReportFilter
 from incidents.forms import UploadForm
 from incidents.models import ImportBatch
@@ -55,7 +54,7 @@ def applied_filters(filters):
 def report_detail(request, pk):
     # Another force's report is "not found", never "forbidden": its existence is not shown.
     report = get_object_or_404(reports_visible_to(request.user).select_related("force", "area", "import_batch"), pk=pk)
-    if role_of(request.user) == Role.PANEL_MEMBER:
+    if role_of(request.user) in MEMBER_ROLES:
         # Members read a sampled report on its case page, which logs the view and hides the officer.
         return redirect("scrutiny-case", member_case_of_report(user=request.user, report_id=report.pk).pk)
     context = {

@@ -647,7 +647,7 @@ def action_detail(request, pk):
     action = get_object_or_404(actions_visible_to(user).select_related("finding"), pk=pk)
     form = None
     # The force updates the actions it owns as PCC staff do: notes, and moving them on with evidence.
-    if (is_pcc(user) or role_of(user) == Role.FORCE_DATA_OFFICER) and action.status != Action.Status.CLOSED:
+    if may(user, FORCE_STAFF_ROLES) and action.status != Action.Status.CLOSED:
         form = ActionUpdateForm(request.POST or None, action=action)
     if request.method == "POST":
         require(form is not None, "PCC staff and the force move actions on; a closed action stays closed.")
