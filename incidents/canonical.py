@@ -19,7 +19,7 @@ from incidents import vocabularies
 from incidents.columns import KEPT_LENGTH, Columns, any_of, dates, normal, times
 from incidents.met_format import AREA_LENGTHS
 from incidents.models import LADDER, CedUse, ImportBatch, UseOfForceReport, highest_level_of
-from oversight.csv_response import neutralised
+from oversight.spreadsheets import neutralised
 
 FORMAT = ImportBatch.Format.CANONICAL
 DEVICES = 4
@@ -237,7 +237,7 @@ _CODES_SEPARATED_BY_SPACES = (
 
 
 def _neutralised_sql(text):
-    """oversight.csv_response.neutralised in SQL: text that starts as a formula gets a leading apostrophe."""
+    """oversight.spreadsheets.neutralised in SQL: text that starts as a formula gets a leading apostrophe."""
     return Func(text, template=_NEUTRALISED, output_field=models.CharField())
 
 

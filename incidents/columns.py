@@ -28,7 +28,7 @@ def normal(name):
 
 
 def unquoted_formulas(text):
-    """Cells our CSVs wrote as '=… (oversight.csv_response.neutralised, so no spreadsheet runs them) read back as =…."""
+    """Cells our CSVs wrote as '=… (oversight.spreadsheets.neutralised, so no spreadsheet runs them) read back as =…."""
     if not pc.any(pc.starts_with(text, "'")).as_py():  # nearly always: one cheap pass, no regex
         return text
     return pc.replace_substring_regex(text, r"^'([=+\-@\t\r])", r"\1")

@@ -18,7 +18,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import negotiation, pagination, renderers, serializers, throttling
 from rest_framework.exceptions import ValidationError
 
-from oversight.csv_response import cell
+from oversight.spreadsheets import cell
 
 # --- errors --------------------------------------------------------------------------------
 

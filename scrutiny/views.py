@@ -28,8 +28,8 @@ from forces.roles import (
     role_of,
     role_required,
 )
-from oversight.csv_response import csv_response
 from oversight.police_calendar import FIRST_DAY, LAST_DAY, financial_year_label, financial_year_of
+from oversight.spreadsheets import csv_response
 from scrutiny import services
 from scrutiny.forms import (
     ActionForm,

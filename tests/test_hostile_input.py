@@ -19,7 +19,7 @@ from django.utils import timezone
 from forces.models import CapabilityRecord, UpliftDecision
 from incidents.models import CedLevel, UseOfForceReport
 from incidents.services import build_quarterly_report, import_reports, rebuild_summaries
-from oversight.csv_response import FORMULA_STARTS
+from oversight.spreadsheets import FORMULA_STARTS
 from scrutiny.models import Panel
 from tests.factories import (
     ActionFactory,

@@ -1,7 +1,8 @@
-"""CSV answers of the pages: one download, with cells a spreadsheet cannot run as formulas.
+"""CSV cells and downloads that a spreadsheet opens safely.
 
-The API streams its long lists itself (oversight.api.CsvListMixin) with the same `cell`; a page's
-table or report is small and is answered whole with `csv_response`.
+Imports no app: the apps' services, views and API all use it. The API streams its long lists itself
+(oversight.api.CsvListMixin) with the same `cell`; a page's table or report is answered whole with
+`csv_response`.
 """
 
 import csv
