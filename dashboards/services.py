@@ -10,7 +10,8 @@ from django.utils import timezone
 from forces.models import Area, CapabilityRecord, Force
 from incidents import queries
 from incidents.models import CedLevel, MonthlySummary, QuarterlyReport, UseOfForceReport
-from incidents.queries import months_back, period_start, quarter_label
+from incidents.queries import months_back, period_start
+from oversight.police_calendar import quarter_label
 from scrutiny.models import Action, Finding
 
 COUNTING_RULES = [

@@ -33,8 +33,9 @@ from incidents import charts as incident_charts
 from incidents import disclosure
 from incidents import queries as incident_queries
 from incidents.models import Alert, OfficerInjury, QuarterlyReport, SubjectInjury
-from incidents.queries import quarter_label, reports_visible_to
+from incidents.queries import reports_visible_to
 from oversight.charts import SUPPRESSED, share
+from oversight.police_calendar import quarter_label
 from oversight.spreadsheets import csv_response
 from scrutiny import charts as scrutiny_charts
 from scrutiny import queries as scrutiny_queries

@@ -2,16 +2,19 @@ import csv
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.utils import timezone
 
 from forces.models import ApiToken, Area, Force, ForceScope, LocalAuthority, PopulationBaseline, Role
+from forces.roles import ADMIN_ROLES, ROLE_PERMISSIONS
 
 
 class InputError(Exception):
@@ -68,7 +71,7 @@ FORCES = (
 
 
 @transaction.atomic
-def load_forces():
+def load_forces() -> tuple[int, int]:
     """Create or refresh the 44 forces. Returns (created, updated) counts."""
     created = updated = 0
     for force_id, name, home_office_name, ons_name, region in FORCES:
@@ -84,7 +87,7 @@ def load_forces():
 LOOKUP_COLUMNS = ("LAD{}CD", "LAD{}NM", "CSP{}CD", "CSP{}NM", "PFA{}CD", "PFA{}NM")
 
 
-def lookup_columns(header):
+def lookup_columns(header: Sequence[str]) -> tuple[str, ...]:
     """The lookup's columns in the vintage the file has (LAD16CD…, LAD21CD…), newest if several.
 
     Census 2021 tables use the codes of 2021 and later, so their population sums need a
@@ -94,7 +97,7 @@ def lookup_columns(header):
     return tuple(column.format(years[-1] if years else "16") for column in LOOKUP_COLUMNS)
 
 
-def read_area_lookup(path):
+def read_area_lookup(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     """The ONS LAD → CSP → PFA lookup: its column names, and its rows as (row number, LAD code,
     LAD name, CSP code, CSP name, PFA code, PFA name)."""
     path = Path(path)
@@ -125,7 +128,7 @@ def read_area_lookup(path):
     return columns, rows
 
 
-def official_area(force, code, name, kind, row_number, name_column):
+def official_area(force: Force, code: str, name: str, kind: str, row_number: int, name_column: str) -> Area:
     """The force's area of this ONS code, made or brought up to date from the lookup.
 
     An area the force already has by this name (created from a borough named in a force's
@@ -145,7 +148,7 @@ def official_area(force, code, name, kind, row_number, name_column):
 
 
 @transaction.atomic
-def import_areas(path):
+def import_areas(path: str | Path) -> tuple[dict[str, int], int]:
     """Create or refresh each force's areas and their local authorities from the ONS lookup;
     all or nothing.
 
@@ -154,8 +157,8 @@ def import_areas(path):
     forces_by_ons_name = {force.ons_name: force for force in Force.objects.exclude(ons_name="")}
     if not forces_by_ons_name:
         raise InputError("No forces are loaded; run load_forces first.")
-    areas = {}
-    local_authorities = {}
+    areas: dict[tuple[str, str], tuple[Force, str, str, int]] = {}
+    local_authorities: dict[str, tuple[int, str, str, str]] = {}
     columns, rows = read_area_lookup(path)
     lad_column, csp_column, pfa_column = columns[0], columns[3], columns[5]
     for row_number, lad_code, lad_name, csp_code, csp_name, pfa_code, pfa_name in rows:
@@ -181,7 +184,7 @@ def import_areas(path):
         LocalAuthority.objects.update_or_create(
             code=lad_code, defaults={"name": lad_name, "area": area_objects[(force_id, csp_code)]}
         )
-    counts = {}
+    counts: dict[str, int] = {}
     for force_id, _ in areas:
         counts[force_id] = counts.get(force_id, 0) + 1
     return counts, len(local_authorities)
@@ -209,12 +212,12 @@ SKIPPED_COUNTRY_PREFIXES = ("S", "N")
 MAX_CODES_LISTED = 50
 
 
-def normalise_header(text):
+def normalise_header(text: str) -> str:
     text = " ".join(text.replace("\ufeff", "").split()).lower()
     return text.removesuffix(MEASURES_SUFFIX)
 
 
-def parse_census_count(text, row_number, column):
+def parse_census_count(text: str, row_number: int, column: str) -> int:
     value = text.strip().replace(",", "")
     if not value.isascii() or not value.isdigit():
         shown = f"'{text}'" if text.strip() else "empty"
@@ -222,7 +225,7 @@ def parse_census_count(text, row_number, column):
     return int(value)
 
 
-def read_census_ethnic_groups(path):
+def read_census_ethnic_groups(path: str | Path) -> tuple[dict[str, tuple[int, dict[str, int]]], int]:
     """Rows of a Census 2021 TS021 table by local authority.
 
     Returns ({LAD code: (row number, {"total": n, "white": n, ...})}, number of Scottish or
@@ -233,7 +236,7 @@ def read_census_ethnic_groups(path):
         raise InputError(f"{path}: no such file.")
     if path.stat().st_size == 0:
         raise InputError(f"{path.name}: the file is empty (0 bytes).")
-    rows = {}
+    rows: dict[str, tuple[int, dict[str, int]]] = {}
     skipped = 0
     # utf-8-sig strips a byte-order mark if there is one, and reads plain UTF-8 as well.
     with path.open(encoding="utf-8-sig", newline="") as handle:
@@ -295,7 +298,7 @@ def read_census_ethnic_groups(path):
 
 
 @transaction.atomic
-def import_population(path):
+def import_population(path: str | Path) -> tuple[int, int, int]:
     """Sum a Census 2021 ethnic group table by local authority into one baseline per area.
 
     Replaces the 2021 baselines of the areas in the file and leaves other areas alone; all or
@@ -315,7 +318,7 @@ def import_population(path):
             f"{len(unknown)} code(s) are unknown ({listed}{more}): the census file and the lookup must use the "
             "same vintage of local authority codes."
         )
-    totals = {}
+    totals: dict[Area, dict[str, int]] = {}
     for code, (_, counts) in rows.items():
         area = local_authorities[code].area
         area_totals = totals.setdefault(area, dict.fromkeys(TS021_COUNT_COLUMNS, 0))
@@ -337,91 +340,7 @@ def import_population(path):
     return len(totals), len(rows), skipped
 
 
-# What each role may do, as Django model permissions. Which force's rows a user sees is
-# decided by their ForceScope (see incidents.queries), not by these.
-ROLE_PERMISSIONS = {
-    Role.PCC_STAFF: {
-        "forces": {
-            "force": "view",
-            "area": "view",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "capabilityrecord": "view add change",
-            "upliftdecision": "view add change",
-            "publishedfigure": "view",
-        },
-        "incidents": {
-            "useofforcereport": "view",
-            "ceduse": "view",
-            "importbatch": "view",
-            "monthlysummary": "view",
-            "alert": "view",
-            "quarterlyreport": "view",
-        },  # fmt: skip
-        "scrutiny": {
-            "panel": "view add change",
-            "panelmember": "view add change",
-            "meeting": "view add change",
-            "casesample": "view add",
-            "sampledcase": "view add",
-            "review": "view",
-            "caseview": "view",
-            "finding": "view add change",
-            "forceresponse": "view",
-            "action": "view add change",
-            "actionupdate": "view add",
-        },
-    },
-    # A chair is a panel member whose membership says so: chairs add cases, open them at the
-    # meeting and record findings, on the scrutiny pages, which check the membership.
-    Role.PANEL_MEMBER: {
-        "scrutiny": {
-            "panel": "view",
-            "meeting": "view",
-            "casesample": "view add",
-            "sampledcase": "view add change",
-            "review": "view add change",
-            "caseview": "add",
-            "finding": "view add",
-        },
-    },
-    Role.FORCE_DATA_OFFICER: {
-        "forces": {
-            "force": "view",
-            "area": "view change",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "capabilityrecord": "view add change",
-            "upliftdecision": "view",
-            "publishedfigure": "view",
-        },
-        "incidents": {
-            "useofforcereport": "view add change",
-            "ceduse": "view add change",
-            "importbatch": "view",
-            "monthlysummary": "view",
-            "alert": "view",
-            "quarterlyreport": "view",
-        },  # fmt: skip
-        "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view", "actionupdate": "view"},
-    },
-    Role.API_CLIENT: {
-        "forces": {
-            "force": "view",
-            "area": "view",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "publishedfigure": "view",
-        },
-        "incidents": {"useofforcereport": "view", "ceduse": "view", "importbatch": "view"},
-    },
-}
-
-# Roles that sign in to the admin site (always scoped to their force there).
-STAFF_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-
-
-def ensure_role_groups(**kwargs):
+def ensure_role_groups(**kwargs: Any) -> None:
     """Create each role's group with exactly its permissions (safe to run again)."""
     # post_migrate reaches apps one by one; make sure every app's permissions exist now.
     for app_config in django_apps.get_app_configs():
@@ -438,10 +357,10 @@ def ensure_role_groups(**kwargs):
 
 
 @transaction.atomic
-def create_role_user(username, role, force, password):
+def create_role_user(username: str, role: Role, force: Force | None, password: str | None) -> User:
     """Create (or update) a user holding one role for one force."""
     user, _ = get_user_model().objects.get_or_create(username=username)
-    user.is_staff = role in STAFF_ROLES
+    user.is_staff = role in ADMIN_ROLES
     user.set_password(password)
     user.save()
     user.groups.set([Group.objects.get(name=role)])
@@ -454,11 +373,11 @@ def create_role_user(username, role, force, password):
 TOKEN_PREFIX = "tox_"  # noqa: S105 - marks a key as ours, not a secret
 
 
-def token_digest(key):
+def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_token(*, user, name, access, force):
+def create_api_token(*, user: User, name: str, access: str, force: Force) -> tuple[ApiToken, str]:
     """A new token for `user` on `force`; returns (token, key). The key is never stored."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -467,7 +386,7 @@ def create_api_token(*, user, name, access, force):
     return token, key
 
 
-def revoke_api_token(token):
+def revoke_api_token(token: ApiToken) -> None:
     """Revoked tokens are kept, so the page can show when a key stopped working."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

@@ -25,9 +25,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from forces.api import FORCE_IDS, PUBLIC
-from forces.authentication import HasRecordAccess, TokenAccess, scope_force_id, token_of
+from forces.authentication import TokenAccess, scope_force_id, token_of
 from forces.models import Force
-from forces.queries import RECORD_ROLES, force_of, role_of
+from forces.roles import RECORD_ROLES, HasRecordAccess, force_of, may
 from incidents import canonical
 from incidents.disclosure import hidden_names, hide_in_row, public_summary_rows
 from incidents.filters import (
@@ -53,9 +53,6 @@ from incidents.models import (
 from incidents.queries import (
     ADDITIVE_GROUPS,
     API_MEASURES,
-    FIRST_DAY,
-    LAST_DAY,
-    PERIODS,
     RATE_FIELDS,
     RATIO_FIELDS,
     UNIT_OF_COUNT,
@@ -81,6 +78,7 @@ from oversight.api import (
     paging_parameters,
     streamed_csv,
 )
+from oversight.police_calendar import FIRST_DAY, LAST_DAY, PERIODS
 
 
 @extend_schema_field(OpenApiTypes.BINARY)
@@ -580,7 +578,7 @@ def exact_figures_for(request):
     """The forces whose exact figures the caller may see: None for all, else a set of force ids."""
     if request.user.is_superuser and not token_of(request):
         return None
-    if request.user.is_superuser or role_of(request.user) in RECORD_ROLES:
+    if may(request.user, RECORD_ROLES):
         force = scope_force_id(request)
         return {force} if force else set()
     return set()

@@ -8,6 +8,9 @@ plotly.graph_objects instead).
 
 from dataclasses import dataclass, field
 
+# Re-exported for the dashboard views that still read it from here; new code imports oversight.numbers.
+from oversight.numbers import share as share
+
 # Okabe–Ito: distinguishable for the common kinds of colour blindness. Series that are not
 # ladder levels take these in order.
 SERIES_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7b2d26", "#999999"]
@@ -76,13 +79,6 @@ def layout(**extra):
     for key, value in extra.items():
         base[key] = {**base[key], **value} if isinstance(base.get(key), dict) and isinstance(value, dict) else value
     return base
-
-
-def share(part, whole, digits=1):
-    """part as a percentage of whole, rounded; None (not 0) when whole is 0 or either is unknown."""
-    if part is None or not whole:
-        return None
-    return round(100 * part / whole, digits)
 
 
 def rounded(value, digits=2):
