@@ -9,7 +9,16 @@ from forces import queries as forces_queries
 from forces.models import Force, PublishedFigure
 from forces.queries import current_financial_year_figures
 from incidents import queries as incident_queries
-from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
+from incidents.models import (
+    DISCHARGE_LEVELS,
+    LOCATION_GROUPS,
+    NON_DISCHARGE_LEVELS,
+    AgeBand,
+    CedLevel,
+    Gender,
+    HealthCondition,
+    UseOfForceReport,
+)
 from oversight.police_calendar import FIRST_MONTH, financial_year_dates, financial_year_label
 
 # --- reconciliation with the Home Office published figures ----------------------------------
@@ -168,6 +177,21 @@ def reconciliation(*, force: Force, product_counts: Iterable[dict[str, Any]]) ->
             )
         )
     return reconciled
+
+
+# --- the dashboard's categories -------------------------------------------------------------
+
+
+def report_vocabularies() -> dict[str, Any]:
+    """The records' categories the dashboard charts, for dashboards.charts.category_sets: the choices of
+    age band, gender and health condition, the (column, label) pairs of each ticked group, the location groups."""
+    return {
+        "age_band": AgeBand.choices,
+        "gender": Gender.choices,
+        "health_condition": HealthCondition.choices,
+        **{prefix: UseOfForceReport.options(prefix) for prefix in ("reason_", "impact_", "outcome_")},
+        "location_groups": list(LOCATION_GROUPS),
+    }
 
 
 # --- public pages ---------------------------------------------------------------------------

@@ -74,6 +74,16 @@ def is_financial_year(start: datetime.date, end: datetime.date) -> bool:
     return is_financial_years(start, end) and end.year == start.year + 1
 
 
+def financial_year_name(start: datetime.date, through: datetime.date | None = None) -> str:
+    """ "2019/20". A financial year the figures stop short of (they run to the month `through`) is named
+    "to date", with its months: "2026/27 to date (April–November)", so a part year is never read as a whole one."""
+    name = financial_year_label(start.year)
+    if through is None or not start <= through < months_back(start, -11):
+        return name
+    months = f"{start:%B}–{through:%B}" if through > start else f"{start:%B}"
+    return f"{name} to date ({months})"
+
+
 def financial_years(first: datetime.date, last: datetime.date) -> list[datetime.date]:
     """Starts (1 April) of the financial years from the one holding `first` to the one holding `last`, newest first."""
     newest, oldest = financial_year_of(last), financial_year_of(first)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from forces.models import Force, Role
-from forces.queries import force_of
+from forces.roles import force_of
 from forces.services import create_api_token, create_role_user, load_forces
 from tests.factories import AreaFactory
 

@@ -25,8 +25,9 @@ from scipy.sparse.csgraph import connected_components
 from dashboards.demo import seed_demo
 from forces.models import Force, Role
 from incidents.models import CedLevel, Ethnicity
-from incidents.queries import ADDITIVE_GROUPS, API_MEASURES, PERIOD_MONTHS, PERIODS, months_back
+from incidents.queries import ADDITIVE_GROUPS, API_MEASURES
 from incidents.summaries import rebuild_summaries
+from oversight.police_calendar import PERIOD_MONTHS, PERIODS, months_back
 from tests.conftest import role_user
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 

@@ -5,6 +5,7 @@ import datetime
 from oversight.police_calendar import (
     financial_year_bounds,
     financial_year_label,
+    financial_year_name,
     financial_year_of,
     financial_years,
     is_financial_year,
@@ -49,6 +50,14 @@ def test_a_quarter_the_figures_stop_short_of_is_named_to_date():
     assert quarter_name(d(2026, 10, 1), through=d(2026, 11, 1)) == "Q3 2026/27 to date (Oct–Nov)"
     assert quarter_name(d(2026, 10, 1), through=d(2026, 10, 1)) == "Q3 2026/27 to date (Oct)"
     assert quarter_name(d(2026, 10, 1), through=d(2026, 12, 1)) == "Q3 2026/27"
+
+
+def test_a_financial_year_the_figures_stop_short_of_is_named_to_date():
+    assert financial_year_name(d(2026, 4, 1), through=d(2026, 11, 1)) == "2026/27 to date (April–November)"
+    assert financial_year_name(d(2026, 4, 1), through=d(2026, 4, 1)) == "2026/27 to date (April)"
+    assert financial_year_name(d(2026, 4, 1), through=d(2027, 3, 1)) == "2026/27"
+    assert financial_year_name(d(2025, 4, 1), through=d(2026, 11, 1)) == "2025/26"
+    assert financial_year_name(d(2025, 4, 1)) == "2025/26"
 
 
 def test_periods_start_and_end_on_their_calendar_days():
