@@ -3,7 +3,7 @@
 from functools import partial
 
 from incidents import charts as incident_charts
-from oversight.charts import share
+from oversight.numbers import share
 
 UNIT_LABELS = {
     "reports": "reports (one officer's use of force on one person)",

@@ -10,8 +10,8 @@ from django.utils import timezone
 from forces.models import Area, CapabilityRecord, Force
 from incidents import queries
 from incidents.models import CedLevel, MonthlySummary, QuarterlyReport, UseOfForceReport
-from incidents.queries import months_back, period_start
-from oversight.police_calendar import quarter_label
+from oversight.numbers import fraction
+from oversight.police_calendar import months_back, quarter_label, quarter_start
 from scrutiny.models import Action, Finding
 
 COUNTING_RULES = [
@@ -33,7 +33,7 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
     """Build and keep a snapshot of one quarter's report for a force (or one of its areas)."""
     force = Force.objects.get(pk=force_id)
     area = Area.objects.get(pk=area_id, force=force) if area_id else None
-    quarter = period_start(quarter, "quarter")
+    quarter = quarter_start(quarter)
     end, previous, last_year = months_back(quarter, -3), months_back(quarter, 3), months_back(quarter, 12)
 
     def totals(start):
@@ -52,9 +52,6 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
             "on_previous_quarter": change(now[name], before[name]),
             "on_same_quarter_last_year": change(now[name], year_ago[name]),
         }  # fmt: skip
-
-    def share(part, whole):
-        return round(part / whole, 4) if whole else None
 
     def listed(names):
         return [{"measure": n, "label": labels[n], "value": now[n]} for n in names]
@@ -78,9 +75,9 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
         "unit": queries.UNIT_OF_COUNT,
         "headline": [figure(name) for name in HEADLINE],
         "fired_share": {
-            "value": share(now["level_fired"], taser),
-            "previous_quarter": share(before["level_fired"], before["taser_reports"]),
-            "same_quarter_last_year": share(year_ago["level_fired"], year_ago["taser_reports"]),
+            "value": fraction(now["level_fired"], taser),
+            "previous_quarter": fraction(before["level_fired"], before["taser_reports"]),
+            "same_quarter_last_year": fraction(year_ago["level_fired"], year_ago["taser_reports"]),
         },
         "levels": listed([f"level_{level.name.lower()}" for level in sorted(CedLevel, reverse=True)]),
         "areas": [] if area else queries.area_rates(force=force, start=quarter, end=end),
@@ -89,7 +86,7 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
         "subject_injuries": listed([n for n in queries.MEASURES if n.startswith("subject_injury_")]),
         "officer_injuries": listed([n for n in queries.MEASURES if n.startswith("officer_injury_")]),
         "capability": capability
-        and {**capability, "uses_per_trained_officer": share(taser, capability["officers_trained"])},
+        and {**capability, "uses_per_trained_officer": fraction(taser, capability["officers_trained"])},
         "scrutiny": {
             "findings": list(findings.values("panel_grade").annotate(count=models.Count("pk")).order_by("panel_grade")),
             "open_actions": open_actions.count(),
@@ -98,7 +95,7 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
         "data_quality": {
             "late_reports": late,
             "not_stated": [
-                {"label": label, "share": share(now[name], taser)}
+                {"label": label, "share": fraction(now[name], taser)}
                 for name, label in (
                     ("level_not_stated", "Highest CED level not stated"),
                     ("ethnicity_not_reported", "Ethnicity not reported"),

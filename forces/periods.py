@@ -14,9 +14,6 @@ from forces.models import PublishedFigure, describe_period
 from forces.services import InputError
 from oversight.police_calendar import FIRST_MONTH, financial_year_dates, is_financial_years, month_end
 
-# Re-exported for the dashboard views that still read it from here; new code imports oversight.police_calendar.
-from oversight.police_calendar import financial_year_label as financial_year_label
-
 PeriodKind = PublishedFigure.PeriodKind
 
 MONTHS = {

@@ -5,12 +5,6 @@ from typing import Any
 from django.db.models import QuerySet
 
 from forces.models import CapabilityRecord, Force, PublishedFigure, PublishedFigureQuerySet, describe_period
-
-# Re-exported for the dashboard views that still ask here; new code imports forces.roles.
-from forces.roles import DASHBOARD_ROLES as DASHBOARD_ROLES
-from forces.roles import RECORD_ROLES as RECORD_ROLES
-from forces.roles import force_of as force_of
-from forces.roles import role_of as role_of
 from oversight.police_calendar import months_back
 
 

@@ -45,6 +45,9 @@ RECORD_ROLES = FORCE_STAFF_ROLES | {Role.API_CLIENT}
 TOKEN_ROLES = RECORD_ROLES
 # The one role that uploads use-of-force files (for its own force only).
 UPLOAD_ROLES = frozenset({Role.FORCE_DATA_OFFICER})
+# The force answers a panel's finding through its data officer. Asked with role_of, not may: a superuser
+# works for no force, so answers for none.
+RESPONSE_ROLES = frozenset({Role.FORCE_DATA_OFFICER})
 # PCC staff run the panels, build quarterly reports and read audit trails.
 PCC_ROLES = frozenset({Role.PCC_STAFF})
 # Panel members (a chair is a member whose membership says so).

@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from forces.models import Area, Role
 from incidents.models import Alert, MonthlySummary
-from incidents.queries import months_back
 from incidents.summaries import next_month
+from oversight.police_calendar import months_back
 
 ALERT_P = 0.001  # one false alarm in a thousand steady area-months
 HIGH_USE_MIN_REPORTS = 5

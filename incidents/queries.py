@@ -20,14 +20,8 @@ from incidents.models import (
     RetentionRun,
     UseOfForceReport,
 )
-
-# Re-exported for the dashboard and quarterly-report code that still reads the calendar from here;
-# new code imports oversight.police_calendar.
 from oversight.numbers import share
-from oversight.police_calendar import FIRST_DAY as FIRST_DAY
 from oversight.police_calendar import FIRST_MONTH, PERIOD_MONTHS, PERIODS, months_back, period_end, period_start
-from oversight.police_calendar import LAST_DAY as LAST_DAY
-from oversight.police_calendar import financial_years as financial_years
 
 # A summary row: measure names, and the keys each function names, to counts and figures.
 Row = dict[str, Any]

@@ -15,8 +15,8 @@ from incidents import queries
 from incidents.imports.bulk import delete_reports
 from incidents.imports.uploads import upload_folder
 from incidents.models import CedUse, ImportBatch, MonthlySummary, RetentionRun, UseOfForceReport
-from incidents.queries import months_back
 from incidents.summaries import insert_summaries, latest_versions
+from oversight.police_calendar import months_back
 
 
 def retention_horizon(years: int, today: datetime.date | None = None) -> datetime.date:

@@ -22,7 +22,7 @@ from incidents.models import (
     MonthlySummary,
     UseOfForceReport,
 )
-from incidents.queries import months_back
+from oversight.police_calendar import months_back
 
 
 def month_of(day: datetime.date) -> datetime.date:

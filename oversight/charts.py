@@ -8,9 +8,6 @@ plotly.graph_objects instead).
 
 from dataclasses import dataclass, field
 
-# Re-exported for the dashboard views that still read it from here; new code imports oversight.numbers.
-from oversight.numbers import share as share
-
 # Okabe–Ito: distinguishable for the common kinds of colour blindness. Series that are not
 # ladder levels take these in order.
 SERIES_COLOURS = ["#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#7b2d26", "#999999"]

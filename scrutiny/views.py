@@ -23,6 +23,7 @@ from forces.roles import (
     FORCE_STAFF_ROLES,
     MEMBER_ROLES,
     PCC_ROLES,
+    RESPONSE_ROLES,
     force_of,
     may,
     role_of,
@@ -563,7 +564,7 @@ def finding_detail(request, pk):
     user = request.user
     findings = findings_visible_to(user).select_related("sampled_case__sample__meeting", "sampled_case__report")
     finding = get_object_or_404(findings, pk=pk)
-    may_respond = role_of(user) == Role.FORCE_DATA_OFFICER
+    may_respond = role_of(user) in RESPONSE_ROLES
     may_act = is_pcc(user)
     action = request.POST.get("do") if request.method == "POST" else None
     response_form = ResponseForm(request.POST if action == "respond" else None) if may_respond else None

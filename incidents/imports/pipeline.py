@@ -26,6 +26,7 @@ from incidents.imports.matching import HeldReports, RowNumbers, SeenKeys, conten
 from incidents.imports.uploads import RejectFile
 from incidents.models import CedUse, ImportBatch, UseOfForceReport
 from incidents.summaries import cells_of
+from oversight.police_calendar import financial_year_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -346,11 +347,3 @@ def _analyze(cursor, table, *columns):
         cursor.execute(f"ANALYZE {table} ({', '.join(columns)})")
     else:
         cursor.execute(f"ANALYZE {table}")
-
-
-def financial_year_bounds(first: object, last: object) -> tuple[datetime.date, datetime.date]:
-    """1 April of the financial year holding `first` to 31 March of the one holding `last`."""
-    first, last = (datetime.date.fromisoformat(str(d)[:10]) for d in (first, last))
-    start_year = first.year if first.month >= 4 else first.year - 1
-    end_year = last.year + 1 if last.month >= 4 else last.year
-    return datetime.date(start_year, 4, 1), datetime.date(end_year, 3, 31)

@@ -12,9 +12,11 @@ from forces.roles import (
     FINDING_ROLES,
     PCC_ROLES,
     RECORD_ROLES,
+    RESPONSE_ROLES,
     UPLOAD_ROLES,
     force_of,
     may,
+    role_of,
     role_required,
 )
 from oversight.numbers import fraction, share
@@ -42,6 +44,11 @@ def test_a_role_that_works_for_a_force_needs_one(force_data_officer):
     assert force_of(force_data_officer) is None
     assert not may(force_data_officer, UPLOAD_ROLES, with_force=True)
     assert may(force_data_officer, UPLOAD_ROLES)
+
+
+def test_only_a_force_data_officer_answers_findings_not_even_a_superuser(force_data_officer, pcc_staff, superuser):
+    assert role_of(force_data_officer) in RESPONSE_ROLES
+    assert role_of(pcc_staff) not in RESPONSE_ROLES and role_of(superuser) not in RESPONSE_ROLES
 
 
 def test_role_required_sends_anonymous_callers_to_sign_in_and_refuses_other_roles(pcc_staff, panel_member):
