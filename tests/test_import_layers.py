@@ -31,13 +31,9 @@ def lint_imports(tree, contract):
 
 @pytest.fixture
 def tree(tmp_path):
-    """A copy of the apps and pyproject.toml (with an empty dashboards app where it does not exist yet)."""
+    """A copy of the apps and pyproject.toml."""
     for name in PACKAGES:
-        if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
-        else:
-            (tmp_path / name).mkdir()
-            (tmp_path / name / "__init__.py").write_text("")
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "migrations"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
 
@@ -75,6 +71,21 @@ def test_reference_data_that_imports_the_panels_breaks_the_layers_between_apps(t
     result = lint_imports(tree, "apps")
     assert result.returncode != 0
     assert "forces.models -> scrutiny.models" in result.stdout
+
+
+def test_an_app_that_imports_the_dashboards_above_it_breaks_the_layers_between_apps(tree):
+    assert lint_imports(tree, "apps").returncode == 0
+    add_import(tree, "scrutiny.queries", "import dashboards.queries  # noqa: F401")
+    result = lint_imports(tree, "apps")
+    assert result.returncode != 0
+    assert "scrutiny.queries -> dashboards.queries" in result.stdout
+
+
+def test_dashboard_charts_that_import_a_model_break_the_pure_charts_contract(tree):
+    add_import(tree, "dashboards.charts", "from incidents.models import AgeBand  # noqa: F401")
+    result = lint_imports(tree, "pure-charts")
+    assert result.returncode != 0
+    assert "dashboards.charts is not allowed to import incidents.models" in result.stdout
 
 
 def test_shared_helpers_in_oversight_that_import_an_app_break_the_layers(tree):
