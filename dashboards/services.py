@@ -1,8 +1,8 @@
 """Quarterly PCC reports: a kept snapshot of a quarter's figures, from the summaries, capability and scrutiny."""
 
 import datetime
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 from django.db import models
 from django.utils import timezone
@@ -36,16 +36,16 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
     quarter = quarter_start(quarter)
     end, previous, last_year = months_back(quarter, -3), months_back(quarter, 3), months_back(quarter, 12)
 
-    def totals(start):
+    def totals(start: datetime.date) -> dict[str, Any]:
         return queries.summary_totals(force=force, start=start, end=months_back(start, -3), area=area)
 
     now, before, year_ago = totals(quarter), totals(previous), totals(last_year)
-    labels = {name: str(MonthlySummary._meta.get_field(name).verbose_name) for name in queries.MEASURES}
+    labels = {name: str(summary_field(name).verbose_name) for name in queries.MEASURES}
 
-    def change(value, base):
+    def change(value: int, base: int) -> dict[str, Any]:
         return {"change": value - base, "change_percent": round((value - base) / base * 100, 1) if base else None}
 
-    def figure(name):
+    def figure(name: str) -> dict[str, Any]:
         return {
             "measure": name, "label": labels[name].capitalize(), "value": now[name],
             "previous_quarter": before[name], "same_quarter_last_year": year_ago[name],
@@ -53,7 +53,7 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
             "on_same_quarter_last_year": change(now[name], year_ago[name]),
         }  # fmt: skip
 
-    def listed(names):
+    def listed(names: Iterable[str]) -> list[dict[str, Any]]:
         return [{"measure": n, "label": labels[n], "value": now[n]} for n in names]
 
     capability = _capability(force, end)
@@ -112,7 +112,12 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
     )  # fmt: skip
 
 
-def _capability(force, end):
+def summary_field(name: str) -> models.Field:
+    """A measure's column of the monthly summaries (every measure is a concrete field)."""
+    return cast(models.Field, MonthlySummary._meta.get_field(name))
+
+
+def _capability(force: Force, end: datetime.date) -> dict[str, Any] | None:
     """Devices and trained officers as recorded on the latest date before `end`, all device models together."""
     latest = CapabilityRecord.objects.filter(force=force, as_of__lt=end).aggregate(day=models.Max("as_of"))["day"]
     if latest is None:
