@@ -65,6 +65,7 @@ def main():
     from forces.services import create_role_user
     from incidents import queries, summaries
     from incidents.models import UseOfForceReport
+    from oversight.police_calendar import months_back
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -79,7 +80,7 @@ def main():
     first = client.get(path)  # warms the connection and the template cache
     assert first.status_code == 200, first.status_code
     last = queries.summary_months(force=force)[1]
-    start, end = queries.months_back(last, 11), queries.months_back(last, -1)
+    start, end = months_back(last, 11), months_back(last, -1)
     reports = UseOfForceReport.objects.current().filter(force=force, occurred_on__gte=start, occurred_on__lt=end)
     in_period = reports.count()
 

@@ -4,17 +4,18 @@ import datetime
 import math
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Max, Min, Prefetch, Q
+from django.db.models import Count, Max, Min, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from forces.models import Force, Role
-from forces.queries import force_of, role_of
+from forces.models import Area, Force, Role
+from forces.roles import Person, force_of, role_of
 from incidents.disclosure import hidden_names
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -27,7 +28,15 @@ from incidents.models import (
     SubjectInjury,
     UseOfForceReport,
 )
-from incidents.queries import data_version, months_back, period_start, quarter_label
+from incidents.queries import data_version
+from oversight.numbers import fraction
+from oversight.police_calendar import (
+    financial_year_label,
+    quarter_bounds,
+    quarter_label,
+    quarter_start,
+    quarters_of_financial_year,
+)
 from scrutiny.models import (
     ANSWERS,
     Action,
@@ -44,20 +53,8 @@ from scrutiny.models import (
     SampledCase,
 )
 
-# Roles that follow samples and reviews, and those that follow findings and what came of them.
-SAMPLE_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER}
-FINDING_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
 
-
-def may_follow_samples(user):
-    return user.is_superuser or role_of(user) in SAMPLE_ROLES
-
-
-def may_follow_findings(user):
-    return user.is_superuser or role_of(user) in FINDING_ROLES
-
-
-def samples_visible_to(user):
+def samples_visible_to(user: Person) -> QuerySet[CaseSample]:
     """Case samples: a force's for its PCC staff, their own panels' for panel members."""
     samples = CaseSample.objects.select_related("panel", "meeting__panel").prefetch_related(
         "cases__clips__viewings", "cases__officer_accounts", "cases__declarations__member__user",
@@ -69,11 +66,11 @@ def samples_visible_to(user):
     if role == Role.PCC_STAFF:
         return samples.filter(panel__force=force_of(user))
     if role == Role.PANEL_MEMBER:
-        return samples.filter(panel__members__user=user).distinct()
+        return samples.filter(panel__members__user=user.pk).distinct()
     return samples.none()
 
 
-def reviews_visible_to(user):
+def reviews_visible_to(user: Person) -> QuerySet[Review]:
     """A member's own reviews, drafts included; others' only once submitted and the chair opened the case."""
     reviews = Review.objects.select_related("member__user", "sampled_case__sample__panel")
     if user.is_superuser:
@@ -91,7 +88,7 @@ def reviews_visible_to(user):
     return reviews.none()
 
 
-def findings_visible_to(user):
+def findings_visible_to(user: Person) -> QuerySet[Finding]:
     """Findings: a force's for its PCC staff; those sent for feedback for the force; a panel's for its members."""
     findings = Finding.objects.select_related("sampled_case__sample__panel")
     if user.is_superuser:
@@ -103,48 +100,49 @@ def findings_visible_to(user):
     if role in (Role.FORCE_DATA_OFFICER, Role.API_CLIENT):
         return findings.filter(sampled_case__sample__panel__force=force, for_force_feedback=True)
     if role == Role.PANEL_MEMBER:
-        return findings.filter(sampled_case__sample__panel__members__user=user).distinct()
+        return findings.filter(sampled_case__sample__panel__members__user=user.pk).distinct()
     return findings.none()
 
 
-def responses_visible_to(user):
+def responses_visible_to(user: Person) -> QuerySet[ForceResponse]:
     return ForceResponse.objects.filter(finding__in=findings_visible_to(user)).select_related("responded_by")
 
 
-def actions_visible_to(user):
+def actions_visible_to(user: Person) -> QuerySet[Action]:
     return Action.objects.filter(finding__in=findings_visible_to(user))
 
 
 # --- memberships and cases ---------------------------------------------------------------------
 
 
-def memberships_of(user):
+def memberships_of(user: Person) -> QuerySet[PanelMember]:
     """The user's panel memberships, each with its panel and force."""
     if not user.is_authenticated:
         return PanelMember.objects.none()
     return PanelMember.objects.filter(user=user).select_related("panel__force").order_by("panel__name")
 
 
-def membership(*, user, panel):
+def membership(*, user: Person, panel: Panel) -> PanelMember | None:
     """The user's membership of `panel`, or None."""
     return memberships_of(user).filter(panel=panel).first()
 
 
-def cases_for_member(*, user, on=None):
+def cases_for_member(*, user: Person, on: datetime.date | None = None) -> list[SampledCase]:
     """Sampled cases of the panels on which the user may review today, with `own_review` (or None).
 
     A member whose term or vetting has lapsed sees none of the panel's cases.
     """
     panels = [member.panel_id for member in memberships_of(user) if not member.barrier(on)]
-    cases = list(
+    cases: list[Any] = list(
         SampledCase.objects.filter(sample__panel__in=panels)
         .select_related("sample__panel", "sample__meeting", "report__area")
-        .prefetch_related(Prefetch("reviews", Review.objects.filter(member__user=user), to_attr="own_reviews"))
+        .prefetch_related(Prefetch("reviews", Review.objects.filter(member__user=user.pk), to_attr="own_reviews"))
         .order_by("-sample__meeting__held_on", "sample__panel__name", "report__occurred_on", "pk")
     )
     # A report sampled again (by the chair's choice, or before samples left reviewed reports out)
     # is listed once, at its newest case.
-    listed, seen = [], set()
+    listed: list[SampledCase] = []
+    seen: set[tuple[int, int]] = set()
     for case in cases:
         if (case.sample.panel_id, case.report_id) in seen:
             continue
@@ -154,13 +152,13 @@ def cases_for_member(*, user, on=None):
     return listed
 
 
-def member_case_of_report(*, user, report_id):
+def member_case_of_report(*, user: Person, report_id: int) -> SampledCase | None:
     """The newest case of a report sampled for a panel the user sits on, or None."""
-    cases = SampledCase.objects.filter(report_id=report_id, sample__panel__members__user=user)
+    cases = SampledCase.objects.filter(report_id=report_id, sample__panel__members__user=user.pk)
     return cases.order_by("-pk").first()
 
 
-def cases_of_meeting(*, meeting):
+def cases_of_meeting(*, meeting: Meeting) -> QuerySet[SampledCase]:
     """The meeting's cases in the order they were sampled, with their submitted reviews counted."""
     return (
         SampledCase.objects.filter(sample__meeting=meeting)
@@ -170,7 +168,7 @@ def cases_of_meeting(*, meeting):
     )
 
 
-def meeting_quorum(*, meeting):
+def meeting_quorum(*, meeting: Meeting) -> dict[str, Any]:
     """{"present", "apologies", "quorum", "taken", "quorate"}: attendance as the chair recorded it."""
     counts = dict(meeting.attendance.values_list("status").annotate(n=Count("pk")).order_by())
     present, quorum = counts.get(Attendance.Status.PRESENT, 0), meeting.panel.quorum
@@ -180,20 +178,20 @@ def meeting_quorum(*, meeting):
     }  # fmt: skip
 
 
-def expected_reviewers(*, case, on=None):
+def expected_reviewers(*, case: SampledCase, on: datetime.date | None = None) -> list[PanelMember]:
     """The panel's members who may review the case on `on` (today) and declared no interest in it."""
     conflicted = set(case.declarations.values_list("member_id", flat=True))
     members = case.sample.panel.members.select_related("user", "panel").order_by("user__username")
     return [member for member in members if member.pk not in conflicted and not member.barrier(on)]
 
 
-def outstanding_reviewers(*, case, on=None):
+def outstanding_reviewers(*, case: SampledCase, on: datetime.date | None = None) -> list[PanelMember]:
     """The expected reviewers who have not submitted their review of the case."""
     submitted = set(case.reviews.filter(status=Review.Status.SUBMITTED).values_list("member_id", flat=True))
     return [member for member in expected_reviewers(case=case, on=on) if member.pk not in submitted]
 
 
-def review_progress(*, meeting, on=None):
+def review_progress(*, meeting: Meeting, on: datetime.date | None = None) -> list[dict[str, Any]]:
     """Per member of the panel: [{"member", "submitted", "drafts", "to_do", "declared"}] over the meeting's cases."""
     cases = SampledCase.objects.filter(sample__meeting=meeting)
     reviews = Review.objects.filter(sampled_case__in=cases)
@@ -210,20 +208,20 @@ def review_progress(*, meeting, on=None):
     return rows
 
 
-def previous_meeting(*, meeting):
+def previous_meeting(*, meeting: Meeting) -> Meeting | None:
     """The panel's meeting before this one, or None."""
     earlier = meeting.panel.meetings.filter(held_on__lt=meeting.held_on)
     return earlier.order_by("-held_on", "-pk").first()
 
 
-def submitted_reviews(*, case):
+def submitted_reviews(*, case: SampledCase) -> QuerySet[Review]:
     """The case's submitted reviews, for the chair once the case is opened at the meeting."""
     return case.reviews.filter(status=Review.Status.SUBMITTED).select_related("member__user").order_by("submitted_at")
 
 
-def case_footage(*, case, now=None):
+def case_footage(*, case: SampledCase, now: datetime.datetime | None = None) -> dict[str, Any]:
     """{"clips", "accounts"} of the case: each clip with `open` (its link may be followed) and `all_viewings`."""
-    clips = list(
+    clips: list[Any] = list(
         case.clips.prefetch_related(
             Prefetch("viewings", FootageViewing.objects.select_related("member__user"), to_attr="all_viewings")
         )
@@ -233,7 +231,7 @@ def case_footage(*, case, now=None):
     return {"clips": clips, "accounts": list(case.officer_accounts.all())}
 
 
-def officer_pseudonym(*, force_id, officer_reference):
+def officer_pseudonym(*, force_id: str, officer_reference: str) -> str:
     """A stable stand-in for the officer: the same within a force, unlinkable across forces or to the reference.
 
     An HMAC keyed with SECRET_KEY: rotating the key gives every officer a new pseudonym.
@@ -245,7 +243,7 @@ def officer_pseudonym(*, force_id, officer_reference):
     return f"Officer {digest[:8].upper()}"
 
 
-def content_warnings(report):
+def content_warnings(report: UseOfForceReport) -> list[str]:
     """What makes a case distressing to review, in words for the warning shown before the record."""
     warnings = []
     if report.outcome_fatality or report.subject_injury == SubjectInjury.DEATH:
@@ -273,10 +271,10 @@ OFFICER_CONTEXT = (
 )
 
 
-def case_record(report):
+def case_record(report: UseOfForceReport) -> dict[str, Any]:
     """The report's multi-select answers and devices in words, for the panel's view of the record."""
 
-    def ticked(prefix):
+    def ticked(prefix: str) -> list[str]:
         return [label for name, label in UseOfForceReport.options(prefix) if getattr(report, name)]
 
     context = [
@@ -290,7 +288,7 @@ def case_record(report):
         "impact": ticked("impact_"),
         "reasons": ticked("reason_"),
         "outcomes": ticked("outcome_"),
-        "levels": [label for level, label in CedLevel.choices if level and getattr(report, LADDER_FLAG[level])],
+        "levels": [level.label for level in CedLevel if level and getattr(report, LADDER_FLAG[level])],
         "context": context,
         "devices": list(report.ced_uses.all()),
     }
@@ -310,13 +308,13 @@ STRATA = {"area": "area_id", "level": "highest_ced_level"}
 RANDOM_RULES = {CaseSample.Rule.RANDOM_NON_DISCHARGE, CaseSample.Rule.AREA_FOCUS}
 
 
-def force_data_version(*, force):
+def force_data_version(*, force: Force) -> int:
     """The version a draw reads the reports as of: the latest import, or the latest version a report carries."""
     latest = UseOfForceReport.objects.filter(force=force).aggregate(version=Max("data_version"))["version"]
     return max(data_version(force=force), latest or 0)
 
 
-def reports_as_of(*, force, version):
+def reports_as_of(*, force: Force, version: int | None) -> QuerySet[UseOfForceReport]:
     """The force's Taser reports as they stood at data version `version`, as far as the records tell:
     written at or before it and not withdrawn by then. A report corrected since is left out."""
     reports = UseOfForceReport.objects.filter(force=force, ced_used=True)
@@ -326,7 +324,15 @@ def reports_as_of(*, force, version):
     return reports.filter(Q(withdrawn_in_version__isnull=True) | Q(withdrawn_in_version__gt=version))
 
 
-def sample_pool(*, force, rule, parameters, starts_on, ends_on, version):
+def sample_pool(
+    *,
+    force: Force,
+    rule: str,
+    parameters: dict[str, Any],
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    version: int | None,
+) -> QuerySet[UseOfForceReport]:
     """The reports a rule admits in the period, before any is left out or chosen at random."""
     reports = reports_as_of(force=force, version=version).filter(occurred_on__gte=starts_on, occurred_on__lte=ends_on)
     if rule == CaseSample.Rule.ALL_DISCHARGES:
@@ -340,7 +346,17 @@ def sample_pool(*, force, rule, parameters, starts_on, ends_on, version):
     raise ValueError(f"rule: {rule!r} selects no reports by itself")
 
 
-def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, version, exclude=frozenset()):
+def sample_selection(
+    *,
+    force: Force,
+    rule: str,
+    parameters: dict[str, Any],
+    seed: int | None,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    version: int | None,
+    exclude: Collection[int] = frozenset(),
+) -> list[int]:
     """The ids of the reports a rule selects, ascending: the same arguments always give the same ids.
 
     Reports in `exclude` are taken out of the pool before any random choice, so a share is a
@@ -358,7 +374,7 @@ def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, versi
         if limit and len(chosen) > limit:
             chosen = rng.sample(chosen, limit)
     elif rule == CaseSample.Rule.RANDOM_NON_DISCHARGE:
-        strata = {}
+        strata: dict[Any, list[int]] = {}
         for stratum, report_id in pool.order_by("id").values_list(STRATA[parameters.get("strata", "area")], "id"):
             strata.setdefault(stratum, []).append(report_id)
         chosen = []
@@ -366,11 +382,13 @@ def sample_selection(*, force, rule, parameters, seed, starts_on, ends_on, versi
             ids = strata[stratum]
             chosen += rng.sample(ids, math.ceil(len(ids) * parameters["percent"] / 100))
     else:
-        chosen = pool.values_list("id", flat=True)
+        chosen = list(pool.values_list("id", flat=True))
     return sorted(chosen)
 
 
-def left_out_of_draw(*, panel, meeting_id, report_ids, include_sampled=False):
+def left_out_of_draw(
+    *, panel: Panel, meeting_id: int | None, report_ids: Iterable[int], include_sampled: bool = False
+) -> dict[str, list[int]]:
     """{reason: [report ids]} of `report_ids` a draw for the meeting leaves out (reasons: models.LEFT_OUT).
 
     A report is sampled once a meeting; and, unless `include_sampled`, once by the panel: one it
@@ -378,7 +396,8 @@ def left_out_of_draw(*, panel, meeting_id, report_ids, include_sampled=False):
     """
     report_ids = set(report_ids)
     cases = SampledCase.objects.filter(sample__panel=panel, report_id__in=report_ids)
-    this_meeting = set(cases.filter(sample__meeting_id=meeting_id).values_list("report_id", flat=True))
+    # No meeting (None): the cases of samples without one.
+    this_meeting = set(cases.filter(sample__meeting_id=meeting_id).values_list("report_id", flat=True))  # type: ignore[misc]
     left_out = {"this_meeting": this_meeting}
     if not include_sampled:
         others = cases.exclude(report_id__in=this_meeting)
@@ -393,24 +412,24 @@ class Redraw:
     """A sample drawn again from its record, beside the cases it holds."""
 
     sample: CaseSample
-    drawn: list  # report ids the rule selects again, less those the sample recorded as left out
-    recorded: list  # report ids of the sample's cases
-    changed_since: set  # report ids written (added or corrected) after the sample's data version
+    drawn: list[int]  # report ids the rule selects again, less those the sample recorded as left out
+    recorded: list[int]  # report ids of the sample's cases
+    changed_since: set[int]  # report ids written (added or corrected) after the sample's data version
 
     @property
-    def same(self):
+    def same(self) -> bool:
         return self.drawn == self.recorded
 
     @property
-    def missing(self):
+    def missing(self) -> list[int]:
         return sorted(set(self.recorded) - set(self.drawn))
 
     @property
-    def extra(self):
+    def extra(self) -> list[int]:
         return sorted(set(self.drawn) - set(self.recorded))
 
 
-def sampled_for_meeting(*, meeting_id, before_sample_id=None):
+def sampled_for_meeting(*, meeting_id: int, before_sample_id: int | None = None) -> set[int]:
     """Report ids the meeting's samples hold (those before a given sample only): a report is sampled
     once a meeting, by the first sample that selects it."""
     cases = SampledCase.objects.filter(sample__meeting_id=meeting_id)
@@ -419,9 +438,9 @@ def sampled_for_meeting(*, meeting_id, before_sample_id=None):
     return set(cases.values_list("report_id", flat=True))
 
 
-def earlier_cases_of_report(*, panel, report_id):
+def earlier_cases_of_report(*, panel: Panel, report_id: int) -> list[SampledCase]:
     """The panel's cases of the report, newest first, each with `history`: what became of it, in words."""
-    cases = list(
+    cases: list[Any] = list(
         SampledCase.objects.filter(sample__panel=panel, report_id=report_id)
         .select_related("sample__meeting", "finding")
         .annotate(submitted=Count("reviews", filter=Q(reviews__status=Review.Status.SUBMITTED)))
@@ -440,7 +459,7 @@ def earlier_cases_of_report(*, panel, report_id):
     return cases
 
 
-def redraw(sample):
+def redraw(sample: CaseSample) -> Redraw | None:
     """Draw the sample again from its rule, parameters, seed, period and data version; None for a chair's choice."""
     if sample.rule == CaseSample.Rule.CHAIR_CHOICE:
         return None
@@ -467,13 +486,13 @@ def redraw(sample):
 # --- who is told what --------------------------------------------------------------------------
 
 
-def force_staff(*, force, role):
+def force_staff(*, force: Force, role: str) -> list[Any]:
     """The force's active users of a role (PCC staff, force data officers), who are told of the panels' work."""
     users = get_user_model().objects.filter(groups__name=role, force_scope__force=force, is_active=True)
     return list(users.order_by("username"))
 
 
-def responses_awaited():
+def responses_awaited() -> QuerySet[Finding]:
     """Findings sent to the force with a due day and no response yet, each with its force, oldest due first."""
     return (
         Finding.objects.filter(for_force_feedback=True, response_due_on__isnull=False, responses__isnull=True)
@@ -485,7 +504,7 @@ def responses_awaited():
 # --- actions -----------------------------------------------------------------------------------
 
 
-def overdue_actions(*, force, on=None):
+def overdue_actions(*, force: Force, on: datetime.date | None = None) -> QuerySet[Action]:
     """Actions of the force's panels still not closed after their due date, the longest overdue first."""
     on = on or timezone.localdate()
     return (
@@ -499,13 +518,7 @@ def overdue_actions(*, force, on=None):
 # --- quarterly reports -------------------------------------------------------------------------
 
 
-def quarter_bounds(day):
-    """First day of the (financial-year) quarter holding `day`, and the first day after it."""
-    start = period_start(day, "quarter")
-    return start, months_back(start, -3)
-
-
-def panel_quarters(*, panel, on=None, ended=False):
+def panel_quarters(*, panel: Panel, on: datetime.date | None = None, ended: bool = False) -> list[datetime.date]:
     """The quarters in which the panel has met by `on` (today), newest first; with `ended`, only
     those that ended by then."""
     on = on or timezone.localdate()
@@ -516,13 +529,9 @@ def panel_quarters(*, panel, on=None, ended=False):
     return sorted(quarters, reverse=True)
 
 
-def share(part, whole):
-    return round(part / whole, 4) if whole else None
-
-
 def scale_of(panels: list[Panel]) -> list[str]:
     """The grades of the panels' scales, in scale order, each once (a force's panels may grade on different scales)."""
-    grades = []
+    grades: list[str] = []
     for panel in panels:
         grades += [grade for grade in panel.grades if grade not in grades]
     return grades
@@ -530,18 +539,18 @@ def scale_of(panels: list[Panel]) -> list[str]:
 
 def questions_of(panels: list[Panel]) -> list[str]:
     """The questions the panels' members answer, each once, in the panels' order."""
-    questions = []
+    questions: list[str] = []
     for panel in panels:
         questions += [question for question in panel.questions if question not in questions]
     return questions
 
 
-def panel_quarter_report(*, panel: Panel, quarter: datetime.date, on: datetime.date | None = None) -> dict:
+def panel_quarter_report(*, panel: Panel, quarter: datetime.date, on: datetime.date | None = None) -> dict[str, Any]:
     """A panel's quarter: see quarter_report."""
     return quarter_report(panels=[panel], quarter=quarter, on=on) | {"panel": panel}
 
 
-def quarter_report(*, panels: list[Panel], quarter: datetime.date, on: datetime.date | None = None) -> dict:
+def quarter_report(*, panels: list[Panel], quarter: datetime.date, on: datetime.date | None = None) -> dict[str, Any]:
     """A quarter of the panels' work (one panel's, or all of a force's): the cases of their meetings
     held in the quarter (by `on`, today), their reviews and findings, the actions opened and closed
     in it, and the force's responses. Every figure is counted from the rows behind it, as they are
@@ -557,11 +566,11 @@ def quarter_report(*, panels: list[Panel], quarter: datetime.date, on: datetime.
     still_open_at_end = actions.filter(created_at__date__lt=end).exclude(closed_at__date__lt=end)
     scale = scale_of(panels)
 
-    def by_grade(rows, column):
+    def by_grade(rows: QuerySet[Any], column: str) -> list[dict[str, Any]]:
         counts = dict(rows.values_list(column).annotate(count=Count("pk")).order_by())
         grades = [*scale, *sorted(set(counts) - set(scale))]
         total = sum(counts.values())
-        return [{"grade": g, "count": counts.get(g, 0), "share": share(counts.get(g, 0), total)} for g in grades]
+        return [{"grade": g, "count": counts.get(g, 0), "share": fraction(counts.get(g, 0), total)} for g in grades]
 
     themes = Counter(theme for row in findings.values_list("themes", flat=True) for theme in row)
     review_count = reviews.count()
@@ -585,7 +594,7 @@ def quarter_report(*, panels: list[Panel], quarter: datetime.date, on: datetime.
         },  # fmt: skip
         "taser_uses": taser_uses.count(),
         "taser_uses_sampled": sampled_uses,
-        "taser_uses_sampled_share": share(sampled_uses, taser_uses.count()),
+        "taser_uses_sampled_share": fraction(sampled_uses, taser_uses.count()),
         "meetings": held.count(),
         "meetings_to_come": meetings.filter(held_on__gt=on).count(),
         "cases_sampled": cases.count(),
@@ -605,9 +614,9 @@ def quarter_report(*, panels: list[Panel], quarter: datetime.date, on: datetime.
     }
 
 
-def checklist_tallies(*, questions, reviews, review_count):
+def checklist_tallies(*, questions: list[str], reviews: QuerySet[Review], review_count: int) -> list[dict[str, Any]]:
     """For each question (the panels', then any since dropped), how many of the reviews gave each answer."""
-    tallies = {}
+    tallies: dict[str, Counter[Any]] = {}
     for answers in reviews.values_list("rubric_answers", flat=True):
         for question, given in answers.items():
             tallies.setdefault(question, Counter())[given] += 1
@@ -617,7 +626,7 @@ def checklist_tallies(*, questions, reviews, review_count):
         counts = tallies.get(question, Counter())
         answers = [{"answer": value, "label": label, "count": counts[value]} for value, label in ANSWERS]
         for row in answers:
-            row["share"] = share(row["count"], review_count)
+            row["share"] = fraction(row["count"], review_count)
         rows.append({"question": question, "answers": answers, "unanswered": review_count - sum(
             row["count"] for row in answers)})  # fmt: skip
     return rows
@@ -626,7 +635,7 @@ def checklist_tallies(*, questions, reviews, review_count):
 QUARTER_COLUMNS = ["section", "measure", "count", "share", "text"]
 
 
-def panel_quarter_rows(report):
+def panel_quarter_rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """The quarterly report as CSV rows of QUARTER_COLUMNS: counts and shares, or a finding's text."""
     counts = [
         ("cases", "meetings held", report["meetings"], None),
@@ -664,7 +673,7 @@ def panel_quarter_rows(report):
 PUBLIC_QUARTERS = 4
 
 
-def public_rows(row, labels, *, threshold):
+def public_rows(row: dict[str, Any], labels: dict[str, str], *, threshold: int) -> list[tuple[str, Any]]:
     """[(label, count or None)] of a row of counts as the public may see it: the one place the
     panels' public figures are suppressed. Counts named grade_* add up to "findings"."""
     # Grades add up to the findings: with one grade hidden, the others would give it away.
@@ -673,7 +682,9 @@ def public_rows(row, labels, *, threshold):
     return [(labels[name], None if name in hidden else value) for name, value in row.items()]
 
 
-def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
+def public_panel_summary(
+    *, force: Force, quarters: int = PUBLIC_QUARTERS, threshold: int | None = None
+) -> dict[str, Any]:
     """A force's panels as the public may see them: for each, the last `quarters` ended quarters in
     which it met, every count from 1 to the suppression threshold hidden (None), and its published
     findings with the force's responses.
@@ -712,28 +723,20 @@ def public_panel_summary(*, force, quarters=PUBLIC_QUARTERS, threshold=None):
 # --- the annual report -------------------------------------------------------------------------
 
 
-def year_quarters(year):
-    """The first days of the four quarters of the financial year starting in April of `year`."""
-    return [
-        datetime.date(year, 4, 1),
-        datetime.date(year, 7, 1),
-        datetime.date(year, 10, 1),
-        datetime.date(year + 1, 1, 1),
-    ]
-
-
-def timeliness(findings, *, on):
+def timeliness(findings: QuerySet[Finding], *, on: datetime.date) -> tuple[dict[str, int], dict[str, int]]:
     """How the force answered the findings and their actions: on time, late, or still awaited."""
     responses = {"on_time": 0, "late": 0, "awaited_overdue": 0, "awaited_not_due": 0}
     first = dict(
         ForceResponse.objects.filter(finding__in=findings).values_list("finding").annotate(first=Min("responded_at"))
     )
     for finding in findings.filter(for_force_feedback=True, response_due_on__isnull=False):
-        answered = first.get(finding.pk)
+        answered, due = first.get(finding.pk), finding.response_due_on
+        if due is None:  # left out by the filter; said again for the type checker
+            continue
         if answered:
-            responses["on_time" if timezone.localdate(answered) <= finding.response_due_on else "late"] += 1
+            responses["on_time" if timezone.localdate(answered) <= due else "late"] += 1
         else:
-            responses["awaited_overdue" if finding.response_due_on < on else "awaited_not_due"] += 1
+            responses["awaited_overdue" if due < on else "awaited_not_due"] += 1
     actions = {"closed_on_time": 0, "closed_late": 0, "open_overdue": 0, "open_not_due": 0}
     for action in Action.objects.filter(finding__in=findings):
         if action.closed_at:
@@ -743,12 +746,12 @@ def timeliness(findings, *, on):
     return responses, actions
 
 
-def panel_annual_report(*, panel: Panel, year: int, on: datetime.date | None = None) -> dict:
+def panel_annual_report(*, panel: Panel, year: int, on: datetime.date | None = None) -> dict[str, Any]:
     """A panel's financial year: see annual_report."""
     return annual_report(panels=[panel], year=year, on=on) | {"panel": panel}
 
 
-def force_annual_report(*, force: Force, year: int, on: datetime.date | None = None) -> dict:
+def force_annual_report(*, force: Force, year: int, on: datetime.date | None = None) -> dict[str, Any]:
     """All of a force's panels together over a financial year (see annual_report), and each panel's
     own year beside them in `by_panel`."""
     panels = list(Panel.objects.filter(force=force).order_by("name"))
@@ -757,19 +760,19 @@ def force_annual_report(*, force: Force, year: int, on: datetime.date | None = N
     return report | {"force": force, "panels": panels, "by_panel": by_panel}
 
 
-def annual_report(*, panels: list[Panel], year: int, on: datetime.date | None = None) -> dict:
+def annual_report(*, panels: list[Panel], year: int, on: datetime.date | None = None) -> dict[str, Any]:
     """The panels' financial year (April of `year` to March): their quarters' reports, figures only
     for quarters that have ended by `on` (today), added up; themes by quarter; how timely the
     force's responses and the actions were; and every case with its grade."""
     on = on or timezone.localdate()
-    ended = [quarter for quarter in year_quarters(year) if quarter_bounds(quarter)[1] <= on]
+    ended = [quarter for quarter in quarters_of_financial_year(year) if quarter_bounds(quarter)[1] <= on]
     quarters = [quarter_report(panels=panels, quarter=quarter, on=on) for quarter in ended]
 
-    def total(name):
+    def total(name: str) -> int:
         return sum(report[name] for report in quarters)
 
-    def summed(name, key, value="count"):
-        counts = Counter()
+    def summed(name: str, key: str, value: str = "count") -> Counter[Any]:
+        counts: Counter[Any] = Counter()
         for report in quarters:
             for row in report[name]:
                 counts[row[key]] += row[value]
@@ -777,7 +780,7 @@ def annual_report(*, panels: list[Panel], year: int, on: datetime.date | None = 
 
     grades = summed("panel_grades", "grade")
     findings_total = total("findings")
-    checklist = {}
+    checklist: dict[str, Counter[Any]] = {}
     for report in quarters:
         for row in report["checklist"]:
             for answer in row["answers"]:
@@ -792,7 +795,7 @@ def annual_report(*, panels: list[Panel], year: int, on: datetime.date | None = 
     scale = scale_of(panels)
     return {
         "year": year,
-        "label": f"{year}/{str(year + 1)[2:]}",
+        "label": financial_year_label(year),
         "quarters": quarters,
         "quarters_to_come": 4 - len(ended),
         "meetings": total("meetings"),
@@ -802,9 +805,9 @@ def annual_report(*, panels: list[Panel], year: int, on: datetime.date | None = 
         "findings": findings_total,
         "taser_uses": taser_uses,
         "taser_uses_sampled": sampled,
-        "taser_uses_sampled_share": share(sampled, taser_uses),
+        "taser_uses_sampled_share": fraction(sampled, taser_uses),
         "panel_grades": [
-            {"grade": grade, "count": grades[grade], "share": share(grades[grade], findings_total)}
+            {"grade": grade, "count": grades[grade], "share": fraction(grades[grade], findings_total)}
             for grade in [*scale, *sorted(set(grades) - set(scale))]
         ],
         "checklist": [
@@ -837,7 +840,7 @@ def annual_report(*, panels: list[Panel], year: int, on: datetime.date | None = 
 ANNUAL_COLUMNS = ["section", "measure", "count", "share"]
 
 
-def panel_annual_rows(report):
+def panel_annual_rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """The annual report as CSV rows of ANNUAL_COLUMNS."""
     yield ("year", "quarters ended", len(report["quarters"]), None)
     for name in ("meetings", "cases_sampled", "cases_reviewed", "reviews", "findings", "taser_uses"):
@@ -857,7 +860,7 @@ def panel_annual_rows(report):
         yield ("actions", name.replace("_", " "), count, None)
 
 
-def force_annual_rows(report: dict) -> Iterator[tuple]:
+def force_annual_rows(report: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
     """The force's annual report as CSV rows of ANNUAL_COLUMNS: all its panels together, then each panel's year."""
     yield from panel_annual_rows(report)
     for panel_report in report["by_panel"]:
@@ -866,18 +869,18 @@ def force_annual_rows(report: dict) -> Iterator[tuple]:
 
 
 def public_annual_summary(*, panel: Panel, year: int, threshold: int | None = None,
-                          on: datetime.date | None = None) -> dict:  # fmt: skip
+                          on: datetime.date | None = None) -> dict[str, Any]:  # fmt: skip
     """A panel's annual report as the public may see it: see public_year."""
     return public_year(panel_annual_report(panel=panel, year=year, on=on), threshold=threshold)
 
 
 def public_force_annual_summary(*, force: Force, year: int, threshold: int | None = None,
-                                on: datetime.date | None = None) -> dict:  # fmt: skip
+                                on: datetime.date | None = None) -> dict[str, Any]:  # fmt: skip
     """All of a force's panels' year as the public may see it: see public_year."""
     return public_year(force_annual_report(force=force, year=year, on=on), threshold=threshold)
 
 
-def public_year(report: dict, *, threshold: int | None = None) -> dict:
+def public_year(report: dict[str, Any], *, threshold: int | None = None) -> dict[str, Any]:
     """An annual report as the public may see it: the year's counts through `public_rows`."""
     threshold = settings.SUPPRESSION_THRESHOLD if threshold is None else threshold
     labels = {"cases_reviewed": "Cases reviewed", "findings": "Findings"}
@@ -897,7 +900,9 @@ def public_year(report: dict, *, threshold: int | None = None) -> dict:
 # --- the force dashboard's scrutiny figures ---------------------------------------------------
 
 
-def findings_by_quarter(*, force, start, end, area=None):
+def findings_by_quarter(
+    *, force: Force, start: datetime.date, end: datetime.date, area: Area | None = None
+) -> tuple[list[dict[str, Any]], list[str]]:
     """([{"quarter", "grade", "findings"}], grades in scale order) of the force's findings recorded start ≤ day < end.
 
     With an area, only findings on reports of that area.
@@ -907,9 +912,9 @@ def findings_by_quarter(*, force, start, end, area=None):
     )
     if area is not None:
         findings = findings.filter(sampled_case__report__area=area)
-    counts = {}
+    counts: dict[tuple[datetime.date, str], int] = {}
     for grade, recorded_at in findings.values_list("panel_grade", "recorded_at"):
-        key = (period_start(timezone.localdate(recorded_at), "quarter"), grade)
+        key = (quarter_start(timezone.localdate(recorded_at)), grade)
         counts[key] = counts.get(key, 0) + 1
     grades = []
     for panel in Panel.objects.filter(force=force):
@@ -919,7 +924,7 @@ def findings_by_quarter(*, force, start, end, area=None):
     return rows, grades
 
 
-def action_counts(*, force):
+def action_counts(*, force: Force) -> dict[str, int]:
     """The force's actions by status, and how many open or in-progress ones are past their due date."""
     actions = Action.objects.filter(finding__sampled_case__sample__panel__force=force)
     counts = dict(actions.values_list("status").annotate(n=Count("pk")).order_by())
@@ -931,7 +936,7 @@ def action_counts(*, force):
     }
 
 
-def sample_history(*, user, report):
+def sample_history(*, user: Person, report: UseOfForceReport) -> QuerySet[SampledCase]:
     """The report's cases in the samples the user may follow, oldest first, with the panel's finding if any."""
     cases = SampledCase.objects.filter(report=report, sample__in=samples_visible_to(user))
     return cases.select_related("sample__panel", "sample__meeting", "finding").order_by("sample__created_at")

@@ -7,18 +7,21 @@ skip them. A refusal is a ValidationError with a sentence the user can act on.
 
 import datetime
 import secrets
+from collections.abc import Iterable
+from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from forces.models import Area, ForceScope, Role
-from forces.queries import role_of
+from forces.models import Area, Force, ForceScope, Role
+from forces.roles import role_of
 from forces.services import create_role_user
 from incidents.models import UseOfForceReport, YesNoNotStated
 from scrutiny.models import (
@@ -64,16 +67,16 @@ from scrutiny.queries import (
 Rule = CaseSample.Rule
 
 
-def day(value):
+def day(value: datetime.date | None) -> str:
     return f"{value:%-d %B %Y}"
 
 
 # --- notifications -----------------------------------------------------------------------------
 
 
-def notify(users, *, kind, subject, body, link, key):
+def notify(users: Iterable[User], *, kind: str, subject: str, body: str, link: str, key: str) -> list[Notification]:
     """Tell each user once per key: a Notification on their page, and an e-mail if they have an address."""
-    told = []
+    told: list[Notification] = []
     for user in users:
         notification, created = Notification.objects.get_or_create(
             user=user, key=key, defaults={"kind": kind, "subject": subject, "body": body, "link": link}
@@ -84,18 +87,23 @@ def notify(users, *, kind, subject, body, link, key):
         if user.email:
             # Only once the notification is saved: a write rolled back sends nothing.
             transaction.on_commit(
-                lambda to=user.email: send_mail(
-                    f"Taser oversight: {subject}", f"{body}\n\n{link}", None, [to], fail_silently=True
+                partial(
+                    send_mail,
+                    f"Taser oversight: {subject}",
+                    f"{body}\n\n{link}",
+                    None,
+                    [user.email],
+                    fail_silently=True,
                 )
             )
     return told
 
 
-def panel_reviewers(panel):
+def panel_reviewers(panel: Panel) -> list[User]:
     return [member.user for member in panel.members.select_related("user", "panel") if not member.barrier()]
 
 
-def send_reminders(*, today=None):
+def send_reminders(*, today: datetime.date | None = None) -> int:
     """Remind the force of responses due within SCRUTINY_REMIND_DAYS_BEFORE days and of those overdue
     (PCC staff too), and both offices of overdue actions; each reminder once. Returns how many were sent."""
     today = today or timezone.localdate()
@@ -105,7 +113,8 @@ def send_reminders(*, today=None):
         force = finding.sampled_case.sample.panel.force
         link = reverse("scrutiny-finding", args=[finding.pk])
         officers = force_staff(force=force, role=Role.FORCE_DATA_OFFICER)
-        if finding.response_due_on < today:
+        due = finding.response_due_on
+        if due is not None and due < today:  # awaited findings all have a due day
             users = officers + force_staff(force=force, role=Role.PCC_STAFF)
             sent += len(notify(
                 users, kind=Notification.Kind.RESPONSE_OVERDUE, link=link, key=f"finding:{finding.pk}:overdue",
@@ -133,7 +142,7 @@ def send_reminders(*, today=None):
 # --- panels and members ------------------------------------------------------------------------
 
 
-def clean_scale(grading_scale, custom_grades):
+def clean_scale(grading_scale: str, custom_grades: Iterable[str]) -> list[str]:
     if grading_scale not in Panel.Scale.values:
         raise ValidationError(f"grading scale: '{grading_scale}' is not one of {', '.join(Panel.Scale.values)}.")
     if grading_scale != Panel.Scale.CUSTOM:
@@ -144,7 +153,7 @@ def clean_scale(grading_scale, custom_grades):
     return grades
 
 
-def clean_rubric(rubric):
+def clean_rubric(rubric: Iterable[str]) -> list[str]:
     questions = [question.strip() for question in rubric if question.strip()]
     if len(set(questions)) != len(questions):
         raise ValidationError("rubric: each question may appear once.")
@@ -158,8 +167,16 @@ def clean_quorum(quorum: int) -> int:
 
 
 @transaction.atomic
-def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scale.RAG, custom_grades=(), rubric=None,
-                 quorum=None):  # fmt: skip
+def create_panel(
+    *,
+    force: Force,
+    name: str,
+    terms_of_reference: str = "",
+    grading_scale: str = Panel.Scale.RAG,
+    custom_grades: Iterable[str] = (),
+    rubric: Iterable[str] | None = None,
+    quorum: int | None = None,
+) -> Panel:
     """A new panel; without a rubric of its own it starts from the national body-worn video checklist."""
     rubric = NATIONAL_RUBRIC if rubric is None else rubric
     if Panel.objects.filter(force=force, name=name).exists():
@@ -176,7 +193,16 @@ def create_panel(*, force, name, terms_of_reference="", grading_scale=Panel.Scal
 
 
 @transaction.atomic
-def update_panel(panel, *, name, terms_of_reference, grading_scale, custom_grades, rubric, quorum=None):
+def update_panel(
+    panel: Panel,
+    *,
+    name: str,
+    terms_of_reference: str,
+    grading_scale: str,
+    custom_grades: Iterable[str],
+    rubric: Iterable[str],
+    quorum: int | None = None,
+) -> Panel:
     """Change the panel's settings; without `quorum`, the quorum stays as it is."""
     panel = Panel.objects.select_for_update().get(pk=panel.pk)
     if quorum is not None:
@@ -196,15 +222,22 @@ def update_panel(panel, *, name, terms_of_reference, grading_scale, custom_grade
     return panel
 
 
-def check_term(term_starts_on, term_ends_on):
+def check_term(term_starts_on: datetime.date, term_ends_on: datetime.date | None) -> None:
     if term_ends_on and term_ends_on < term_starts_on:
         raise ValidationError(f"term ends on: {day(term_ends_on)} is before the term starts ({day(term_starts_on)}).")
 
 
 @transaction.atomic
 def add_member(
-    *, panel, user, role=PanelMember.Role.MEMBER, term_starts_on, term_ends_on=None, vetted_on=None, trained_on=None
-):
+    *,
+    panel: Panel,
+    user: User,
+    role: str = PanelMember.Role.MEMBER,
+    term_starts_on: datetime.date,
+    term_ends_on: datetime.date | None = None,
+    vetted_on: datetime.date | None = None,
+    trained_on: datetime.date | None = None,
+) -> PanelMember:
     scope = ForceScope.objects.filter(user=user).first()
     if role_of(user) != Role.PANEL_MEMBER or scope is None or scope.force_id != panel.force_id:
         raise ValidationError(f"user: {user.username} is not a scrutiny panel member of {panel.force}.")
@@ -218,8 +251,17 @@ def add_member(
 
 
 @transaction.atomic
-def add_new_member(*, panel, username, email, role=PanelMember.Role.MEMBER, term_starts_on, term_ends_on=None,
-                   vetted_on=None, trained_on=None):  # fmt: skip
+def add_new_member(
+    *,
+    panel: Panel,
+    username: str,
+    email: str,
+    role: str = PanelMember.Role.MEMBER,
+    term_starts_on: datetime.date,
+    term_ends_on: datetime.date | None = None,
+    vetted_on: datetime.date | None = None,
+    trained_on: datetime.date | None = None,
+) -> PanelMember:
     """Create a panel-member login of the panel's force and put it on the panel at once.
 
     The login has no usable password: the member sets one through "forgotten your password" with
@@ -239,7 +281,7 @@ def add_new_member(*, panel, username, email, role=PanelMember.Role.MEMBER, term
 
 
 @transaction.atomic
-def retire_member(member, *, on=None):
+def retire_member(member: PanelMember, *, on: datetime.date | None = None) -> PanelMember:
     """End a membership's term today (or on `on`): the member keeps their reviews and stops reviewing."""
     member = PanelMember.objects.select_for_update().get(pk=member.pk)
     on = on or timezone.localdate()
@@ -252,7 +294,14 @@ def retire_member(member, *, on=None):
 
 
 @transaction.atomic
-def update_member(member, *, role, term_ends_on, vetted_on, trained_on):
+def update_member(
+    member: PanelMember,
+    *,
+    role: str,
+    term_ends_on: datetime.date | None,
+    vetted_on: datetime.date | None,
+    trained_on: datetime.date | None,
+) -> PanelMember:
     member = PanelMember.objects.select_for_update().get(pk=member.pk)
     check_term(member.term_starts_on, term_ends_on)
     member.role, member.term_ends_on, member.vetted_on, member.trained_on = role, term_ends_on, vetted_on, trained_on
@@ -260,14 +309,14 @@ def update_member(member, *, role, term_ends_on, vetted_on, trained_on):
     return member
 
 
-def schedule_meeting(*, panel, held_on, notes="", agenda=""):
+def schedule_meeting(*, panel: Panel, held_on: datetime.date, notes: str = "", agenda: str = "") -> Meeting:
     return Meeting.objects.create(panel=panel, held_on=held_on, notes=notes, agenda=agenda.strip())
 
 
 # --- sampling ----------------------------------------------------------------------------------
 
 
-def clean_parameters(rule, parameters, force):
+def clean_parameters(rule: str, parameters: dict[str, Any], force: Force) -> dict[str, Any]:
     """The parameters a rule takes, checked; the rest are dropped so the record says only what was used."""
     include_sampled = parameters.get("include_sampled")
     if include_sampled not in (None, False, True):
@@ -276,7 +325,7 @@ def clean_parameters(rule, parameters, force):
     return rule_parameters(rule, parameters, force) | ({"include_sampled": True} if include_sampled else {})
 
 
-def rule_parameters(rule, parameters, force):
+def rule_parameters(rule: str, parameters: dict[str, Any], force: Force) -> dict[str, Any]:
     if rule == Rule.RANDOM_NON_DISCHARGE:
         percent, strata = parameters.get("percent"), parameters.get("strata") or "area"
         if not isinstance(percent, int) or not 1 <= percent <= 100:
@@ -285,7 +334,7 @@ def rule_parameters(rule, parameters, force):
             raise ValidationError(f"strata: '{strata}' is not one of {', '.join(STRATA)}.")
         return {"percent": percent, "strata": strata}
     if rule == Rule.AREA_FOCUS:
-        area = Area.objects.filter(force=force, pk=parameters.get("area")).first()
+        area = Area.objects.filter(force=force, pk=parameters.get("area")).first()  # type: ignore[misc]
         if area is None:
             raise ValidationError(f"area: '{parameters.get('area')}' is not an area of {force}.")
         limit = parameters.get("limit")
@@ -296,7 +345,16 @@ def rule_parameters(rule, parameters, force):
 
 
 @transaction.atomic
-def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None, user=None):
+def draw_sample(
+    *,
+    meeting: Meeting,
+    rule: str,
+    starts_on: datetime.date,
+    ends_on: datetime.date,
+    parameters: dict[str, Any] | None = None,
+    seed: int | None = None,
+    user: User | None = None,
+) -> CaseSample:
     """Draw a meeting's sample by a rule and record how, so that anyone can draw it again.
 
     Before the draw, reports are left out (and recorded, with the reason) that an earlier sample
@@ -315,7 +373,7 @@ def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None
     if rule in RANDOM_RULES and seed is None:
         seed = secrets.randbelow(2**31)
     version = force_data_version(force=force)
-    period = {"starts_on": starts_on, "ends_on": ends_on, "version": version}
+    period: dict[str, Any] = {"starts_on": starts_on, "ends_on": ends_on, "version": version}
     pool = list(sample_pool(force=force, rule=rule, parameters=parameters, **period).values_list("id", flat=True))
     left_out = left_out_of_draw(
         panel=meeting.panel, meeting_id=meeting.pk, report_ids=pool,
@@ -345,7 +403,7 @@ def draw_sample(*, meeting, rule, starts_on, ends_on, parameters=None, seed=None
 
 
 @transaction.atomic
-def withdraw_sample(*, sample):
+def withdraw_sample(*, sample: CaseSample) -> None:
     """Remove a sample that drew no case: it holds nothing the panel could have worked on."""
     sample = CaseSample.objects.select_for_update().get(pk=sample.pk)
     if sample.cases.exists():
@@ -353,7 +411,7 @@ def withdraw_sample(*, sample):
     sample.delete()
 
 
-def active_chair(panel, user):
+def active_chair(panel: Panel, user: User) -> PanelMember:
     member = membership(user=user, panel=panel)
     if member is None or not member.is_chair:
         raise ValidationError(f"Only the chair of {panel} may do this.")
@@ -363,7 +421,7 @@ def active_chair(panel, user):
 
 
 @transaction.atomic
-def add_chair_case(*, meeting, report_id, reason, user, again=False):
+def add_chair_case(*, meeting: Meeting, report_id: int, reason: str, user: User, again: bool = False) -> SampledCase:
     """The chair adds a case to the meeting, with the reason recorded beside it.
 
     A report the panel has reviewed, or holds in another sample, is added only when the chair
@@ -381,8 +439,9 @@ def add_chair_case(*, meeting, report_id, reason, user, again=False):
         raise ValidationError(f"report: {report.pk} is already sampled for this meeting.")
     earlier = earlier_cases_of_report(panel=meeting.panel, report_id=report.pk)
     if earlier and not again:
+        history = earlier[0].history  # type: ignore[attr-defined]  # each earlier case says what became of it
         raise ValidationError(
-            f"report: {report.pk} {earlier[0].history}; tick “add it again” if the panel should look at it again.",
+            f"report: {report.pk} {history}; tick “add it again” if the panel should look at it again.",
             code="sampled_before",
         )
     sample = CaseSample.objects.filter(meeting=meeting, rule=Rule.CHAIR_CHOICE).first()
@@ -402,7 +461,7 @@ def add_chair_case(*, meeting, report_id, reason, user, again=False):
 
 
 @transaction.atomic
-def record_video_follow_up(*, case, user, note):
+def record_video_follow_up(*, case: SampledCase, user: User, note: str) -> SampledCase:
     """Record what came of asking the force about a case's missing body-worn video."""
     case = SampledCase.objects.select_for_update().get(pk=case.pk)
     if not case.needs_video_follow_up:
@@ -419,7 +478,17 @@ def record_video_follow_up(*, case, user, note):
 # --- footage and accounts ----------------------------------------------------------------------
 
 
-def add_clip(*, case, user, system, clip_id, starts_at, ends_at, link="", link_expires_at=None):
+def add_clip(
+    *,
+    case: SampledCase,
+    user: User,
+    system: str,
+    clip_id: str,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    link: str = "",
+    link_expires_at: datetime.datetime | None = None,
+) -> FootageClip:
     """Record a reference to one of the case's body-worn video clips; the video stays in the force's system."""
     system, clip_id, link = system.strip(), clip_id.strip(), link.strip()
     if not system or not clip_id:
@@ -436,7 +505,9 @@ def add_clip(*, case, user, system, clip_id, starts_at, ends_at, link="", link_e
     )  # fmt: skip
 
 
-def record_officer_account(*, case, user, account, supplied_on):
+def record_officer_account(
+    *, case: SampledCase, user: User, account: str, supplied_on: datetime.date
+) -> OfficerAccount:
     if not account.strip():
         raise ValidationError("account: give the officer's account as the force supplied it.")
     if supplied_on > timezone.localdate():
@@ -446,7 +517,7 @@ def record_officer_account(*, case, user, account, supplied_on):
     )
 
 
-def record_viewing(*, clip, member, watched, note=""):
+def record_viewing(*, clip: FootageClip, member: PanelMember, watched: str, note: str = "") -> FootageViewing:
     """A member records what they watched of a clip (in full, in part, or that they could not)."""
     panel = clip.sampled_case.sample.panel
     if member.panel_id != panel.pk:
@@ -463,12 +534,21 @@ def record_viewing(*, clip, member, watched, note=""):
 # --- reviews -----------------------------------------------------------------------------------
 
 
-def record_case_view(*, case, user):
+def record_case_view(*, case: SampledCase, user: User) -> CaseView:
     return CaseView.objects.create(sampled_case=case, user=user)
 
 
 @transaction.atomic
-def save_review(*, case, member, answers, grade="", learning_points="", submit=False, comments=None):
+def save_review(
+    *,
+    case: SampledCase,
+    member: PanelMember,
+    answers: dict[str, Any],
+    grade: str = "",
+    learning_points: str = "",
+    submit: bool = False,
+    comments: dict[str, str] | None = None,
+) -> Review:
     """Save a member's draft review of a case, or submit it; a submitted review no longer changes."""
     panel = case.sample.panel
     if member.panel_id != panel.pk:
@@ -513,7 +593,7 @@ def save_review(*, case, member, answers, grade="", learning_points="", submit=F
 # --- the meeting -------------------------------------------------------------------------------
 
 
-def meeting_begun(meeting, what):
+def meeting_begun(meeting: Meeting | None, what: str) -> None:
     if meeting is None:
         raise ValidationError("This case was sampled for no meeting.")
     if timezone.localdate() < meeting.held_on:
@@ -521,7 +601,7 @@ def meeting_begun(meeting, what):
 
 
 @transaction.atomic
-def open_case_at_meeting(*, case, user, despite_outstanding=False):
+def open_case_at_meeting(*, case: SampledCase, user: User, despite_outstanding: bool = False) -> SampledCase:
     """The chair opens a case at the meeting: from then on members see each other's submitted reviews.
 
     While members who may review it (and declared no interest) have not submitted, the chair is
@@ -543,7 +623,7 @@ def open_case_at_meeting(*, case, user, despite_outstanding=False):
 
 
 @transaction.atomic
-def reopen_case(*, case, user):
+def reopen_case(*, case: SampledCase, user: User) -> SampledCase:
     """The chair closes an opened case again, so outstanding reviews can still be given; not once it has a finding."""
     active_chair(case.sample.panel, user)
     case = SampledCase.objects.select_for_update().get(pk=case.pk)
@@ -555,7 +635,7 @@ def reopen_case(*, case, user):
 
 
 @transaction.atomic
-def record_attendance(*, meeting, user, statuses):
+def record_attendance(*, meeting: Meeting, user: User, statuses: dict[int, str]) -> dict[str, Any]:
     """The chair records who is present, who sent apologies, who is absent: {member id: status}."""
     active_chair(meeting.panel, user)
     meeting_begun(meeting, "Attendance is taken")
@@ -571,11 +651,11 @@ def record_attendance(*, meeting, user, statuses):
     return meeting_quorum(meeting=meeting)
 
 
-def save_minutes(*, meeting, user, agenda, minutes):
+def save_minutes(*, meeting: Meeting, user: User, agenda: str, minutes: str) -> Meeting:
     active_chair(meeting.panel, user)
     if meeting.minutes_approved_at_id:
         raise ValidationError(
-            f"The minutes were approved at the meeting of {day(meeting.minutes_approved_at.held_on)}."
+            f"The minutes were approved at the meeting of {day(meeting.minutes_approved_at.held_on)}."  # type: ignore[union-attr]
         )
     meeting.agenda, meeting.minutes = agenda.strip(), minutes.strip()
     meeting.save(update_fields=["agenda", "minutes"])
@@ -583,7 +663,7 @@ def save_minutes(*, meeting, user, agenda, minutes):
 
 
 @transaction.atomic
-def approve_minutes(*, meeting, user):
+def approve_minutes(*, meeting: Meeting, user: User) -> Meeting | None:
     """The chair records, at this meeting, that the panel approved the minutes of its previous meeting."""
     active_chair(meeting.panel, user)
     meeting_begun(meeting, "Minutes are approved")
@@ -601,7 +681,7 @@ def approve_minutes(*, meeting, user):
 
 
 def declare_interest(
-    *, case: SampledCase, member: PanelMember, interest: str, recorded_by: AbstractBaseUser | None = None
+    *, case: SampledCase, member: PanelMember, interest: str, recorded_by: User | None = None
 ) -> Declaration:
     """A member declares a conflict of interest with a case: from then on they do not review it.
 
@@ -625,7 +705,7 @@ def declare_interest(
 
 @transaction.atomic
 def declare_at_meeting(
-    *, meeting: Meeting, user: AbstractBaseUser, member: PanelMember, interest: str, case: SampledCase | None = None
+    *, meeting: Meeting, user: User, member: PanelMember, interest: str, case: SampledCase | None = None
 ) -> Declaration:
     """The chair records a member's interest declared at the meeting: with one of its cases (the member
     then does not review it), or with the meeting's business in general."""
@@ -643,7 +723,15 @@ def declare_at_meeting(
 
 
 @transaction.atomic
-def record_finding(*, case, user, panel_grade, summary, themes=(), for_force_feedback=False):
+def record_finding(
+    *,
+    case: SampledCase,
+    user: User,
+    panel_grade: str,
+    summary: str,
+    themes: Iterable[str] = (),
+    for_force_feedback: bool = False,
+) -> Finding:
     """The panel's consensus on a case, recorded by the chair once the case is opened at the meeting."""
     panel = case.sample.panel
     active_chair(panel, user)
@@ -678,7 +766,7 @@ def record_finding(*, case, user, panel_grade, summary, themes=(), for_force_fee
     return finding
 
 
-def set_published(*, finding, published):
+def set_published(*, finding: Finding, published: bool) -> Finding:
     """Publish a finding (with the force's responses) on the public pages, or withdraw it."""
     finding.published = published
     finding.published_at = timezone.now() if published else None
@@ -689,7 +777,7 @@ def set_published(*, finding, published):
 # --- the force's responses and actions -----------------------------------------------------------
 
 
-def respond_to_finding(*, finding, user, response, position):
+def respond_to_finding(*, finding: Finding, user: User, response: str, position: str) -> ForceResponse:
     """The force's answer to a finding: whether it accepts it (in full, in part, or not) and why."""
     if not finding.for_force_feedback:
         raise ValidationError("The panel did not send this finding to the force for feedback.")
@@ -703,7 +791,7 @@ def respond_to_finding(*, finding, user, response, position):
 
 
 # An action moves forward only; a closed action stays closed (raise a new one if the matter returns).
-NEXT_STATUSES = {
+NEXT_STATUSES: dict[str, tuple[str, ...]] = {
     Action.Status.OPEN: (Action.Status.IN_PROGRESS, Action.Status.CLOSED),
     Action.Status.IN_PROGRESS: (Action.Status.CLOSED,),
     Action.Status.CLOSED: (),
@@ -711,7 +799,15 @@ NEXT_STATUSES = {
 
 
 @transaction.atomic
-def create_action(*, finding, user, description, owner, due_on, today=None):
+def create_action(
+    *,
+    finding: Finding,
+    user: User,
+    description: str,
+    owner: str,
+    due_on: datetime.date,
+    today: datetime.date | None = None,
+) -> Action:
     if not description.strip() or not owner.strip():
         raise ValidationError("Say what is to be done and who owns it.")
     today = today or timezone.localdate()
@@ -723,7 +819,7 @@ def create_action(*, finding, user, description, owner, due_on, today=None):
 
 
 @transaction.atomic
-def update_action(*, action, user, status, note="", evidence=""):
+def update_action(*, action: Action, user: User, status: str, note: str = "", evidence: str = "") -> ActionUpdate:
     """Move an action on (open → in progress → closed; closing needs evidence), or add a dated note."""
     action = Action.objects.select_for_update().get(pk=action.pk)
     before = action.status

@@ -18,8 +18,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
 from forces.models import Force, Role
-from forces.queries import force_of, role_of
-from incidents.queries import FIRST_DAY, LAST_DAY
+from forces.roles import (
+    FINDING_PAGE_ROLES,
+    FORCE_STAFF_ROLES,
+    MEMBER_ROLES,
+    PCC_ROLES,
+    RESPONSE_ROLES,
+    force_of,
+    may,
+    role_of,
+    role_required,
+)
+from oversight.police_calendar import FIRST_DAY, LAST_DAY, financial_year_label, financial_year_of
 from oversight.spreadsheets import csv_response
 from scrutiny import services
 from scrutiny.forms import (
@@ -85,6 +95,8 @@ from scrutiny.queries import (
     submitted_reviews,
 )
 
+PANELS_ARE_RUN_BY = "Panels are run by PCC staff."
+
 
 def require(condition, message):
     if not condition:
@@ -92,11 +104,12 @@ def require(condition, message):
 
 
 def is_pcc(user):
-    return user.is_superuser or role_of(user) == Role.PCC_STAFF
+    return may(user, PCC_ROLES)
 
 
 def is_member(user):
-    return role_of(user) == Role.PANEL_MEMBER
+    # Not a superuser: a member's pages need a membership, which a superuser has not.
+    return role_of(user) in MEMBER_ROLES
 
 
 def own_force(queryset, user, path):
@@ -149,8 +162,8 @@ def start(request):
 
 @require_safe
 @login_required
+@role_required(MEMBER_ROLES, "“My cases” is for scrutiny panel members.")
 def my_cases(request):
-    require(request.user.is_superuser or is_member(request.user), "“My cases” is for scrutiny panel members.")
     memberships = list(memberships_of(request.user))
     for member in memberships:
         member.cannot_review = member.barrier()
@@ -249,10 +262,10 @@ def case_review(request, pk):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(PCC_ROLES, "PCC staff record the footage and accounts the force supplies.")
 def case_footage_page(request, pk):
     """PCC staff record the case's body-worn video clip references and the officer's account."""
     user = request.user
-    require(is_pcc(user), "PCC staff record the footage and accounts the force supplies.")
     cases = own_force(SampledCase.objects.select_related("sample__panel", "sample__meeting"), user, "report__force")
     case = get_object_or_404(cases, pk=pk)
     action = request.POST.get("do") if request.method == "POST" else None
@@ -467,8 +480,8 @@ def sample_detail(request, pk):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(PCC_ROLES, PANELS_ARE_RUN_BY)
 def panel_list(request):
-    require(is_pcc(request.user), "Panels are run by PCC staff.")
     form = new_panel_form(request.POST or None)
     if request.method == "POST":
         force = force_of(request.user)
@@ -486,15 +499,15 @@ def panel_list(request):
     )
     # The financial years in which the force's panels met: each has its annual report of them all.
     days = Meeting.objects.filter(panel__in=panels, held_on__lte=timezone.localdate()).values_list("held_on", flat=True)
-    years = sorted({held_on.year if held_on.month >= 4 else held_on.year - 1 for held_on in days}, reverse=True)
+    years = sorted({financial_year_of(held_on) for held_on in days}, reverse=True)
     context = {"panels": panels, "form": form, "years": years, "force": force_of(request.user)}
     return render(request, "scrutiny/panels.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(PCC_ROLES, PANELS_ARE_RUN_BY)
 def panel_detail(request, pk):
-    require(is_pcc(request.user), "Panels are run by PCC staff.")
     panel = get_object_or_404(own_force(Panel.objects.select_related("force"), request.user, "force"), pk=pk)
     action = request.POST.get("do") if request.method == "POST" else None
     initial = {field: getattr(panel, field) for field in PanelForm.base_fields}
@@ -536,7 +549,7 @@ def panel_detail(request, pk):
     quarters = panel_quarters(panel=panel)
     context = {
         "panel": panel, "members": members, "meetings": meetings, "quarters": quarters,
-        "years": sorted({q.year if q.month >= 4 else q.year - 1 for q in quarters}, reverse=True),
+        "years": sorted({financial_year_of(quarter) for quarter in quarters}, reverse=True),
         "panel_form": panel_form, "member_form": member_form, "meeting_form": meeting_form,
         "new_member_form": new_member_form, "today": timezone.localdate(),
         "vetting_years": settings.PANEL_VETTING_VALID_YEARS,
@@ -546,8 +559,8 @@ def panel_detail(request, pk):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(PCC_ROLES, "Panel members are managed by PCC staff.")
 def member_edit(request, pk):
-    require(is_pcc(request.user), "Panel members are managed by PCC staff.")
     members = own_force(PanelMember.objects.select_related("panel", "user"), request.user, "panel__force")
     member = get_object_or_404(members, pk=pk)
     initial = {name: getattr(member, name) for name in MemberUpdateForm.base_fields}
@@ -565,19 +578,16 @@ def member_edit(request, pk):
 
 # --- findings, the force's responses and actions ---------------------------------------------------
 
-FINDING_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER, Role.FORCE_DATA_OFFICER}
-FORCE_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(FINDING_PAGE_ROLES, "Findings are for PCC staff, panels and the force.")
 def finding_detail(request, pk):
     """A finding with the force's responses and its actions: the force answers it, PCC staff act on it."""
     user = request.user
-    require(user.is_superuser or role_of(user) in FINDING_ROLES, "Findings are for PCC staff, panels and the force.")
     findings = findings_visible_to(user).select_related("sampled_case__sample__meeting", "sampled_case__report")
     finding = get_object_or_404(findings, pk=pk)
-    may_respond = role_of(user) == Role.FORCE_DATA_OFFICER
+    may_respond = role_of(user) in RESPONSE_ROLES
     may_act = is_pcc(user)
     action = request.POST.get("do") if request.method == "POST" else None
     response_form = ResponseForm(request.POST if action == "respond" else None) if may_respond else None
@@ -619,10 +629,10 @@ def finding_detail(request, pk):
 
 @require_safe
 @login_required
+@role_required(FORCE_STAFF_ROLES, "The force's responses are for its staff and PCC staff.")
 def responses(request):
     """The findings sent to the force, those still unanswered first."""
     user = request.user
-    require(user.is_superuser or role_of(user) in FORCE_ROLES, "The force's responses are for its staff and PCC staff.")
     findings = (
         findings_visible_to(user)
         .filter(for_force_feedback=True)
@@ -638,10 +648,10 @@ def responses(request):
 
 @require_safe
 @login_required
+@role_required(FORCE_STAFF_ROLES, "The actions tracker is for PCC staff and the force.")
 def action_list(request):
     """The actions tracker: every action by status, overdue ones flagged, and findings still without one."""
     user = request.user
-    require(user.is_superuser or role_of(user) in FORCE_ROLES, "The actions tracker is for PCC staff and the force.")
     actions = list(actions_visible_to(user).select_related("finding__sampled_case__sample__panel").order_by("due_on"))
     today = timezone.localdate()
     for action in actions:
@@ -655,13 +665,13 @@ def action_list(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(FORCE_STAFF_ROLES, "Actions are for PCC staff and the force.")
 def action_detail(request, pk):
     user = request.user
-    require(user.is_superuser or role_of(user) in FORCE_ROLES, "Actions are for PCC staff and the force.")
     action = get_object_or_404(actions_visible_to(user).select_related("finding"), pk=pk)
     form = None
     # The force updates the actions it owns as PCC staff do: notes, and moving them on with evidence.
-    if (is_pcc(user) or role_of(user) == Role.FORCE_DATA_OFFICER) and action.status != Action.Status.CLOSED:
+    if may(user, FORCE_STAFF_ROLES) and action.status != Action.Status.CLOSED:
         form = ActionUpdateForm(request.POST or None, action=action)
     if request.method == "POST":
         require(form is not None, "PCC staff and the force move actions on; a closed action stays closed.")
@@ -731,24 +741,24 @@ def panel_annual(request, pk, year):
     check_year(year)
     report = panel_annual_report(panel=panel, year=year)
     if request.GET.get("format") == "csv":
-        name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
+        name = f"{panel.force_id}-panel-{panel.pk}-{financial_year_label(year).replace('/', '-')}.csv"
         return csv_response(name, ANNUAL_COLUMNS, panel_annual_rows(report))
     return render(request, "scrutiny/annual_report.html", {"report": report, "panel": panel})
 
 
 @require_safe
 @login_required
+@role_required(PCC_ROLES, "The force's annual scrutiny report is for PCC staff.")
 def force_annual(request, force_id, year):
     """All of a force's panels' year together, for its PCC staff (A4 print), or its CSV."""
     user = request.user
-    require(is_pcc(user), "The force's annual scrutiny report is for PCC staff.")
     if not user.is_superuser and getattr(force_of(user), "pk", None) != force_id:
         raise Http404("No such force.")
     force = get_object_or_404(Force, pk=force_id)
     check_year(year)
     report = force_annual_report(force=force, year=year)
     if request.GET.get("format") == "csv":
-        name = f"{force.pk}-panels-{year}-{str(year + 1)[2:]}.csv"
+        name = f"{force.pk}-panels-{financial_year_label(year).replace('/', '-')}.csv"
         return csv_response(name, ANNUAL_COLUMNS, force_annual_rows(report))
     return render(request, "scrutiny/force_annual_report.html", {"report": report, "force": force})
 

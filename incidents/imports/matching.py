@@ -1,6 +1,9 @@
 """Matching a file's rows to the force's reports they revise: digests of keys and contents, the reports held."""
 
+import datetime
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -12,8 +15,9 @@ from incidents.imports.bulk import COPY_CHUNK_BYTES
 from incidents.models import ImportBatch, UseOfForceReport
 from incidents.readers import Problems
 
+md5: Callable[[Any], Any]
 try:  # CPython's own MD5: for texts this short, OpenSSL's set-up per text costs more than the hashing
-    from _md5 import md5
+    from _md5 import md5  # type: ignore[import-not-found,no-redef]
 except ImportError:  # a Python built without it
     md5 = hashlib.md5
 
@@ -27,7 +31,7 @@ def md5_digests(texts: pa.Array) -> tuple[np.ndarray, pa.StringArray]:
     return _md5_digests(texts.buffers()[2], offsets[:-1], offsets[1:])
 
 
-def _md5_digests(data, starts, ends):
+def _md5_digests(data: Any, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, pa.StringArray]:
     """md5_digests of each data[start:end], read from the buffer in place."""
     data = memoryview(data or b"")
     raw = b"".join(md5(data[start:end]).digest() for start, end in zip(starts.tolist(), ends.tolist(), strict=True))
@@ -67,10 +71,11 @@ class SeenKeys:
     ten times in a million rows, not once a batch (which took 1.9 s of a million-row import).
     """
 
-    def __init__(self):
-        self.runs = []  # (sorted digests, the file row of each), oldest first; equal digests in file order
+    def __init__(self) -> None:
+        # (sorted digests, the file row of each), oldest first; equal digests in file order
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def add(self, digests, rows):
+    def add(self, digests: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Remember these digests (in file order); for each, the times seen before and the first row it was on."""
         order = np.argsort(digests, kind="stable")
         keys, key_rows = digests[order], rows[order]
@@ -93,7 +98,7 @@ class SeenKeys:
         unsorted[order] = positions
         return before[unsorted], first_row[unsorted]
 
-    def _keep(self, keys, rows):
+    def _keep(self, keys: np.ndarray, rows: np.ndarray) -> None:
         while self.runs and len(self.runs[-1][0]) <= len(keys):
             older_keys, older_rows = self.runs.pop()
             # Equal digests stay in file order: the newer go after the older.
@@ -127,10 +132,10 @@ def source_keys(
 class RowNumbers:
     """The problems of some rows of a batch, converted on their own, under their file row numbers."""
 
-    def __init__(self, problems, numbers):
+    def __init__(self, problems: Problems, numbers: np.ndarray) -> None:
         self.problems, self.numbers = problems, numbers
 
-    def add(self, index, column, value, phrase):
+    def add(self, index: int, column: str, value: Any, phrase: str) -> None:
         self.problems.add(int(self.numbers[index]), column, value, phrase)
 
 
@@ -141,7 +146,7 @@ class HeldReports:
     an import wrote has a source key: these are all the reports an edition may withdraw.
     """
 
-    def __init__(self, force_id, source_format):
+    def __init__(self, force_id: str, source_format: str) -> None:
         read = _held_by_copy if connection.vendor == "postgresql" else _held_by_rows
         parts = read(force_id, source_format)  # {field: its arrays}
         self.keys = _joined(parts["key"], "S16")
@@ -152,7 +157,7 @@ class HeldReports:
         )
         self.matched = np.zeros(len(self.keys), bool)  # held again by the file, as they are or corrected
 
-    def match(self, key_digests, content_digests):
+    def match(self, key_digests: np.ndarray, content_digests: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each row, from its key and content digests: whether a report has its key, that
         report's place among these (0 where none), and whether it is current and unchanged."""
         n = len(key_digests)
@@ -163,7 +168,7 @@ class HeldReports:
         unchanged = found & self.current[at] & (self.contents[at] == content_digests)
         return found, at, unchanged
 
-    def withdrawn(self, start, end):
+    def withdrawn(self, start: datetime.date, end: datetime.date) -> np.ndarray:
         """The ids of the current reports of this format from `start` to `end` the file did not hold."""
         in_years = (self.days >= np.datetime64(start)) & (self.days <= np.datetime64(end))
         return self.ids[self.current & self.of_format & in_years & ~self.matched]
@@ -171,13 +176,13 @@ class HeldReports:
 
 # Each field of a held report: its name, how PostgreSQL's binary COPY sends it (big-endian; a date
 # as days from 2000-01-01) and how it is held.
-HELD_FIELDS = (
+HELD_FIELDS: tuple[tuple[str, str, Any], ...] = (
     ("key", "S16", "S16"), ("content", "S16", "S16"), ("id", ">i8", np.int64), ("current", "?", bool),
     ("day", ">i4", "datetime64[D]"), ("of_format", "?", bool),
 )  # fmt: skip
 
 
-def _held_query(digests):
+def _held_query(digests: tuple[str, str]) -> str:
     """The held reports' fields, in HELD_FIELDS order; its parameters: the force, the file's format, the force."""
     key, content = digests
     return (
@@ -188,8 +193,8 @@ def _held_query(digests):
     )
 
 
-def _held_by_rows(force_id, source_format):
-    parts = {name: [] for name, _, _ in HELD_FIELDS}
+def _held_by_rows(force_id: str, source_format: str) -> dict[str, list[np.ndarray]]:
+    parts: dict[str, list[np.ndarray]] = {name: [] for name, _, _ in HELD_FIELDS}
     with connection.chunked_cursor() as cursor:
         cursor.execute(_held_query(("source_key", "content_hash")), [force_id, source_format, force_id])
         while rows := cursor.fetchmany(50_000):
@@ -212,7 +217,7 @@ COPY_SIGNATURE, COPY_HEADER_BYTES, COPY_TRAILER = b"PGCOPY\n\xff\r\n\x00", 19, b
 DAYS_1970_TO_2000 = 10_957
 
 
-def _held_by_copy(force_id, source_format):
+def _held_by_copy(force_id: str, source_format: str) -> dict[str, list[np.ndarray]]:
     """The held reports as PostgreSQL's binary COPY sends them, digests made by PostgreSQL.
 
     A million reports take 1.5–2.2 s, where fetching them as rows and digesting their keys here took 3.6 s.
@@ -229,17 +234,17 @@ def _held_by_copy(force_id, source_format):
 class _HeldRows:
     """Takes the binary COPY of held reports a few MB at a time (as a file psycopg2 writes to)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.data = bytearray()
-        self.parts = {name: [] for name, _, _ in HELD_FIELDS}
+        self.parts: dict[str, list[np.ndarray]] = {name: [] for name, _, _ in HELD_FIELDS}
         self.header_read = False
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         self.data += data
         if len(self.data) >= 4 << 20:
             self._take_rows()
 
-    def _take_rows(self):
+    def _take_rows(self) -> None:
         if not self.header_read:
             if bytes(self.data[: len(COPY_SIGNATURE)]) != COPY_SIGNATURE:
                 raise ValueError("PostgreSQL's binary COPY began with an unknown signature.")
@@ -256,13 +261,13 @@ class _HeldRows:
         for name, _, held in HELD_FIELDS:
             self.parts[name].append((days if name == "day" else rows[name]).astype(held))
 
-    def finish(self):
+    def finish(self) -> None:
         self._take_rows()
         if bytes(self.data) != COPY_TRAILER:
             raise ValueError("PostgreSQL's binary COPY of the held reports ended unexpectedly.")
 
 
-def _joined(parts, dtype):
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     """The parts as one array, letting go of them (a million reports' worth is held once, not twice)."""
     array = np.concatenate([np.empty(0, dtype), *parts])
     parts.clear()
