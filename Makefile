@@ -41,9 +41,13 @@ screenshots: $(BIN)/.installed chromium
 data: $(BIN)/.installed
 	$(BIN)/python manage.py fetch_published
 
+## Style, the layers between and inside the apps (pyproject.toml's contracts) and the types (mypy).
+lint: export DJANGO_SECRET_KEY ?= lint-only-secret-key
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 ## Known vulnerabilities in the pinned requirements (pip-audit; needs PyPI's advisory data).
 audit: $(BIN)/.installed

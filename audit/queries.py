@@ -13,17 +13,12 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
 
-from forces.models import CapabilityRecord, Role, UpliftDecision
-from forces.queries import force_of, role_of
+from forces.models import CapabilityRecord, UpliftDecision
+from forces.roles import force_of
 from incidents.models import CedUse, ImportBatch, UseOfForceReport
 from incidents.queries import UNIT_OF_COUNT
 from scrutiny.models import CaseView, Review, SampledCase
 from scrutiny.queries import actions_visible_to, findings_visible_to, responses_visible_to, reviews_visible_to
-
-
-def may_read_trails(user):
-    """Audit trails are for PCC staff (their own force's records) and superusers."""
-    return user.is_superuser or (role_of(user) == Role.PCC_STAFF and force_of(user) is not None)
 
 
 def _of_own_force(model, path="force"):

@@ -2,25 +2,22 @@ import json
 
 from auditlog.models import LogEntry
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from audit.queries import TRAILS, entry_row, may_read_trails, report_dossier, trail, trail_record
+from audit.queries import TRAILS, entry_row, report_dossier, trail, trail_record
+from forces.roles import PCC_ROLES, role_required
 
-
-def check_may_read(user):
-    if not may_read_trails(user):
-        raise PermissionDenied("Audit trails are for PCC staff.")
+AUDIT_TRAILS_ARE_FOR = "Audit trails are for PCC staff."
 
 
 @require_safe
 @login_required
+@role_required(PCC_ROLES, AUDIT_TRAILS_ARE_FOR, with_force=True)
 def record_trail(request, kind, pk):
     """Every recorded change of one record: who, when, and each value before and after. Read only."""
-    check_may_read(request.user)
     if kind not in TRAILS:
         raise Http404("No such kind of record.")
     # Another force's record is "not found": its existence is not shown.
@@ -33,9 +30,9 @@ def record_trail(request, kind, pk):
 
 @require_safe
 @login_required
+@role_required(PCC_ROLES, AUDIT_TRAILS_ARE_FOR, with_force=True)
 def report_export(request, pk):
     """Everything held about one report, as JSON, for an access request; the export itself is logged."""
-    check_may_read(request.user)
     report = trail_record(user=request.user, kind="reports", pk=pk)
     if report is None:
         raise Http404("No such report.")

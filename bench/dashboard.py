@@ -77,6 +77,7 @@ def main():
     from forces.versions import bump_figures_version
     from incidents import queries, summaries
     from incidents.models import UseOfForceReport
+    from oversight.police_calendar import months_back
 
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
@@ -91,7 +92,7 @@ def main():
     first = client.get(path)  # warms the connection and the template cache, and sets the CSRF cookie
     assert first.status_code == 200, first.status_code
     last = queries.summary_months(force=force)[1]
-    start, end = queries.months_back(last, 11), queries.months_back(last, -1)
+    start, end = months_back(last, 11), months_back(last, -1)
     reports = UseOfForceReport.objects.current().filter(force=force, occurred_on__gte=start, occurred_on__lt=end)
     in_period = reports.count()
 

@@ -63,7 +63,7 @@ def manage(database_url, *args):
 def token(database_url):
     """A new read token of the demo's API client, on its force."""
     make = (
-        "from django.contrib.auth import get_user_model; from forces.queries import force_of; "
+        "from django.contrib.auth import get_user_model; from forces.roles import force_of; "
         "from forces.services import create_api_token; user = get_user_model().objects.get(username='api_client'); "
         "print(create_api_token(user=user, name='load test', access='read', force=force_of(user))[1])"
     )

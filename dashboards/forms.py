@@ -3,9 +3,17 @@ import datetime
 from django import forms
 
 from forces.models import Area
-from forces.periods import financial_year_label
 from incidents.models import MonthlySummary
-from incidents.queries import FIRST_DAY, LAST_DAY, financial_years, months_back, period_start, quarter_label
+from oversight.police_calendar import (
+    FIRST_DAY,
+    FIRST_MONTH,
+    LAST_DAY,
+    financial_year_span,
+    financial_years,
+    months_back,
+    quarter_label,
+    quarter_start,
+)
 
 
 class QuarterlyReportForm(forms.Form):
@@ -17,13 +25,9 @@ class QuarterlyReportForm(forms.Form):
     def __init__(self, *args, force, **kwargs):
         super().__init__(*args, **kwargs)
         months = MonthlySummary.objects.filter(force=force).values_list("month", flat=True).distinct()
-        quarters = sorted({period_start(month, "quarter") for month in months}, reverse=True)
+        quarters = sorted({quarter_start(month) for month in months}, reverse=True)
         self.fields["quarter"].choices = [(q.isoformat(), quarter_label(q)) for q in quarters]
         self.fields["area"].queryset = Area.objects.filter(force=force).order_by("name")
-
-
-def financial_year_span(start):
-    return f"{financial_year_label(start.year)} (April {start.year} to March {start.year + 1})"
 
 
 class DashboardFilterForm(forms.Form):
@@ -50,8 +54,8 @@ class DashboardFilterForm(forms.Form):
         presets = [("last12", f"The last 12 months (to {last_month:%B %Y})")]
         for year in financial_years(first_month, last_month):
             presets.append((f"fy{year.year}", f"Financial year {financial_year_span(year)}"))
-        quarter = period_start(last_month, "quarter")
-        while quarter >= period_start(first_month, "quarter"):
+        quarter = quarter_start(last_month)
+        while quarter >= quarter_start(first_month):
             presets.append((f"q{quarter:%Y-%m}", quarter_label(quarter)))
             quarter = months_back(quarter, 3)
         presets.append(("custom", "Months chosen below"))
@@ -97,7 +101,7 @@ class DashboardFilterForm(forms.Form):
         if (period == "custom" or not period) and first and last:
             return first, months_back(last, -1), f"{first:%B %Y} to {last:%B %Y}"
         if period.startswith("fy"):
-            start = datetime.date(int(period[2:]), 4, 1)
+            start = datetime.date(int(period[2:]), FIRST_MONTH, 1)
             return start, months_back(start, -12), f"financial year {financial_year_span(start)}"
         if period.startswith("q"):
             start = datetime.date.fromisoformat(f"{period[1:]}-01")

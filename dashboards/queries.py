@@ -9,7 +9,17 @@ from forces import queries as forces_queries
 from forces.models import Force, PublishedFigure
 from forces.queries import current_financial_year_figures
 from incidents import queries as incident_queries
-from incidents.models import DISCHARGE_LEVELS, NON_DISCHARGE_LEVELS, CedLevel
+from incidents.models import (
+    DISCHARGE_LEVELS,
+    LOCATION_GROUPS,
+    NON_DISCHARGE_LEVELS,
+    AgeBand,
+    CedLevel,
+    Gender,
+    HealthCondition,
+    UseOfForceReport,
+)
+from oversight.police_calendar import FIRST_MONTH, financial_year_dates, financial_year_label
 
 # --- reconciliation with the Home Office published figures ----------------------------------
 
@@ -56,27 +66,31 @@ class ReconciliationRow:
     revised_edition: str | None = None
 
     @property
-    def compared(self):
+    def compared(self) -> bool:
         return self.product is not None and self.published is not None
 
     @property
-    def difference(self):
-        return self.product - self.published if self.compared else None
+    def difference(self) -> int | None:
+        if self.product is None or self.published is None:
+            return None
+        return self.product - self.published
 
     @property
-    def percent(self):
+    def percent(self) -> float | None:
         """The difference as a percentage of the published figure; None where that is 0."""
-        return 100 * self.difference / self.published if self.compared and self.published else None
+        difference = self.difference
+        return 100 * difference / self.published if difference is not None and self.published else None
 
     @property
-    def notable(self):
-        if not self.compared or abs(self.difference) <= NOTABLE_DIFFERENCE:
+    def notable(self) -> bool:
+        difference = self.difference
+        if difference is None or abs(difference) <= NOTABLE_DIFFERENCE:
             return False
         # Any difference over the count threshold on a published 0 is infinitely many per cent.
         return self.percent is None or abs(self.percent) > NOTABLE_PERCENT
 
     @property
-    def was_revised(self):
+    def was_revised(self) -> bool:
         return self.revised_edition is not None and self.revised != self.published
 
 
@@ -91,23 +105,23 @@ class ReconciliationYear:
     rows: list[ReconciliationRow]
 
     @property
-    def label(self):
-        return f"{self.start}/{(self.start + 1) % 100:02d}"
+    def label(self) -> str:
+        return financial_year_label(self.start)
 
     @property
-    def starts_on(self):
-        return datetime.date(self.start, 4, 1)
+    def starts_on(self) -> datetime.date:
+        return datetime.date(self.start, FIRST_MONTH, 1)
 
     @property
-    def ends_on(self):
-        return datetime.date(self.start + 1, 3, 31)
+    def ends_on(self) -> datetime.date:
+        return financial_year_dates(self.start)[1]
 
     @property
-    def has_published_figures(self):
+    def has_published_figures(self) -> bool:
         return bool(self.editions)
 
     @property
-    def notable_rows(self):
+    def notable_rows(self) -> int:
         return sum(row.notable for row in self.rows)
 
 
@@ -122,13 +136,13 @@ def latest_published_figures(*, force: Force) -> dict[tuple[int, str], Published
     return {(figure.period_start.year, figure.measure): figure for figure in figures}
 
 
-def reconciliation(*, force: Force, product_counts: Iterable[dict]) -> list[ReconciliationYear]:
+def reconciliation(*, force: Force, product_counts: Iterable[dict[str, Any]]) -> list[ReconciliationYear]:
     """The force's financial years, newest first, each with product counts beside published figures.
 
     `product_counts` are rows of incidents.queries.reports_by_financial_year_and_level. A year
     is shown when it has either product data or published figures.
     """
-    counts = {}
+    counts: dict[int, dict[int | None, int]] = {}
     for row in product_counts:
         counts.setdefault(row["year_start"], {})[row["highest_ced_level"]] = row["reports"]
     published = latest_published_figures(force=force)
@@ -146,8 +160,9 @@ def reconciliation(*, force: Force, product_counts: Iterable[dict]) -> list[Reco
                     product=sum(by_level.get(level, 0) for level in levels) if by_level else None,
                     published=figure.value if figure else None,
                     edition=figure.edition.name if figure else None,
-                    revised=figure.revised_value if figure else None,
-                    revised_edition=figure.revised_edition if figure else None,
+                    # Annotated by with_revised().
+                    revised=figure.revised_value if figure else None,  # type: ignore[attr-defined]
+                    revised_edition=figure.revised_edition if figure else None,  # type: ignore[attr-defined]
                 )
             )
         figures = [figure for (year, _), figure in published.items() if year == start]
@@ -162,6 +177,21 @@ def reconciliation(*, force: Force, product_counts: Iterable[dict]) -> list[Reco
             )
         )
     return reconciled
+
+
+# --- the dashboard's categories -------------------------------------------------------------
+
+
+def report_vocabularies() -> dict[str, Any]:
+    """The records' categories the dashboard charts, for dashboards.charts.category_sets: the choices of
+    age band, gender and health condition, the (column, label) pairs of each ticked group, the location groups."""
+    return {
+        "age_band": AgeBand.choices,
+        "gender": Gender.choices,
+        "health_condition": HealthCondition.choices,
+        **{prefix: UseOfForceReport.options(prefix) for prefix in ("reason_", "impact_", "outcome_")},
+        "location_groups": list(LOCATION_GROUPS),
+    }
 
 
 # --- public pages ---------------------------------------------------------------------------

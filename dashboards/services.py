@@ -1,8 +1,8 @@
 """Quarterly PCC reports: a kept snapshot of a quarter's figures, from the summaries, capability and scrutiny."""
 
 import datetime
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, cast
 
 from django.db import models
 from django.utils import timezone
@@ -10,7 +10,8 @@ from django.utils import timezone
 from forces.models import Area, CapabilityRecord, Force
 from incidents import queries
 from incidents.models import CedLevel, MonthlySummary, QuarterlyReport, UseOfForceReport
-from incidents.queries import months_back, period_start, quarter_label
+from oversight.numbers import fraction
+from oversight.police_calendar import months_back, quarter_label, quarter_start
 from scrutiny.models import Action, Finding
 
 COUNTING_RULES = [
@@ -32,19 +33,19 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
     """Build and keep a snapshot of one quarter's report for a force (or one of its areas)."""
     force = Force.objects.get(pk=force_id)
     area = Area.objects.get(pk=area_id, force=force) if area_id else None
-    quarter = period_start(quarter, "quarter")
+    quarter = quarter_start(quarter)
     end, previous, last_year = months_back(quarter, -3), months_back(quarter, 3), months_back(quarter, 12)
 
-    def totals(start):
+    def totals(start: datetime.date) -> dict[str, Any]:
         return queries.summary_totals(force=force, start=start, end=months_back(start, -3), area=area)
 
     now, before, year_ago = totals(quarter), totals(previous), totals(last_year)
-    labels = {name: str(MonthlySummary._meta.get_field(name).verbose_name) for name in queries.MEASURES}
+    labels = {name: str(summary_field(name).verbose_name) for name in queries.MEASURES}
 
-    def change(value, base):
+    def change(value: int, base: int) -> dict[str, Any]:
         return {"change": value - base, "change_percent": round((value - base) / base * 100, 1) if base else None}
 
-    def figure(name):
+    def figure(name: str) -> dict[str, Any]:
         return {
             "measure": name, "label": labels[name].capitalize(), "value": now[name],
             "previous_quarter": before[name], "same_quarter_last_year": year_ago[name],
@@ -52,10 +53,7 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
             "on_same_quarter_last_year": change(now[name], year_ago[name]),
         }  # fmt: skip
 
-    def share(part, whole):
-        return round(part / whole, 4) if whole else None
-
-    def listed(names):
+    def listed(names: Iterable[str]) -> list[dict[str, Any]]:
         return [{"measure": n, "label": labels[n], "value": now[n]} for n in names]
 
     capability = _capability(force, end)
@@ -77,9 +75,9 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
         "unit": queries.UNIT_OF_COUNT,
         "headline": [figure(name) for name in HEADLINE],
         "fired_share": {
-            "value": share(now["level_fired"], taser),
-            "previous_quarter": share(before["level_fired"], before["taser_reports"]),
-            "same_quarter_last_year": share(year_ago["level_fired"], year_ago["taser_reports"]),
+            "value": fraction(now["level_fired"], taser),
+            "previous_quarter": fraction(before["level_fired"], before["taser_reports"]),
+            "same_quarter_last_year": fraction(year_ago["level_fired"], year_ago["taser_reports"]),
         },
         "levels": listed([f"level_{level.name.lower()}" for level in sorted(CedLevel, reverse=True)]),
         "areas": [] if area else queries.area_rates(force=force, start=quarter, end=end),
@@ -88,7 +86,7 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
         "subject_injuries": listed([n for n in queries.MEASURES if n.startswith("subject_injury_")]),
         "officer_injuries": listed([n for n in queries.MEASURES if n.startswith("officer_injury_")]),
         "capability": capability
-        and {**capability, "uses_per_trained_officer": share(taser, capability["officers_trained"])},
+        and {**capability, "uses_per_trained_officer": fraction(taser, capability["officers_trained"])},
         "scrutiny": {
             "findings": list(findings.values("panel_grade").annotate(count=models.Count("pk")).order_by("panel_grade")),
             "open_actions": open_actions.count(),
@@ -97,7 +95,7 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
         "data_quality": {
             "late_reports": late,
             "not_stated": [
-                {"label": label, "share": share(now[name], taser)}
+                {"label": label, "share": fraction(now[name], taser)}
                 for name, label in (
                     ("level_not_stated", "Highest CED level not stated"),
                     ("ethnicity_not_reported", "Ethnicity not reported"),
@@ -114,7 +112,12 @@ def build_quarterly_report(*, force_id: str, quarter: datetime.date, area_id: in
     )  # fmt: skip
 
 
-def _capability(force, end):
+def summary_field(name: str) -> models.Field:
+    """A measure's column of the monthly summaries (every measure is a concrete field)."""
+    return cast(models.Field, MonthlySummary._meta.get_field(name))
+
+
+def _capability(force: Force, end: datetime.date) -> dict[str, Any] | None:
     """Devices and trained officers as recorded on the latest date before `end`, all device models together."""
     latest = CapabilityRecord.objects.filter(force=force, as_of__lt=end).aggregate(day=models.Max("as_of"))["day"]
     if latest is None:

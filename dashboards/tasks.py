@@ -7,7 +7,7 @@ from django.db import DatabaseError
 
 from dashboards import services
 from incidents.models import MonthlySummary
-from incidents.queries import months_back, period_start
+from oversight.police_calendar import months_back, quarter_start
 
 
 # Each keeps the name it had before the quarterly reports moved to this app: beat's schedule
@@ -25,6 +25,6 @@ def build_quarterly_report(force_id, quarter, area_id=None):
 @shared_task(name="incidents.tasks.build_last_quarter_reports")
 def build_last_quarter_reports():
     """At the start of a quarter: the report of the quarter just ended, for every force with summaries."""
-    quarter = period_start(months_back(datetime.date.today().replace(day=1), 3), "quarter")
+    quarter = quarter_start(months_back(datetime.date.today().replace(day=1), 3))
     forces = MonthlySummary.objects.values_list("force", flat=True).distinct().order_by("force")
     return [build_quarterly_report(force_id, quarter.isoformat()) for force_id in forces]

@@ -1,8 +1,6 @@
 """The pages that combine the apps: force and area dashboards, reconciliation, quarterly reports, comparisons,
 public pages and a report with its scrutiny history."""
 
-import datetime
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,44 +21,53 @@ from dashboards.queries import (
     public_disproportionality,
     published_with_rates,
     reconciliation,
+    report_vocabularies,
 )
 from dashboards.services import quarterly_report_rows
 from forces import charts as force_charts
 from forces import queries as forces_queries
-from forces.models import Area, Force, Role
-from forces.periods import financial_year_label
-from forces.queries import DASHBOARD_ROLES, RECORD_ROLES, force_of, forces_for_home, role_of
+from forces.models import Area, Force
+from forces.queries import forces_for_home
+from forces.roles import DASHBOARD_ROLES, MEMBER_ROLES, PCC_ROLES, RECORD_ROLES, force_of, may, role_of, role_required
 from incidents import charts as incident_charts
 from incidents import disclosure
 from incidents import queries as incident_queries
 from incidents.models import Alert, OfficerInjury, QuarterlyReport, SubjectInjury
-from incidents.queries import quarter_label, reports_visible_to
-from oversight.charts import SUPPRESSED, share
+from incidents.queries import reports_visible_to
+from oversight.charts import SUPPRESSED
+from oversight.numbers import share
+from oversight.police_calendar import (
+    financial_year_dates,
+    financial_year_label,
+    financial_year_name,
+    financial_years,
+    months_back,
+    quarter_label,
+    quarter_start,
+)
 from oversight.spreadsheets import csv_response
 from scrutiny import charts as scrutiny_charts
 from scrutiny import queries as scrutiny_queries
 from scrutiny.queries import member_case_of_report, sample_history
 
-
-def check_dashboard_role(user, force=None):
-    """The force pages of aggregates are for PCC staff, force data officers and superusers, each of their own
-    force: another force's small cells are as private as its records (its public page shows them suppressed)."""
-    if not (user.is_superuser or role_of(user) in DASHBOARD_ROLES):
-        raise PermissionDenied("The force dashboards are for PCC staff and force data officers.")
-    if force is not None and not user.is_superuser and force_of(user) != force:
-        raise PermissionDenied(f"Your account is for {force_of(user)}; {force}'s figures are on its public page.")
+# The force pages of aggregates are for PCC staff, force data officers and superusers (role_required on each).
+DASHBOARDS_ARE_FOR = "The force dashboards are for PCC staff and force data officers."
 
 
 def dashboard_force(request, force_id):
-    """The force of a dashboard page, once the user may open it."""
-    check_dashboard_role(request.user)
+    """The force of a dashboard page, once role_required let the user in: each sees their own force only,
+    since another force's small cells are as private as its records (its public page shows them suppressed)."""
     force = get_object_or_404(Force, pk=force_id)
-    check_dashboard_role(request.user, force)
+    if not request.user.is_superuser and force_of(request.user) != force:
+        raise PermissionDenied(
+            f"Your account is for {force_of(request.user)}; {force}'s figures are on its public page."
+        )
     return force
 
 
 @require_safe
 @login_required
+@role_required(DASHBOARD_ROLES, DASHBOARDS_ARE_FOR)
 @by_figures_version(of_force=True)
 def force_dashboard(request, force_id, area_code=None):
     """The force's (or one area's) Taser use for a period, every figure a chart with its table and CSV."""
@@ -78,7 +85,7 @@ def force_dashboard(request, force_id, area_code=None):
         choices["area"] = fixed_area.code
     form = DashboardFilterForm(choices or None, first_month=first, last_month=last, areas=areas)
     start, end, period_label, area, unit, sort = form.choice()
-    may_drill = request.user.is_superuser or role_of(request.user) in RECORD_ROLES
+    may_drill = may(request.user, RECORD_ROLES)
     summaries = incident_queries.PeriodSummaries(force=force, start=start, end=end, area=area)
     totals = summaries.totals
     charts = dashboard_charts(summaries, area=area, unit=unit, sort=sort, drill=may_drill)
@@ -125,7 +132,7 @@ def dashboard_charts(summaries, *, area, unit, sort, drill):
         force=force, start=start, end=end, area=area, totals=totals
     )
     charts.append(incident_charts.disproportionality(disproportionality, drill=filtered))
-    for key, title, categories, multi in category_sets():
+    for key, title, categories, multi in category_sets(report_vocabularies()):
         charts.append(
             incident_charts.breakdown(
                 key=key, title=title, categories=categories, totals=totals, taser_total=taser, multi=multi,
@@ -153,10 +160,10 @@ def dashboard_charts(summaries, *, area, unit, sort, drill):
     )
     findings, grades = scrutiny_queries.findings_by_quarter(force=force, start=start, end=end, area=area)
     quarters = {}
-    quarter = incident_queries.period_start(start, "quarter")
+    quarter = quarter_start(start)
     while quarter < end:
         quarters[quarter] = quarter_label(quarter)
-        quarter = incident_queries.months_back(quarter, -3)
+        quarter = months_back(quarter, -3)
     charts.append(scrutiny_charts.findings_by_grade(findings, grades=grades, quarter_labels=quarters))
     return charts
 
@@ -172,6 +179,7 @@ def chart_csv(request, charts, name):
 
 @require_safe
 @login_required
+@role_required(DASHBOARD_ROLES, DASHBOARDS_ARE_FOR)
 def force_reconciliation(request, force_id):
     force = dashboard_force(request, force_id)
     product_counts = incident_queries.reports_by_financial_year_and_level(force=force)
@@ -192,10 +200,11 @@ def force_reconciliation(request, force_id):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(DASHBOARD_ROLES, DASHBOARDS_ARE_FOR)
 def quarterly_reports(request, force_id):
     """The force's quarterly report snapshots; PCC staff build one on demand."""
     force = dashboard_force(request, force_id)
-    may_build = request.user.is_superuser or role_of(request.user) == Role.PCC_STAFF
+    may_build = may(request.user, PCC_ROLES)
     form = QuarterlyReportForm(request.POST or None, force=force)
     if request.method == "POST":
         if not may_build:
@@ -218,6 +227,7 @@ def quarterly_reports(request, force_id):
 
 @require_safe
 @login_required
+@role_required(DASHBOARD_ROLES, DASHBOARDS_ARE_FOR)
 def quarterly_report(request, force_id, pk):
     dashboard_force(request, force_id)
     report = get_object_or_404(QuarterlyReport.objects.select_related("force", "area"), force_id=force_id, pk=pk)
@@ -247,22 +257,9 @@ def financial_year_choice(request, years):
     return chosen or years[0]
 
 
-def year_label(start):
-    return financial_year_label(start.year)
-
-
-def year_shown(start, last):
-    """A financial year as pages and charts name it: "2026/27 to date (April–November)" while the figures, which
-    run to the month `last`, stop short of its March, so that a part year is never read as a whole one."""
-    march = incident_queries.months_back(start, -11)
-    if last is None or not start <= last < march:
-        return year_label(start)
-    months = f"{start:%B}–{last:%B}" if last > start else f"{start:%B}"
-    return f"{year_label(start)} to date ({months})"
-
-
 @require_safe
 @login_required
+@role_required(DASHBOARD_ROLES, DASHBOARDS_ARE_FOR)
 @by_figures_version(of_force=False)
 def area_comparison(request, force_id):
     """The force's areas side by side for a financial year, with the force and England and Wales as references."""
@@ -273,9 +270,9 @@ def area_comparison(request, force_id):
     context["lag"] = incident_queries.summary_lag(force=force)
     if last is None:
         return render(request, "dashboards/area_comparison.html", context)
-    years = incident_queries.financial_years(first, last)
+    years = financial_years(first, last)
     start = financial_year_choice(request, years)
-    end = incident_queries.months_back(start, -12)
+    end = months_back(start, -12)
     residents = incident_queries.residents_by_area(force_ids=[force.pk])
     rows = [
         {
@@ -290,7 +287,7 @@ def area_comparison(request, force_id):
     force_rate = incident_queries.rate_per(
         sum(row["reports"] for row in with_population), sum(row["population"] for row in with_population), 1_000
     )
-    national = forces_queries.published_figures_of_year(financial_year=year_label(start)).get(None, {})
+    national = forces_queries.published_figures_of_year(financial_year=financial_year_label(start.year)).get(None, {})
     everyone = incident_queries.residents_by_force(incident_queries.residents_by_area())
     # England and Wales residents are known only when every territorial force has its baseline.
     territorial = Force.objects.exclude(pk="btp").count()
@@ -301,13 +298,13 @@ def area_comparison(request, force_id):
         force_fired_share=share(sum(r["fired"] for r in rows), sum(r["reports"] for r in rows)),
         national_rate=incident_queries.rate_per(national.get("ced_total"), national_population, 1_000),
         national_fired_share=share(national.get("ced_fired"), national.get("ced_total")),
-        year_label=year_shown(start, last),
+        year_label=financial_year_name(start, last),
     )
     if request.GET.get("format") == "csv":
         return chart_csv(request, [chart], f"{force.pk}-areas-{start.year}-v{version}")
     context.update(
         {
-            "charts": [chart], "years": [(y.year, year_shown(y, last)) for y in years], "year": start.year,
+            "charts": [chart], "years": [(y.year, financial_year_name(y, last)) for y in years], "year": start.year,
             "query": request.GET.urlencode(), "has_national": bool(national), "areas": force.areas.order_by("name"),
         }
     )  # fmt: skip
@@ -316,19 +313,20 @@ def area_comparison(request, force_id):
 
 @require_safe
 @login_required
+@role_required(DASHBOARD_ROLES, DASHBOARDS_ARE_FOR)
 @by_figures_version(of_force=False)
 def compare(request):
     """Forces side by side for a financial year: Home Office published figures beside our own summaries."""
-    check_dashboard_role(request.user)
-    years = {datetime.date(int(label[:4]), 4, 1) for label in forces_queries.published_years()}
+    years = {financial_year_dates(int(label[:4]))[0] for label in forces_queries.published_years()}
     summary_years = incident_queries.summary_financial_years()
     years = sorted(years | set(summary_years), reverse=True)
     context = {"charts": [], "data_version": None, "built_at": None, "lags": incident_queries.summary_lags()}
     if not years:
         return render(request, "dashboards/compare.html", context)
     start = financial_year_choice(request, years)
-    end = incident_queries.months_back(start, -12)
-    published = forces_queries.published_figures_of_year(financial_year=year_label(start))
+    end = months_back(start, -12)
+    label = financial_year_label(start.year)
+    published = forces_queries.published_figures_of_year(financial_year=label)
     ours = incident_queries.totals_by_force(start=start, end=end, measures=["taser_reports", "level_fired"])
     populations = incident_queries.residents_by_force(incident_queries.residents_by_area())
     own = None if request.user.is_superuser else force_of(request.user)
@@ -353,14 +351,14 @@ def compare(request):
         if any(row[key] is not None for key in ("published_total", "ours_total")):
             rows.append(row)
     last = incident_queries.latest_summary_month()
-    chart = force_charts.force_comparison(rows, year_label=year_shown(start, last))
+    chart = force_charts.force_comparison(rows, year_label=financial_year_name(start, last))
     if request.GET.get("format") == "csv":
         return chart_csv(request, [chart], f"forces-{start.year}")
     context.update(
         {
-            "charts": [chart], "years": [(y.year, year_shown(y, last)) for y in years], "year": start.year,
-            "query": request.GET.urlencode(), "editions": forces_queries.editions_of_year(year_label(start)),
-            "year_label": year_label(start), "has_published": bool(published),
+            "charts": [chart], "years": [(y.year, financial_year_name(y, last)) for y in years], "year": start.year,
+            "query": request.GET.urlencode(), "editions": forces_queries.editions_of_year(label),
+            "year_label": label, "has_published": bool(published),
             "other_periods": forces_queries.published_periods_besides_financial_years(),
         }
     )  # fmt: skip
@@ -413,9 +411,9 @@ def public_force(request, force_id):
         # Most forces publish no record-level data: the Home Office's figures are all there is.
         context["published"] = published_with_rates(force)
         return render(request, "dashboards/public_force.html", context)
-    years = incident_queries.financial_years(first, last)
+    years = financial_years(first, last)
     start = financial_year_choice(request, years)
-    end = incident_queries.months_back(start, -12)
+    end = months_back(start, -12)
     totals = incident_queries.summary_totals(force=force, start=start, end=end)
     family = disclosure.public_cells(force)
     hidden = family.hidden_measures(disclosure.FORCE_TOTAL, "financial_year", start)
@@ -436,8 +434,8 @@ def public_force(request, force_id):
         return chart_csv(request, charts, f"{force.pk}-public-v{version}")
     context.update(
         {
-            "charts": charts, "headline": headline, "years": [(y.year, year_shown(y, last)) for y in years],
-            "year": start.year, "year_label": year_shown(start, last), "query": request.GET.urlencode(),
+            "charts": charts, "headline": headline, "years": [(y.year, financial_year_name(y, last)) for y in years],
+            "year": start.year, "year_label": financial_year_name(start, last), "query": request.GET.urlencode(),
             "fired_share": None if hidden & {"taser_reports", "level_fired"} else share(
                 totals["level_fired"], totals["taser_reports"]
             ),
@@ -454,7 +452,7 @@ def public_force(request, force_id):
 def report_detail(request, pk):
     # Another force's report is "not found", never "forbidden": its existence is not shown.
     report = get_object_or_404(reports_visible_to(request.user).select_related("force", "area", "import_batch"), pk=pk)
-    if role_of(request.user) == Role.PANEL_MEMBER:
+    if role_of(request.user) in MEMBER_ROLES:
         # Members read a sampled report on its case page, which logs the view and hides the officer.
         return redirect("scrutiny-case", member_case_of_report(user=request.user, report_id=report.pk).pk)
     context = {

@@ -11,7 +11,7 @@ from forces.models import (
     PublishedFigure,
     UpliftDecision,
 )
-from forces.queries import force_of
+from forces.roles import force_of
 
 
 class ForceScopedAdmin(admin.ModelAdmin):

@@ -9,7 +9,7 @@ from rest_framework import authentication, exceptions, permissions
 from rest_framework.settings import api_settings
 
 from forces.models import ApiToken
-from forces.queries import RECORD_ROLES, force_of, keep_role, role_name_of, role_of
+from forces.roles import force_of, keep_role, role_name_of
 from forces.services import token_digest
 
 # A token's last use is written at most this often, not on every request.
@@ -66,10 +66,6 @@ def scope_force_id(request):
     return force.pk if force else None
 
 
-def may_make_tokens(user):
-    return user.is_superuser or (role_of(user) in RECORD_ROLES and force_of(user) is not None)
-
-
 class TokenAccess(permissions.BasePermission):
     """A read-only token reads; only a read-write token, or a browser session, writes."""
 
@@ -78,16 +74,6 @@ class TokenAccess(permissions.BasePermission):
     def has_permission(self, request, view):
         token = token_of(request)
         return request.method in permissions.SAFE_METHODS or token is None or not token.read_only
-
-
-class HasRecordAccess(permissions.BasePermission):
-    """Record-level data is for PCC staff, force data officers and API clients of the force."""
-
-    message = "Record-level data is for PCC staff, force data officers and API clients of the force."
-
-    def has_permission(self, request, view):
-        user = request.user
-        return user.is_superuser or (role_of(user) in RECORD_ROLES and force_of(user) is not None)
 
 
 def client_address(request):

@@ -3,7 +3,8 @@
 Pure functions: rows in, Chart out; no ORM, no request.
 """
 
-from oversight.charts import SERIES_COLOURS, SUPPRESSED, Chart, Table, layout, rounded, share
+from oversight.charts import SERIES_COLOURS, SUPPRESSED, Chart, Table, layout, rounded
+from oversight.numbers import share
 
 RECONCILIATION_NOTE = (
     "The Home Office counted incidents up to 2022/23 and reports from 2023/24; our counts are reports. Late forms, "

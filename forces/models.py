@@ -3,6 +3,8 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 
+from oversight.police_calendar import financial_year_label, is_financial_year
+
 
 class Role(models.TextChoices):
     """The product's roles. Each is a Django group of the same name; a user holds one."""
@@ -256,8 +258,8 @@ class PublishedFigureQuerySet(models.QuerySet):
 
 def describe_period(start, end, kind):
     """A period as the pages name it: "2019/20", "January to March 2017", "2016", "2016 (revised)"."""
-    if (start.month, start.day, end.month, end.day) == (4, 1, 3, 31) and end.year == start.year + 1:
-        span = f"{start.year}/{end.year % 100:02d}"
+    if is_financial_year(start, end):
+        span = financial_year_label(start.year)
     elif (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and start.year == end.year:
         span = str(start.year)
     else:

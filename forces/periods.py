@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from forces.models import PublishedFigure, describe_period
 from forces.services import InputError
+from oversight.police_calendar import FIRST_MONTH, financial_year_dates, is_financial_years, month_end
 
 PeriodKind = PublishedFigure.PeriodKind
 
@@ -63,17 +64,10 @@ class Period:
         return Period(self.start, self.end, PeriodKind.REVISION)
 
 
-def month_end(year, month):
-    return datetime.date(year + month // 12, month % 12 + 1, 1) - datetime.timedelta(days=1)
-
-
 def split_span(start, end):
     """A span of whole months as financial years, calendar years or one quarter; None otherwise."""
-    if (start.month, start.day, end.month, end.day) == (4, 1, 3, 31) and end.year > start.year:
-        return [
-            Period(datetime.date(year, 4, 1), datetime.date(year + 1, 3, 31), PeriodKind.FINANCIAL_YEAR)
-            for year in range(start.year, end.year)
-        ]
+    if is_financial_years(start, end):
+        return [Period(*financial_year_dates(year), PeriodKind.FINANCIAL_YEAR) for year in range(start.year, end.year)]
     if (start.month, start.day, end.month, end.day) == (1, 1, 12, 31) and end.year >= start.year:
         return [
             Period(datetime.date(year, 1, 1), datetime.date(year, 12, 31), PeriodKind.CALENDAR_YEAR)
@@ -117,7 +111,7 @@ def periods_in(text):
     text = YEAR_ENDING.sub(" ", text)
     for start, end in FINANCIAL_YEAR.findall(text):
         if int(end[-2:]) == (int(start) + 1) % 100:
-            found += split_span(datetime.date(int(start), 4, 1), datetime.date(int(start) + 1, 3, 31))
+            found += split_span(*financial_year_dates(int(start)))
     if found:
         return list(dict.fromkeys(found))
     for first, last in YEAR_RANGE.findall(text):
@@ -126,10 +120,6 @@ def periods_in(text):
     for year in YEAR.findall(text):
         found += split_span(datetime.date(int(year), 1, 1), datetime.date(int(year), 12, 31))
     return list(dict.fromkeys(found))
-
-
-def financial_year_label(start):
-    return f"{start}/{(start + 1) % 100:02d}"
 
 
 def publication_date(text):
@@ -145,6 +135,6 @@ def unit_of(period):
     """The Home Office's unit of count for a period's figures: uses, incidents or reports."""
     if period.end < FIRST_DAY_OF_THE_FORM:
         return PublishedFigure.Unit.USES
-    if period.start >= datetime.date(FIRST_YEAR_OF_REPORTS, 4, 1):
+    if period.start >= datetime.date(FIRST_YEAR_OF_REPORTS, FIRST_MONTH, 1):
         return PublishedFigure.Unit.REPORTS
     return PublishedFigure.Unit.INCIDENTS

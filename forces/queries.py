@@ -1,73 +1,29 @@
 import datetime
+from collections.abc import Iterable
+from typing import Any
 
-from django.contrib.auth.models import Group
-from django.db.models import Case, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models import QuerySet
 
 from forces.models import (
     CapabilityRecord,
     Force,
     ForcePopulationBaseline,
-    ForceScope,
     PopulationBaseline,
     PublishedFigure,
-    Role,
+    PublishedFigureQuerySet,
     describe_period,
 )
-
-# Roles that see one force's use-of-force records in full.
-RECORD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER, Role.API_CLIENT}
-# Roles that browse the aggregate dashboards.
-DASHBOARD_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
+from oversight.police_calendar import months_back
 
 
-# A request asks for its user's role several times (authentication, permissions, querysets);
-# each user object keeps the answer, and the next request loads a new object.
-
-
-def role_of(user):
-    """The user's role, or None (anonymous users and users without a role group)."""
-    if not user.is_authenticated:
-        return None
-    if "_role" not in user.__dict__:
-        names = {group.name for group in user.groups.all()}
-        user._role = next((role for role in Role if role.value in names), None)
-    return user._role
-
-
-def role_name_of(user_field):
-    """A subquery: the name of the role group of the user in `user_field`, as role_of chooses it.
-
-    Annotated on a query that loads users (an API token's, say), it saves role_of a query.
-    """
-    order = Case(*(When(name=role.value, then=Value(rank)) for rank, role in enumerate(Role)))
-    names = Group.objects.filter(user=OuterRef(user_field), name__in=Role.values).order_by(order)
-    return Subquery(names.values("name")[:1])
-
-
-def keep_role(user, name):
-    """Keep on the user the role read with role_name_of, for role_of to answer without a query."""
-    user._role = Role(name) if name else None
-
-
-def force_of(user):
-    """The force a user is scoped to, or None (anonymous users, superusers)."""
-    if not user.is_authenticated:
-        return None
-    try:
-        # Kept on the user object by Django; loaded with the user where it was select_related.
-        return user.force_scope.force
-    except ForceScope.DoesNotExist:
-        return None
-
-
-def forces_for_home():
+def forces_for_home() -> QuerySet[Force]:
     return Force.objects.order_by("name")
 
 
 # --- Home Office published figures ---------------------------------------------------------
 
 
-def current_published_figures(*, history: bool = False) -> QuerySet[PublishedFigure]:
+def current_published_figures(*, history: bool = False) -> PublishedFigureQuerySet:
     """Published figures, each with the edition it comes from and what it revised.
 
     Of the editions that publish a figure (one period, geography and measure), the newest
@@ -79,7 +35,7 @@ def current_published_figures(*, history: bool = False) -> QuerySet[PublishedFig
     return figures.with_revised()
 
 
-def current_financial_year_figures() -> QuerySet[PublishedFigure]:
+def current_financial_year_figures() -> PublishedFigureQuerySet:
     """Current published figures of financial years only: never a quarter or a calendar year."""
     return PublishedFigure.objects.current().financial_years()
 
@@ -87,7 +43,9 @@ def current_financial_year_figures() -> QuerySet[PublishedFigure]:
 # --- capability -------------------------------------------------------------------------------
 
 
-def capability_by_month(*, force, months):
+def capability_by_month(
+    *, force: Force, months: Iterable[datetime.date]
+) -> list[tuple[datetime.date, int | None, int | None]]:
     """[(month, devices in service, officers trained)] for each first-of-month in `months`.
 
     Each device model counts as last recorded on or before the month's end; None where the force
@@ -98,12 +56,12 @@ def capability_by_month(*, force, months):
         .order_by("as_of")
         .values_list("as_of", "device_model", "devices_in_service", "officers_trained")
     )
-    rows = []
+    rows: list[tuple[datetime.date, int | None, int | None]] = []
     for month in months:
-        month_end = datetime.date(month.year + month.month // 12, month.month % 12 + 1, 1)
-        latest = {}
+        next_month = months_back(month, -1)
+        latest: dict[str, tuple[int, int]] = {}
         for as_of, model, devices, officers in records:
-            if as_of < month_end:
+            if as_of < next_month:
                 latest[model] = (devices, officers)
         if latest:
             rows.append((month, sum(d for d, _ in latest.values()), sum(o for _, o in latest.values())))
@@ -112,28 +70,28 @@ def capability_by_month(*, force, months):
     return rows
 
 
-def published_figures_of_year(*, financial_year):
+def published_figures_of_year(*, financial_year: str) -> dict[str | None, dict[str, int | None]]:
     """{force id, or None for England and Wales: {measure: value}} of one financial year ("2019/20").
 
     Each figure from the newest edition that publishes it.
     """
-    figures = {}
+    figures: dict[str | None, dict[str, int | None]] = {}
     published = current_financial_year_figures().filter(financial_year=financial_year)
     for figure in published.filter(force__isnull=False).values("force", "measure", "value"):
         figures.setdefault(figure["force"], {})[figure["measure"]] = figure["value"]
     national = published.filter(force__isnull=True, geography__icontains="england and wales")
-    for figure in national.values("measure", "value"):
-        figures.setdefault(None, {})[figure["measure"]] = figure["value"]
+    for cell in national.values("measure", "value"):
+        figures.setdefault(None, {})[cell["measure"]] = cell["value"]
     return figures
 
 
-def published_years():
+def published_years() -> list[str]:
     """The financial years ("2019/20") with published figures, newest first."""
     years = PublishedFigure.objects.financial_years().values_list("financial_year", flat=True).distinct()
     return sorted(set(years), reverse=True)
 
 
-def editions_of_year(financial_year):
+def editions_of_year(financial_year: str) -> list[str]:
     """The Home Office editions whose figures are current for one financial year, newest first."""
     figures = current_financial_year_figures().filter(financial_year=financial_year)
     names = figures.order_by("-edition__published_on", "edition__name").values_list("edition__name", flat=True)
@@ -158,7 +116,7 @@ PUBLIC_MEASURES = [
 ]
 
 
-def published_by_year(*, force: Force | None = None) -> list[dict]:
+def published_by_year(*, force: Force | None = None) -> list[dict[str, Any]]:
     """[{"financial_year", measure: value, "edition", "unit"}] newest first: a force's published figures, or
     England and Wales' when force is None; each figure the newest publication's (financial years only)."""
     figures = current_financial_year_figures().filter(measure__in=PUBLIC_MEASURES).select_related("edition")
@@ -166,7 +124,7 @@ def published_by_year(*, force: Force | None = None) -> list[dict]:
         figures = figures.filter(force__isnull=True, geography__icontains="england and wales")
     else:
         figures = figures.filter(force=force)
-    years = {}
+    years: dict[str, dict[str, Any]] = {}
     for figure in figures:
         row = years.setdefault(figure.financial_year, {"financial_year": figure.financial_year})
         row.update({figure.measure: figure.value, "edition": figure.edition.name, "unit": figure.get_unit_display()})

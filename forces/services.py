@@ -4,13 +4,15 @@ import io
 import re
 import secrets
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
 from django.apps import apps as django_apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.management import create_permissions
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,6 +28,7 @@ from forces.models import (
     PopulationBaseline,
     Role,
 )
+from forces.roles import ADMIN_ROLES, ROLE_PERMISSIONS
 from forces.versions import bump_figures_version
 
 
@@ -83,7 +86,7 @@ FORCES = (
 
 
 @transaction.atomic
-def load_forces():
+def load_forces() -> tuple[int, int]:
     """Create or refresh the 44 forces. Returns (created, updated) counts."""
     created = updated = 0
     for force_id, name, home_office_name, ons_name, region in FORCES:
@@ -99,7 +102,7 @@ def load_forces():
 LOOKUP_COLUMNS = ("LAD{}CD", "LAD{}NM", "CSP{}CD", "CSP{}NM", "PFA{}CD", "PFA{}NM")
 
 
-def lookup_columns(header):
+def lookup_columns(header: Sequence[str]) -> tuple[str, ...]:
     """The lookup's columns in the vintage the file has (LAD16CD…, LAD21CD…), newest if several.
 
     Census 2021 tables use the codes of 2021 and later, so their population sums need a
@@ -109,7 +112,7 @@ def lookup_columns(header):
     return tuple(column.format(years[-1] if years else "16") for column in LOOKUP_COLUMNS)
 
 
-def read_area_lookup(path):
+def read_area_lookup(path: str | Path) -> tuple[tuple[str, ...], list[tuple[Any, ...]]]:
     """The ONS LAD → CSP → PFA lookup: its column names, and its rows as (row number, LAD code,
     LAD name, CSP code, CSP name, PFA code, PFA name)."""
     path = Path(path)
@@ -140,7 +143,7 @@ def read_area_lookup(path):
     return columns, rows
 
 
-def official_area(force, code, name, kind, row_number, name_column):
+def official_area(force: Force, code: str, name: str, kind: str, row_number: int, name_column: str) -> Area:
     """The force's area of this ONS code, made or brought up to date from the lookup.
 
     An area the force already has by this name (created from a borough named in a force's
@@ -160,7 +163,7 @@ def official_area(force, code, name, kind, row_number, name_column):
 
 
 @transaction.atomic
-def import_areas(path):
+def import_areas(path: str | Path) -> tuple[dict[str, int], int]:
     """Create or refresh each force's areas and their local authorities from the ONS lookup;
     all or nothing.
 
@@ -169,8 +172,8 @@ def import_areas(path):
     forces_by_ons_name = {force.ons_name: force for force in Force.objects.exclude(ons_name="")}
     if not forces_by_ons_name:
         raise InputError("No forces are loaded; run load_forces first.")
-    areas = {}
-    local_authorities = {}
+    areas: dict[tuple[str, str], tuple[Force, str, str, int]] = {}
+    local_authorities: dict[str, tuple[int, str, str, str]] = {}
     columns, rows = read_area_lookup(path)
     lad_column, csp_column, pfa_column = columns[0], columns[3], columns[5]
     lookup_year = 2000 + int(lad_column[3:5])
@@ -206,7 +209,7 @@ def import_areas(path):
         if latest_code(la.code) != la.code and latest_code(la.code) in local_authorities
     ]
     LocalAuthority.objects.filter(pk__in=superseded).delete()
-    counts = {}
+    counts: dict[str, int] = {}
     for force_id, _ in areas:
         counts[force_id] = counts.get(force_id, 0) + 1
     bump_figures_version()  # areas and their residents are on every force's pages
@@ -235,12 +238,12 @@ SKIPPED_COUNTRY_PREFIXES = ("S", "N")
 MAX_CODES_LISTED = 50
 
 
-def normalise_header(text):
+def normalise_header(text: str) -> str:
     text = " ".join(text.replace("\ufeff", "").split()).lower()
     return text.removesuffix(MEASURES_SUFFIX)
 
 
-def parse_census_count(text, row_number, column):
+def parse_census_count(text: str, row_number: int, column: str) -> int:
     value = text.strip().replace(",", "")
     if not value.isascii() or not value.isdigit():
         shown = f"'{text}'" if text.strip() else "empty"
@@ -253,7 +256,7 @@ def parse_census_count(text, row_number, column):
 CENSUS_MEMBER_SUFFIX = "-ltla.csv"
 
 
-def open_census_table(path):
+def open_census_table(path: Path) -> IO[str]:
     """The census CSV as text, or the table by local authority inside Nomis's ZIP of the whole table."""
     # utf-8-sig strips a byte-order mark if there is one, and reads plain UTF-8 as well.
     if not zipfile.is_zipfile(path):
@@ -270,7 +273,7 @@ def open_census_table(path):
     return io.TextIOWrapper(io.BytesIO(data), encoding="utf-8-sig", newline="")
 
 
-def read_census_ethnic_groups(path):
+def read_census_ethnic_groups(path: str | Path) -> tuple[dict[str, tuple[int, dict[str, int]]], int]:
     """Rows of a Census 2021 TS021 table by local authority.
 
     Returns ({LAD code: (row number, {"total": n, "white": n, ...})}, number of Scottish or
@@ -281,7 +284,7 @@ def read_census_ethnic_groups(path):
         raise InputError(f"{path}: no such file.")
     if path.stat().st_size == 0:
         raise InputError(f"{path.name}: the file is empty (0 bytes).")
-    rows = {}
+    rows: dict[str, tuple[int, dict[str, int]]] = {}
     skipped = 0
     with open_census_table(path) as handle:
         try:
@@ -342,7 +345,7 @@ def read_census_ethnic_groups(path):
 
 
 @transaction.atomic
-def import_population(path):
+def import_population(path: str | Path) -> "PopulationImport":
     """Sum a Census 2021 ethnic group table by local authority into one baseline per area and per force.
 
     The census and the lookup may use the codes of different years: the code history relates them
@@ -370,7 +373,9 @@ def import_population(path):
         ) from None
     except CensusCodeError as error:
         raise InputError(str(error)) from None
-    area_totals, force_totals, shared = {}, {}, []
+    area_totals: dict[Area, dict[str, int]] = {}
+    force_totals: dict[Force, dict[str, int]] = {}
+    shared: list[tuple[Any, list[Area]]] = []
     for unit in units:
         areas = {local_authorities[code].area for code in unit.covers}
         forces = {area.force for area in areas}
@@ -423,7 +428,7 @@ def import_population(path):
     )  # fmt: skip
 
 
-def add_counts(totals, counts):
+def add_counts(totals: dict[str, int], counts: dict[str, int]) -> None:
     for key, count in counts.items():
         totals[key] += count
 
@@ -435,94 +440,10 @@ class PopulationImport:
     local_authorities: int
     skipped: int
     # (census code, the lookup's areas it covers together), for areas that get no baseline of their own
-    shared: list
+    shared: list[tuple[str, list[Area]]]
 
 
-# What each role may do, as Django model permissions. Which force's rows a user sees is
-# decided by their ForceScope (see incidents.queries), not by these.
-ROLE_PERMISSIONS = {
-    Role.PCC_STAFF: {
-        "forces": {
-            "force": "view",
-            "area": "view",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "capabilityrecord": "view add change",
-            "upliftdecision": "view add change",
-            "publishedfigure": "view",
-        },
-        "incidents": {
-            "useofforcereport": "view",
-            "ceduse": "view",
-            "importbatch": "view",
-            "monthlysummary": "view",
-            "alert": "view",
-            "quarterlyreport": "view",
-        },  # fmt: skip
-        "scrutiny": {
-            "panel": "view add change",
-            "panelmember": "view add change",
-            "meeting": "view add change",
-            "casesample": "view add",
-            "sampledcase": "view add",
-            "review": "view",
-            "caseview": "view",
-            "finding": "view add change",
-            "forceresponse": "view",
-            "action": "view add change",
-            "actionupdate": "view add",
-        },
-    },
-    # A chair is a panel member whose membership says so: chairs add cases, open them at the
-    # meeting and record findings, on the scrutiny pages, which check the membership.
-    Role.PANEL_MEMBER: {
-        "scrutiny": {
-            "panel": "view",
-            "meeting": "view",
-            "casesample": "view add",
-            "sampledcase": "view add change",
-            "review": "view add change",
-            "caseview": "add",
-            "finding": "view add",
-        },
-    },
-    Role.FORCE_DATA_OFFICER: {
-        "forces": {
-            "force": "view",
-            "area": "view change",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "capabilityrecord": "view add change",
-            "upliftdecision": "view",
-            "publishedfigure": "view",
-        },
-        "incidents": {
-            "useofforcereport": "view add change",
-            "ceduse": "view add change",
-            "importbatch": "view",
-            "monthlysummary": "view",
-            "alert": "view",
-            "quarterlyreport": "view",
-        },  # fmt: skip
-        "scrutiny": {"finding": "view", "forceresponse": "view add", "action": "view", "actionupdate": "view"},
-    },
-    Role.API_CLIENT: {
-        "forces": {
-            "force": "view",
-            "area": "view",
-            "localauthority": "view",
-            "populationbaseline": "view",
-            "publishedfigure": "view",
-        },
-        "incidents": {"useofforcereport": "view", "ceduse": "view", "importbatch": "view"},
-    },
-}
-
-# Roles that sign in to the admin site (always scoped to their force there).
-STAFF_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-
-
-def ensure_role_groups(**kwargs):
+def ensure_role_groups(**kwargs: Any) -> None:
     """Create each role's group with exactly its permissions (safe to run again)."""
     # post_migrate reaches apps one by one; make sure every app's permissions exist now.
     for app_config in django_apps.get_app_configs():
@@ -539,10 +460,10 @@ def ensure_role_groups(**kwargs):
 
 
 @transaction.atomic
-def create_role_user(username, role, force, password):
+def create_role_user(username: str, role: Role, force: Force | None, password: str | None) -> User:
     """Create (or update) a user holding one role for one force."""
     user, _ = get_user_model().objects.get_or_create(username=username)
-    user.is_staff = role in STAFF_ROLES
+    user.is_staff = role in ADMIN_ROLES
     user.set_password(password)
     user.save()
     user.groups.set([Group.objects.get(name=role)])
@@ -555,11 +476,11 @@ def create_role_user(username, role, force, password):
 TOKEN_PREFIX = "tox_"  # noqa: S105 - marks a key as ours, not a secret
 
 
-def token_digest(key):
+def token_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_api_token(*, user, name, access, force):
+def create_api_token(*, user: User, name: str, access: str, force: Force) -> tuple[ApiToken, str]:
     """A new token for `user` on `force`; returns (token, key). The key is never stored."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
@@ -568,7 +489,7 @@ def create_api_token(*, user, name, access, force):
     return token, key
 
 
-def revoke_api_token(token):
+def revoke_api_token(token: ApiToken) -> None:
     """Revoked tokens are kept, so the page can show when a key stopped working."""
     if token.revoked_at is None:
         token.revoked_at = timezone.now()

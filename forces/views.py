@@ -2,20 +2,15 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from forces.authentication import may_make_tokens
 from forces.forms import ApiTokenForm
 from forces.models import ApiToken
-from forces.queries import (
-    force_of,
-    forces_for_home,
-    role_of,
-)
+from forces.queries import forces_for_home
+from forces.roles import TOKEN_ROLES, force_of, role_of, role_required
 from forces.services import create_api_token, revoke_api_token
 
 logger = logging.getLogger(__name__)
@@ -48,10 +43,11 @@ def healthz(request):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(
+    TOKEN_ROLES, "API tokens are for PCC staff, force data officers and API clients of a force.", with_force=True
+)
 def api_tokens(request):
     """The user's own API tokens: make one (its key is shown once), revoke one."""
-    if not may_make_tokens(request.user):
-        raise PermissionDenied("API tokens are for PCC staff, force data officers and API clients of a force.")
     own_force = None if request.user.is_superuser else force_of(request.user)
     new_key = None
     form = ApiTokenForm(own_force=own_force)

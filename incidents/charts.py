@@ -9,8 +9,10 @@ legends and tables) and the same colour, here and in the style sheet.
 import datetime
 from urllib.parse import urlencode
 
-from incidents.models import CedLevel
-from oversight.charts import SERIES_COLOURS, SUPPRESSED, Chart, Table, layout, rounded, share, suppression_note
+from incidents.ladder import CedLevel
+from oversight.charts import SERIES_COLOURS, SUPPRESSED, Chart, Table, layout, rounded, suppression_note
+from oversight.numbers import share
+from oversight.police_calendar import quarter_name
 
 LEVELS = sorted(CedLevel, reverse=True)  # highest first
 # The same colours as --level-N in static/css/site.css (a test holds the two together).
@@ -159,18 +161,6 @@ def use_over_time(rows, *, unit="reports", per="month", drill=None, through=None
         notes=suppression_note(rows),
         drill=drill is not None,
     )
-
-
-def quarter_name(start, through=None):
-    """Police quarters follow the financial year: April to June is Q1. A quarter the figures stop short of
-    (they run to the month `through`) is named "to date", with its months: "Q3 2026/27 to date (Oct–Nov)"."""
-    year = start.year if start.month >= 4 else start.year - 1
-    name = f"Q{(start.month - 4) % 12 // 3 + 1} {year}/{(year + 1) % 100:02d}"
-    months_into = (through.year - start.year) * 12 + through.month - start.month if through else None
-    if months_into is not None and 0 <= months_into < 2:
-        months = f"{start:%b}–{through:%b}" if through > start else f"{start:%b}"
-        name += f" to date ({months})"
-    return name
 
 
 AREA_SORTS = {"count": "most Taser use first", "rate": "highest rate first", "name": "by name"}

@@ -32,12 +32,9 @@ from incidents.queries import (
     ADDITIVE_GROUPS,
     API_MEASURES,
     GROUPS,
-    PERIOD_MONTHS,
-    PERIODS,
-    months_back,
-    period_start,
     summaries_as_of,
 )
+from oversight.police_calendar import PERIOD_MONTHS, PERIODS, months_back, period_start
 
 logger = logging.getLogger(__name__)
 

@@ -1,13 +1,15 @@
 import datetime
 import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from django.db.models import Case, Count, Max, Min, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractYear
 
-from forces.models import Area, ForcePopulationBaseline, PopulationBaseline, Role
-from forces.queries import RECORD_ROLES, force_of, role_of
+from forces.models import Area, Force, ForcePopulationBaseline, PopulationBaseline, Role
+from forces.roles import IMPORT_ROLES, RECORD_ROLES, UPLOAD_ROLES, Person, force_of, may, role_of
 from incidents.models import (
     DISCHARGE_LEVELS,
     INCIDENT_MEASURES,
@@ -19,14 +21,16 @@ from incidents.models import (
     RetentionRun,
     UseOfForceReport,
 )
+from oversight.numbers import share
+from oversight.police_calendar import FIRST_MONTH, PERIOD_MONTHS, PERIODS, months_back, period_end, period_start
+
+# A summary row: measure names, and the keys each function names, to counts and figures.
+Row = dict[str, Any]
 
 UNIT_OF_COUNT = "reports (one officer's use of force on one person)"
-# Who follows a force's imports, and who may upload them.
-IMPORT_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-UPLOAD_ROLES = {Role.FORCE_DATA_OFFICER}
 
 
-def reports_visible_to(user):
+def reports_visible_to(user: Person) -> QuerySet[UseOfForceReport]:
     """The use-of-force reports a user may open, record by record."""
     reports = UseOfForceReport.objects.current()
     if user.is_superuser:
@@ -39,7 +43,7 @@ def reports_visible_to(user):
         # Members see only the reports sampled for a panel they sit on. A report sampled more than
         # once would come once per sample from a join, so the samples are asked as a subquery, not
         # joined and made DISTINCT, which would keep a page from being read off the date index.
-        sampled = UseOfForceReport.objects.filter(sampled_cases__sample__panel__members__user=user)
+        sampled = UseOfForceReport.objects.filter(sampled_cases__sample__panel__members__user=user.pk)
         return reports.filter(pk__in=sampled.values("pk"))
     return reports.none()
 
@@ -57,10 +61,10 @@ class ReportPage:
     next_cursor: str | None  # the older page starts after this report
     previous_cursor: str | None  # the newer page ends before this report
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[UseOfForceReport]:
         return iter(self.reports)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.reports)
 
     @property
@@ -82,9 +86,9 @@ def report_cursor(report: UseOfForceReport) -> str:
 
 def read_cursor(cursor: str | None) -> tuple[datetime.date, int] | None:
     """(date, id) of a cursor; None for none or one that cannot be read (the list then starts at the newest)."""
-    day, _, pk = (cursor or "").partition(".")
+    day_text, _, pk_text = (cursor or "").partition(".")
     try:
-        day, pk = datetime.date.fromisoformat(day), int(pk)
+        day, pk = datetime.date.fromisoformat(day_text), int(pk_text)
     except ValueError:
         return None
     return (day, pk) if 0 <= pk < 2**63 else None  # beyond a bigint, the database would refuse the query
@@ -124,19 +128,13 @@ def report_page(
     )
 
 
-def latest_month(*, force):
+def latest_month(*, force: Force) -> datetime.date | None:
     """First day of the month of the force's latest report, or None without reports."""
     latest = UseOfForceReport.objects.current().filter(force=force).aggregate(latest=Max("occurred_on"))["latest"]
     return latest.replace(day=1) if latest else None
 
 
-def months_back(month, count):
-    """First day of the month `count` months before `month`."""
-    index = month.year * 12 + month.month - 1 - count
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
-def ced_headline(*, force, start, end):
+def ced_headline(*, force: Force, start: datetime.date, end: datetime.date) -> dict[str, Any]:
     """Reports and Taser reports by highest level for one force, start ≤ date < end."""
     reports = UseOfForceReport.objects.current().filter(force=force, occurred_on__gte=start, occurred_on__lt=end)
     by_level = {
@@ -152,20 +150,22 @@ def ced_headline(*, force, start, end):
     return {**totals, "levels": levels, "start": start, "end": end, "unit": UNIT_OF_COUNT}
 
 
-def data_version(*, force):
+def data_version(*, force: Force) -> int:
     """The force's current data version: that of its latest successful batch (0 = no data)."""
     batches = ImportBatch.objects.filter(force=force, status=ImportBatch.Status.SUCCEEDED)
     return batches.aggregate(version=Max("data_version"))["version"] or 0
 
 
-def reports_by_financial_year_and_level(*, force):
+def reports_by_financial_year_and_level(*, force: Force) -> QuerySet[UseOfForceReport, dict[str, Any]]:
     """Current reports of one force by financial year and highest CED level, in one GROUP BY query.
 
     Rows of {"year_start": 2019 (for 2019/20, 1 April 2019 – 31 March 2020), "highest_ced_level":
     a CedLevel, or None for a report without Taser, "reports": count}.
     """
     # January to March belong to the financial year that began the April before.
-    year_start = ExtractYear("occurred_on") - Case(When(occurred_on__month__lt=4, then=Value(1)), default=Value(0))
+    year_start = ExtractYear("occurred_on") - Case(
+        When(occurred_on__month__lt=FIRST_MONTH, then=Value(1)), default=Value(0)
+    )
     return (
         UseOfForceReport.objects.current()
         .filter(force=force)
@@ -176,22 +176,22 @@ def reports_by_financial_year_and_level(*, force):
     )
 
 
-def summaries_frozen_before():
+def summaries_frozen_before() -> datetime.date | None:
     """The first month whose summaries rebuilds may change (None: all): those before it were kept by
     record retention when it removed their reports."""
     return RetentionRun.objects.aggregate(month=Max("removed_before"))["month"]
 
 
-def may_view_imports(user):
-    return user.is_superuser or role_of(user) in IMPORT_ROLES
+def may_view_imports(user: Person) -> bool:
+    return may(user, IMPORT_ROLES)
 
 
-def may_upload(user):
+def may_upload(user: Person) -> bool:
     # A force data officer uploads for their own force only, so one without a force cannot.
-    return user.is_superuser or (role_of(user) in UPLOAD_ROLES and force_of(user) is not None)
+    return may(user, UPLOAD_ROLES, with_force=True)
 
 
-def batches_visible_to(user):
+def batches_visible_to(user: Person) -> QuerySet[ImportBatch]:
     """The import batches a user may follow, newest first: their own force's, or all for a superuser."""
     batches = ImportBatch.objects.select_related("force", "uploaded_by").order_by("-created_at", "-pk")
     if user.is_superuser:
@@ -215,7 +215,14 @@ class PeriodSummaries:
     every total it shows. Without start and end, every month of the force.
     """
 
-    def __init__(self, *, force, start=None, end=None, area=None):
+    def __init__(
+        self,
+        *,
+        force: Force,
+        start: datetime.date | None = None,
+        end: datetime.date | None = None,
+        area: Area | None = None,
+    ) -> None:
         cells = MonthlySummary.objects.filter(force=force)
         if area is not None:
             cells = cells.filter(area=area)
@@ -224,9 +231,9 @@ class PeriodSummaries:
         self.force, self.start, self.end = force, start, end
         self.cells = list(cells.values_list("area", "month", *MEASURES).order_by())
 
-    def added_up(self, key):
+    def added_up(self, key: Callable[[int | None, datetime.date], Any]) -> dict[Any, Row]:
         """{key(area, month): {measure: sum}} over the cells."""
-        sums = {}
+        sums: dict[Any, list[int]] = {}
         for area, month, *counts in self.cells:
             group = key(area, month)
             total = sums.get(group)
@@ -237,22 +244,22 @@ class PeriodSummaries:
         return {group: dict(zip(MEASURES, counts, strict=True)) for group, counts in sums.items()}
 
     @cached_property
-    def totals(self):
+    def totals(self) -> Row:
         """Every measure summed over the period."""
         return self.added_up(lambda area, month: None).get(None) or dict.fromkeys(MEASURES, 0)
 
-    def by_period(self, period="month"):
+    def by_period(self, period: str = "month") -> list[Row]:
         """Rows of {"period_start", "period_end" (exclusive), measures…} in order; with a start and an end,
         every month between them has its row, zeros included."""
         if period not in PERIODS:
             raise ValueError(f"period: {period!r} is not one of {', '.join(PERIODS)}")
         by_month = self.added_up(lambda area, month: month)
-        if self.start is not None:  # a month without reports is a month of zeros, not a missing bar
+        if self.start is not None and self.end is not None:  # a month without reports is a month of zeros
             month = self.start
             while month < self.end:
                 by_month.setdefault(month, dict.fromkeys(MEASURES, 0))
                 month = months_back(month, -1)
-        periods = {}
+        periods: dict[datetime.date, Row] = {}
         for month in sorted(by_month):
             totals = periods.setdefault(period_start(month, period), dict.fromkeys(MEASURES, 0))
             for name in MEASURES:
@@ -263,7 +270,7 @@ class PeriodSummaries:
         ]
 
     @cached_property
-    def by_area(self):
+    def by_area(self) -> list[Row]:
         """Rows of {"area", "area__code", "area__name", measures…} by area name; area None (no area
         recorded) last."""
         by_area = self.added_up(lambda area, month: area)
@@ -276,22 +283,22 @@ class PeriodSummaries:
         return sorted(rows, key=lambda row: (row["area"] is None, row["area__name"] or ""))
 
 
-def summary_totals(*, force, start, end, area=None):
+def summary_totals(*, force: Force, start: datetime.date, end: datetime.date, area: Area | None = None) -> Row:
     """Every summary measure summed over the months start ≤ month < end (the force, or one area)."""
     return PeriodSummaries(force=force, start=start, end=end, area=area).totals
 
 
-def summaries_by_area(*, force, start, end):
+def summaries_by_area(*, force: Force, start: datetime.date, end: datetime.date) -> list[Row]:
     """Rows of {"area", "area__code", "area__name", measures…} for start ≤ month < end; area None = no area recorded."""
     return PeriodSummaries(force=force, start=start, end=end).by_area
 
 
-def summaries_version(*, force):
+def summaries_version(*, force: Force) -> int:
     """The data version the force's summaries were built from (0: not built)."""
     return MonthlySummary.objects.filter(force=force).aggregate(version=Coalesce(Min("data_version"), 0))["version"]
 
 
-def populations(*, force, area=None):
+def populations(*, force: Force, area: Area | None = None) -> dict[str, int] | None:
     """Census residents by the five published groups and in total, summed over the force's (or one area's) areas.
 
     None where no area of it has a baseline. The latest census per area counts. A force's own baseline,
@@ -302,7 +309,7 @@ def populations(*, force, area=None):
     baselines = PopulationBaseline.objects.filter(area__force=force).order_by("area", "-census_year")
     if area is not None:
         baselines = baselines.filter(area=area)
-    latest = {}
+    latest: dict[int, PopulationBaseline] = {}
     for baseline in baselines:
         latest.setdefault(baseline.area_id, baseline)
     if not latest:
@@ -310,12 +317,14 @@ def populations(*, force, area=None):
     return {name: sum(getattr(b, name) for b in latest.values()) for name in ("total", *dict(GROUPS))}
 
 
-def rate_per(count, population, per):
+def rate_per(count: float, population: float | None, per: int) -> float | None:
     """Count per `per` residents, or None (said, not printed as 0 or infinity) without a population."""
     return count / population * per if population else None
 
 
-def rate_ratio(count, population, reference_count, reference_population):
+def rate_ratio(
+    count: float, population: float | None, reference_count: float, reference_population: float | None
+) -> tuple[float, float, float] | None:
     """(ratio, low, high) of two rates with the 95% interval of the log method (Katz); None if undefined.
 
     Undefined when either count is zero (the log of 0) or a population is missing.
@@ -327,7 +336,15 @@ def rate_ratio(count, population, reference_count, reference_population):
     return ratio, ratio * math.exp(-CONFIDENCE_Z * error), ratio * math.exp(CONFIDENCE_Z * error)
 
 
-def disproportionality(*, force, start, end, area=None, measure="ethnicity_{group}", totals=None):
+def disproportionality(
+    *,
+    force: Force,
+    start: datetime.date,
+    end: datetime.date,
+    area: Area | None = None,
+    measure: str = "ethnicity_{group}",
+    totals: Row | None = None,
+) -> list[Row]:
     """Per published ethnic group: Taser reports, residents, rate per 1,000 and rate ratio against White.
 
     Each row says why a figure is missing ("note") instead of printing 0 or infinity.
@@ -359,7 +376,14 @@ def disproportionality(*, force, start, end, area=None, measure="ethnicity_{grou
     return rows
 
 
-def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
+def area_rates(
+    *,
+    force: Force,
+    start: datetime.date,
+    end: datetime.date,
+    measure: str = "taser_reports",
+    by_area: list[Row] | None = None,
+) -> list[Row]:
     """Per area: Taser reports (or another measure) and the rate per 1,000 residents (None, with a note,
     without a population). The reports without an area come last, as "No area recorded"."""
     residents = residents_by_area(force_ids=[force.pk])
@@ -378,37 +402,22 @@ def area_rates(*, force, start, end, measure="taser_reports", by_area=None):
     return rows
 
 
-PERIODS = ("month", "quarter", "financial_year")
-# The days a period may be asked for: every period holding one of them has its first and last day in the calendar.
-FIRST_DAY, LAST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
-PERIOD_MONTHS = {"month": 1, "quarter": 3, "financial_year": 12}
-
-
-def period_start(day, period):
-    """First day of the month, quarter or financial year (from 1 April) holding `day`."""
-    month = day.replace(day=1)
-    if period == "month":
-        return month
-    if period == "quarter":
-        return datetime.date(month.year, (month.month - 1) // 3 * 3 + 1, 1)
-    return datetime.date(month.year if month.month >= 4 else month.year - 1, 4, 1)
-
-
-def quarter_label(quarter: datetime.date) -> str:
-    """Police quarters follow the financial year: April–June is Q1."""
-    number = (quarter.month - 4) % 12 // 3 + 1
-    year = quarter.year if quarter.month >= 4 else quarter.year - 1
-    end = months_back(quarter, -2)
-    return f"Q{number} {year}/{str(year + 1)[2:]} ({quarter:%B} to {end:%B %Y})"
-
-
-def summaries_by_period(*, force, period="month", area=None, start=None, end=None):
+def summaries_by_period(
+    *,
+    force: Force,
+    period: str = "month",
+    area: Area | None = None,
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> list[Row]:
     """Rows of {"period_start", "period_end" (exclusive), measures…} in order: the force's (or one area's)
     months summed by period; with start and end, only the months start ≤ month < end, each in the row."""
     return PeriodSummaries(force=force, start=start, end=end, area=area).by_period(period)
 
 
-def summary_lags(*, force_ids=None, state=None):
+def summary_lags(
+    *, force_ids: Iterable[str] | None = None, state: dict[str, tuple[int, Any]] | None = None
+) -> dict[str, tuple[int, int]]:
     """{force id: (summarised version, data version)} of the forces whose summaries are older than their data.
 
     Between an import and its rebuild, or after a rebuild lost with its worker: the figures shown
@@ -424,12 +433,12 @@ def summary_lags(*, force_ids=None, state=None):
     return {force: lag for force, lag in sorted(lags.items()) if lag[0] < lag[1]}
 
 
-def summary_lag(*, force):
+def summary_lag(*, force: Force) -> tuple[int, int] | None:
     """(summarised version, data version) when the force's summaries are older than its data, else None."""
     return summary_lags(force_ids=[force.pk]).get(force.pk)
 
 
-def summaries_as_of(*, force):
+def summaries_as_of(*, force: Force) -> tuple[int, Any]:
     """(data version, when built) of the force's summaries; (0, None) before the first build."""
     return summary_state(force_ids=[force.pk]).get(force.pk, (0, None))
 
@@ -454,28 +463,28 @@ ADDITIVE_GROUPS = (
 )
 
 
-def residents_by_area(*, force_ids=None):
+def residents_by_area(*, force_ids: Iterable[str] | None = None) -> dict[int, Row]:
     """{area id: {"force", "total", "white", …}} from the latest census baseline of each area."""
     groups = ("total", *dict(GROUPS))
     baselines = PopulationBaseline.objects.order_by("area", "-census_year")
     if force_ids is not None:
         baselines = baselines.filter(area__force__in=force_ids)
-    latest = {}
+    latest: dict[int, Row] = {}
     for baseline in baselines.values("area", "area__force", *groups):
         latest.setdefault(baseline.pop("area"), {"force": baseline.pop("area__force"), **baseline})
     return latest
 
 
-def residents_by_force(residents):
+def residents_by_force(residents: dict[int, Row]) -> dict[str, dict[str, int]]:
     """{force id: residents by group} summed over the areas of residents_by_area, or the force's own
     baseline (the latest census) where it has one."""
-    forces = {}
+    forces: dict[str, dict[str, int]] = {}
     for area in residents.values():
         totals = forces.setdefault(area["force"], {name: 0 for name in area if name != "force"})
         for name in totals:
             totals[name] += area[name]
     whole = ForcePopulationBaseline.objects.order_by("force", "-census_year").values("force", "total", *dict(GROUPS))
-    seen = set()
+    seen: set[str] = set()
     for baseline in whole:
         if (force := baseline.pop("force")) not in seen:
             seen.add(force)
@@ -483,7 +492,7 @@ def residents_by_force(residents):
     return forces
 
 
-def summary_state(*, force_ids=None):
+def summary_state(*, force_ids: Iterable[str] | None = None) -> dict[str, tuple[int, Any]]:
     """{force id: (data version, last built)} of the forces' summaries: what a cached answer depends on."""
     cells = MonthlySummary.objects.all()
     if force_ids is not None:
@@ -492,11 +501,15 @@ def summary_state(*, force_ids=None):
     return {row["force"]: (row["version"], row["built"]) for row in rows}
 
 
-def period_end(start, period):
-    return months_back(start, -PERIOD_MONTHS[period]) - datetime.timedelta(days=1)
-
-
-def summary_rows(*, force_ids=None, area_code=None, by_area=False, period="month", start=None, end=None):
+def summary_rows(
+    *,
+    force_ids: Iterable[str] | None = None,
+    area_code: str | None = None,
+    by_area: bool = False,
+    period: str = "month",
+    start: datetime.date | None = None,
+    end: datetime.date | None = None,
+) -> list[Row]:
     """Summary rows for the API: the counts of API_MEASURES per force (and area) and period, in order.
 
     Periods are whole: from the one holding `start` to the one holding `end`. With `by_area`
@@ -515,7 +528,7 @@ def summary_rows(*, force_ids=None, area_code=None, by_area=False, period="month
         cells = cells.filter(month__lte=period_end(period_start(end, period), period))
     keys = ["force", "area", "area__code", "area__name"] if by_area or area_code else ["force"]
     grouped = cells.values(*keys, "month").annotate(**{name: Sum(name) for name in API_MEASURES})
-    periods = {}
+    periods: dict[tuple[Any, ...], Row] = {}
     for cell in grouped.order_by(*keys, "month"):
         key = (*(cell[k] for k in keys), period_start(cell["month"], period))
         totals = periods.get(key)
@@ -530,7 +543,10 @@ def summary_rows(*, force_ids=None, area_code=None, by_area=False, period="month
     for key, counts in periods.items():
         force, *area, starts = key
         area_id = area[0] if area else None
-        population = residents.get(area_id) if area else by_force.get(force)
+        if area:
+            population = residents.get(area_id) if area_id is not None else None
+        else:
+            population = by_force.get(force)
         rows.append(
             {
                 "force": force,
@@ -554,11 +570,11 @@ RATIO_FIELDS = [
 ]
 
 
-def group_rates(counts, population):
+def group_rates(counts: Row, population: dict[str, int] | None) -> dict[str, float | None]:
     """Per ethnic group the rate per 1,000 residents and, but for White, the rate ratio against White."""
     population = population or {}
     white = (counts["ethnicity_white"], population.get("white"))
-    rates = {}
+    rates: dict[str, float | None] = {}
     for group, _ in GROUPS:
         count, residents = counts[f"ethnicity_{group}"], population.get(group)
         rates[f"ethnicity_{group}_rate_per_1000"] = rate_per(count, residents, 1000)
@@ -569,17 +585,17 @@ def group_rates(counts, population):
     return rates
 
 
-def summary_months(*, force):
+def summary_months(*, force: Force) -> tuple[datetime.date | None, datetime.date | None]:
     """(first, last) month of the force's summaries, or (None, None) before any."""
     months = MonthlySummary.objects.filter(force=force).aggregate(first=Min("month"), last=Max("month"))
     return months["first"], months["last"]
 
 
-def not_stated_shares(totals):
+def not_stated_shares(totals: Row) -> list[Row]:
     """Data-quality notes of a period's totals: the share of Taser reports not stating each detail."""
     taser = totals["taser_reports"]
     return [
-        {"label": label, "count": totals[name], "share": round(100 * totals[name] / taser, 1) if taser else None}
+        {"label": label, "count": totals[name], "share": share(totals[name], taser)}
         for name, label in (
             ("level_not_stated", "Highest Taser level not stated"),
             ("ethnicity_not_reported", "Ethnicity not reported"),
@@ -590,32 +606,23 @@ def not_stated_shares(totals):
     ]
 
 
-def totals_by_force(*, start, end, measures):
+def totals_by_force(*, start: datetime.date, end: datetime.date, measures: Iterable[str]) -> dict[str, Row]:
     """{force id: {measure: sum}} of every force's summaries for the months start ≤ month < end."""
     cells = MonthlySummary.objects.filter(month__gte=start, month__lt=end).values("force")
     return {row.pop("force"): row for row in cells.annotate(**{name: Sum(name) for name in measures}).order_by()}
 
 
-def summary_financial_years():
+def summary_financial_years() -> list[datetime.date]:
     """The starts (1 April) of the financial years any force has summaries for."""
     months = MonthlySummary.objects.values_list("month", flat=True).distinct()
     return sorted({period_start(month, "financial_year") for month in months})
 
 
-def latest_summary_month():
+def latest_summary_month() -> datetime.date | None:
     """The last month any force has summaries for; None before any."""
     return MonthlySummary.objects.aggregate(last=Max("month"))["last"]
 
 
-def forces_with_summaries():
+def forces_with_summaries() -> set[str]:
     """Ids of the forces that have summaries."""
     return set(MonthlySummary.objects.values_list("force", flat=True).distinct())
-
-
-def financial_years(first, last):
-    """Starts (1 April) of the financial years from the one holding `first` to the one holding `last`, newest first."""
-    year, years = period_start(last, "financial_year"), []
-    while year >= period_start(first, "financial_year"):
-        years.append(year)
-        year = datetime.date(year.year - 1, 4, 1)
-    return years

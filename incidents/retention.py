@@ -4,6 +4,8 @@ import datetime
 import functools
 import operator
 import shutil
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
@@ -16,8 +18,8 @@ from incidents import queries
 from incidents.imports.bulk import delete_reports
 from incidents.imports.uploads import upload_folder
 from incidents.models import CedUse, ImportBatch, MonthlySummary, RetentionRun, UseOfForceReport
-from incidents.queries import months_back
 from incidents.summaries import insert_summaries, latest_versions
+from oversight.police_calendar import months_back
 
 
 def retention_horizon(years: int, today: datetime.date | None = None) -> datetime.date:
@@ -38,7 +40,9 @@ def past_retention(horizon: datetime.date) -> tuple[QuerySet[UseOfForceReport], 
     """
     older = UseOfForceReport.objects.filter(occurred_on__lt=horizon)
     protecting = [
-        models.Exists(relation.related_model.objects.filter(**{relation.field.name: models.OuterRef("pk")}))
+        # A relation's model is a class here ("self" is resolved once the apps are loaded); its
+        # manager is the one each app declares, unknown to the type checker.
+        models.Exists(cast(Any, relation.related_model).objects.filter(**{relation.field.name: models.OuterRef("pk")}))
         for relation in UseOfForceReport._meta.related_objects
         if relation.on_delete is models.PROTECT
     ]
@@ -89,7 +93,7 @@ def apply_retention(*, years: int, today: datetime.date | None = None) -> Retent
     return run
 
 
-def _remove_audit_entries(removed, horizon):
+def _remove_audit_entries(removed: QuerySet[UseOfForceReport], horizon: datetime.date) -> int:
     """Delete the audit entries about the reports being removed and their CED uses, and about reports
     (and their devices) deleted by hand earlier that occurred before the horizon; returns how many.
 
@@ -107,11 +111,12 @@ def _remove_audit_entries(removed, horizon):
         )
     )
 
-    def report_of(content_type, object_id, data):
+    def report_of(content_type: int, object_id: Any, data: dict[str, Any] | None) -> Any:
         return object_id if content_type == report_type.pk else (data or {}).get("report")
 
     named = {report_of(*entry[1:]) for entry in entries} - {None}
-    going, existing = set(), set()
+    going: set[Any] = set()
+    existing: set[Any] = set()
     for chunk in _chunks(sorted(named)):
         going |= set(removed.filter(pk__in=chunk).values_list("pk", flat=True))
         existing |= set(UseOfForceReport.objects.filter(pk__in=chunk).values_list("pk", flat=True))
@@ -132,12 +137,12 @@ def _remove_audit_entries(removed, horizon):
     return len(doomed)
 
 
-def _chunks(items, size=500):
+def _chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 
 
-def _remove_uploads(batch_ids):
+def _remove_uploads(batch_ids: Iterable[int]) -> int:
     """Delete the folders of these imports' uploaded files; returns how many there were."""
     removed = 0
     for batch_id in batch_ids:

@@ -2,7 +2,7 @@
 
 import collections
 import datetime
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -23,7 +23,7 @@ from incidents.models import (
     MonthlySummary,
     UseOfForceReport,
 )
-from incidents.queries import months_back
+from oversight.police_calendar import months_back
 
 
 def month_of(day: datetime.date) -> datetime.date:
@@ -40,9 +40,9 @@ def cells_of(pairs: Iterable[tuple[int | None, object]]) -> list[list]:
     return sorted(map(list, cells), key=lambda cell: (cell[1], cell[0] is not None, cell[0] or 0))
 
 
-def _in_cells(cells, date_field, area_field):
+def _in_cells(cells: Iterable[Sequence[Any]], date_field: str, area_field: str) -> models.Q:
     """A filter matching the given cells: one term per month, naming that month's areas."""
-    by_month = collections.defaultdict(set)
+    by_month: collections.defaultdict[datetime.date, set[int | None]] = collections.defaultdict(set)
     for area, month in cells:
         by_month[datetime.date.fromisoformat(str(month))].add(area)
     condition = models.Q(pk__in=[])
@@ -69,7 +69,7 @@ def reports_in_cells(force_id: str, cells: list | None = None) -> int:
 
 def summary_aggregates() -> dict[str, Any]:
     """{summary column: aggregate over reports} for every measure of a summary cell."""
-    aggregates = {
+    aggregates: dict[str, Any] = {
         name: models.Count("pk", filter=condition) if condition else models.Count("pk")
         for name, (_, condition) in SUMMARY_MEASURES.items()
     }
@@ -133,12 +133,13 @@ class CountedChange:
     Months kept by record retention are left alone, as a rebuild leaves them.
     """
 
-    def __init__(self, force_id: str, reports: QuerySet[UseOfForceReport]):
+    def __init__(self, force_id: str, reports: QuerySet[UseOfForceReport]) -> None:
         self.force_id = force_id
         self.frozen = queries.summaries_frozen_before()
         self.before = cell_figures(self._open(reports))
 
-    def _open(self, reports):
+    def _open(self, reports: Any) -> QuerySet[UseOfForceReport]:
+        # A ReportQuerySet (its current() is the manager's, which the stubs do not see).
         reports = reports.current().filter(force=self.force_id)
         return reports.filter(occurred_on__gte=self.frozen) if self.frozen else reports
 
@@ -187,7 +188,7 @@ def latest_versions(force_ids: Iterable[str]) -> dict[str, int]:
     )
 
 
-def _version_by_force(versions):
+def _version_by_force(versions: dict[str, int]) -> models.Case:
     """The data version of a row's force: a CASE over the few forces rebuilt."""
     return models.Case(*(models.When(force=f, then=v) for f, v in versions.items()), default=0)
 

@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from forces.queries import force_of, role_of
+from forces.roles import ALL_ROLES, IMPORT_ROLES, force_of, role_required
 from incidents.filters import ReportFilter
 from incidents.forms import UploadForm
 from incidents.imports.uploads import has_rejects, reject_file, store_upload, uploaded_file
@@ -16,22 +16,18 @@ from incidents.queries import (
     UNIT_OF_COUNT,
     batches_visible_to,
     may_upload,
-    may_view_imports,
     report_page,
     reports_visible_to,
 )
 from incidents.recovery import retry
 from incidents.tasks import NOT_QUEUED, UNFINISHED, enqueue_import, rows_read_so_far
 
-# Roles that follow their force's imports, and the one that uploads them.
-
 
 @require_safe
 @login_required
+@role_required(ALL_ROLES, "Your account has no role with access to records.")
 def report_list(request):
     """The reports a user may open, filtered as the API's reports are: where a chart's bar or point leads."""
-    if not (request.user.is_superuser or role_of(request.user)):
-        raise PermissionDenied("Your account has no role with access to records.")
     params = request.GET.copy()
     for paging in ("page", "after", "before"):
         params.pop(paging, None)
@@ -63,15 +59,13 @@ def applied_filters(filters):
 # --- imports ------------------------------------------------------------------------------
 
 
-def check_may_view_imports(user):
-    if not may_view_imports(user):
-        raise PermissionDenied("Imports are for force data officers and PCC staff.")
+IMPORTS_ARE_FOR = "Imports are for force data officers and PCC staff."
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(IMPORT_ROLES, IMPORTS_ARE_FOR)
 def import_list(request):
-    check_may_view_imports(request.user)
     form = None
     if may_upload(request.user):
         # A superuser belongs to no force: the form asks which force the file is for.
@@ -102,8 +96,8 @@ def import_list(request):
 
 @require_safe
 @login_required
+@role_required(IMPORT_ROLES, IMPORTS_ARE_FOR)
 def import_detail(request, pk):
-    check_may_view_imports(request.user)
     # Another force's batch is "not found", never "forbidden": its existence is not shown.
     batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
     context = {
@@ -124,8 +118,8 @@ def may_retry(user, batch):
 
 @require_POST
 @login_required
+@role_required(IMPORT_ROLES, IMPORTS_ARE_FOR)
 def import_retry(request, pk):
-    check_may_view_imports(request.user)
     batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
     if not may_retry(request.user, batch):
         raise PermissionDenied("Only a failed import whose file is kept is tried again, by a force data officer.")
@@ -137,9 +131,9 @@ def import_retry(request, pk):
 
 @require_safe
 @login_required
+@role_required(IMPORT_ROLES, IMPORTS_ARE_FOR)
 def import_status(request, pk):
     """What the batch page's script polls: status and rows read, small and uncached."""
-    check_may_view_imports(request.user)
     batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
     response = JsonResponse(
         {
@@ -156,9 +150,9 @@ def import_status(request, pk):
 
 @require_safe
 @login_required
+@role_required(IMPORT_ROLES, IMPORTS_ARE_FOR)
 def import_rejects(request, pk):
     """The rows a "skip invalid rows" import left out, with their problems, as the import wrote them."""
-    check_may_view_imports(request.user)
     batch = get_object_or_404(batches_visible_to(request.user), pk=pk)
     if not has_rejects(batch):
         raise Http404("This import has no reject file.")

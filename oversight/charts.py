@@ -78,13 +78,6 @@ def layout(**extra):
     return base
 
 
-def share(part, whole, digits=1):
-    """part as a percentage of whole, rounded; None (not 0) when whole is 0 or either is unknown."""
-    if part is None or not whole:
-        return None
-    return round(100 * part / whole, digits)
-
-
 def rounded(value, digits=2):
     return None if value is None else round(value, digits)
 

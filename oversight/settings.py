@@ -394,6 +394,6 @@ SPECTACULAR_SETTINGS = {
     # another (WCAG 4.1.2, axe's nested-interactive); without them the path is plain text.
     "SWAGGER_UI_SETTINGS": {"deepLinking": False},
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {"CedLevelEnum": "incidents.api.CED_LEVEL_NAMES"},
+    "ENUM_NAME_OVERRIDES": {"CedLevelEnum": "incidents.filters.CED_LEVEL_NAMES"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "forces.api.force_ids_in_schema"],
 }

@@ -5,7 +5,9 @@ from rest_framework import permissions, routers
 from rest_framework.routers import DefaultRouter
 
 from forces.api import CapabilityViewSet, ForceViewSet, PublishedFigureViewSet, UpliftDecisionViewSet
-from incidents.api import ImportViewSet, ReportViewSet, SummaryViewSet
+from incidents.api.imports import ImportViewSet
+from incidents.api.reports import ReportViewSet
+from incidents.api.summaries import SummaryViewSet
 from scrutiny.api import (
     ActionViewSet,
     FindingViewSet,

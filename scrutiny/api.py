@@ -12,6 +12,7 @@ from rest_framework import permissions, serializers, viewsets
 from forces.api import PUBLIC
 from forces.authentication import TokenAccess
 from forces.models import Force
+from forces.roles import FINDING_ROLES, SAMPLE_ROLES, RolePermission
 from oversight.api import CsvListMixin
 from scrutiny.models import (
     LEFT_OUT,
@@ -28,8 +29,6 @@ from scrutiny.models import (
 from scrutiny.queries import (
     actions_visible_to,
     findings_visible_to,
-    may_follow_findings,
-    may_follow_samples,
     meeting_quorum,
     responses_visible_to,
     reviews_visible_to,
@@ -97,18 +96,14 @@ class PublishedFindingViewSet(CsvListMixin, viewsets.ReadOnlyModelViewSet):
 # --- the panels' work, for the roles that follow it ------------------------------------------
 
 
-class MayFollowSamples(permissions.BasePermission):
+class MayFollowSamples(RolePermission):
+    roles = SAMPLE_ROLES
     message = "Samples and reviews are for PCC staff and panel members."
 
-    def has_permission(self, request, view):
-        return may_follow_samples(request.user)
 
-
-class MayFollowFindings(permissions.BasePermission):
+class MayFollowFindings(RolePermission):
+    roles = FINDING_ROLES
     message = "Findings, responses and actions are for PCC staff, panel members and the force's staff."
-
-    def has_permission(self, request, view):
-        return may_follow_findings(request.user)
 
 
 class ClipSerializer(serializers.ModelSerializer):

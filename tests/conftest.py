@@ -11,7 +11,7 @@ from django.db import transaction
 from django.test import override_settings
 
 from forces.models import Force, Role
-from forces.queries import force_of
+from forces.roles import force_of
 from forces.services import create_api_token, create_role_user, load_forces
 from tests.factories import AreaFactory
 

@@ -329,8 +329,8 @@ def test_a_case_goes_from_a_members_review_to_a_closed_action(
 ):
     from django.utils import timezone
 
+    from oversight.police_calendar import quarter_bounds
     from scrutiny.models import Action, PanelMember
-    from scrutiny.queries import quarter_bounds
     from scrutiny.services import draw_sample
     from tests.factories import (
         ActionFactory,

@@ -26,8 +26,8 @@ from dashboards.demo import seed_demo
 from forces.models import Force, Role
 from forces.services import load_forces
 from incidents.models import CedLevel, Ethnicity
-from incidents.queries import months_back
 from incidents.summaries import rebuild_summaries
+from oversight.police_calendar import months_back
 from tests.conftest import role_user, rows_for_a_module
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 

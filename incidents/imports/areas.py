@@ -1,32 +1,35 @@
 """The areas a file names, found among the force's or created for review."""
 
 import collections
+from collections.abc import Iterable
 
 from django.utils.text import slugify
 
-from forces.models import Area
+from forces.models import Area, Force
 from forces.services import InputError
+from incidents.models import ImportBatch
 
 # Met boroughs whose name differs from the ONS name of the area.
 AREA_ALIASES = {"city of westminster": "westminster"}
 OTHER_AREAS = {"heathrow", "out of force"}
-AREA_KINDS = {Area.Kind.BOROUGH: "boroughs", Area.Kind.CSP: "community safety partnerships"}
+AREA_KINDS: dict[str, str] = {Area.Kind.BOROUGH: "boroughs", Area.Kind.CSP: "community safety partnerships"}
 
 
 class AreaFinder:
     """Maps area names or codes in a file to the force's areas, creating unknown ones for review."""
 
-    def __init__(self, force, batch):
+    def __init__(self, force: Force, batch: ImportBatch) -> None:
         self.force, self.batch = force, batch
         areas = Area.objects.filter(force=force)
         self.ids = {self.key(area.name): area.id for area in areas}
-        self.codes = {area.code: area.id for area in areas}
+        # A file's missing code (None) is looked up too, and finds nothing.
+        self.codes: dict[str | None, int] = {area.code: area.id for area in areas}
         self.held = set(self.ids.values())  # the force's areas before the import
-        self.seen = set()  # the ids of the areas the file names (but other areas: out of force, Heathrow)
-        self.created = {}  # id → (name, code) of the areas the file made
+        self.seen: set[int] = set()  # the ids of the areas the file names (but other areas: out of force, Heathrow)
+        self.created: dict[int, tuple[str, str]] = {}  # id → (name, code) of the areas the file made
 
-    def by_code(self, codes, names):
-        ids = []
+    def by_code(self, codes: Iterable[str | None], names: Iterable[str | None]) -> list[int | None]:
+        ids: list[int | None] = []
         for code, name in zip(codes, names, strict=True):
             if code and code not in self.codes:
                 self.codes[code] = self.by_name_for_code(code, name) or self.create(name or code, code)
@@ -34,7 +37,7 @@ class AreaFinder:
         self.seen.update(area_id for area_id in set(ids) if area_id is not None)
         return ids
 
-    def check_belongs(self, file_name):
+    def check_belongs(self, file_name: str) -> None:
         """Refuse a file most of whose areas the force, which has areas, does not know: another force's file.
 
         The sentence names the force whose areas they are, found by name or code.
@@ -46,8 +49,8 @@ class AreaFinder:
         others = Area.objects.exclude(force=self.force)
         keys = {self.key(name) for name, _ in unknown}
         codes = {code for _, code in unknown}
-        matches = collections.Counter()
-        kinds = {}
+        matches: collections.Counter[str] = collections.Counter()
+        kinds: dict[str, collections.Counter[str]] = {}
         for area in others.only("force_id", "name", "code", "kind"):
             if self.key(area.name) in keys or area.code in codes:
                 matches[area.force_id] += 1
@@ -67,7 +70,7 @@ class AreaFinder:
             f"{file_name}: {count} of {len(named)} areas are {kind} of {other}, not {self.force.pk}; {advice}"
         )
 
-    def by_name_for_code(self, code, name):
+    def by_name_for_code(self, code: str, name: str | None) -> int | None:
         """The force's area of this name, when the file gives it a code the force does not use.
 
         Codes change when `import_areas` replaces a force's own codes with ONS ones, so a file
@@ -84,16 +87,16 @@ class AreaFinder:
         return area_id
 
     @staticmethod
-    def key(name):
+    def key(name: str) -> str:
         key = " ".join(name.replace("&", "and").split()).casefold()
         return AREA_ALIASES.get(key, key)
 
-    def __call__(self, names):
+    def __call__(self, names: Iterable[str | None]) -> list[int | None]:
         ids = [self.find(name) for name in names]
         self.seen.update(area_id for area_id in ids if area_id is not None)
         return ids
 
-    def find(self, name):
+    def find(self, name: str | None) -> int | None:
         if not name:
             return None
         key = self.key(name)
@@ -102,7 +105,7 @@ class AreaFinder:
             self.create(name, self.free_code(f"{self.force.pk[:12]}-{slugify(name)}"), kind)
         return self.ids[key]
 
-    def free_code(self, code):
+    def free_code(self, code: str) -> str:
         """`code` cut to the column's 20 characters, numbered if another area already holds it."""
         candidate, number = code[:20], 1
         while candidate in self.codes:
@@ -110,7 +113,7 @@ class AreaFinder:
             candidate = f"{code[: 19 - len(str(number))].rstrip('-')}-{number}"
         return candidate
 
-    def create(self, name, code, kind=None):
+    def create(self, name: str, code: str, kind: str | None = None) -> int:
         kind = kind or (Area.Kind.BOROUGH if self.force.pk == "metropolitan" else Area.Kind.CSP)
         area = Area.objects.create(force=self.force, code=code, name=name, kind=kind, needs_review=True)
         self.batch.notes.append(f"Area '{name}' was not known and has been created; review it in the admin.")

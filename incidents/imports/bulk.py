@@ -6,9 +6,9 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, cast
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -53,6 +53,11 @@ def reserve_ids(model: type[models.Model], count: int, cursor: Any = None) -> li
     return list(range(start, start + count))
 
 
+def field_of(model: type[models.Model], name: str) -> models.Field:
+    """The concrete field `name` of the model (a bulk write names no relation's reverse side)."""
+    return cast(models.Field, model._meta.get_field(name))
+
+
 def defaults_for_omitted(model: type[models.Model], names: Iterable[str]) -> dict[str, Any]:
     """{field name: value} for the columns a bulk write leaves out.
 
@@ -80,7 +85,7 @@ def bulk_insert(
     columns = [*columns, *omitted]
     defaults = tuple(omitted.values())
     rows = (row + defaults for row in map(tuple, rows)) if defaults else rows
-    column_list = ", ".join(model._meta.get_field(name).column for name in columns)
+    column_list = ", ".join(field_of(model, name).column for name in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             buffer = io.StringIO()
@@ -89,16 +94,17 @@ def bulk_insert(
             # csv writes None and "" alike as an empty field, which COPY reads as NULL;
             # FORCE_NOT_NULL makes it "" for the columns that cannot be NULL.
             not_null = [
-                model._meta.get_field(name).column
+                field_of(model, name).column
                 for name in columns
-                if not model._meta.get_field(name).null
-                and model._meta.get_field(name).get_internal_type() in TEXT_TYPES
+                if not field_of(model, name).null and field_of(model, name).get_internal_type() in TEXT_TYPES
             ]
             options = f", FORCE_NOT_NULL ({', '.join(not_null)})" if not_null else ""
             cursor.copy_expert(f"COPY {table} ({column_list}) FROM STDIN WITH (FORMAT csv{options})", buffer)
         else:
             placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})", rows)
+            # Any iterable of rows does (the stubs ask for a sequence): rows are not all held at once.
+            statement = f"INSERT INTO {table} ({column_list}) VALUES ({placeholders})"
+            cursor.executemany(statement, rows)  # type: ignore[arg-type]
 
 
 def delete_reports(reports: QuerySet[UseOfForceReport]) -> None:
@@ -126,7 +132,7 @@ def arrow_copy(model: type[models.Model], table: str, arrays: dict[str, pa.Array
     length = len(next(iter(arrays.values())))
     arrays = arrays | {name: pa.array([value] * length) for name, value in defaults_for_omitted(model, arrays).items()}
     names = list(arrays)
-    columns = ", ".join(model._meta.get_field(name).column for name in names)
+    columns = ", ".join(field_of(model, name).column for name in names)
     if connection.vendor == "postgresql":
         # Booleans as 1 and 0, not as "true" and "false": the CSV of a report is half as long,
         # and PostgreSQL reads it in a tenth less time.
@@ -154,54 +160,55 @@ class InBackground:
     (SQLite) each piece is written at once, in this thread.
     """
 
-    def __init__(self, depth=32):
-        self.raw = connection.connection if connection.vendor == "postgresql" else None
+    def __init__(self, depth: int = 32) -> None:
+        self.raw: Any = connection.connection if connection.vendor == "postgresql" else None
         self.errors = connection.wrap_database_errors  # this thread's connection's, used from the other
         self.csv_maker = ThreadPoolExecutor(max_workers=1) if self.raw else None
         self.copier = ThreadPoolExecutor(max_workers=1) if self.raw else None
-        self.pending = collections.deque()
+        self.pending: collections.deque[Future[Any]] = collections.deque()
         self.depth = depth
 
-    def copy(self, model, table, arrays):
+    def copy(self, model: type[models.Model], table: str, arrays: dict[str, pa.Array]) -> None:
         """copy_arrays(…, model, table, arrays), now or in the threads."""
-        if self.raw is None:
+        if self.raw is None or self.csv_maker is None:
             with connection.cursor() as cursor:
                 return copy_arrays(cursor, model, table, arrays)
         made = self.csv_maker.submit(arrow_copy, model, table, arrays)
         self._queue(self._copy, made)
 
-    def __call__(self, work, *args):
+    def __call__(self, work: Callable[..., Any], *args: Any) -> Any:
         """work(cursor, *args), now or in the copying thread, after what is queued before it."""
         if self.raw is None:
             with connection.cursor() as cursor:
                 return work(cursor, *args)
         self._queue(self._run, work, *args)
 
-    def _queue(self, *call):
-        self.pending.append(self.copier.submit(*call))
+    def _queue(self, *call: Any) -> None:
+        # Only the threaded path (PostgreSQL) queues, where the copier exists.
+        self.pending.append(cast(ThreadPoolExecutor, self.copier).submit(*call))
         while len(self.pending) > self.depth:
             self.pending.popleft().result()
 
-    def _copy(self, made):
+    def _copy(self, made: Future[tuple[str, Any]]) -> None:
         statement, data = made.result()
         with self.errors, self.raw.cursor() as cursor:
             cursor.copy_expert(statement, data, COPY_CHUNK_BYTES)
 
-    def _run(self, work, *args):
+    def _run(self, work: Callable[..., Any], *args: Any) -> Any:
         # Django's own error classes, and its note that the connection failed: a dropped connection
         # is then replaced before the batch records the failure (see _record_failure).
         with self.errors, self.raw.cursor() as cursor:
             return work(cursor, *args)
 
-    def wait(self):
+    def wait(self) -> None:
         """Wait for all the work; raise the first error."""
         while self.pending:
             self.pending.popleft().result()
 
-    def __enter__(self):
+    def __enter__(self) -> "InBackground":
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *exc_info: object) -> None:
         for pool in (self.copier, self.csv_maker):
             if pool is not None:
                 pool.shutdown(wait=True, cancel_futures=True)

@@ -1,6 +1,9 @@
 """Matching a file's rows to the force's reports they revise: digests of keys and contents, the reports held."""
 
+import datetime
 import hashlib
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -12,8 +15,9 @@ from incidents.imports.bulk import COPY_CHUNK_BYTES
 from incidents.models import ImportBatch, UseOfForceReport
 from incidents.readers import Problems
 
+md5: Callable[[Any], Any]
 try:  # CPython's own MD5: for texts this short, OpenSSL's set-up per text costs more than the hashing
-    from _md5 import md5
+    from _md5 import md5  # type: ignore[import-not-found,no-redef]
 except ImportError:  # a Python built without it
     md5 = hashlib.md5
 
@@ -27,7 +31,7 @@ def md5_digests(texts: pa.Array) -> tuple[np.ndarray, pa.StringArray]:
     return _md5_digests(texts.buffers()[2], offsets[:-1], offsets[1:])
 
 
-def _md5_digests(data, starts, ends):
+def _md5_digests(data: Any, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, pa.StringArray]:
     """md5_digests of each data[start:end], read from the buffer in place."""
     data = memoryview(data or b"")
     raw = b"".join(md5(data[start:end]).digest() for start, end in zip(starts.tolist(), ends.tolist(), strict=True))
@@ -67,10 +71,11 @@ class SeenKeys:
     ten times in a million rows, not once a batch (which took 1.9 s of a million-row import).
     """
 
-    def __init__(self):
-        self.runs = []  # (sorted digests, the file row of each), oldest first; equal digests in file order
+    def __init__(self) -> None:
+        # (sorted digests, the file row of each), oldest first; equal digests in file order
+        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
 
-    def add(self, digests, rows):
+    def add(self, digests: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Remember these digests (in file order); for each, the times seen before and the first row it was on."""
         order = np.argsort(digests, kind="stable")
         keys, key_rows = digests[order], rows[order]
@@ -93,7 +98,7 @@ class SeenKeys:
         unsorted[order] = positions
         return before[unsorted], first_row[unsorted]
 
-    def _keep(self, keys, rows):
+    def _keep(self, keys: np.ndarray, rows: np.ndarray) -> None:
         while self.runs and len(self.runs[-1][0]) <= len(keys):
             older_keys, older_rows = self.runs.pop()
             # Equal digests stay in file order: the newer go after the older.
@@ -127,10 +132,10 @@ def source_keys(
 class RowNumbers:
     """The problems of some rows of a batch, converted on their own, under their file row numbers."""
 
-    def __init__(self, problems, numbers):
+    def __init__(self, problems: Problems, numbers: np.ndarray) -> None:
         self.problems, self.numbers = problems, numbers
 
-    def add(self, index, column, value, phrase):
+    def add(self, index: int, column: str, value: Any, phrase: str) -> None:
         self.problems.add(int(self.numbers[index]), column, value, phrase)
 
 
@@ -152,31 +157,31 @@ class HeldReports:
     Read with the force locked.
     """
 
-    def __init__(self, force_id, source_format, holds=None):
+    def __init__(self, force_id: str, source_format: str, holds: int | None = None) -> None:
         self.force_id, self.source_format, self.holds = force_id, source_format, holds or 0
         # Rows to look up one by one before reading everything; 0 reads everything at once.
         self.lookups_left = min(holds // 16, LOOKUPS_AT_MOST) if holds else 0
-        self.held_again = []  # by key: the ids of the reports the file held again
+        self.held_again: list[np.ndarray] = []  # by key: the ids of the reports the file held again
         # By key, what to wait for before a look-up: the rows the import's connection is still
         # copying in another thread (InBackground.wait); one connection runs one statement at a time.
-        self.settle = None
+        self.settle: Callable[[], None] | None = None
         if self.lookups_left:
             self._keep(_empty_parts())
         else:
             self._read_all()
 
     @property
-    def by_key(self):
+    def by_key(self) -> bool:
         return self.lookups_left > 0
 
-    def _read_all(self):
+    def _read_all(self) -> None:
         read = _held_by_copy if connection.vendor == "postgresql" else _held_by_rows
         self._keep(read(self.force_id, self.source_format))
         self.matched = np.isin(self.ids, np.concatenate([np.empty(0, np.int64), *self.held_again]))
         self.held_again = []
         self.lookups_left = 0
 
-    def _keep(self, parts):
+    def _keep(self, parts: dict[str, list[np.ndarray]]) -> None:
         keys = _joined(parts["key"], "S16")
         order = np.argsort(keys)
         self.keys = keys[order]
@@ -185,7 +190,9 @@ class HeldReports:
         )
         self.matched = np.zeros(len(self.keys), bool)  # held again by the file, as they are or corrected
 
-    def match(self, keys, key_digests, content_digests):
+    def match(
+        self, keys: pa.Array, key_digests: np.ndarray, content_digests: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For each row, from its key text and its key and content digests: whether a report has its key,
         that report's place among these (0 where none), and whether it is current and unchanged.
 
@@ -206,14 +213,14 @@ class HeldReports:
         unchanged = found & self.current[at] & (self.contents[at] == content_digests)
         return found, at, unchanged
 
-    def hold_again(self, at):
+    def hold_again(self, at: np.ndarray) -> None:
         """The reports at these places are held by the file (as they are or corrected): not withdrawn."""
         if self.by_key:
             self.held_again.append(self.ids[at])
         else:
             self.matched[at] = True
 
-    def withdrawn(self, start, end):
+    def withdrawn(self, start: datetime.date, end: datetime.date) -> np.ndarray:
         """The ids of the current reports of this format from `start` to `end` the file did not hold."""
         if not self.by_key:
             in_years = (self.days >= np.datetime64(start)) & (self.days <= np.datetime64(end))
@@ -222,11 +229,11 @@ class HeldReports:
         return candidates[~np.isin(candidates, np.concatenate([np.empty(0, np.int64), *self.held_again]))]
 
 
-def _empty_parts():
+def _empty_parts() -> dict[str, list[np.ndarray]]:
     return {name: [] for name, _, _ in HELD_FIELDS}
 
 
-def _held_by_keys(force_id, source_format, keys):
+def _held_by_keys(force_id: str, source_format: str, keys: list[str]) -> dict[str, list[np.ndarray]]:
     """The held reports of these source keys (texts), from the index on (force, source key)."""
     parts = _empty_parts()
     query = _held_query(("source_key", "content_hash"))
@@ -244,7 +251,7 @@ def _held_by_keys(force_id, source_format, keys):
     return parts
 
 
-def _held_of_format(force_id, source_format, start, end):
+def _held_of_format(force_id: str, source_format: str, start: datetime.date, end: datetime.date) -> np.ndarray:
     """The ids of the force's current reports of this format from `start` to `end` (numpy), as they were before
     the running import (whose batch has not succeeded yet) added any."""
     succeeded = ImportBatch.objects.filter(
@@ -265,13 +272,13 @@ def _held_of_format(force_id, source_format, start, end):
 
 # Each field of a held report: its name, how PostgreSQL's binary COPY sends it (big-endian; a date
 # as days from 2000-01-01) and how it is held.
-HELD_FIELDS = (
+HELD_FIELDS: tuple[tuple[str, str, Any], ...] = (
     ("key", "S16", "S16"), ("content", "S16", "S16"), ("id", ">i8", np.int64), ("current", "?", bool),
     ("day", ">i4", "datetime64[D]"), ("of_format", "?", bool),
 )  # fmt: skip
 
 
-def _held_query(digests):
+def _held_query(digests: tuple[str, str]) -> str:
     """The held reports' fields, in HELD_FIELDS order; its parameters: the force, the file's format, the force."""
     key, content = digests
     return (
@@ -282,7 +289,7 @@ def _held_query(digests):
     )
 
 
-def _held_by_rows(force_id, source_format):
+def _held_by_rows(force_id: str, source_format: str) -> dict[str, list[np.ndarray]]:
     parts = _empty_parts()
     with connection.chunked_cursor() as cursor:
         cursor.execute(_held_query(("source_key", "content_hash")), [force_id, source_format, force_id])
@@ -291,7 +298,7 @@ def _held_by_rows(force_id, source_format):
     return parts
 
 
-def _take_rows(parts, rows):
+def _take_rows(parts: dict[str, list[np.ndarray]], rows: list[tuple]) -> None:
     """Add held reports fetched as rows (key texts, content digests in hex, …) to the parts."""
     if not rows:
         return
@@ -313,7 +320,7 @@ COPY_SIGNATURE, COPY_HEADER_BYTES, COPY_TRAILER = b"PGCOPY\n\xff\r\n\x00", 19, b
 DAYS_1970_TO_2000 = 10_957
 
 
-def _held_by_copy(force_id, source_format):
+def _held_by_copy(force_id: str, source_format: str) -> dict[str, list[np.ndarray]]:
     """The held reports as PostgreSQL's binary COPY sends them, digests made by PostgreSQL.
 
     A million reports take 1.5–2.2 s, where fetching them as rows and digesting their keys here took 3.6 s.
@@ -330,17 +337,17 @@ def _held_by_copy(force_id, source_format):
 class _HeldRows:
     """Takes the binary COPY of held reports a few MB at a time (as a file psycopg2 writes to)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.data = bytearray()
-        self.parts = {name: [] for name, _, _ in HELD_FIELDS}
+        self.parts: dict[str, list[np.ndarray]] = {name: [] for name, _, _ in HELD_FIELDS}
         self.header_read = False
 
-    def write(self, data):
+    def write(self, data: bytes) -> None:
         self.data += data
         if len(self.data) >= 4 << 20:
             self._take_rows()
 
-    def _take_rows(self):
+    def _take_rows(self) -> None:
         if not self.header_read:
             if bytes(self.data[: len(COPY_SIGNATURE)]) != COPY_SIGNATURE:
                 raise ValueError("PostgreSQL's binary COPY began with an unknown signature.")
@@ -357,13 +364,13 @@ class _HeldRows:
         for name, _, held in HELD_FIELDS:
             self.parts[name].append((days if name == "day" else rows[name]).astype(held))
 
-    def finish(self):
+    def finish(self) -> None:
         self._take_rows()
         if bytes(self.data) != COPY_TRAILER:
             raise ValueError("PostgreSQL's binary COPY of the held reports ended unexpectedly.")
 
 
-def _joined(parts, dtype):
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
     """The parts as one array, letting go of them (a million reports' worth is held once, not twice)."""
     array = np.concatenate([np.empty(0, dtype), *parts])
     parts.clear()

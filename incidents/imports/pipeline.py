@@ -27,6 +27,7 @@ from incidents.imports.matching import HeldReports, RowNumbers, SeenKeys, conten
 from incidents.imports.uploads import RejectFile
 from incidents.models import CedUse, ImportBatch, UseOfForceReport
 from incidents.summaries import CountedChange, cells_of, reports_in_cells
+from oversight.police_calendar import financial_year_bounds
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ UNEXPECTED = "The import stopped on an unexpected error."
 class ImportFailed(Exception):
     """The file had problems and nothing was written; the batch holds them."""
 
-    def __init__(self, batch):
+    def __init__(self, batch: ImportBatch) -> None:
         super().__init__(f"{batch.source_name}: {batch.rows_rejected} problem(s); nothing was imported.")
         self.batch = batch
 
@@ -109,7 +110,7 @@ def import_reports(
     return batch
 
 
-def _record_failure(batch, error, problems):
+def _record_failure(batch: ImportBatch, error: Exception, problems: readers.Problems) -> None:
     """Nothing was written; the batch says why, for the upload page, the API and the admin."""
     # A connection the database dropped (a restart, a failover) is replaced: the batch must not be
     # left "running" for ever by the failure it is to record.
@@ -145,7 +146,15 @@ class ImportOptions:
     new_areas: bool
 
 
-def _stage_and_apply(table, file_format, force, batch, problems, options, progress):
+def _stage_and_apply(
+    table: readers.Table,
+    file_format: ModuleType,
+    force: Force,
+    batch: ImportBatch,
+    problems: readers.Problems,
+    options: ImportOptions,
+    progress: Callable[[int], object] | None,
+) -> None:
     """Read the file batch by batch; add new reports straight away, stage changed ones, count unchanged ones.
 
     Each row is matched in Python to the report it revises, by its source key, against the
@@ -238,7 +247,7 @@ def _stage_and_apply(table, file_format, force, batch, problems, options, progre
         _withdraw_and_count(batch, applied, held)
 
 
-def _create_import_tables():
+def _create_import_tables() -> None:
     with connection.cursor() as cursor:
         for name, model in ((STAGING, UseOfForceReport), (STAGING_CED, CedUse)):
             cursor.execute(f"DROP TABLE IF EXISTS {name}")
@@ -250,7 +259,14 @@ def _create_import_tables():
         cursor.execute(f"CREATE TEMP TABLE {TOUCHED} (report_id bigint, added boolean NOT NULL DEFAULT true)")
 
 
-def _write_reports(database, tables, reports, uses, use_rows, ids):
+def _write_reports(
+    database: InBackground,
+    tables: tuple[str, str],
+    reports: dict[str, pa.Array],
+    uses: dict[str, pa.Array],
+    use_rows: np.ndarray,
+    ids: np.ndarray,
+) -> None:
     """Write reports under these ids, and their CED uses, to these tables (reports', uses')."""
     reports["id"], uses["report"] = pa.array(ids), pa.array(ids[use_rows])
     database.copy(UseOfForceReport, tables[0], reports)
@@ -267,11 +283,12 @@ class Applied:
     unchanged: int = 0
     first: datetime.date | None = None  # the range of the dates of the rows the file holds
     last: datetime.date | None = None
-    touched: set = field(default_factory=set)  # (area id, first of month) of reports added or changed
+    # (area id, first of month) of reports added or changed
+    touched: set[tuple[int | None, datetime.date]] = field(default_factory=set)
     revises: bool = False  # whether any row has the key of a report the force holds
     added_ids: list = field(default_factory=list)  # numpy arrays of the ids of the reports added
 
-    def note(self, report, good):
+    def note(self, report: dict[str, pa.Array], good: np.ndarray) -> None:
         """Remember where the converted rows fall: their months and areas, and their dates' range."""
         keep = pa.array(good)
         dates, areas = pc.filter(report["occurred_on"], keep), pc.filter(report["area"], keep)
@@ -282,14 +299,14 @@ class Applied:
         cells = pa.table({"area": areas, "month": months}).group_by(["area", "month"]).aggregate([])
         self.touched.update(zip(cells["area"].to_pylist(), cells["month"].to_pylist(), strict=True))
 
-    def cover(self, days):
+    def cover(self, days: np.ndarray) -> None:
         """Widen the dates' range to take in these (numpy dates)."""
         if len(days):
             low, high = days.min().item(), days.max().item()
             self.first, self.last = min(self.first or low, low), max(self.last or high, high)
 
 
-def _apply_changes(cursor, applied):
+def _apply_changes(cursor: Any, applied: Applied) -> None:
     """Correct the staged changed reports, in set-based SQL: their CED uses are replaced."""
     cursor.execute(f"SELECT COUNT(*) FROM {STAGING}")
     if not cursor.fetchone()[0]:
@@ -310,7 +327,7 @@ def _apply_changes(cursor, applied):
     cursor.execute(f"INSERT INTO {CED_USE} ({columns}) SELECT {columns} FROM {STAGING_CED}")
 
 
-def _withdraw_and_count(batch, applied, held):
+def _withdraw_and_count(batch: ImportBatch, applied: Applied, held: HeldReports) -> None:
     """Correct, withdraw what the edition no longer holds (within the financial years it covers), count it all.
 
     The reports to withdraw are found among those held (see HeldReports.withdrawn). A change
@@ -324,7 +341,8 @@ def _withdraw_and_count(batch, applied, held):
             # for nearly empty and plan later queries of it as quadratic nested loops. (Not
             # worth it for rows few beside what the force holds: ANALYZE samples the whole table.)
             _analyze(cursor, REPORT, "force_id", "source_key", "occurred_on", "import_batch_id", "withdrawn_in_version")
-        withdrawn = held.withdrawn(*financial_year_bounds(applied.first, applied.last)) if applied.first else []
+        covered = applied.first and applied.last and financial_year_bounds(applied.first, applied.last)
+        withdrawn = held.withdrawn(*covered) if covered else np.empty(0, np.int64)
         in_withdrawn = f"id IN (SELECT report_id FROM {WITHDRAWN})"
         if len(withdrawn):
             _write_ids(cursor, WITHDRAWN, withdrawn)
@@ -338,14 +356,14 @@ def _withdraw_and_count(batch, applied, held):
             batch.rows_withdrawn = cursor.rowcount
         if change is not None:
             touched = UseOfForceReport.objects.filter(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED}", []))  # noqa: S611
-            change.count(touched, batch.data_version)
+            change.count(touched, batch.data_version or 0)
         batch.summaries_counted = change is not None
         batch.summary_cells = cells_of(applied.touched)
         for name in (STAGING, STAGING_CED, WITHDRAWN, TOUCHED):
             cursor.execute(f"DROP TABLE {name}")
 
 
-def _counted_change(cursor, batch, applied, withdrawn):
+def _counted_change(cursor: Any, batch: ImportBatch, applied: Applied, withdrawn: int) -> CountedChange | None:
     """The edition's change of the summaries, begun (a CountedChange), or None when a rebuild of its cells
     is to follow instead.
 
@@ -375,7 +393,7 @@ def _counted_change(cursor, batch, applied, withdrawn):
     return CountedChange(batch.force_id, held.exclude(import_batch=batch.pk))
 
 
-def _write_ids(cursor, table, ids):
+def _write_ids(cursor: Any, table: str, ids: np.ndarray) -> None:
     if connection.vendor == "postgresql":
         # Written by pyarrow: a million ids as Python text would take some 70 MB more at once.
         data = io.BytesIO()
@@ -386,7 +404,7 @@ def _write_ids(cursor, table, ids):
         cursor.executemany(f"INSERT INTO {table} (report_id) VALUES (%s)", [(i,) for i in ids.tolist()])
 
 
-def _analyze(cursor, table, *columns):
+def _analyze(cursor: Any, table: str, *columns: str) -> None:
     """Give the planner statistics (autovacuum never analyses temporary tables).
 
     Without them PostgreSQL plans joins on a temporary table as if it were empty, and a
@@ -396,11 +414,3 @@ def _analyze(cursor, table, *columns):
         cursor.execute(f"ANALYZE {table} ({', '.join(columns)})")
     else:
         cursor.execute(f"ANALYZE {table}")
-
-
-def financial_year_bounds(first: object, last: object) -> tuple[datetime.date, datetime.date]:
-    """1 April of the financial year holding `first` to 31 March of the one holding `last`."""
-    first, last = (datetime.date.fromisoformat(str(d)[:10]) for d in (first, last))
-    start_year = first.year if first.month >= 4 else first.year - 1
-    end_year = last.year + 1 if last.month >= 4 else last.year
-    return datetime.date(start_year, 4, 1), datetime.date(end_year, 3, 31)

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from forces.models import Force
 from incidents.models import ImportBatch
+from incidents.readers import Table
 from incidents.recovery import new_lease
 from oversight.spreadsheets import cell
 
@@ -86,7 +87,7 @@ def store_upload(
 class RejectFile:
     """The rows that had problems, with their reasons, beside the input file."""
 
-    def __init__(self, table):
+    def __init__(self, table: Table) -> None:
         self.path = table.path.with_name(f"{table.path.stem}.rejects.csv")
         self.handle = self.path.open("w", newline="", encoding="utf-8")
         self.writer = csv.writer(self.handle)
@@ -94,7 +95,7 @@ class RejectFile:
         self.writer.writerow(["row", "problems", *map(cell, table.header)])
         self.rows = 0
 
-    def write(self, rows, first_row, bad):
+    def write(self, rows: pa.Table, first_row: int, bad: dict[int, list[str]]) -> None:
         indexes = sorted(row - first_row for row in bad)
         values = [pc.take(column, pa.array(indexes)).to_pylist() for column in rows.columns]
         for position, index in enumerate(indexes):
@@ -102,7 +103,7 @@ class RejectFile:
             self.writer.writerow([row, cell("; ".join(bad[row])), *(cell(column[position]) for column in values)])
         self.rows += len(indexes)
 
-    def close(self):
+    def close(self) -> None:
         self.handle.close()
 
 

@@ -10,8 +10,9 @@ from dashboards import tasks
 from dashboards.services import build_quarterly_report
 from forces.models import CapabilityRecord, Role
 from incidents.models import CedLevel, QuarterlyReport
-from incidents.queries import quarter_label, rate_ratio
+from incidents.queries import rate_ratio
 from incidents.summaries import rebuild_summaries
+from oversight.police_calendar import quarter_label
 from tests.factories import AreaFactory, PopulationBaselineFactory, ReportFactory
 
 Q3_2025 = datetime.date(2025, 7, 1)  # July to September 2025: Q2 of 2025/26

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from forces.models import Role
-from forces.queries import force_of, role_of
+from forces.roles import force_of, role_of
 from scrutiny.models import PanelMember, Review
 from scrutiny.services import add_new_member, retire_member
 from tests.conftest import PASSWORD

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from incidents.queries import period_start, quarter_label
+from oversight.police_calendar import period_start, quarter_label
 from scrutiny.models import Action, SampledCase
 from scrutiny.queries import QUARTER_COLUMNS, panel_quarter_report, panel_quarter_rows, public_panel_summary
 from scrutiny.services import record_video_follow_up

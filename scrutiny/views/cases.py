@@ -1,13 +1,7 @@
-"""The panels' pages: members review their cases, the chair runs the meeting, PCC staff run the
-panels and chase actions, the force answers findings, and the public reads the published summary.
-
-Each page checks the role first (403 for a role it is not for), then finds its object among
-those the user may see (404 for another force's or another panel's: their existence is not shown).
-"""
+"""The start page, members' cases and reviews, the case's footage, and the meeting the chair runs."""
 
 import datetime
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,31 +11,25 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_safe
 
-from forces.models import Force, Role
-from forces.queries import force_of, role_of
-from incidents.queries import FIRST_DAY, LAST_DAY
-from oversight.spreadsheets import csv_response
+from forces.models import Role
+from forces.roles import (
+    MEMBER_ROLES,
+    PCC_ROLES,
+    force_of,
+    role_of,
+    role_required,
+)
 from scrutiny import services
 from scrutiny.forms import (
-    ActionForm,
-    ActionUpdateForm,
     ChairCaseForm,
     ClipForm,
     FindingForm,
-    MeetingForm,
-    MemberForm,
-    MemberUpdateForm,
-    NewMemberForm,
     OfficerAccountForm,
-    PanelForm,
-    ResponseForm,
     ReviewForm,
     SampleForm,
     ViewingForm,
-    new_panel_form,
 )
 from scrutiny.models import (
-    Action,
     Attendance,
     CaseSample,
     Declaration,
@@ -49,68 +37,27 @@ from scrutiny.models import (
     FootageClip,
     FootageViewing,
     Meeting,
-    Panel,
-    PanelMember,
     Review,
     SampledCase,
 )
 from scrutiny.queries import (
-    ANNUAL_COLUMNS,
-    QUARTER_COLUMNS,
-    actions_visible_to,
     case_footage,
     case_record,
     cases_for_member,
     cases_of_meeting,
     content_warnings,
-    findings_visible_to,
-    force_annual_report,
-    force_annual_rows,
     meeting_quorum,
     membership,
     memberships_of,
     officer_pseudonym,
     outstanding_reviewers,
-    panel_annual_report,
-    panel_annual_rows,
-    panel_quarter_report,
-    panel_quarter_rows,
     panel_quarters,
     previous_meeting,
-    public_annual_summary,
-    public_force_annual_summary,
-    public_panel_summary,
     redraw,
     review_progress,
     submitted_reviews,
 )
-
-
-def require(condition, message):
-    if not condition:
-        raise PermissionDenied(message)
-
-
-def is_pcc(user):
-    return user.is_superuser or role_of(user) == Role.PCC_STAFF
-
-
-def is_member(user):
-    return role_of(user) == Role.PANEL_MEMBER
-
-
-def own_force(queryset, user, path):
-    """The rows of the user's force (a superuser's: all)."""
-    return queryset if user.is_superuser else queryset.filter(**{path: force_of(user)})
-
-
-def refused(request, barrier):
-    """A member who may not review today is told why, and by whom it is put right."""
-    return render(request, "scrutiny/barrier.html", {"barrier": barrier}, status=403)
-
-
-def failed(form, error):
-    form.add_error(None, error)
+from scrutiny.views.checks import failed, is_member, is_pcc, own_force, refused, require
 
 
 @require_safe
@@ -149,8 +96,8 @@ def start(request):
 
 @require_safe
 @login_required
+@role_required(MEMBER_ROLES, "“My cases” is for scrutiny panel members.")
 def my_cases(request):
-    require(request.user.is_superuser or is_member(request.user), "“My cases” is for scrutiny panel members.")
     memberships = list(memberships_of(request.user))
     for member in memberships:
         member.cannot_review = member.barrier()
@@ -249,10 +196,10 @@ def case_review(request, pk):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @login_required
+@role_required(PCC_ROLES, "PCC staff record the footage and accounts the force supplies.")
 def case_footage_page(request, pk):
     """PCC staff record the case's body-worn video clip references and the officer's account."""
     user = request.user
-    require(is_pcc(user), "PCC staff record the footage and accounts the force supplies.")
     cases = own_force(SampledCase.objects.select_related("sample__panel", "sample__meeting"), user, "report__force")
     case = get_object_or_404(cases, pk=pk)
     action = request.POST.get("do") if request.method == "POST" else None
@@ -460,327 +407,3 @@ def sample_detail(request, pk):
     comparison = redraw(sample) if "redraw" in request.GET else None
     cases = sample.cases.select_related("report__area").order_by("report_id")
     return render(request, "scrutiny/sample.html", {"sample": sample, "cases": cases, "comparison": comparison})
-
-
-# --- PCC staff: panels -----------------------------------------------------------------------------
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def panel_list(request):
-    require(is_pcc(request.user), "Panels are run by PCC staff.")
-    form = new_panel_form(request.POST or None)
-    if request.method == "POST":
-        force = force_of(request.user)
-        require(force is not None, "A force's PCC staff set up its panels (a superuser uses the admin).")
-        if form.is_valid():
-            try:
-                panel = services.create_panel(force=force, **form.cleaned_data)
-            except ValidationError as error:
-                failed(form, error)
-            else:
-                messages.success(request, f"Panel “{panel}” set up: now add its members.")
-                return redirect("scrutiny-panel", panel.pk)
-    panels = own_force(Panel.objects.select_related("force"), request.user, "force").annotate(
-        member_count=Count("members", distinct=True), meeting_count=Count("meetings", distinct=True)
-    )
-    # The financial years in which the force's panels met: each has its annual report of them all.
-    days = Meeting.objects.filter(panel__in=panels, held_on__lte=timezone.localdate()).values_list("held_on", flat=True)
-    years = sorted({held_on.year if held_on.month >= 4 else held_on.year - 1 for held_on in days}, reverse=True)
-    context = {"panels": panels, "form": form, "years": years, "force": force_of(request.user)}
-    return render(request, "scrutiny/panels.html", context)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def panel_detail(request, pk):
-    require(is_pcc(request.user), "Panels are run by PCC staff.")
-    panel = get_object_or_404(own_force(Panel.objects.select_related("force"), request.user, "force"), pk=pk)
-    action = request.POST.get("do") if request.method == "POST" else None
-    initial = {field: getattr(panel, field) for field in PanelForm.base_fields}
-    panel_form = PanelForm(request.POST if action == "panel" else None, initial=initial)
-    member_form = MemberForm(request.POST if action == "member" else None, panel=panel)
-    new_member_form = NewMemberForm(request.POST if action == "new_member" else None, prefix="new")
-    meeting_form = MeetingForm(request.POST if action == "meeting" else None)
-    forms = {"panel": panel_form, "member": member_form, "new_member": new_member_form, "meeting": meeting_form}
-    if action == "retire":
-        member = get_object_or_404(panel.members.select_related("user"), pk=request.POST.get("member") or 0)
-        try:
-            services.retire_member(member)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, f"{member.user.username} retired from the panel today; their reviews are kept.")
-        return redirect("scrutiny-panel", panel.pk)
-    if action is not None:
-        form = forms.get(action)
-        require(form is not None, "Unknown request.")
-        if form.is_valid():
-            write = {
-                "panel": lambda data: services.update_panel(panel, **data),
-                "member": lambda data: services.add_member(panel=panel, **data),
-                "new_member": lambda data: services.add_new_member(panel=panel, **data),
-                "meeting": lambda data: services.schedule_meeting(panel=panel, **data),
-            }[action]
-            try:
-                write(form.cleaned_data)
-            except ValidationError as error:
-                failed(form, error)
-            else:
-                messages.success(request, "Saved.")
-                return redirect("scrutiny-panel", panel.pk)
-    members = list(panel.members.select_related("user").order_by("role", "user__username"))
-    for member in members:
-        member.cannot_review = member.barrier()
-    meetings = panel.meetings.annotate(case_count=Count("samples__cases")).order_by("-held_on")
-    quarters = panel_quarters(panel=panel)
-    context = {
-        "panel": panel, "members": members, "meetings": meetings, "quarters": quarters,
-        "years": sorted({q.year if q.month >= 4 else q.year - 1 for q in quarters}, reverse=True),
-        "panel_form": panel_form, "member_form": member_form, "meeting_form": meeting_form,
-        "new_member_form": new_member_form, "today": timezone.localdate(),
-        "vetting_years": settings.PANEL_VETTING_VALID_YEARS,
-    }  # fmt: skip
-    return render(request, "scrutiny/panel.html", context)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def member_edit(request, pk):
-    require(is_pcc(request.user), "Panel members are managed by PCC staff.")
-    members = own_force(PanelMember.objects.select_related("panel", "user"), request.user, "panel__force")
-    member = get_object_or_404(members, pk=pk)
-    initial = {name: getattr(member, name) for name in MemberUpdateForm.base_fields}
-    form = MemberUpdateForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.update_member(member, **form.cleaned_data)
-        except ValidationError as error:
-            failed(form, error)
-        else:
-            messages.success(request, f"{member.user.username}'s membership saved.")
-            return redirect("scrutiny-panel", member.panel_id)
-    return render(request, "scrutiny/member.html", {"member": member, "form": form})
-
-
-# --- findings, the force's responses and actions ---------------------------------------------------
-
-FINDING_ROLES = {Role.PCC_STAFF, Role.PANEL_MEMBER, Role.FORCE_DATA_OFFICER}
-FORCE_ROLES = {Role.PCC_STAFF, Role.FORCE_DATA_OFFICER}
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def finding_detail(request, pk):
-    """A finding with the force's responses and its actions: the force answers it, PCC staff act on it."""
-    user = request.user
-    require(user.is_superuser or role_of(user) in FINDING_ROLES, "Findings are for PCC staff, panels and the force.")
-    findings = findings_visible_to(user).select_related("sampled_case__sample__meeting", "sampled_case__report")
-    finding = get_object_or_404(findings, pk=pk)
-    may_respond = role_of(user) == Role.FORCE_DATA_OFFICER
-    may_act = is_pcc(user)
-    action = request.POST.get("do") if request.method == "POST" else None
-    response_form = ResponseForm(request.POST if action == "respond" else None) if may_respond else None
-    action_form = ActionForm(request.POST if action == "action" else None) if may_act else None
-    if action in ("publish", "withdraw"):
-        require(may_act, "PCC staff decide what is published.")
-        services.set_published(finding=finding, published=action == "publish")
-        messages.success(request, "Published." if action == "publish" else "Withdrawn from the public pages.")
-        return redirect("scrutiny-finding", finding.pk)
-    if action == "respond":
-        require(may_respond, "The force's data officer answers findings.")
-        if response_form.is_valid():
-            try:
-                services.respond_to_finding(finding=finding, user=user, **response_form.cleaned_data)
-            except ValidationError as error:
-                failed(response_form, error)
-            else:
-                messages.success(request, "Response recorded.")
-                return redirect("scrutiny-finding", finding.pk)
-    elif action == "action":
-        require(may_act, "PCC staff raise actions.")
-        if action_form.is_valid():
-            try:
-                new = services.create_action(finding=finding, user=user, **action_form.cleaned_data)
-            except ValidationError as error:
-                failed(action_form, error)
-            else:
-                messages.success(request, "Action raised.")
-                return redirect("scrutiny-action", new.pk)
-    elif action is not None:
-        raise PermissionDenied("Unknown request.")
-    context = {
-        "finding": finding, "responses": finding.responses.select_related("responded_by"),
-        "actions": finding.actions.order_by("due_on"), "response_form": response_form, "action_form": action_form,
-        "may_act": may_act, "today": timezone.localdate(),
-    }  # fmt: skip
-    return render(request, "scrutiny/finding.html", context)
-
-
-@require_safe
-@login_required
-def responses(request):
-    """The findings sent to the force, those still unanswered first."""
-    user = request.user
-    require(user.is_superuser or role_of(user) in FORCE_ROLES, "The force's responses are for its staff and PCC staff.")
-    findings = (
-        findings_visible_to(user)
-        .filter(for_force_feedback=True)
-        .select_related("sampled_case__sample__meeting")
-        .annotate(response_count=Count("responses"))
-        .order_by("response_due_on", "recorded_at", "pk")
-    )
-    awaiting = [finding for finding in findings if not finding.response_count]
-    answered = [finding for finding in findings if finding.response_count]
-    context = {"awaiting": awaiting, "answered": answered, "today": timezone.localdate()}
-    return render(request, "scrutiny/responses.html", context)
-
-
-@require_safe
-@login_required
-def action_list(request):
-    """The actions tracker: every action by status, overdue ones flagged, and findings still without one."""
-    user = request.user
-    require(user.is_superuser or role_of(user) in FORCE_ROLES, "The actions tracker is for PCC staff and the force.")
-    actions = list(actions_visible_to(user).select_related("finding__sampled_case__sample__panel").order_by("due_on"))
-    today = timezone.localdate()
-    for action in actions:
-        action.overdue = action.is_overdue(today)
-    by_status = [(label, [a for a in actions if a.status == status]) for status, label in Action.Status.choices]
-    awaiting = findings_visible_to(user).filter(for_force_feedback=True, actions__isnull=True).order_by("recorded_at")
-    awaiting = awaiting if is_pcc(user) else []
-    context = {"by_status": by_status, "overdue": [a for a in actions if a.overdue], "awaiting": awaiting}
-    return render(request, "scrutiny/actions.html", context)
-
-
-@require_http_methods(["GET", "HEAD", "POST"])
-@login_required
-def action_detail(request, pk):
-    user = request.user
-    require(user.is_superuser or role_of(user) in FORCE_ROLES, "Actions are for PCC staff and the force.")
-    action = get_object_or_404(actions_visible_to(user).select_related("finding"), pk=pk)
-    form = None
-    # The force updates the actions it owns as PCC staff do: notes, and moving them on with evidence.
-    if (is_pcc(user) or role_of(user) == Role.FORCE_DATA_OFFICER) and action.status != Action.Status.CLOSED:
-        form = ActionUpdateForm(request.POST or None, action=action)
-    if request.method == "POST":
-        require(form is not None, "PCC staff and the force move actions on; a closed action stays closed.")
-        if form.is_valid():
-            try:
-                services.update_action(action=action, user=user, **form.cleaned_data)
-            except ValidationError as error:
-                failed(form, error)
-            else:
-                messages.success(request, "Action updated.")
-                return redirect("scrutiny-action", action.pk)
-    context = {
-        "action": action, "updates": action.updates.select_related("updated_by"), "form": form,
-        "overdue": action.is_overdue(),
-    }  # fmt: skip
-    return render(request, "scrutiny/action.html", context)
-
-
-# --- reports -----------------------------------------------------------------------------------------
-
-
-def report_panel(request, pk):
-    """The panel whose reports the user may read: PCC staff of its force, its members; else 403 or 404."""
-    user = request.user
-    panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk)
-    if is_pcc(user):
-        if not user.is_superuser and panel.force != force_of(user):
-            raise Http404("No such panel.")
-    else:
-        require(is_member(user), "A panel's reports are for PCC staff and the panel's members.")
-        if membership(user=user, panel=panel) is None:
-            raise Http404("No such panel.")
-    return panel
-
-
-@require_safe
-@login_required
-def panel_quarterly(request, pk, quarter):
-    """A panel's quarterly report (print-ready), or its CSV with ?format=csv."""
-    panel = report_panel(request, pk)
-    try:
-        start = datetime.date.fromisoformat(f"{quarter}-01")
-    except ValueError:
-        raise Http404("No such quarter.") from None
-    if start.month not in (1, 4, 7, 10):
-        raise Http404("A quarter starts in January, April, July or October.")
-    if not FIRST_DAY <= start < LAST_DAY.replace(month=10):
-        raise Http404(f"No quarter {quarter} is held.")
-    report = panel_quarter_report(panel=panel, quarter=start)
-    if request.GET.get("format") == "csv":
-        name = f"{panel.force_id}-panel-{panel.pk}-{start:%Y-%m}.csv"
-        return csv_response(name, QUARTER_COLUMNS, panel_quarter_rows(report))
-    return render(request, "scrutiny/quarterly_report.html", {"report": report, "panel": panel})
-
-
-def check_year(year):
-    """404 for a financial year not yet begun or before any panel could have met."""
-    if not 2000 <= year <= timezone.localdate().year:
-        raise Http404("No such year.")
-
-
-@require_safe
-@login_required
-def panel_annual(request, pk, year):
-    """A panel's annual report for the financial year from April of `year` (A4 print), or its CSV."""
-    panel = report_panel(request, pk)
-    check_year(year)
-    report = panel_annual_report(panel=panel, year=year)
-    if request.GET.get("format") == "csv":
-        name = f"{panel.force_id}-panel-{panel.pk}-{year}-{str(year + 1)[2:]}.csv"
-        return csv_response(name, ANNUAL_COLUMNS, panel_annual_rows(report))
-    return render(request, "scrutiny/annual_report.html", {"report": report, "panel": panel})
-
-
-@require_safe
-@login_required
-def force_annual(request, force_id, year):
-    """All of a force's panels' year together, for its PCC staff (A4 print), or its CSV."""
-    user = request.user
-    require(is_pcc(user), "The force's annual scrutiny report is for PCC staff.")
-    if not user.is_superuser and getattr(force_of(user), "pk", None) != force_id:
-        raise Http404("No such force.")
-    force = get_object_or_404(Force, pk=force_id)
-    check_year(year)
-    report = force_annual_report(force=force, year=year)
-    if request.GET.get("format") == "csv":
-        name = f"{force.pk}-panels-{year}-{str(year + 1)[2:]}.csv"
-        return csv_response(name, ANNUAL_COLUMNS, force_annual_rows(report))
-    return render(request, "scrutiny/force_annual_report.html", {"report": report, "force": force})
-
-
-@require_safe
-def public_force_annual(request, force_id, year):
-    """All of a force's panels' year as the public may see it: small counts suppressed, ended quarters only."""
-    force = get_object_or_404(Force, pk=force_id)
-    check_year(year)
-    summary = public_force_annual_summary(force=force, year=year)
-    return render(request, "scrutiny/public_force_annual.html", {"force": force, "summary": summary})
-
-
-@require_safe
-def public_annual(request, force_id, pk, year):
-    """A panel's year as the public may see it: small counts suppressed, ended quarters only."""
-    panel = get_object_or_404(Panel.objects.select_related("force"), pk=pk, force_id=force_id)
-    check_year(year)
-    summary = public_annual_summary(panel=panel, year=year)
-    return render(request, "scrutiny/public_annual.html", {"panel": panel, "summary": summary})
-
-
-@require_safe
-@login_required
-def notifications(request):
-    """What the user was told of (cases drawn, findings sent, responses and actions due), newest first."""
-    listed = request.user.notifications.all()[:200]
-    return render(request, "scrutiny/notifications.html", {"notifications": listed})
-
-
-@require_safe
-def public_summary(request, force_id):
-    """What the public may see of a force's panels: no sign-in, small counts suppressed."""
-    force = get_object_or_404(Force, pk=force_id)
-    return render(request, "scrutiny/public.html", {"force": force, "panel_summary": public_panel_summary(force=force)})
