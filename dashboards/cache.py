@@ -16,7 +16,7 @@ from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import http_date
 
 from forces.models import ForceScope
-from forces.queries import role_of
+from forces.roles import role_of
 from forces.versions import figures_version
 from oversight.cache import ANSWER_SECONDS, answer_key, http_seconds
 
