@@ -71,11 +71,13 @@ def role_of(user: Person) -> Role | None:
     """The user's role, or None (anonymous users and users without a role group)."""
     if not isinstance(user, User):
         return None
-    if "_role" not in user.__dict__:
+    # Kept on the user for the request. getattr, not user.__dict__: request.user is a lazy object whose
+    # own __dict__ never holds what is set on the user inside it.
+    role: Role | None | bool = getattr(user, "_role", False)
+    if role is False:
         names = {group.name for group in user.groups.all()}
-        user._role = next((role for role in Role if role.value in names), None)  # type: ignore[attr-defined]
-    role: Role | None = user._role  # type: ignore[attr-defined]
-    return role
+        role = user._role = next((role for role in Role if role.value in names), None)  # type: ignore[attr-defined]
+    return role  # type: ignore[return-value]
 
 
 def role_name_of(user_field: str) -> Subquery:
