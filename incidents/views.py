@@ -16,10 +16,10 @@ from incidents.queries import (
     UNIT_OF_COUNT,
     batches_visible_to,
     may_upload,
-    report_page,
     reports_visible_to,
 )
 from incidents.recovery import retry
+from incidents.report_pages import report_page
 from incidents.tasks import NOT_QUEUED, UNFINISHED, enqueue_import, rows_read_so_far
 
 
