@@ -96,7 +96,7 @@ def equation_system(values, members, hidden):
     """The equations as the public sees them: (A, b, columns) with A x = b over the hidden cells `columns`,
     each row one equation holding a hidden cell (total minus parts is zero; shown cells moved to b)."""
     columns = np.flatnonzero(hidden)
-    lengths = np.array([len(cells) for cells in members])
+    lengths = np.array([len(cells) for cells in members], dtype=np.int64)
     cells = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
     signs = -np.ones(len(cells))
     signs[np.cumsum(lengths) - lengths] = 1
@@ -173,16 +173,16 @@ def free_cells(equations, *, seed=0):
     """
     equations = sparse.csr_matrix(equations)
     size = equations.shape[1]
+    columns, coefficients, starts = equations.indices.tolist(), equations.data.tolist(), equations.indptr.tolist()
     rows = []
-    for start, end in zip(equations.indptr[:-1], equations.indptr[1:], strict=True):
-        row = {
-            int(c): int(v) % PRIME for c, v in zip(equations.indices[start:end], equations.data[start:end], strict=True)
-        }
-        if any(row.values()):
-            rows.append({c: v for c, v in row.items() if v})
+    for start, end in zip(starts[:-1], starts[1:], strict=True):
+        row = {c: int(v) % PRIME for c, v in zip(columns[start:end], coefficients[start:end], strict=True)}
+        row = {c: v for c, v in row.items() if v}
+        if row:
+            rows.append(row)
     rows.sort(key=len)
     # Pivot on the unknown in the fewest equations, to keep the elimination sparse.
-    occurrences = np.bincount(equations.indices, minlength=size)
+    occurrences = np.bincount(equations.indices, minlength=size).tolist()
     pivots, order, rank = {}, [], {}
     for row in rows:
         # Subtract the pivots' rows in the order they were chosen: each brings in only pivots chosen later.
@@ -195,11 +195,16 @@ def free_cells(equations, *, seed=0):
                         if value:
                             row[other] = value
                         else:
-                            row.pop(other, None)
+                            del row[other]
         if row:
             column = min(row, key=lambda c: (occurrences[c], c))
-            inverse = pow(row[column], PRIME - 2, PRIME)
-            pivots[column] = {c: v * inverse % PRIME for c, v in row.items()}
+            lead = row[column]
+            if lead == PRIME - 1:
+                row = {c: PRIME - v for c, v in row.items()}
+            elif lead != 1:
+                inverse = pow(lead, PRIME - 2, PRIME)
+                row = {c: v * inverse % PRIME for c, v in row.items()}
+            pivots[column] = row
             rank[column] = len(order)
             order.append(column)
     unknowns = [c for c in range(size) if c not in pivots]
