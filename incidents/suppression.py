@@ -129,7 +129,7 @@ def determined_cells(values, members, hidden, *, memory=None):
     cells come in the order of their parts (numbered from the lowest cell) and, in a part, of their ids.
     """
     memory = {} if memory is None else memory
-    a, b, columns = equation_system(values, members, hidden)
+    a, _, columns = equation_system(values, members, hidden)
     if not len(columns):
         return []
     audited = memory.get("hidden")
@@ -147,17 +147,17 @@ def determined_cells(values, members, hidden, *, memory=None):
         if not suspects[local].any():
             continue
         rows = np.unique(a[:, local].nonzero()[0])
-        sub_a, sub_b = a[rows][:, local], b[rows]
-        free = free_cells(sub_a)
+        sub_a = a[rows][:, local]
         cells = columns[local]
-        ones = [i for i in np.flatnonzero((values[cells] == 1) & free) if int(cells[i]) not in rising]
-        held = _bounds_held(sub_a, sub_b, ones)
+        at_one = values[cells] == 1
+        ones = [i for i in np.flatnonzero(at_one) if int(cells[i]) not in rising]
+        held = _bounds_held(sub_a, ones, at_one)
         rising.update(int(cells[i]) for i in set(ones) - set(held))
-        if held:
-            keep = np.ones(len(local), dtype=bool)
-            keep[held] = False
-            free = np.zeros(len(local), dtype=bool)
-            free[keep] = free_cells(sub_a[:, keep])
+        # The hull: the equations, and the bounds held (a held cell is fixed at 1, its column gone).
+        free = np.zeros(len(local), dtype=bool)
+        keep = np.ones(len(local), dtype=bool)
+        keep[held] = False
+        free[keep] = free_cells(sub_a[:, keep])
         determined.extend(int(cell) for cell in cells[~free])
     memory["hidden"], memory["determined"] = hidden.copy(), np.array(determined, dtype=np.int64)
     return determined
@@ -216,28 +216,28 @@ def free_cells(equations, *, seed=0):
     return np.array([vector[c] != 0 for c in range(size)], dtype=bool)
 
 
-def _bounds_held(a, b, candidates):
-    """Which of the `candidates` (cells at 1) no solution of a x = b, x ≥ 1 can raise above 1.
+def _bounds_held(a, candidates, at_one):
+    """Which of the `candidates` (cells at 1) no solution of a x = b, x ≥ 1 can raise above 1, given which
+    cells are at 1 (`at_one`, a boolean array) in the true solution x*.
 
-    One linear programme over the cone of the solutions, y = λ x with λ ≥ 1, written y = λ + z with z ≥ 0
-    (so a z = λ (b - a 1)), and a rise t ≤ z, capped at 1, of each candidate; maximising the rises' sum. Solutions
-    scale and average in the cone, so every candidate that some solution raises rises to 1 at once (Fukuda's
-    test for implicit equalities), and the candidates left at 0 are those held at 1.
+    One linear programme over the directions in which x* can move: a d = 0, with d ≥ 0 where x* is at its
+    bound of 1 (elsewhere x* has room, and the solutions are convex, so a small step either way stays one).
+    A candidate rises when some direction raises it; the directions form a cone, so scaled and added they
+    raise every such candidate by 1 at once (Fukuda's test for implicit equalities): maximising the rises,
+    each capped at 1, leaves at 0 exactly the candidates held at 1.
     """
     candidates = list(candidates)
     if not candidates:
         return []
     size, count = a.shape[1], len(candidates)
     rise = sparse.csr_matrix((np.ones(count), (range(count), candidates)), shape=(count, size))
-    offset = (b - a @ np.ones(size)).reshape(-1, 1)
     result = linprog(
-        np.concatenate([np.zeros(size + 1), -np.ones(count)]),
-        A_ub=sparse.hstack([-rise, sparse.csr_matrix((count, 1)), sparse.identity(count)]), b_ub=np.zeros(count),
-        A_eq=sparse.hstack([a, sparse.csr_matrix(-offset), sparse.csr_matrix((a.shape[0], count))]),
-        b_eq=np.zeros(a.shape[0]),
-        bounds=[(0, None)] * size + [(1, None)] + [(0, 1)] * count, method="highs",
+        np.concatenate([np.zeros(size), -np.ones(count)]),
+        A_ub=sparse.hstack([-rise, sparse.identity(count)]), b_ub=np.zeros(count),
+        A_eq=sparse.hstack([a, sparse.csr_matrix((a.shape[0], count))]), b_eq=np.zeros(a.shape[0]),
+        bounds=[(0, None) if one else (None, None) for one in at_one] + [(0, 1)] * count, method="highs",
     )  # fmt: skip
     if result.status != 0:  # no answer: hold them all, which can only hide more
         return candidates
-    rose = result.x[size + 1 :] > 0.5
+    rose = result.x[size:] > 0.5
     return [c for c, up in zip(candidates, rose, strict=True) if not up]
