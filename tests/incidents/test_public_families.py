@@ -133,4 +133,4 @@ def test_a_reader_kept_waiting_too_long_suppresses_the_family_itself_and_keeps_n
         done.set()
         holder.join()
     assert family.hidden == disclosure.suppressed_family(oxford.force).hidden
-    assert not PublicFamily.objects.exists()
+    assert not PublicFamily.objects.filter(key=disclosure.family_key(oxford.force)).exists()
