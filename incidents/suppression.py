@@ -12,6 +12,7 @@ only the cells it found determined and the cells hidden since are audited again,
 system that hold them. Whether a cell is fixed is decided by exact elimination over a prime field.
 """
 
+import heapq
 from collections import defaultdict
 
 import numpy as np
@@ -43,7 +44,7 @@ def suppressed_cells(values, equations, *, threshold, secondary=True):
     for number, cells in enumerate(members):
         for cell in cells:
             of_cell[cell].append(number)
-    memory = {}
+    listed, memory = [cells.tolist() for cells in members], {}
     while True:
         _hide_partners(values, members, of_cell, hidden)
         determined = determined_cells(values, members, hidden, memory=memory)
@@ -53,22 +54,23 @@ def suppressed_cells(values, equations, *, threshold, secondary=True):
         for cell in determined:
             # A partner already given to a neighbour this round may have freed this cell: the next audit says.
             helped = not touched.isdisjoint(of_cell[cell])
-            partner = None if helped else _nearest_partner(cell, values, members, of_cell, hidden)
+            partner = None if helped else _nearest_partner(cell, values, listed, of_cell, hidden)
             if partner is not None:
                 hidden[partner] = True
                 touched.update(of_cell[partner])
 
 
 def _nearest_partner(cell, values, members, of_cell, hidden):
-    """The smallest shown non-zero cell of the equations holding `cell`, or, where they hold none, of the
-    equations one hidden cell further on, and so on; None when none is left."""
+    """The smallest shown non-zero cell of the equations holding `cell` (`members`: each equation's cells, as
+    lists), or, where they hold none, of the equations one hidden cell further on, and so on; None when none
+    is left."""
     seen_cells, seen_equations, frontier = {cell}, set(), [cell]
     while frontier:
         equations = {n for c in frontier for n in of_cell[c]} - seen_equations
         seen_equations |= equations
         if not equations:
             break
-        cells = np.fromiter(set().union(*(members[n].tolist() for n in equations)), dtype=np.int64)
+        cells = np.fromiter(set().union(*(members[n] for n in equations)), dtype=np.int64)
         shown = cells[~hidden[cells] & (values[cells] != 0)]
         if len(shown):
             return int(shown[np.lexsort((shown, values[shown]))[0]])
@@ -81,14 +83,18 @@ def _nearest_partner(cell, values, members, of_cell, hidden):
 
 def _hide_partners(values, members, of_cell, hidden):
     """Hide, in place, the smallest other non-zero cell of every equation with exactly one cell hidden."""
+    holding = [int(np.count_nonzero(hidden[cells])) for cells in members]  # hidden cells of each equation
     waiting = set(range(len(members)))
     while waiting:
-        cells = members[waiting.pop()]
-        if np.count_nonzero(hidden[cells]) != 1:
+        number = waiting.pop()
+        if holding[number] != 1:
             continue
         # One cell hidden and the equation adds up, so another of its cells is non-zero.
+        cells = members[number]
         partner = min((c for c in cells if not hidden[c] and values[c]), key=lambda c: (values[c], c))
         hidden[partner] = True
+        for other in of_cell[partner]:
+            holding[other] += 1
         waiting.update(of_cell[partner])
 
 
@@ -173,11 +179,11 @@ def free_cells(equations, *, seed=0):
     """
     equations = sparse.csr_matrix(equations)
     size = equations.shape[1]
-    columns, coefficients, starts = equations.indices.tolist(), equations.data.tolist(), equations.indptr.tolist()
+    integers = np.rint(equations.data).astype(np.int64) % PRIME
+    columns, coefficients, starts = equations.indices.tolist(), integers.tolist(), equations.indptr.tolist()
     rows = []
     for start, end in zip(starts[:-1], starts[1:], strict=True):
-        row = {c: int(v) % PRIME for c, v in zip(columns[start:end], coefficients[start:end], strict=True)}
-        row = {c: v for c, v in row.items() if v}
+        row = {c: v for c, v in zip(columns[start:end], coefficients[start:end], strict=True) if v}
         if row:
             rows.append(row)
     rows.sort(key=len)
@@ -186,16 +192,23 @@ def free_cells(equations, *, seed=0):
     pivots, order, rank = {}, [], {}
     for row in rows:
         # Subtract the pivots' rows in the order they were chosen: each brings in only pivots chosen later.
-        while hits := sorted((c for c in row if c in pivots), key=rank.__getitem__):
-            for column in hits:
-                factor = row.get(column)
-                if factor:
-                    for other, coefficient in pivots[column].items():
-                        value = (row.get(other, 0) - factor * coefficient) % PRIME
-                        if value:
-                            row[other] = value
-                        else:
-                            del row[other]
+        waiting = [(rank[c], c) for c in row if c in pivots]
+        heapq.heapify(waiting)
+        while waiting:
+            _, column = heapq.heappop(waiting)
+            factor = row.get(column)
+            if not factor:
+                continue
+            for other, coefficient in pivots[column].items():
+                value = row.get(other)
+                if value is None:
+                    row[other] = -factor * coefficient % PRIME
+                    if other in rank:
+                        heapq.heappush(waiting, (rank[other], other))
+                elif value := (value - factor * coefficient) % PRIME:
+                    row[other] = value
+                else:
+                    del row[other]
         if row:
             column = min(row, key=lambda c: (occurrences[c], c))
             lead = row[column]
