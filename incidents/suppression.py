@@ -156,7 +156,8 @@ def determined_cells(values, members, hidden, *, memory=None):
         sub_a = a[rows][:, local]
         cells = columns[local]
         at_one = values[cells] == 1
-        ones = [i for i in np.flatnonzero(at_one) if int(cells[i]) not in rising]
+        # A cell known free and at 1 can rise: only the cells in doubt can be held at 1.
+        ones = [i for i in np.flatnonzero(at_one & suspects[local]) if int(cells[i]) not in rising]
         held = _bounds_held(sub_a, ones, at_one)
         rising.update(int(cells[i]) for i in set(ones) - set(held))
         # The hull: the equations, and the bounds held (a held cell is fixed at 1, its column gone).
