@@ -7,211 +7,54 @@ more counts, the smallest first, until no hidden count can be worked out from wh
 total and its parts, and not from the whole linked system of totals (areas add up to the force, months to
 quarters, quarters to financial years, levels and groups to their totals). A hidden count is "worked out"
 when every solution of that system, with each hidden count at least 1 (zero is shown, so a hidden count is
-not zero), gives it the same value; docs/summaries.md describes the method and its sources.
+not zero), gives it the same value. The method is in incidents/suppression.py; docs/summaries.md describes
+it and its sources.
 
 A force's public cells are one family: every count of every area and of the force, for every month, quarter
-and financial year held, suppressed together once per data version (and cached), so that no difference
+and financial year held, suppressed together once per version of its summaries, so that no difference
 between overlapping periods gives a hidden count away, and a page, its CSV and the API show the same cells.
+The family is kept in the database (PublicFamily), for every process, with the cache in front of it; one
+process at a time makes a force's family, and the others wait for it.
 """
 
+import datetime
+import json
 import logging
+import time
+import zlib
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.core.cache import cache
-from scipy import sparse
-from scipy.linalg import qr
-from scipy.optimize import linprog
-from scipy.sparse.csgraph import connected_components
+from django.db import OperationalError, connection, transaction
 
 from forces.models import Force
-from incidents.models import MonthlySummary
+from incidents.models import MonthlySummary, PublicFamily
 from incidents.queries import (
     ADDITIVE_GROUPS,
     API_MEASURES,
     GROUPS,
     summaries_as_of,
 )
+from incidents.suppression import suppressed_cells
 from oversight.police_calendar import PERIOD_MONTHS, PERIODS, months_back, period_start
 
 logger = logging.getLogger(__name__)
 
 # The row of the whole force, beside its areas' rows (an area id, or None: reports without an area).
 FORCE_TOTAL = "force"
-# How long a force's suppressed family is kept; a new data version makes a new one anyway.
+# How long a force's suppressed family is kept in the cache; a new data version makes a new one anyway.
 FAMILY_SECONDS = 24 * 3600
-# Below this, a rise of a hidden count in a linear programme is rounding, not a second possible value.
-TOLERANCE = 1e-7
-# A diagonal entry of R this much smaller than the largest is rounding: the rows beyond the rank. And a unit
-# vector whose projection onto the row space falls short of 1 by less than this lies in it. (A free count's
-# falls short by the square of its entry in a null vector, far more than this on tables of whole numbers.)
-RANK_TOLERANCE, PROJECTION_TOLERANCE = 1e-9, 1e-8
+# How long a reader waits for another process making the same family before making it itself.
+FAMILY_LOCK_SECONDS = 30
+# The first key of PostgreSQL's advisory locks on families (the second is the force's).
+FAMILY_LOCK_CLASS = 24
 
 
-# --- the method: suppression of a table of counts tied by additive equations -------------------------
-
-
-def suppressed_cells(values, equations, *, threshold, secondary=True):
-    """Which cells to hide: a boolean array over `values` (counts), given `equations` (total id, [part ids]).
-
-    Primary: every count from 1 to `threshold`. Secondary (unless switched off): first, wherever one total
-    and its parts hold exactly one hidden cell, the smallest other non-zero cell of them is hidden too;
-    then the whole system is audited (determined_cells) and, for each hidden cell it still determines,
-    the smallest shown non-zero cell of an equation holding it is hidden; until the audit finds none.
-    """
-    values = np.asarray(values, dtype=np.int64)
-    hidden = (values >= 1) & (values <= threshold)
-    if not secondary:
-        return hidden
-    members = [np.array([total, *parts]) for total, parts in equations]
-    of_cell = defaultdict(list)
-    for number, cells in enumerate(members):
-        for cell in cells:
-            of_cell[cell].append(number)
-    settled = set()
-    while True:
-        _hide_partners(values, members, of_cell, hidden)
-        determined = determined_cells(values, members, hidden, settled=settled)
-        if not determined:
-            return hidden
-        touched = set()
-        for cell in determined:
-            # A partner already given to a neighbour this round may have freed this cell: the next audit says.
-            helped = not touched.isdisjoint(of_cell[cell])
-            partner = None if helped else _nearest_partner(cell, values, members, of_cell, hidden)
-            if partner is not None:
-                hidden[partner] = True
-                touched.update(of_cell[partner])
-
-
-def _nearest_partner(cell, values, members, of_cell, hidden):
-    """The smallest shown non-zero cell of the equations holding `cell`, or, where they hold none, of the
-    equations one hidden cell further on, and so on; None when none is left."""
-    seen_cells, seen_equations, frontier = {cell}, set(), [cell]
-    while frontier:
-        equations = {n for c in frontier for n in of_cell[c]} - seen_equations
-        seen_equations |= equations
-        cells = {c for n in equations for c in members[n]}
-        shown = [c for c in cells if not hidden[c] and values[c]]
-        if shown:
-            return min(shown, key=lambda c: (values[c], c))
-        frontier = [c for c in cells - seen_cells if hidden[c]]
-        seen_cells.update(frontier)
-    # Nothing shown is tied to it any more (partners given this round hid the last): the system is then
-    # homogeneous in its part, which any multiple of a solution solves, so the cell is free.
-    return None
-
-
-def _hide_partners(values, members, of_cell, hidden):
-    """Hide, in place, the smallest other non-zero cell of every equation with exactly one cell hidden."""
-    waiting = set(range(len(members)))
-    while waiting:
-        cells = members[waiting.pop()]
-        if np.count_nonzero(hidden[cells]) != 1:
-            continue
-        # One cell hidden and the equation adds up, so another of its cells is non-zero.
-        partner = min((c for c in cells if not hidden[c] and values[c]), key=lambda c: (values[c], c))
-        hidden[partner] = True
-        waiting.update(of_cell[partner])
-
-
-def equation_system(values, members, hidden):
-    """The equations as the public sees them: (A, b, columns) with A x = b over the hidden cells `columns`,
-    each row one equation holding a hidden cell (total minus parts is zero; shown cells moved to b)."""
-    columns = np.flatnonzero(hidden)
-    column_of = {cell: i for i, cell in enumerate(columns)}
-    rows, cols, coefficients, b = [], [], [], []
-    for cells in members:
-        if not hidden[cells].any():
-            continue
-        signs = np.ones(len(cells))
-        signs[1:] = -1
-        known = 0.0
-        for cell, sign in zip(cells, signs, strict=True):
-            if hidden[cell]:
-                rows.append(len(b))
-                cols.append(column_of[cell])
-                coefficients.append(sign)
-            else:
-                known += sign * values[cell]
-        b.append(-known)
-    a = sparse.csr_matrix((coefficients, (rows, cols)), shape=(len(b), len(columns)))
-    return a, np.array(b), columns
-
-
-def determined_cells(values, members, hidden, *, settled=None):
-    """The hidden cells whose value every solution of the shown system agrees on (hidden counts ≥ 1).
-
-    Exact, per connected part of the system: a cell is determined when it is fixed on the affine hull of
-    the solutions. That hull is the equations plus every bound x ≥ 1 that no solution can leave (found
-    by linear programming: only cells whose value is 1 can be held there); a cell is fixed on it when its
-    unit vector lies in the row space of those equations (fixed_by).
-
-    `settled` (a set, updated) holds the parts found to determine nothing: a part whose cells and equations
-    have not changed since is not audited again.
-    """
-    settled = set() if settled is None else settled
-    a, b, columns = equation_system(values, members, hidden)
-    if not len(columns):
-        return []
-    links = (a.T @ a).tocsr()
-    _, part_of = connected_components(links != 0, directed=False)
-    determined = []
-    for part in np.unique(part_of):
-        local = np.flatnonzero(part_of == part)
-        cells = frozenset(columns[local].tolist())
-        if cells in settled:
-            continue
-        rows = np.unique(a[:, local].nonzero()[0])
-        sub_a, sub_b = a[rows][:, local], b[rows]
-        truth = values[columns[local]].astype(float)
-        held = _bounds_held(sub_a, sub_b, np.flatnonzero(truth == 1))
-        hull = sub_a.toarray()
-        if len(held):
-            hull = np.vstack([hull, np.eye(len(local))[held]])
-        fixed = [int(columns[local[i]]) for i in np.flatnonzero(fixed_by(hull))]
-        if not fixed:
-            settled.add(cells)
-        determined.extend(fixed)
-    return determined
-
-
-def fixed_by(equations):
-    """Which unknowns a homogeneous system of `equations` (a dense matrix) fixes: those whose unit vector
-    lies in its row space, i.e. whose diagonal entry of the projection onto the row space is 1.
-
-    The row space comes from a QR factorisation with column pivoting (rank-revealing) of the transpose,
-    several times faster than the singular value decomposition of a null space on systems this sparse.
-    """
-    q, r, _ = qr(equations.T, mode="economic", pivoting=True)
-    diagonal = np.abs(np.diag(r))
-    rank = int(np.count_nonzero(diagonal > RANK_TOLERANCE * max(diagonal.max(initial=0), 1)))
-    projection = np.einsum("ij,ij->i", q[:, :rank], q[:, :rank])
-    return projection > 1 - PROJECTION_TOLERANCE
-
-
-def _bounds_held(a, b, candidates):
-    """Which of the `candidates` (cells at 1) no solution of a x = b, x ≥ 1 can raise above 1."""
-    candidates = list(candidates)
-    size = a.shape[1]
-    while candidates:
-        # Maximise the rise (capped at 1) of the candidates; those that rise are free, and the rest are
-        # tried again until none can rise.
-        count = len(candidates)
-        rise = sparse.csr_matrix((np.ones(count), (range(count), candidates)), shape=(count, size))
-        result = linprog(
-            np.concatenate([np.zeros(size), -np.ones(count)]),
-            A_ub=sparse.hstack([-rise, sparse.identity(count)]), b_ub=-np.ones(count),
-            A_eq=sparse.hstack([a, sparse.csr_matrix((a.shape[0], count))]), b_eq=b,
-            bounds=[(1, None)] * size + [(0, 1)] * count, method="highs",
-        )  # fmt: skip
-        rose = result.x[size:] > TOLERANCE
-        if not rose.any():
-            return candidates
-        candidates = [c for c, up in zip(candidates, rose, strict=True) if not up]
-    return []
+# --- small tables ------------------------------------------------------------------------------------
 
 
 def hidden_names(counts, groups=(), *, threshold=None):
@@ -237,6 +80,8 @@ class PublicCells:
     hidden: frozenset
     cells: int
     primary: int
+    key: str = ""
+    seconds: float = 0.0  # how long suppressing it took, where it was made
 
     def hidden_measures(self, row, period, start):
         """The measures hidden in one row (FORCE_TOTAL or an area id) of one period."""
@@ -246,24 +91,24 @@ class PublicCells:
         return (row, period, start, measure) in self.hidden
 
 
-def family_key(force):
-    """The cache key of the force's family as its summaries now stand."""
-    version, built_at = summaries_as_of(force=force)
+def _key(force_id, version, built_at):
     threshold, secondary = settings.SUPPRESSION_THRESHOLD, settings.SECONDARY_SUPPRESSION
-    return f"disclosure:{force.pk}:{version}:{built_at and built_at.timestamp()}:{threshold}:{secondary}"
+    return f"disclosure:{force_id}:{version}:{built_at and built_at.timestamp()}:{threshold}:{secondary}"
+
+
+def family_key(force):
+    """The key of the force's family as its summaries now stand (in the cache and in PublicFamily)."""
+    return _key(force.pk, *summaries_as_of(force=force))
 
 
 def public_cells(force):
-    """The force's public family, suppressed once per data version (and kept in the cache)."""
-    threshold, secondary = settings.SUPPRESSION_THRESHOLD, settings.SECONDARY_SUPPRESSION
+    """The force's public family at the current version of its summaries: from the cache, else from the
+    database, else made now (by one process at a time) and kept in both."""
     key = family_key(force)
     family = cache.get(key)
     if family is None:
-        keys, values, equations = table_family(force)
-        hidden = suppressed_cells(values, equations, threshold=threshold, secondary=secondary)
-        primary = int(np.count_nonzero((values >= 1) & (values <= threshold)))
-        family = PublicCells(frozenset(k for k, h in zip(keys, hidden, strict=True) if h), len(keys), primary)
-        cache.set(key, family, FAMILY_SECONDS)
+        family = stored_family(force, key) or _made_once(force)
+        cache.set(family.key, family, FAMILY_SECONDS)
     return family
 
 
@@ -278,16 +123,121 @@ def prepare_public_cells(force_ids):
             logger.exception("Could not prepare the public figures of %s", force.pk)
 
 
+def stored_family(force, key):
+    """The family kept in the database under `key`, or None."""
+    row = PublicFamily.objects.filter(force=force, key=key).values_list("hidden", "cells", "primary").first()
+    if row is None:
+        return None
+    hidden, cells, primary = row
+    return PublicCells(_decoded(bytes(hidden)), cells, primary, key)
+
+
+def _made_once(force):
+    """Make the force's family under its lock, unless another process made it meanwhile, and keep it; after
+    FAMILY_LOCK_SECONDS of waiting, make it without keeping it (the process holding the lock will)."""
+    try:
+        with transaction.atomic(), _family_lock(force):
+            # The summaries may have moved on while this process waited: the family of the version now held.
+            family = stored_family(force, family_key(force))
+            if family is None:
+                family = suppressed_family(force)
+                PublicFamily.objects.filter(force=force).exclude(key=family.key).delete()
+                PublicFamily.objects.create(
+                    force=force,
+                    key=family.key,
+                    hidden=_encoded(family.hidden),
+                    cells=family.cells,
+                    primary=family.primary,
+                    seconds=family.seconds,
+                )
+            return family
+    except OperationalError:
+        logger.warning("Waited too long for the public figures of %s: suppressing them here too", force.pk)
+        return suppressed_family(force)
+
+
+@contextmanager
+def _family_lock(force):
+    """Hold the force's family lock to the end of the transaction, waiting at most FAMILY_LOCK_SECONDS.
+
+    PostgreSQL: an advisory lock on the force. SQLite: the transaction itself (BEGIN IMMEDIATE, see
+    settings) holds the database's one write lock, for which other processes wait as long as its timeout."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('lock_timeout')")
+            (before,) = cursor.fetchone()
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [f"{FAMILY_LOCK_SECONDS * 1000}"])
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [FAMILY_LOCK_CLASS, _lock_number(force.pk)])
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)", [before])
+    yield
+
+
+def _lock_number(force_id):
+    """The force's id as a signed 32-bit number, the second key of its advisory lock."""
+    number = zlib.crc32(force_id.encode())
+    return number - (1 << 32) if number >= 1 << 31 else number
+
+
+def suppressed_family(force):
+    """Suppress the force's family now, from its summaries as they stand, keyed by their version."""
+    started = time.perf_counter()
+    counts, key = _summary_counts(force)
+    keys, values, equations = family_of_counts(counts)
+    threshold, secondary = settings.SUPPRESSION_THRESHOLD, settings.SECONDARY_SUPPRESSION
+    hidden = suppressed_cells(values, equations, threshold=threshold, secondary=secondary)
+    primary = int(np.count_nonzero((values >= 1) & (values <= threshold)))
+    chosen = frozenset(k for k, h in zip(keys, hidden, strict=True) if h)
+    return PublicCells(chosen, len(keys), primary, key, time.perf_counter() - started)
+
+
+def _encoded(hidden):
+    """Hidden cells, compactly: for each (row, period, start) a bit mask over the measures, compressed."""
+    masks = defaultdict(int)
+    for row, period, start, measure in hidden:
+        masks[(row, period, start)] |= 1 << API_MEASURES.index(measure)
+    rows = [[row, period, start.isoformat(), mask] for (row, period, start), mask in masks.items()]
+    return zlib.compress(json.dumps({"measures": API_MEASURES, "rows": rows}, separators=(",", ":")).encode())
+
+
+def _decoded(data):
+    payload = json.loads(zlib.decompress(data))
+    measures = payload["measures"]
+    return frozenset(
+        (row, period, datetime.date.fromisoformat(start), measure)
+        for row, period, start, mask in payload["rows"]
+        for bit, measure in enumerate(measures)
+        if mask >> bit & 1
+    )
+
+
 def table_family(force):
-    """Every public cell of the force and the equations tying them: (keys, values, equations).
+    """Every public cell of the force and the equations tying them: (keys, values, equations); see
+    family_of_counts."""
+    return family_of_counts(_summary_counts(force)[0])
+
+
+def _summary_counts(force):
+    """({(area, month): counts of API_MEASURES}, the family key of those summaries), in one read."""
+    cells = MonthlySummary.objects.filter(force=force).values_list(
+        "area", "month", "data_version", "built_at", *API_MEASURES
+    )
+    counts = defaultdict(lambda: np.zeros(len(API_MEASURES), dtype=np.int64))
+    version, built_at = None, None
+    for area, month, data_version, built, *row in cells.order_by():
+        counts[(area, month)] += row
+        version = data_version if version is None else min(version, data_version)
+        built_at = built if built_at is None else max(built_at, built)
+    return dict(counts), _key(force.pk, version or 0, built_at)
+
+
+def family_of_counts(counts):
+    """Every public cell of a force and the equations tying them: (keys, values, equations), from its
+    summaries' counts {(area id or None, month): counts of API_MEASURES}.
 
     Keys are (row, period, period start, measure): each area's rows (None: no area recorded) and the force's,
     for every month, quarter and financial year from the first month held to the last.
     """
-    cells = MonthlySummary.objects.filter(force=force).values_list("area", "month", *API_MEASURES).order_by()
-    counts = defaultdict(lambda: np.zeros(len(API_MEASURES), dtype=np.int64))
-    for area, month, *row in cells:
-        counts[(area, month)] += row
+    counts = defaultdict(lambda: np.zeros(len(API_MEASURES), dtype=np.int64), counts)
     if not counts:
         return [], np.zeros(0, dtype=np.int64), []
     areas = sorted({area for area, _ in counts}, key=lambda a: (a is None, a or 0))

@@ -18,6 +18,7 @@ from incidents.ladder import (
     highest_level,
     highest_level_of,
 )
+from incidents.models.disclosure import PublicFamily
 from incidents.models.reports import (
     INTEGRITY_RULES,
     LOCATION_GROUPS,
@@ -66,6 +67,7 @@ __all__ = [
     "LadderFlags",
     "MonthlySummary",
     "OfficerInjury",
+    "PublicFamily",
     "QuarterlyReport",
     "ReportQuerySet",
     "RetentionRun",

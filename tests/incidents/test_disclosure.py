@@ -3,7 +3,8 @@ tests/test_disclosure_attack.py)."""
 
 import numpy as np
 
-from incidents.disclosure import determined_cells, hidden_names, suppressed_cells
+from incidents.disclosure import hidden_names
+from incidents.suppression import determined_cells, suppressed_cells
 
 
 def test_two_ones_beside_a_shown_total_are_given_away_by_the_fact_that_neither_is_zero():

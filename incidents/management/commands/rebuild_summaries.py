@@ -1,6 +1,5 @@
 import time
 
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -27,9 +26,8 @@ class Command(BaseCommand):
         forces = [force_id] if force_id else list(Force.objects.values_list("pk", flat=True))
         for force in tqdm(forces, unit=" forces", desc="alerts", disable=options["verbosity"] == 0):
             raise_alerts(force_id=force)
-        # The public figures' suppression, done now rather than by the first public reader; a cache this
-        # process alone holds would be gone when it ends.
-        if "LocMemCache" not in settings.CACHES["default"]["BACKEND"]:
-            prepare_public_cells(forces)
+        # The public figures' suppression, done now rather than by the first public reader, and kept in the
+        # database for every process.
+        prepare_public_cells(forces)
         seconds = time.perf_counter() - started
         self.stdout.write(self.style.SUCCESS(f"Summaries: {cells:,} area-month cells rebuilt in {seconds:.1f} s."))
