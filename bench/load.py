@@ -10,10 +10,17 @@ with the API's throttling raised out of the way (the users share one token) and 
 127.0.0.1. Locust (bench/load_users.py) drives it, headless, for --seconds:
 
 - `--mix staff` (the default): PCC staff signed in, on the dashboards and drilling down from a bar to
-  the reports behind it and to one report, and analysts' scripts on the API;
+  the reports behind it and to one report, and analysts' scripts on the API. The staff sign in first, as
+  an office's staff do once a day, and the --seconds measured begin when every user is ready: the
+  sign-ins are shown apart, "before the window", in the same table;
 - `--mix public`: readers of one public force page, each asking again as soon as answered; then, on
   the same gunicorn, as many readers of a static file of that page's size (served by WhiteNoise from
   STATIC_ROOT, as production serves static files), the baseline: both requests/s and their ratio.
+
+With --redis the site uses that Redis database as its cache (as production does whenever Redis is the
+broker), emptied first of all but the public suppression families, which are made before the server
+starts if not there, as the summaries' rebuild makes them in production: /compare/ reads other forces'
+public figures.
 
 It prints, per page, the requests, errors and the median, 95th percentile and slowest times, and
 exits 1 if any request failed. --json writes the same figures to a file; the tests run a short
@@ -45,17 +52,19 @@ SITE = {
 }
 
 
-def environment(database_url):
+def environment(database_url, redis=None):
     base = {key: value for key, value in os.environ.items() if key not in ("CELERY_BROKER_URL", "DJANGO_DEBUG")}
     # The product's settings, whatever a test runner set: SITE says how they differ here.
     settings = {"DJANGO_SETTINGS_MODULE": "oversight.settings", "DATABASE_URL": database_url}
+    if redis:
+        settings["CELERY_BROKER_URL"] = redis
     return base | SITE | settings | {"DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY", "load")}
 
 
-def manage(database_url, *args):
+def manage(database_url, *args, redis=None):
     """manage.py with the bench's environment; its standard output."""
     return subprocess.run(  # noqa: S603 - our own interpreter and manage.py
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment(database_url), check=True,
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=environment(database_url, redis), check=True,
         capture_output=True, text=True,
     ).stdout  # fmt: skip
 
@@ -77,12 +86,12 @@ def free_port():
 
 
 @contextmanager
-def gunicorn(database_url, log):
+def gunicorn(database_url, log, redis=None):
     """The site under gunicorn, as production runs it, until the block ends; yields its address."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "oversight.wsgi", "--config", str(ROOT / "gunicorn.conf.py")]
     command += ["--bind", f"127.0.0.1:{port}", "--chdir", str(ROOT)]
-    server = subprocess.Popen(command, env=environment(database_url), stdout=log, stderr=log)  # noqa: S603
+    server = subprocess.Popen(command, env=environment(database_url, redis), stdout=log, stderr=log)  # noqa: S603
     try:
         deadline = time.monotonic() + 60
         while not answers(port):
@@ -113,14 +122,26 @@ BASELINE = ["StaticFileReader"]
 STATIC_FILE = "bench/public-page.html"  # under STATIC_ROOT, written for the run and removed after it
 
 
-def locust(host, *, users, spawn_rate, seconds, key, folder, force, classes, static_path=""):
-    """Run bench/load_users.py headless with the user `classes`; returns the rows of its statistics CSV."""
+# Longest the users may take to get ready (sign in) before the measured window; the run stops then regardless.
+READY_SECONDS = 300
+
+
+def locust(host, *, users, spawn_rate, seconds, key, folder, force, classes, static_path="", start_line=False):
+    """Run bench/load_users.py headless with the user `classes`; the rows of its statistics CSV and failures.
+
+    start_line: measure `seconds` from when every user is ready (signed in); what they asked before is
+    written to `before-window.json` in `folder`.
+    """
     prefix = folder / "-".join(classes)
+    run_time = seconds + READY_SECONDS if start_line else seconds
     command = [sys.executable, "-m", "locust", "-f", str(ROOT / "bench" / "load_users.py"), "--headless", *classes]
-    command += ["--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{seconds}s"]
+    command += ["--users", str(users), "--spawn-rate", str(spawn_rate), "--run-time", f"{run_time}s"]
     command += ["--host", host, "--csv", str(prefix), "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING"]
     env = os.environ | {"LOAD_USERNAME": USERNAME, "LOAD_PASSWORD": PASSWORD, "LOAD_TOKEN": key, "LOAD_FORCE": force}
     env["LOAD_STATIC_PATH"] = static_path
+    if start_line:
+        env |= {"LOAD_WINDOW": str(seconds), "LOAD_USERS": str(users)}
+        env["LOAD_BEFORE_WINDOW"] = str(folder / "before-window.json")
     subprocess.run(command, cwd=ROOT, env=env, check=False, capture_output=True)  # noqa: S603 - it exits 1 on errors
     with open(f"{prefix}_stats.csv", newline="") as handle:
         stats = list(csv.DictReader(handle))
@@ -129,12 +150,28 @@ def locust(host, *, users, spawn_rate, seconds, key, folder, force, classes, sta
     return stats, failures
 
 
+def before_window(folder, users):
+    """What the users asked before the measured window (signing in), as figures() gives it; an error if they
+    were never all ready, since nothing was then measured."""
+    path = folder / "before-window.json"
+    if not path.exists():
+        never = {"name": "start line", "error": f"the {users} users were not all ready within {READY_SECONDS} s",
+                 "occurrences": 1}  # fmt: skip
+        return {"seconds": None, "pages": [], "errors": [never]}
+    return json.loads(path.read_text())
+
+
+def milliseconds(text):
+    """A time of locust's CSV: empty or N/A where nothing was asked."""
+    return float(text) if text not in ("", "N/A") else 0.0
+
+
 def figures(stats, failures):
     pages = [
         {
             "name": row["Name"], "method": row["Type"], "requests": int(row["Request Count"]),
-            "failures": int(row["Failure Count"]), "median_ms": float(row["Median Response Time"] or 0),
-            "p95_ms": float(row["95%"] or 0), "max_ms": float(row["Max Response Time"] or 0),
+            "failures": int(row["Failure Count"]), "median_ms": milliseconds(row["Median Response Time"]),
+            "p95_ms": milliseconds(row["95%"]), "max_ms": milliseconds(row["Max Response Time"]),
             "requests_per_s": float(row["Requests/s"] or 0),
         }
         for row in stats
@@ -159,12 +196,32 @@ def public_page_copy(database_url, force):
     return f"/static/{STATIC_FILE}", size
 
 
-def run(*, database_url, users, spawn_rate, seconds, force="thames-valley", mix="staff"):
+def warm(database_url, redis):
+    """Empty the site's Redis database but for the public suppression families, then make every force's
+    family that is not there, as the summaries' rebuild does in production
+    (incidents.disclosure.prepare_public_cells): kept pages never outlive a run, families (costly) do."""
+    import redis as redis_client
+
+    site_cache = redis_client.Redis.from_url(redis)
+    for key in site_cache.scan_iter():
+        if b":disclosure:" not in key:
+            site_cache.delete(key)
+    prepare = (
+        "from forces.models import Force; from incidents.disclosure import prepare_public_cells; "
+        "prepare_public_cells(list(Force.objects.values_list('pk', flat=True)))"
+    )
+    manage(database_url, "shell", "--no-imports", "-c", prepare, redis=redis)
+
+
+def run(*, database_url, users, spawn_rate, seconds, force="thames-valley", mix="staff", redis=None):
     """Load the site with `users` of the `mix` for `seconds`; the figures, as figures() gives them.
 
-    The public mix also has the figures of its baseline, the static file, under "baseline".
+    The staff mix also has what was asked before the measured window under "before_window"; the public
+    mix has the figures of its baseline, the static file, under "baseline".
     """
     key = token(database_url)
+    if redis:
+        warm(database_url, redis)
     static_path = size = None
     if mix == "public":
         static_path, size = public_page_copy(database_url, force)
@@ -173,8 +230,10 @@ def run(*, database_url, users, spawn_rate, seconds, force="thames-valley", mix=
             folder = Path(folder)
             common = {"users": users, "spawn_rate": spawn_rate, "seconds": seconds, "key": key, "folder": folder,
                       "force": force, "static_path": static_path or ""}  # fmt: skip
-            with open(folder / "gunicorn.log", "w") as log, gunicorn(database_url, log) as host:
-                result = figures(*locust(host, classes=MIXES[mix], **common))
+            with open(folder / "gunicorn.log", "w") as log, gunicorn(database_url, log, redis) as host:
+                result = figures(*locust(host, classes=MIXES[mix], start_line=mix == "staff", **common))
+                if mix == "staff":
+                    result["before_window"] = before_window(folder, users)
                 if mix == "public":
                     result["baseline"] = figures(*locust(host, classes=BASELINE, **common))
                     result["page_bytes"] = size
@@ -195,6 +254,7 @@ def main():
     parser.add_argument("--database-url", default=URL)
     parser.add_argument("--reuse", action="store_true", help="keep the database as it is: no reseeding")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--redis", metavar="URL", help="the site's cache (and broker), e.g. redis://127.0.0.1:6379/11")
     arguments = parser.parse_args()
     if not arguments.reuse:
         sys.path.insert(0, str(ROOT / "bench"))
@@ -205,13 +265,20 @@ def main():
         manage(arguments.database_url, "seed_demo", "--reports", str(arguments.reports), "--seed", "1", "-v0")
     load = os.getloadavg()
     result = run(database_url=arguments.database_url, users=arguments.users, spawn_rate=arguments.spawn_rate,
-                 seconds=arguments.seconds, mix=arguments.mix, force=arguments.force)  # fmt: skip
+                 seconds=arguments.seconds, mix=arguments.mix, force=arguments.force,
+                 redis=arguments.redis)  # fmt: skip
     if arguments.json:
         Path(arguments.json).write_text(json.dumps(result | {"load": load}, indent=2))
     print(f"{arguments.mix}: {arguments.users} users for {arguments.seconds} s: gunicorn 2 workers × 4 threads, "
-          f"PostgreSQL; load average before: {load[0]:.2f}\n")  # fmt: skip
+          f"PostgreSQL{', Redis' if arguments.redis else ''}; load average before: {load[0]:.2f}\n")  # fmt: skip
     print("| page | requests | errors | median ms | p95 ms | max ms | requests/s |\n|---|---|---|---|---|---|---|")
-    shown = [*result["pages"], result["total"]]
+    before = result.get("before_window")
+    if before:
+        for page in before["pages"]:
+            times = f"{page['median_ms']:.0f} | {page['p95_ms']:.0f} | {page['max_ms']:.0f}"
+            print(f"| {page['method']} {page['name']} (before the window) | {page['requests']:,} | "
+                  f"{page['failures']} | {times} | |")  # fmt: skip
+    shown = [*(page for page in result["pages"] if page["requests"]), result["total"]]
     if "baseline" in result:
         shown += [*result["baseline"]["pages"]]
     for page in shown:
@@ -222,7 +289,9 @@ def main():
         page, static = result["total"]["requests_per_s"], result["baseline"]["total"]["requests_per_s"]
         print(f"\npublic page {result['page_bytes']:,} bytes: {page:.1f} requests/s; the static file of its size: "
               f"{static:.1f} requests/s; ratio {page / static:.3f}")  # fmt: skip
-    errors = result["errors"] + result.get("baseline", {}).get("errors", [])
+    if before:
+        print(f"\nEvery user was ready (signed in) {before['seconds']} s after the first started: the window began.")
+    errors = result["errors"] + result.get("baseline", {}).get("errors", []) + (before or {}).get("errors", [])
     for error in errors:
         print(f"error: {error['name']}: {error['error']} ({error['occurrences']}×)")
     sys.exit(1 if errors or result["total"]["failures"] else 0)

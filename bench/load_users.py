@@ -7,14 +7,24 @@ Two mixes, chosen by the user classes named on locust's command line (bench/load
   (NewsReader); the same number of readers of a static file of the page's size is the baseline
   (StaticFileReader), run after it against the same server.
 
+In the staff mix every user first gets ready (PCC staff sign in, as an office's staff do once a day, and
+read the force's areas) and then waits for the others; when the last of LOAD_USERS is ready, the
+statistics so far (the sign-ins) are written to LOAD_BEFORE_WINDOW and reset, and the measured window of
+LOAD_WINDOW seconds starts for everyone at once. Without LOAD_WINDOW, users start as soon as they are ready.
+
 LOAD_USERNAME, LOAD_PASSWORD: a PCC staff login of LOAD_FORCE; LOAD_TOKEN: an API token of that force;
 LOAD_STATIC_PATH: the static file's address.
 """
 
+import json
 import os
 import random
 import re
+import time
+from pathlib import Path
 
+import gevent
+from gevent.event import Event
 from locust import FastHttpUser, HttpUser, between, constant, task
 
 FORCE = os.environ.get("LOAD_FORCE", "thames-valley")
@@ -23,6 +33,49 @@ CHARTS = ["use-over-time", "use-by-area", "disproportionality", "age"]
 # What a bar of the area's dashboard leads to (the dashboards' customdata has these filters).
 BARS = ["highest_level=fired", "discharge_group=discharge", "ethnicity=black", "age_band=18_34", "outcome=arrested"]
 REPORT_LINK = re.compile(r'href="/reports/(\d+)/"')
+WINDOW = int(os.environ.get("LOAD_WINDOW") or 0)
+USERS = int(os.environ.get("LOAD_USERS") or 0)
+STARTED = time.monotonic()
+
+
+class StartLine:
+    """Holds every user until all are ready, then starts the measured window."""
+
+    everyone_ready = Event()
+    ready = 0
+
+    @classmethod
+    def arrive(cls, user):
+        if not WINDOW:
+            return
+        cls.ready += 1
+        if cls.ready == USERS:
+            cls.start_window(user.environment)
+        cls.everyone_ready.wait()
+
+    @classmethod
+    def start_window(cls, environment):
+        """Keep what was asked before the window apart, then count afresh for WINDOW seconds."""
+        stats = environment.stats
+        before = {
+            "seconds": round(time.monotonic() - STARTED, 1),
+            "pages": [
+                {
+                    "name": entry.name, "method": entry.method, "requests": entry.num_requests,
+                    "failures": entry.num_failures, "median_ms": entry.median_response_time or 0,
+                    "p95_ms": entry.get_response_time_percentile(0.95) or 0, "max_ms": entry.max_response_time or 0,
+                }
+                for entry in stats.entries.values()
+            ],
+            "errors": [
+                {"name": error.name, "error": str(error.error), "occurrences": error.occurrences}
+                for error in stats.errors.values()
+            ],
+        }  # fmt: skip
+        Path(os.environ["LOAD_BEFORE_WINDOW"]).write_text(json.dumps(before))
+        stats.reset_all()
+        cls.everyone_ready.set()
+        gevent.spawn_later(WINDOW, environment.runner.quit)
 
 
 class PccStaff(HttpUser):
@@ -32,15 +85,22 @@ class PccStaff(HttpUser):
     wait_time = between(0.5, 2)
 
     def on_start(self):
+        try:
+            self.sign_in()
+        finally:
+            StartLine.arrive(self)
+
+    def sign_in(self):
+        self.areas = []
         self.client.get("/accounts/login/", name="/accounts/login/")
-        response = self.client.post(
+        with self.client.post(
             "/accounts/login/",
             {"username": os.environ["LOAD_USERNAME"], "password": os.environ["LOAD_PASSWORD"],
              "csrfmiddlewaretoken": self.client.cookies.get("csrftoken", "")},
-            name="/accounts/login/ (sign in)", allow_redirects=False,
-        )  # fmt: skip
-        if response.status_code != 302:
-            response.failure(f"signing in answered {response.status_code}")
+            name="/accounts/login/ (sign in)", allow_redirects=False, catch_response=True,
+        ) as response:  # fmt: skip
+            if response.status_code != 302:
+                response.failure(f"signing in answered {response.status_code}")
         areas = self.client.get(f"/api/v1/forces/{FORCE}/areas/?page_size=1000", name="/api/v1/forces/<id>/areas/")
         self.areas = [area["code"] for area in areas.json()["results"]] if areas.ok else []
 
@@ -92,6 +152,7 @@ class ApiScript(HttpUser):
 
     def on_start(self):
         self.client.headers["Authorization"] = f"Bearer {os.environ['LOAD_TOKEN']}"
+        StartLine.arrive(self)
 
     @task(4)
     def summaries(self):

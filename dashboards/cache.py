@@ -5,6 +5,10 @@ after that; a browser that has it gets 304 Not Modified. The reader is "the publ
 requests, whose pages carry nothing of anyone, and otherwise the user, with the role, force and CSRF
 secret the page was made for: a signed-in page carries the user's name and a form token, and
 what it shows depends on the role, so it is never served to anyone else.
+
+The figures of a signed-in page are the same for every user who sees them alike, so they are made
+once (shared_figures) for every reader of the same role, force scope and rank, and the page around
+them (name, form token, messages) is made for each request.
 """
 
 from functools import wraps
@@ -37,6 +41,33 @@ def reader_of(request):
         force_id = None
     csrf_secret = request.META.get("CSRF_COOKIE")
     return (user.pk, role_of(user), force_id, user.is_superuser, user.is_staff, csrf_secret)
+
+
+def figures_scope(request):
+    """What decides the figures a signed-in user is shown: role, force and rank, never the user."""
+    user = request.user
+    try:
+        force_id = user.force_scope.force_id
+    except ForceScope.DoesNotExist:
+        force_id = None
+    return (role_of(user), force_id, user.is_superuser, user.is_staff)
+
+
+def shared_figures(request, kind, build, *, force_id):
+    """What `build()` makes of the figures of this request's page (of `kind`), made once per figures version
+    (of the force, or of every force for None), path and parameters, and figures scope, and kept for all who
+    share them.
+
+    build must use nothing of the user's own (name, form token, messages): render its template without the
+    request. The version is read before `build` reads anything, so what is kept is never older than it.
+    """
+    version, _ = figures_version(force_id=force_id)
+    key = "figures:" + answer_key(kind, request, version, figures_scope(request))
+    kept = cache.get(key)
+    if kept is None:
+        kept = build()
+        cache.set(key, kept, ANSWER_SECONDS)
+    return kept
 
 
 def by_figures_version(*, of_force):

@@ -8,10 +8,11 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_http_methods, require_safe
 
 from dashboards import tasks
-from dashboards.cache import by_figures_version
+from dashboards.cache import by_figures_version, shared_figures
 from dashboards.charts import UNIT_LABELS, category_sets, headline
 from dashboards.forms import DashboardFilterForm, QuarterlyReportForm
 from dashboards.queries import (
@@ -26,7 +27,7 @@ from dashboards.queries import (
 from dashboards.services import quarterly_report_rows
 from forces import charts as force_charts
 from forces import queries as forces_queries
-from forces.models import Area, Force
+from forces.models import Area, Force, Role
 from forces.queries import forces_for_home
 from forces.roles import DASHBOARD_ROLES, MEMBER_ROLES, PCC_ROLES, RECORD_ROLES, force_of, may, role_of, role_required
 from incidents import charts as incident_charts
@@ -70,43 +71,91 @@ def dashboard_force(request, force_id):
 @role_required(DASHBOARD_ROLES, DASHBOARDS_ARE_FOR)
 @by_figures_version(of_force=True)
 def force_dashboard(request, force_id, area_code=None):
-    """The force's (or one area's) Taser use for a period, every figure a chart with its table and CSV."""
+    """The force's (or one area's) Taser use for a period, every figure a chart with its table and CSV.
+
+    The figures (and a chart's CSV) are made once for everyone who sees them alike (shared_figures); the
+    page around them, with the user's name and form token, for each request.
+    """
     force = dashboard_force(request, force_id)
     fixed_area = get_object_or_404(Area, force=force, code=area_code) if area_code else None
+    may_drill = may(request.user, RECORD_ROLES)
+    if request.GET.get("format") == "csv":
+        table = shared_figures(
+            request, "dashboard csv", lambda: dashboard_csv(request.GET, force, fixed_area, drill=may_drill),
+            force_id=force.pk,
+        )  # fmt: skip
+        if table is not None:  # else nothing is summarised yet: the page says so
+            return csv_response(*table)
+    # What the figures show a user depends on their role only: whether they may open the reports behind them
+    # and follow the actions tracker (PCC staff).
+    track_actions = request.user.is_superuser or role_of(request.user) == Role.PCC_STAFF
+    figures = shared_figures(
+        request, "dashboard figures",
+        lambda: dashboard_figures(request.GET, force, fixed_area, drill=may_drill, track_actions=track_actions),
+        force_id=force.pk,
+    )  # fmt: skip
+    return render(request, "dashboards/dashboard.html", {"force": force, **figures})
+
+
+def dashboard_period(params, force, fixed_area):
+    """(filter form, the force's areas, the form's choice) of the page, or None before any summary."""
     first, last = incident_queries.summary_months(force=force)
-    version, built_at = incident_queries.summaries_as_of(force=force)
-    context = {"force": force, "area": fixed_area, "data_version": version, "built_at": built_at}
-    context["lag"] = incident_queries.summary_lag(force=force)
     if last is None:
-        return render(request, "dashboards/dashboard.html", context)
+        return None
     areas = list(force.areas.order_by("name"))
-    choices = request.GET.copy()
+    choices = params.copy()
     if fixed_area:  # the area page is the dashboard with its area chosen
         choices["area"] = fixed_area.code
     form = DashboardFilterForm(choices or None, first_month=first, last_month=last, areas=areas)
-    start, end, period_label, area, unit, sort = form.choice()
-    may_drill = may(request.user, RECORD_ROLES)
+    return form, areas, form.choice()
+
+
+def dashboard_csv(params, force, fixed_area, *, drill):
+    """(file name, columns, rows) of the chart asked for in ?chart=, as dashboard_figures draws it; None before
+    any summary."""
+    version, _ = incident_queries.summaries_as_of(force=force)
+    chosen = dashboard_period(params, force, fixed_area)
+    if chosen is None:
+        return None
+    _, _, (start, end, _, area, unit, sort) = chosen
     summaries = incident_queries.PeriodSummaries(force=force, start=start, end=end, area=area)
-    totals = summaries.totals
-    charts = dashboard_charts(summaries, area=area, unit=unit, sort=sort, drill=may_drill)
-    if request.GET.get("format") == "csv":
-        return chart_csv(request, charts, f"{force.pk}{'-' + area.code if area else ''}-v{version}")
-    alerts = Alert.objects.filter(force=force, month__gte=start, month__lt=end).select_related("area")
-    context.update(
-        {
-            "form": form, "area": area, "areas": areas, "period_label": period_label, "unit": unit, "sort": sort,
-            "charts": charts, "headline": headline(totals, unit), "unit_label": UNIT_LABELS[unit],
-            "alerts": (alerts.filter(area=area) if area else alerts).order_by("-month", "kind")[:20],
-            "not_stated": incident_queries.not_stated_shares(totals),
-            "actions": scrutiny_queries.action_counts(force=force),
-            "query": request.GET.urlencode(), "sorts": DashboardFilterForm.SORTS,
-            # The reports behind the page, for those who may open them: a way in without pointing at a bar.
-            "reports_query": may_drill and incident_charts.drill_query(
-                {"area": area.code} if area else {}, **incident_charts.month_range(start, end), ced_used="true"
-            ),
-        }
-    )  # fmt: skip
-    return render(request, "dashboards/dashboard.html", context)
+    chart = chart_of(dashboard_charts(summaries, area=area, unit=unit, sort=sort, drill=drill), params.get("chart", ""))
+    name = f"{force.pk}{'-' + area.code if area else ''}-v{version}-{chart.key}.csv"
+    return name, chart.table.columns, chart.table.rows
+
+
+def dashboard_figures(params, force, fixed_area, *, drill, track_actions):
+    """The page's figures: {"area": the area shown or None, "figures": their HTML, "has_charts"}.
+
+    Rendered without the request: nothing of the user who asked is in them, since others are shown them too.
+    """
+    version, built_at = incident_queries.summaries_as_of(force=force)
+    context = {"force": force, "area": fixed_area, "data_version": version, "built_at": built_at}
+    context["lag"] = incident_queries.summary_lag(force=force)
+    chosen = dashboard_period(params, force, fixed_area)
+    if chosen is not None:
+        form, areas, (start, end, period_label, area, unit, sort) = chosen
+        summaries = incident_queries.PeriodSummaries(force=force, start=start, end=end, area=area)
+        totals = summaries.totals
+        alerts = Alert.objects.filter(force=force, month__gte=start, month__lt=end).select_related("area")
+        context.update(
+            {
+                "form": form, "area": area, "areas": areas, "period_label": period_label, "unit": unit, "sort": sort,
+                "charts": dashboard_charts(summaries, area=area, unit=unit, sort=sort, drill=drill),
+                "headline": headline(totals, unit), "unit_label": UNIT_LABELS[unit],
+                "alerts": (alerts.filter(area=area) if area else alerts).order_by("-month", "kind")[:20],
+                "not_stated": incident_queries.not_stated_shares(totals),
+                "actions": scrutiny_queries.action_counts(force=force), "track_actions": track_actions,
+                "query": params.urlencode(), "sorts": DashboardFilterForm.SORTS,
+                "sort_params": [(key, value) for key, value in params.items() if key != "sort"],
+                # The reports behind the page, for those who may open them: a way in without pointing at a bar.
+                "reports_query": drill and incident_charts.drill_query(
+                    {"area": area.code} if area else {}, **incident_charts.month_range(start, end), ced_used="true"
+                ),
+            }
+        )  # fmt: skip
+    figures = render_to_string("dashboards/dashboard_figures.html", context)
+    return {"area": context["area"], "figures": figures, "has_charts": bool(context.get("charts"))}
 
 
 def dashboard_charts(summaries, *, area, unit, sort, drill):
@@ -168,12 +217,17 @@ def dashboard_charts(summaries, *, area, unit, sort, drill):
     return charts
 
 
-def chart_csv(request, charts, name):
-    """One chart's table as CSV: exactly what the chart plots, for the same filters."""
-    key = request.GET.get("chart", "")
+def chart_of(charts, key):
+    """The chart of `key` among `charts`; 404 if the page has none."""
     chart = next((chart for chart in charts if chart.key == key), None)
     if chart is None:
         raise Http404(f"No chart {key!r} on this page.")
+    return chart
+
+
+def chart_csv(request, charts, name):
+    """One chart's table as CSV: exactly what the chart plots, for the same filters."""
+    chart = chart_of(charts, request.GET.get("chart", ""))
     return csv_response(f"{name}-{chart.key}.csv", chart.table.columns, chart.table.rows)
 
 
