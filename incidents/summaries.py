@@ -179,7 +179,7 @@ class CountedChange:
                 (self.force_id, row["area_id"], row["month"].isoformat()): row
                 for row in held.values("area_id", "month", "data_version", *measures)
             }
-            if data_version is None:
+            if data_version is None and moved.keys() - figures.keys():  # an edit makes a new cell
                 oldest = force_cells.aggregate(version=models.Min("data_version"))["version"] or 0
             held.delete()
             built_at = timezone.now()
