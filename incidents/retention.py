@@ -18,7 +18,7 @@ from incidents import queries
 from incidents.imports.bulk import delete_reports
 from incidents.imports.uploads import upload_folder
 from incidents.models import CedUse, ImportBatch, MonthlySummary, RetentionRun, UseOfForceReport
-from incidents.summaries import insert_summaries, latest_versions, stale_forces
+from incidents.summaries import insert_summaries, latest_versions
 from oversight.police_calendar import months_back
 
 
@@ -58,11 +58,9 @@ def apply_retention(*, years: int, today: datetime.date | None = None) -> Retent
 
     Removed: the reports (withdrawn ones too) and their CED uses, what the audit trail says of
     them, and uploaded files (with their reject files) of imports made before the horizon.
-    The months before the horizon are then kept as they are: rebuilds never touch them again.
-    Edits and most imports are counted into the summaries as they are made; a force whose
-    summaries still await a rebuild (a large import's) has those months summarised once more
-    from its reports first. One transaction, with every force locked as a rebuild locks them:
-    no import, edit or rebuild runs half-way through it.
+    The months before the horizon are first summarised once more from the reports as they
+    stand, then kept as they are: rebuilds never touch them again. One transaction, with every
+    force locked as a rebuild locks them: no import or rebuild runs half-way through it.
     """
     horizon = retention_horizon(years, today)
     with transaction.atomic():
@@ -72,11 +70,10 @@ def apply_retention(*, years: int, today: datetime.date | None = None) -> Retent
         report_count = removed.count()
         if report_count == 0 and previous is not None and previous >= horizon:
             return None
-        # The months about to be kept for good, summarised as the reports now stand where a rebuild
-        # queued for them has not run yet; the other forces' cells already count every change.
-        lagging = stale_forces()
-        months = MonthlySummary.objects.filter(month__lt=horizon, force__in=lagging)
-        reports = UseOfForceReport.objects.current().filter(occurred_on__lt=horizon, force__in=lagging)
+        # The months about to be kept for good, summarised as the reports now stand (a rebuild
+        # queued for them may not have run yet).
+        months = MonthlySummary.objects.filter(month__lt=horizon)
+        reports = UseOfForceReport.objects.current().filter(occurred_on__lt=horizon)
         if previous is not None:
             months, reports = months.filter(month__gte=previous), reports.filter(occurred_on__gte=previous)
         months.delete()

@@ -30,7 +30,7 @@ class Edit:
     origin: Any  # the instance saved, or what delete() was called on
     block: Any  # the transaction block of a delete
     counted: CountedEdit = field(default_factory=CountedEdit)
-    open: int = 0  # pre_ signals not yet followed by their post_ signal
+    pending: int = 0  # pre_ signals not yet followed by their post_ signal
     added: list[int] = field(default_factory=list)
 
 
@@ -50,12 +50,12 @@ def _begin(edit: Edit, report: UseOfForceReport | None, report_id: int | None) -
         forces.add(report.force_id)
         references.add(report.incident_reference)
     edit.counted.include(forces, [report_id] if report_id else [], references)
-    edit.open += 1
+    edit.pending += 1
 
 
 def _end(edit: Edit) -> None:
-    edit.open -= 1
-    if edit.open:
+    edit.pending -= 1
+    if edit.pending:
         return
     _edits.edit = None
     for force_id, cells in edit.counted.count(edit.added).items():
