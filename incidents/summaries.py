@@ -179,6 +179,7 @@ class CountedChange:
                 (self.force_id, row["area_id"], row["month"].isoformat()): row
                 for row in held.values("area_id", "month", "data_version", *measures)
             }
+            oldest = 0
             if data_version is None and moved.keys() - figures.keys():  # an edit makes a new cell
                 oldest = force_cells.aggregate(version=models.Min("data_version"))["version"] or 0
             held.delete()
