@@ -9,7 +9,7 @@ Peak memory is the import process's maximum resident set size. Each timed step s
 a CHECKPOINT, so that none pays for the writes the step before left to PostgreSQL.
 
 As in production, the import queues the summary rebuild it causes for the Celery worker
-(here Redis database 15, emptied afterwards, with no worker); the rebuild is then timed
+(here Redis database 15, or --redis-db, emptied afterwards, with no worker); the rebuild is then timed
 on its own, as `rebuild_summaries` runs it.
 """
 
@@ -33,18 +33,18 @@ ONS = (
 )  # fmt: skip
 
 
-BROKER = "redis://127.0.0.1:6379/15"
+BROKER = "redis://127.0.0.1:6379/{}"
 
 
 def manage(*args, env=None):
     subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, check=True, stdout=subprocess.DEVNULL, env=env)
 
 
-def timed_import(path):
+def timed_import(path, redis_db):
     """Seconds and peak resident memory (MB) of one import_uof process."""
     started = time.perf_counter()
     command = [sys.executable, "manage.py", "import_uof", str(path), "--force", "metropolitan", "-v0"]
-    queued = os.environ | {"CELERY_BROKER_URL": BROKER}
+    queued = os.environ | {"CELERY_BROKER_URL": BROKER.format(redis_db)}
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, env=queued)
     _, status, usage = os.wait4(process.pid, 0)
     if status:
@@ -65,13 +65,20 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--csv", default=str(Path(tempfile.gettempdir()) / "met-bench.csv"))
+    parser.add_argument(
+        "--keep-csv", action="store_true", help="import the file --csv names if it exists (made by an earlier run)"
+    )
+    parser.add_argument("--redis-db", type=int, default=15, help="the Redis database the queued rebuild goes to")
     arguments = parser.parse_args()
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     path = Path(arguments.csv)
-    subprocess.run(
-        [sys.executable, "bench/met_csv.py", "--rows", str(arguments.rows), "--out", str(path)], cwd=ROOT, check=True
-    )
+    if not (arguments.keep_csv and path.is_file()):
+        subprocess.run(
+            [sys.executable, "bench/met_csv.py", "--rows", str(arguments.rows), "--out", str(path)],
+            cwd=ROOT, check=True,
+        )  # fmt: skip
 
+    load = os.getloadavg()
     url = os.environ["DATABASE_URL"]
     fresh_database(url)
     manage("migrate", "--noinput", "-v0")
@@ -92,15 +99,16 @@ def main():
         cursor.execute("DROP TABLE bench_staging")
 
     checkpoint(url)
-    first, first_memory = timed_import(path)
+    first, first_memory = timed_import(path, arguments.redis_db)
     checkpoint(url)
     started = time.perf_counter()
     manage("rebuild_summaries", "--force", "metropolitan", "-v0")
     rebuild = time.perf_counter() - started
     checkpoint(url)
-    again, again_memory = timed_import(path)
-    subprocess.run(["redis-cli", "-n", "15", "flushdb"], check=True, stdout=subprocess.DEVNULL)
+    again, again_memory = timed_import(path, arguments.redis_db)
+    subprocess.run(["redis-cli", "-n", str(arguments.redis_db), "flushdb"], check=True, stdout=subprocess.DEVNULL)
     n = arguments.rows
+    print(f"load average at start         {' '.join(f'{x:.2f}' for x in load)}")
     print(f"rows                          {n:,} ({len(header)} columns, {path.stat().st_size / 1e6:,.0f} MB)")
     print(f"baseline: bare COPY           {copy_seconds:.1f} s ({n / copy_seconds:,.0f} rows/s)")
     print(f"import_uof, first import      {first:.1f} s ({n / first:,.0f} rows/s), peak {first_memory:,.0f} MB")

@@ -5,6 +5,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.db.models.functions import Cast, Concat, TruncMonth
@@ -136,16 +137,32 @@ class CountedChange:
     def __init__(self, force_id: str, reports: QuerySet[UseOfForceReport]) -> None:
         self.force_id = force_id
         self.frozen = queries.summaries_frozen_before()
-        self.before = cell_figures(self._open(reports))
+        self.before: dict[tuple, dict[str, int]] = {}
+        self.include(reports)
+
+    def include(self, reports: QuerySet[UseOfForceReport]) -> None:
+        """Take away what more reports count, as they stand: reports the change is about to touch too.
+
+        They must not have been counted before (by `__init__` or an earlier `include`), and must be
+        whole incidents beside them: then what all of them counted is the sum of the two.
+        """
+        for cell, figures in cell_figures(self._open(reports)).items():
+            held = self.before.setdefault(cell, dict.fromkeys(figures, 0))
+            for name, value in figures.items():
+                held[name] += value
 
     def _open(self, reports: Any) -> QuerySet[UseOfForceReport]:
         # A ReportQuerySet (its current() is the manager's, which the stubs do not see).
         reports = reports.current().filter(force=self.force_id)
         return reports.filter(occurred_on__gte=self.frozen) if self.frozen else reports
 
-    def count(self, reports: QuerySet[UseOfForceReport], data_version: int) -> list[list]:
+    def count(self, reports: QuerySet[UseOfForceReport], data_version: int | None) -> list[list]:
         """Add what `reports` count now, write the cells that moved; every cell of the force is then
-        of `data_version`. Returns the [area id, "YYYY-MM-01"] cells written or emptied."""
+        of `data_version`. Returns the [area id, "YYYY-MM-01"] cells written or emptied.
+
+        `data_version` None: an edit, which makes no new data version. The cells that moved keep
+        theirs, and a new cell takes the oldest of the force's (0 when it has none): an edit never
+        makes summaries that await a rebuild look up to date."""
         after = cell_figures(self._open(reports))
         measures = [*SUMMARY_MEASURES, "incidents", *INCIDENT_MEASURES]
         moved = {}
@@ -156,26 +173,71 @@ class CountedChange:
                 moved[cell] = delta
         cells = [[area, month] for _, area, month in moved]
         if moved:
-            held = MonthlySummary.objects.filter(force=self.force_id).filter(_in_cells(cells, "month", "area"))
+            force_cells = MonthlySummary.objects.filter(force=self.force_id)
+            held = force_cells.filter(_in_cells(cells, "month", "area"))
             figures = {
                 (self.force_id, row["area_id"], row["month"].isoformat()): row
-                for row in held.values("area_id", "month", *measures)
+                for row in held.values("area_id", "month", "data_version", *measures)
             }
+            oldest = 0
+            if data_version is None and moved.keys() - figures.keys():  # an edit makes a new cell
+                oldest = force_cells.aggregate(version=models.Min("data_version"))["version"] or 0
             held.delete()
             built_at = timezone.now()
             written = []
             for cell, delta in moved.items():
                 counts = {name: figures.get(cell, {}).get(name, 0) + delta[name] for name in measures}
+                version = figures.get(cell, {}).get("data_version", oldest) if data_version is None else data_version
                 if counts["reports"]:  # a cell without reports is no cell, as in a rebuild
                     written.append(
                         MonthlySummary(
                             force_id=self.force_id, area_id=cell[1], month=datetime.date.fromisoformat(cell[2]),
-                            data_version=data_version, built_at=built_at, **counts,
+                            data_version=version, built_at=built_at, **counts,
                         )
                     )  # fmt: skip
             MonthlySummary.objects.bulk_create(written, batch_size=500)
-        MonthlySummary.objects.filter(force=self.force_id).update(data_version=data_version)
+        if data_version is not None:
+            MonthlySummary.objects.filter(force=self.force_id).update(data_version=data_version)
         return cells_of((area, month) for area, month in cells)
+
+
+class CountedEdit:
+    """Edits of single reports (the admin, a service's save or delete), counted into the summaries in
+    the edit's transaction, as an import's change is (CountedChange).
+
+    `include` each report before it changes; `count` once they all have. The forces are locked
+    as they come (a rebuild or an import of them waits for the edit's transaction), and every
+    report sharing an incident reference with an edited one, before or after the edit, is
+    counted with it: its incident is counted whole.
+    """
+
+    def __init__(self) -> None:
+        self.changes: dict[str, CountedChange] = {}
+        self.ids: set[int] = set()
+
+    def include(self, force_ids: Iterable[str], report_ids: Iterable[int], references: Iterable[str]) -> None:
+        """Before an edit: these reports of these forces (any force a report leaves or enters) will
+        change, with the incidents of these references (as they were and as they will be)."""
+        force_ids = {force_id for force_id in force_ids if force_id}
+        for force in Force.objects.select_for_update().filter(pk__in=force_ids - set(self.changes)).order_by("pk"):
+            self.changes[force.pk] = CountedChange(force.pk, UseOfForceReport.objects.filter(pk__in=self.ids))
+        touched = models.Q(pk__in=[pk for pk in report_ids if pk is not None])
+        if references := {reference for reference in references if reference}:
+            touched |= models.Q(force__in=force_ids, incident_reference__in=references)
+        more = set(UseOfForceReport.objects.filter(touched).values_list("pk", flat=True)) - self.ids
+        if more:
+            for change in self.changes.values():
+                change.include(UseOfForceReport.objects.filter(pk__in=more))
+            self.ids |= more
+
+    def count(self, added: Iterable[int] = ()) -> dict[str, list[list]]:
+        """After the edits (`added`: the ids of reports they created): write the cells that moved and
+        move the forces' figures version on. Returns {force id: its cells written or emptied}."""
+        self.ids.update(added)
+        reports = UseOfForceReport.objects.filter(pk__in=self.ids)
+        moved = {force_id: change.count(reports, None) for force_id, change in self.changes.items()}
+        bump_figures_version(self.changes)
+        return moved
 
 
 def latest_versions(force_ids: Iterable[str]) -> dict[str, int]:
@@ -255,7 +317,10 @@ def incident_counts(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str
         .annotate(top=models.Max("highest_ced_level"))
         .order_by()
     )
-    inner, params = per_incident.query.sql_with_params()
+    try:
+        inner, params = per_incident.query.sql_with_params()
+    except EmptyResultSet:  # no report at all (an empty list of ids)
+        return {}
     levels = {f"incidents_level_{level.name.lower()}": [int(level)] for level in CedLevel}
     levels["incidents_discharge"] = [int(level) for level in DISCHARGE_LEVELS]
     levels["incidents_non_discharge"] = [int(level) for level in NON_DISCHARGE_LEVELS]

@@ -66,9 +66,19 @@ def test_no_rebuild_takes_away_the_summaries_of_months_whose_reports_retention_r
     assert stale_forces() == []
 
 
-def test_retention_counts_changes_not_yet_summarised_before_it_keeps_a_month(years_of_reports, oxford):
-    # Written after the rebuild, its own rebuild still queued: retention counts it before removing it.
-    ReportFactory(area=oxford, occurred_on=datetime.date(2019, 5, 20))
+def test_retention_counts_an_edit_of_a_month_it_keeps_before_removing_the_report(years_of_reports, oxford):
+    ReportFactory(area=oxford, occurred_on=datetime.date(2019, 5, 20))  # counted as it is saved
+    apply_retention(years=5, today=TODAY)
+    assert summaries()[(oxford.pk, "2019-05-01")][0] == 3
+
+
+def test_retention_summarises_an_import_whose_rebuild_has_not_run_before_it_keeps_a_month(years_of_reports, oxford):
+    # Written as a large import writes its reports (no signal), its rebuild still queued.
+    batch = ImportBatch.objects.create(force=oxford.force, data_version=7, status=ImportBatch.Status.SUCCEEDED)
+    UseOfForceReport.objects.bulk_create(
+        [UseOfForceReport(force=oxford.force, area=oxford, occurred_on=datetime.date(2019, 5, 20), import_batch=batch)]
+    )
+    assert stale_forces() == ["thames-valley"]
     apply_retention(years=5, today=TODAY)
     assert summaries()[(oxford.pk, "2019-05-01")][0] == 3
 
