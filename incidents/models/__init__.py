@@ -21,6 +21,7 @@ from incidents.ladder import (
 from incidents.models.reports import (
     INTEGRITY_RULES,
     LOCATION_GROUPS,
+    RARE_VALUES,
     AgeBand,
     CedUse,
     Conduct,
@@ -63,6 +64,7 @@ __all__ = [
     "INTEGRITY_RULES",
     "ImportBatch",
     "LOCATION_GROUPS",
+    "RARE_VALUES",
     "LadderFlags",
     "MonthlySummary",
     "OfficerInjury",
