@@ -13,9 +13,11 @@ Values matching a few reports in a hundred thousand (RARE) are timed alone and w
 a page of them is the whole force's index read backwards when no month bounds it. Each filter set
 is asked once to warm up, then --requests times; the times are client-side.
 
-The baseline, in the same run: the API page's SELECT as the filter class made it before
-(django-filter's `distinct=True` on the filters of several values), and as it makes it now, run
-alone on PostgreSQL, for every filter set whose SQL differed, alone and with the month.
+    .venv/bin/python bench/filters.py --reuse --database-url postgres://postgres@127.0.0.1:5432/my_copy
+
+The baseline, in the same run: the API page's SELECT run alone on PostgreSQL as it is, and with the
+indexes of rare values (incidents.models.RARE_VALUES, and the CED uses' extended cycles) dropped
+inside a transaction that is then rolled back, for every filter set whose plan reads one of them.
 """
 
 import argparse
@@ -28,9 +30,10 @@ import tempfile
 import time
 from urllib.parse import urlencode
 
+import api
 import psycopg2
 import requests
-from api import ENVIRONMENT, PASSWORD, ROOT, URL, USER, gunicorn, manage
+from api import ENVIRONMENT, PASSWORD, ROOT, USER, gunicorn, manage
 from fresh_database import seeded_database
 
 sys.path.insert(0, str(ROOT))
@@ -121,46 +124,60 @@ def signed_in(port):
     return session
 
 
-def page_sql(query, user, distinct):
-    """The API page's SELECT for `query` as the filter class makes it, or made it with DISTINCT."""
-    import django_filters
+def page_sql(query, user):
+    """The API page's SELECT for `query` as the filter class makes it."""
     from django.http import QueryDict
 
-    from incidents.api import REPORT_COLUMNS
+    from incidents.api.reports import REPORT_COLUMNS
     from incidents.filters import ReportFilter
     from incidents.queries import reports_visible_to
 
     reports = reports_visible_to(user).filter(force=user.force_scope.force).values(*REPORT_COLUMNS)
     filters = ReportFilter(QueryDict(urlencode(query)), queryset=reports)
-    if distinct:
-        for one in filters.filters.values():
-            if isinstance(one, django_filters.MultipleChoiceFilter):
-                one.distinct = True
     if not filters.is_valid():
         raise RuntimeError(f"{query}: {filters.errors}")
     return filters.qs.order_by("-occurred_on", "-id")[:101].query.sql_with_params()
 
 
-def sql_alone(statement, repeats, timeout_ms):
-    """p50/p95 of running the statement alone (after one run to warm up); None past the timeout."""
-    connection = psycopg2.connect(URL)
+def rare_indexes_read(statement):
+    """The indexes of rare values that the plan of `statement` reads."""
+    from incidents.models import RARE_VALUES
+
+    connection = psycopg2.connect(api.URL)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(b"EXPLAIN " + cursor.mogrify(*statement))
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+    finally:
+        connection.close()
+    names = [f"report_{name}_date" for name in RARE_VALUES] + ["ced_use_extended_report"]
+    return [name for name in names if name in plan]
+
+
+def sql_alone(statement, repeats, timeout_ms, without=()):
+    """p50/p95 of running the statement alone (after one run to warm up); None past the timeout.
+
+    `without`: indexes dropped first, in a transaction rolled back at the end (nothing else may run).
+    """
+    connection = psycopg2.connect(api.URL)
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
+            for index in without:
+                cursor.execute(f"DROP INDEX {index}")
             times = []
             for number in range(repeats + 1):
                 started = time.perf_counter()
                 try:
                     cursor.execute(*statement)
                 except psycopg2.errors.QueryCanceled:
-                    connection.rollback()
-                    cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
                     return None
                 cursor.fetchall()
                 if number:
                     times.append(time.perf_counter() - started)
             return percentiles(times)
     finally:
+        connection.rollback()
         connection.close()
 
 
@@ -169,19 +186,22 @@ def main():
     parser.add_argument("--reports", type=int, default=5_000_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--reuse", action="store_true", help="keep the database and its reports")
+    parser.add_argument("--database-url", default=api.URL, help=f"the database (default {api.URL})")
     parser.add_argument("--force", default="metropolitan", help="the callers' force (default: the largest)")
     parser.add_argument("--requests", type=int, default=8, help="timed first pages of each filter set and kind")
     parser.add_argument("--baseline-repeats", type=int, default=3)
-    parser.add_argument("--baseline-timeout", type=int, default=10_000, help="milliseconds a baseline query may run")
+    parser.add_argument("--baseline-timeout", type=int, default=5_000, help="milliseconds a baseline query may run")
     parser.add_argument("--port", type=int, default=8711)
     parser.add_argument("--json", help="also write every figure to this file")
     parser.add_argument("--month-pairs-only", action="store_true", help="of the pairs, only those with the month")
+    parser.add_argument("--sets", help="only the filter sets numbered FIRST:LAST (from 0), to split a run")
     arguments = parser.parse_args()
 
+    api.URL = ENVIRONMENT["DATABASE_URL"] = arguments.database_url
     os.environ.update(ENVIRONMENT)
     if not arguments.reuse:
-        seeded_database(URL, reports=arguments.reports, seed=arguments.seed, root=ROOT)
-        connection = psycopg2.connect(URL)
+        seeded_database(api.URL, reports=arguments.reports, seed=arguments.seed, root=ROOT)
+        connection = psycopg2.connect(api.URL)
         connection.autocommit = True
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
@@ -203,7 +223,10 @@ def main():
     _, key = create_api_token(user=user, name="bench filters", access="read", force=user.force_scope.force)
     area = Area.objects.filter(force=arguments.force).order_by("name").values_list("code", flat=True).first()
     sets = list(filter_sets(area, pairs=not arguments.month_pairs_only))
-    statements = {name: (page_sql(query, user, False), page_sql(query, user, True)) for name, query in sets}
+    if arguments.sets:
+        first, last = (int(number) for number in arguments.sets.split(":"))
+        sets = sets[first : last + 1]
+    statements = {name: page_sql(query, user) for name, query in sets}
     django_connection.close()
 
     load = os.getloadavg()
@@ -212,24 +235,26 @@ def main():
         tempfile.NamedTemporaryFile("w+", prefix="bench-filters-gunicorn-", suffix=".log", delete=False) as log,
         gunicorn("oversight.wsgi", arguments.port, log, 30),
     ):
-        api = requests.Session()
-        api.headers["Authorization"] = f"Bearer {key}"
+        client = requests.Session()
+        client.headers["Authorization"] = f"Bearer {key}"
         html = signed_in(arguments.port)
         base = f"http://127.0.0.1:{arguments.port}"
         for name, query in sets:
             results[name] = {
-                "api": timed(api, f"{base}/api/v1/reports/?{urlencode(query | {'page_size': 100})}",
+                "api": timed(client, f"{base}/api/v1/reports/?{urlencode(query | {'page_size': 100})}",
                              arguments.requests, api_check),
                 "html": timed(html, f"{base}/reports/?{urlencode(query)}", arguments.requests, html_check),
             }  # fmt: skip
-    # The SQL alone, now and as it was, where it differs: the filters alone and with the month.
+    # The SQL alone, with and without the indexes of rare values, where its plan reads them.
     for name, _ in sets:
-        now, before = statements[name]
-        others = set(name.split(" & ")) - {"month"}
-        if now == before or len(others) > 1:
+        indexes = rare_indexes_read(statements[name])
+        if not indexes:
             continue
-        results[name]["sql_now"] = sql_alone(now, arguments.baseline_repeats, arguments.baseline_timeout)
-        results[name]["sql_distinct"] = sql_alone(before, arguments.baseline_repeats, arguments.baseline_timeout)
+        results[name]["indexes"] = indexes
+        results[name]["sql_now"] = sql_alone(statements[name], arguments.baseline_repeats, arguments.baseline_timeout)
+        results[name]["sql_without"] = sql_alone(
+            statements[name], arguments.baseline_repeats, arguments.baseline_timeout, without=indexes
+        )
 
     if arguments.json:
         with open(arguments.json, "w") as handle:
@@ -251,11 +276,11 @@ def report(results, load, arguments):
             f"worst {p95s[-1][0]:.1f} ms ({p95s[-1][1]}); {len(over)} at or over 50 ms"
             + (f": {', '.join(over)}" if over else "")
         )
-    print("\n| filter set | API p50 / p95 ms | /reports/ p50 / p95 ms | SELECT alone now p95 | with DISTINCT p95 |")
+    print("\n| filter set | API p50 / p95 ms | /reports/ p50 / p95 ms | SELECT alone p95 | without those indexes p95 |")
     print("|---|---|---|---|---|")
     for name, figures in results.items():
         api, html = figures["api"], figures["html"]
-        baseline = f"{ms(figures['sql_now'])} | {ms(figures['sql_distinct'])}" if "sql_now" in figures else " | "
+        baseline = f"{ms(figures['sql_now'])} | {ms(figures['sql_without'])}" if "sql_now" in figures else " | "
         print(f"| {name} | {api['p50']:.1f} / {api['p95']:.1f} | {html['p50']:.1f} / {html['p95']:.1f} | {baseline} |")
 
 

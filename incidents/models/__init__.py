@@ -22,6 +22,7 @@ from incidents.models.disclosure import PublicFamily
 from incidents.models.reports import (
     INTEGRITY_RULES,
     LOCATION_GROUPS,
+    RARE_VALUES,
     AgeBand,
     CedUse,
     Conduct,
@@ -64,6 +65,7 @@ __all__ = [
     "INTEGRITY_RULES",
     "ImportBatch",
     "LOCATION_GROUPS",
+    "RARE_VALUES",
     "LadderFlags",
     "MonthlySummary",
     "OfficerInjury",

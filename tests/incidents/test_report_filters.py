@@ -19,6 +19,7 @@ from incidents.filters import LEVELS_BY_NAME, LOCATION_GROUP_NAMES, OPTIONS, Rep
 from incidents.models import (
     DISCHARGE_LEVELS,
     NON_DISCHARGE_LEVELS,
+    RARE_VALUES,
     AgeBand,
     CedLevel,
     Ethnicity,
@@ -239,3 +240,46 @@ def test_a_report_sampled_twice_is_listed_once_to_a_member_of_both_samples(clien
     client.force_login(panel_member)
     listed = [shown.pk for shown in client.get("/reports/").context["page"]]
     assert sorted(listed) == sorted([report.pk, other.pk])
+
+
+# The values with an index of their own (incidents.models.RARE_VALUES), as a filter asks for each.
+RARE_FILTERS = {
+    "death": {"subject_injury": ["death"]},
+    "fatality": {"outcome": ["fatality"]},
+    "under_11": {"age_band": ["under_11"]},
+    "gender_other": {"gender": ["other"]},
+    "subject_severe": {"subject_injury": ["severe"]},
+    "officer_severe": {"officer_injury": ["severe"]},
+}
+
+
+def test_every_rare_value_with_an_index_has_a_filter_here():
+    assert set(RARE_FILTERS) == set(RARE_VALUES)
+
+
+@pytest.mark.parametrize("name", RARE_FILTERS)
+def test_a_rare_value_alone_and_with_another_filter_gives_the_reports_it_names(pcc_staff, many_reports, name):
+    visible = reports_visible_to(pcc_staff)
+    params = RARE_FILTERS[name]
+    for more in ({}, {"from": "2025-06-01"}, {"ced_used": "true"}, {"reason": ticked_names("reasons", "reason_")[:1]}):
+        assert differences(many_reports, visible, params | more) == ""
+        assert expected_ids(many_reports, params | more), "the data hold reports of the value"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a plan of PostgreSQL's planner")
+@pytest.mark.parametrize(
+    "params, index",
+    [(params, f"Index Scan Backward using report_{name}_date") for name, params in RARE_FILTERS.items()]
+    + [({"extended_cycle": "true"}, "Index Only Scan Backward using ced_use_extended_report")],
+)
+def test_a_page_of_a_rare_value_can_be_read_from_that_values_own_index(pcc_staff, many_reports, params, index):
+    """The filter's SQL implies the index's condition, so the planner may read the page from it."""
+    page = filtered(params, reports_visible_to(pcc_staff)).order_by("-occurred_on", "-id")[:51]
+    with connection.cursor() as cursor:
+        # 61 reports make a sequential scan cheapest; without it, the smallest index that fits is the value's.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("ANALYZE incidents_useofforcereport")
+        cursor.execute("ANALYZE incidents_ceduse")
+    plan = page.explain()
+    assert index in plan, plan
