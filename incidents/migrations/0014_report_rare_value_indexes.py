@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("forces", "0008_figures_versions"),
-        ("incidents", "0012_report_incident_index"),
+        ("incidents", "0013_public_families"),
     ]
 
     operations = [
