@@ -8,8 +8,10 @@ The database named in DATABASE_URL is dropped and filled by seed_demo (unless --
 is asked for through Django's test client (middleware, view, queries, figures and template: the
 server's whole time, without the network) as PCC staff of the force, for its default 12 months, three ways:
 built (the force's figures version moved on before each request, as after a change), from the cache (the
-same page again), and 304 Not Modified (with the ETag of the last answer). --redis keeps pages in Redis,
-as production does, instead of the local memory of the embedded setup.
+same page again), and 304 Not Modified (with the ETag of the last answer); then the force's public page
+as an anonymous reader, made once, then twice answered by the public pages' fast path (dashboards/
+middleware.py): the kept page, and 304. --redis keeps pages in Redis, as production does, instead of the
+local memory of the embedded setup.
 The baseline, in the same run, is the GROUP BY that would give the same figures without the
 summaries: every summary measure of the force's reports in those 12 months by area and month,
 and the incident measures by incident, rows fetched.
@@ -55,6 +57,7 @@ def main():
     parser.add_argument("--reuse", action="store_true", help="keep the database and its reports")
     parser.add_argument("--redis", metavar="URL", help="keep pages in this Redis (e.g. redis://127.0.0.1:6379/13)")
     arguments = parser.parse_args()
+    load_at_start = os.getloadavg()
     os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only")
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")  # plain http through the test client
     if arguments.redis:  # production's cache: Redis whenever the broker is Redis (oversight/settings.py)
@@ -107,6 +110,17 @@ def main():
     not_modified = timings(arguments.requests, lambda: client.get(path, HTTP_IF_NONE_MATCH=etag), not_modified_cpu)
     assert client.get(path, HTTP_IF_NONE_MATCH=etag).status_code == 304
 
+    # The force's public page for an anonymous reader: made once, then answered by the public pages' fast path.
+    reader, public_path = Client(SERVER_NAME="localhost"), f"/public/{force.pk}/"
+    public_built = timings(1, lambda: reader.get(public_path))[0]
+    public = reader.get(public_path)
+    assert public.status_code == 200 and not hasattr(public.wsgi_request, "session"), "not the fast path"
+    public_hit_cpu, public_not_modified_cpu = [], []
+    public_hit = timings(arguments.requests, lambda: reader.get(public_path), public_hit_cpu)
+    public_not_modified = timings(
+        arguments.requests, lambda: reader.get(public_path, HTTP_IF_NONE_MATCH=public["ETag"]), public_not_modified_cpu
+    )
+
     aggregates = summaries.summary_aggregates()
     select, params = (
         reports.annotate(cell_month=TruncMonth("occurred_on"))
@@ -127,9 +141,13 @@ def main():
     print(f"reports in the database            {UseOfForceReport.objects.count():,}")
     print(f"{force.pk}, {start:%Y-%m} to {last:%Y-%m}      {in_period:,} reports")
     print(f"cache                               {'Redis' if arguments.redis else 'local memory'}")
+    print(f"load average at start               {' '.join(f'{load:.2f}' for load in load_at_start)}")
+    print(f"public page made once ({public_path}) {public_built:.1f} s, {len(public.content) / 1024:.0f} KB")
     for label, times, cpu in (
         ("dashboard built", page, page_cpu), ("dashboard, cache hit", hit, hit_cpu),
         ("304 Not Modified", not_modified, not_modified_cpu),
+        ("public page, cache hit", public_hit, public_hit_cpu),
+        ("public page, 304", public_not_modified, public_not_modified_cpu),
     ):  # fmt: skip
         print(f"{label + ',':22s} {arguments.requests} requests  median {statistics.median(times) * 1000:.1f} ms, "
               f"p95 {p95(times) * 1000:.1f} ms; CPU of this process median {statistics.median(cpu) * 1000:.1f} ms, "

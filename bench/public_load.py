@@ -68,6 +68,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-public-") as folder:
         folder = Path(folder)
         for run in range(1, arguments.runs + 1):
+            load_at_start = os.getloadavg()[0]
             with open(folder / "gunicorn.log", "a") as log:
                 # A first server only to read the page, so that the static file is there when whitenoise starts.
                 with gunicorn(arguments.database_url, log) as host:
@@ -82,7 +83,7 @@ def main():
                         "static": locust(host, f"/static/{STATIC_NAME}", **readers),
                     }
             rows.append(measured)
-            print(f"run {run}: page {len(page) / 1024:.1f} KB")
+            print(f"run {run}: page {len(page) / 1024:.1f} KB, load average at start {load_at_start:.2f}")
             for name, (requests, per_second, failures, median, p95) in measured.items():
                 print(f"  {name:6s} {requests:7,} requests {per_second:7.1f}/s  errors {failures}  "
                       f"median {median:.0f} ms  p95 {p95:.0f} ms")  # fmt: skip

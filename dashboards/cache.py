@@ -91,11 +91,8 @@ def by_figures_version(*, of_force):
                 return with_validators(not_modified, key, last_modified, reader)
             # Messages waiting for the reader are shown on the next page: that page is made, not kept.
             waiting = len(messages.get_messages(request))
-            kept = None if waiting else cache.get(f"page:{key}")
-            if kept is not None:
-                status, headers, content = kept
-                response = HttpResponse(content, status=status, headers=headers)
-            else:
+            response = None if waiting else kept_page(key)
+            if response is None:
                 had_csrf_secret = "CSRF_COOKIE" in request.META
                 response = view(request, *args, **kwargs)
                 if keepable(request, response, reader, had_csrf_secret) and not waiting:
@@ -103,9 +100,32 @@ def by_figures_version(*, of_force):
                     cache.set(f"page:{key}", (response.status_code, headers, response.content), ANSWER_SECONDS)
             return with_validators(response, key, last_modified, reader) if response.status_code == 200 else response
 
+        versioned.figures_of_force = of_force  # type: ignore[attr-defined]  # for the public pages' fast path
         return versioned
 
     return decorate
+
+
+def kept_page(key):
+    """The page kept under this key, or None."""
+    kept = cache.get(f"page:{key}")
+    if kept is None:
+        return None
+    status, headers, content = kept
+    return HttpResponse(content, status=status, headers=headers)
+
+
+def public_answer(request, view, kwargs):
+    """What by_figures_version answers an anonymous reader from the cache (the kept page, or 304), else None.
+
+    view: a view kept by figures version, kwargs: its URL's. The same key and validators as the view's own,
+    for the public (reader None); the figures version is read first.
+    """
+    version, changed_at = figures_version(force_id=kwargs["force_id"] if view.figures_of_force else None)
+    key = answer_key(view.__name__, request, version, None)
+    last_modified = http_seconds(changed_at)
+    response = get_conditional_response(request, etag=f'"{key}"', last_modified=last_modified) or kept_page(key)
+    return None if response is None else with_validators(response, key, last_modified, None)
 
 
 def keepable(request, response, reader, had_csrf_secret):
