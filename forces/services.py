@@ -30,6 +30,7 @@ from forces.models import (
 )
 from forces.roles import ADMIN_ROLES, ROLE_PERMISSIONS
 from forces.versions import bump_figures_version
+from oversight.numbers import is_whole_number
 
 
 class InputError(Exception):
@@ -245,7 +246,7 @@ def normalise_header(text: str) -> str:
 
 def parse_census_count(text: str, row_number: int, column: str) -> int:
     value = text.strip().replace(",", "")
-    if not value.isascii() or not value.isdigit():
+    if not is_whole_number(value):
         shown = f"'{text}'" if text.strip() else "empty"
         raise InputError(f"row {row_number}, {column}: {shown} is not a count; expected a whole number of residents.")
     return int(value)

@@ -12,6 +12,7 @@ from forces.models import ApiToken
 from forces.queries import forces_for_home
 from forces.roles import TOKEN_ROLES, force_of, role_of, role_required
 from forces.services import create_api_token, revoke_api_token
+from oversight.numbers import is_whole_number
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def api_tokens(request):
     new_key = None
     form = ApiTokenForm(own_force=own_force)
     if request.method == "POST" and "revoke" in request.POST:
-        if not request.POST["revoke"].isdigit():
+        if not is_whole_number(request.POST["revoke"]):
             messages.error(request, f"The token to revoke could not be read: {request.POST['revoke']!r}.")
             return redirect("api-tokens")
         token = get_object_or_404(ApiToken, pk=request.POST["revoke"], user=request.user)

@@ -18,6 +18,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import negotiation, pagination, renderers, serializers, throttling
 from rest_framework.exceptions import ValidationError
 
+from oversight.numbers import is_whole_number
 from oversight.spreadsheets import cell
 
 # --- errors --------------------------------------------------------------------------------
@@ -190,7 +191,7 @@ def checked_paging(request, *, page_query_param="page", page_size_query_param="p
         (page_size_query_param, "is not a page size (1, 2, …)."),
     ):
         value = request.query_params.get(name) if name else None
-        if value is not None and not (value.isdigit() and int(value) >= 1):
+        if value is not None and not (is_whole_number(value) and int(value) >= 1):
             errors[name] = [f"{value!r} {wrong}"]
     if errors:
         raise ValidationError(errors)

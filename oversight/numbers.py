@@ -18,3 +18,9 @@ def fraction(part: float | None, whole: float | None, digits: int = 4) -> float 
     if part is None or not whole:
         return None
     return round(part / whole, digits)
+
+
+def is_whole_number(text: str) -> bool:
+    """Whether text is written in the digits 0-9 only, as int() and an id lookup take it: str.isdigit alone also
+    passes superscripts such as '²', which int() refuses."""
+    return text.isascii() and text.isdigit()

@@ -38,7 +38,8 @@ def test_a_summaries_date_outside_the_calendar_answers_400_with_a_message(client
     assert "outside 1900-01-01 to 2999-12-31" in response.json()["message"]
 
 
-@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5"])
+# "²" and "٣" are digits to str.isdigit, and int() refuses the first.
+@pytest.mark.parametrize("page", ["abc", "0", "-1", "1.5", "²", "٣"])
 def test_a_page_number_that_cannot_be_read_answers_400(client, summarised, page):
     response = client.get("/api/v1/summaries/", {"page": page})
     assert response.status_code == 400
@@ -76,12 +77,13 @@ def test_a_quarter_past_the_calendar_is_no_such_quarter(client, pcc_staff, thame
     assert response.status_code == 404
 
 
-def test_revoking_a_token_named_by_no_number_says_it_could_not_be_read(client, pcc_staff, thames_valley):
+@pytest.mark.parametrize("revoke", ["abc", "²"])
+def test_revoking_a_token_named_by_no_number_says_it_could_not_be_read(client, pcc_staff, thames_valley, revoke):
     create_api_token(user=pcc_staff, name="script", access=ApiToken.Access.READ, force=thames_valley)
     client.force_login(pcc_staff)
-    response = client.post("/account/tokens/", {"revoke": "abc"}, follow=True)
+    response = client.post("/account/tokens/", {"revoke": revoke}, follow=True)
     assert response.status_code == 200
-    assert "The token to revoke could not be read: &#x27;abc&#x27;." in response.content.decode()
+    assert f"The token to revoke could not be read: &#x27;{revoke}&#x27;." in response.content.decode()
     assert ApiToken.objects.filter(revoked_at__isnull=True).count() == 1
 
 

@@ -19,6 +19,7 @@ from forces.roles import (
     role_of,
     role_required,
 )
+from oversight.numbers import is_whole_number
 from scrutiny import services
 from scrutiny.forms import (
     ChairCaseForm,
@@ -325,7 +326,7 @@ def meeting_detail(request, pk):
                 statuses = {
                     int(name.removeprefix("member_")): value
                     for name, value in request.POST.items()
-                    if name.startswith("member_") and name.removeprefix("member_").isdigit() and value
+                    if name.startswith("member_") and is_whole_number(name.removeprefix("member_")) and value
                 }
                 services.record_attendance(meeting=meeting, user=user, statuses=statuses)
             elif action == "minutes":
@@ -342,7 +343,7 @@ def meeting_detail(request, pk):
     elif action == "declare":
         require(chair is not None, "The panel's chair records interests declared at the meeting.")
         member_id, case_id = request.POST.get("member", ""), request.POST.get("case", "")
-        if not member_id.isdigit() or not (case_id == "" or case_id.isdigit()):
+        if not is_whole_number(member_id) or not (case_id == "" or is_whole_number(case_id)):
             raise Http404("No such member or case.")
         declaring = get_object_or_404(panel.members.select_related("user"), pk=member_id)
         case = get_object_or_404(SampledCase, pk=case_id, sample__meeting=meeting) if case_id else None
