@@ -69,7 +69,8 @@ FOOTNOTE_MARKER = re.compile(r"\s*(\((?:[a-z]|\d{1,2})\)|\[(?:[a-z]|\d{1,2}|note
 NOTES_MARKERS = {"note", "notes", "source", "sources", "footnotes"}
 # Rows above the header: a title, a "Contents" link, blank rows; never this many.
 HEADER_SEARCH_ROWS = 50
-AGGREGATE_NAMES = {"england and wales", "england", "wales"}
+# The national totals, by their key (ForceNames.key), as stored whatever an edition's spelling or case.
+AGGREGATE_NAMES = {"england and wales": "England and Wales", "england": "England", "wales": "Wales"}
 
 
 def normalise(text):
@@ -161,8 +162,9 @@ class Forces:
         for field in ("home_office_name", "ons_name", "name"):
             for force in forces:
                 self.by_name.setdefault(self.key(getattr(force, field)), force)
-        self.regions = {self.key(force.region) for force in forces if force.region}
-        self.aggregates = AGGREGATE_NAMES | self.regions
+        regions = {self.key(force.region): force.region for force in forces if force.region}
+        self.regions = set(regions)
+        self.aggregates = {**AGGREGATE_NAMES, **regions}
 
     @staticmethod
     def key(name):
@@ -187,7 +189,8 @@ class Forces:
         text, starred = self.clean(label)
         key = self.key(text)
         if starred or key == "total" or key.startswith("total "):
-            return (text if key.startswith("total") else f"Total {text}"), None
+            name = text[len("total") :].strip() if key.startswith("total ") else text
+            return (text if key == "total" else self.total(name)), None
         force = self.by_name.get(key)
         # West Midlands is a force and a region. Where regions are rows (the 2016 tables), the
         # region's row comes first and is followed by its forces; the force's row is not.
@@ -198,8 +201,12 @@ class Forces:
         if force is not None:
             return force.home_office_name, force
         if key in self.aggregates:
-            return f"Total {text}", None
+            return self.total(text), None
         return None
+
+    def total(self, name):
+        """A total's geography: "Total <name>", in one spelling for every edition ("ENGLAND & WALES" too)."""
+        return f"Total {self.aggregates.get(self.key(name), name)}"
 
 
 def parse_count(sheet, row_index, column, cell):

@@ -206,6 +206,20 @@ def test_import_ho_tables_imports_hampshire_2017_18_despite_the_revised_marker(t
     assert figure("Hampshire", "2017/18", "ced_not_stated").value == 152
 
 
+def test_an_edition_that_writes_its_names_in_capitals_and_with_ampersands_stores_the_same_geographies(forces, tmp_path):
+    """Totals are stored in one spelling: "*TOTAL ENGLAND & WALES" is the "Total England and Wales" of 2019/20."""
+    rows = [[row[0].upper(), row[1].upper().replace(" AND ", " & "), *row[2:]] for row in real_ced_rows("2019/20")]
+    cells = table("Table 7: Use of CED by type and police force, 1 April 2019 to 31 March 2020", CED_HEADER, rows)
+    path = write_workbook(tmp_path / "capitals.xlsx", {"CED": cells})
+    call_command("import_ho_tables", str(path), verbosity=0)
+    call_command("import_ho_tables", published(TABLES_2019_20), verbosity=0)
+    real = {
+        figure for figure in figures_of(EDITION_2019_20) if figure[0] == "2019/20" and figure[3] != "use_of_force_total"
+    }
+    assert figures_of("capitals.xlsx") == real
+    assert figure("Total North East", "2019/20", "ced_total", edition="capitals.xlsx").force is None
+
+
 def test_import_ho_tables_keeps_total_rows_without_their_star_or_trailing_spaces(tables_2019_20):
     north_east = figure("Total North East", "2017/18", "ced_total")  # published as "*Total North East "
     assert (north_east.value, north_east.force) == (552, None)
