@@ -32,22 +32,16 @@ KEPT_HEADERS = ("Content-Type", "Content-Disposition")
 
 def reader_of(request):
     """Whose view of the page this is: None for the public, else what makes the user's page theirs."""
-    user = request.user
-    if not user.is_authenticated:
+    if not request.user.is_authenticated:
         return None
-    try:
-        force_id = user.force_scope.force_id  # the id is enough: the force itself is not loaded
-    except ForceScope.DoesNotExist:
-        force_id = None
-    csrf_secret = request.META.get("CSRF_COOKIE")
-    return (user.pk, role_of(user), force_id, user.is_superuser, user.is_staff, csrf_secret)
+    return (request.user.pk, *figures_scope(request), request.META.get("CSRF_COOKIE"))
 
 
 def figures_scope(request):
     """What decides the figures a signed-in user is shown: role, force and rank, never the user."""
     user = request.user
     try:
-        force_id = user.force_scope.force_id
+        force_id = user.force_scope.force_id  # the id is enough: the force itself is not loaded
     except ForceScope.DoesNotExist:
         force_id = None
     return (role_of(user), force_id, user.is_superuser, user.is_staff)
