@@ -9,7 +9,7 @@ from typing import Any, cast
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from forces.models import Force
@@ -17,7 +17,7 @@ from forces.versions import bump_figures_version
 from incidents import queries
 from incidents.imports.bulk import delete_reports
 from incidents.imports.uploads import upload_folder
-from incidents.models import CedUse, ImportBatch, MonthlySummary, RetentionRun, UseOfForceReport
+from incidents.models import CURRENT, CedUse, ImportBatch, MonthlySummary, RetentionRun, UseOfForceReport
 from incidents.summaries import insert_summaries, latest_versions
 from oversight.police_calendar import months_back
 
@@ -73,9 +73,9 @@ def apply_retention(*, years: int, today: datetime.date | None = None) -> Retent
         # The months about to be kept for good, summarised as the reports now stand (a rebuild
         # queued for them may not have run yet).
         months = MonthlySummary.objects.filter(month__lt=horizon)
-        reports = UseOfForceReport.objects.current().filter(occurred_on__lt=horizon)
+        reports = CURRENT & Q(occurred_on__lt=horizon)
         if previous is not None:
-            months, reports = months.filter(month__gte=previous), reports.filter(occurred_on__gte=previous)
+            months, reports = months.filter(month__gte=previous), reports & Q(occurred_on__gte=previous)
         months.delete()
         insert_summaries(reports, latest_versions(force_ids))
         run = RetentionRun(

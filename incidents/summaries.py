@@ -2,6 +2,7 @@
 
 import collections
 import datetime
+import functools
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -15,6 +16,7 @@ from forces.models import Force
 from forces.versions import bump_figures_version
 from incidents import queries
 from incidents.models import (
+    CURRENT,
     DISCHARGE_LEVELS,
     INCIDENT_MEASURES,
     NON_DISCHARGE_LEVELS,
@@ -102,14 +104,14 @@ def rebuild_summaries(*, force_ids: Iterable[str] | None = None, cells: list | N
             return 0
         versions = latest_versions(force_ids)
         old = MonthlySummary.objects.filter(force__in=force_ids)
-        reports = UseOfForceReport.objects.current().filter(force__in=force_ids)
+        reports = CURRENT & models.Q(force__in=force_ids)
         if frozen := queries.summaries_frozen_before():
-            old, reports = old.filter(month__gte=frozen), reports.filter(occurred_on__gte=frozen)
+            old, reports = old.filter(month__gte=frozen), reports & models.Q(occurred_on__gte=frozen)
             if cells is not None:
                 cells = [cell for cell in cells if str(cell[1]) >= frozen.isoformat()]
         if cells is not None:  # [] rebuilds no cell: it brings the data version up to date
             old = old.filter(_in_cells(cells, "month", "area"))
-            reports = reports.filter(_in_cells(cells, "occurred_on", "area"))
+            reports &= _in_cells(cells, "occurred_on", "area")
         old.delete()
         written = insert_summaries(reports, versions) if cells != [] else 0
         # Every change since the cells were built has its own rebuild queued, so the cells not
@@ -134,13 +136,13 @@ class CountedChange:
     Months kept by record retention are left alone, as a rebuild leaves them.
     """
 
-    def __init__(self, force_id: str, reports: QuerySet[UseOfForceReport]) -> None:
+    def __init__(self, force_id: str, reports: models.Q) -> None:
         self.force_id = force_id
         self.frozen = queries.summaries_frozen_before()
         self.before: dict[tuple, dict[str, int]] = {}
         self.include(reports)
 
-    def include(self, reports: QuerySet[UseOfForceReport]) -> None:
+    def include(self, reports: models.Q) -> None:
         """Take away what more reports count, as they stand: reports the change is about to touch too.
 
         They must not have been counted before (by `__init__` or an earlier `include`), and must be
@@ -151,12 +153,11 @@ class CountedChange:
             for name, value in figures.items():
                 held[name] += value
 
-    def _open(self, reports: Any) -> QuerySet[UseOfForceReport]:
-        # A ReportQuerySet (its current() is the manager's, which the stubs do not see).
-        reports = reports.current().filter(force=self.force_id)
-        return reports.filter(occurred_on__gte=self.frozen) if self.frozen else reports
+    def _open(self, reports: models.Q) -> models.Q:
+        reports = CURRENT & models.Q(force=self.force_id) & reports
+        return reports & models.Q(occurred_on__gte=self.frozen) if self.frozen else reports
 
-    def count(self, reports: QuerySet[UseOfForceReport], data_version: int | None) -> list[list]:
+    def count(self, reports: models.Q, data_version: int | None) -> list[list]:
         """Add what `reports` count now, write the cells that moved; every cell of the force is then
         of `data_version`. Returns the [area id, "YYYY-MM-01"] cells written or emptied.
 
@@ -220,21 +221,21 @@ class CountedEdit:
         change, with the incidents of these references (as they were and as they will be)."""
         force_ids = {force_id for force_id in force_ids if force_id}
         for force in Force.objects.select_for_update().filter(pk__in=force_ids - set(self.changes)).order_by("pk"):
-            self.changes[force.pk] = CountedChange(force.pk, UseOfForceReport.objects.filter(pk__in=self.ids))
+            self.changes[force.pk] = CountedChange(force.pk, models.Q(pk__in=self.ids))
         touched = models.Q(pk__in=[pk for pk in report_ids if pk is not None])
         if references := {reference for reference in references if reference}:
             touched |= models.Q(force__in=force_ids, incident_reference__in=references)
         more = set(UseOfForceReport.objects.filter(touched).values_list("pk", flat=True)) - self.ids
         if more:
             for change in self.changes.values():
-                change.include(UseOfForceReport.objects.filter(pk__in=more))
+                change.include(models.Q(pk__in=more))
             self.ids |= more
 
     def count(self, added: Iterable[int] = ()) -> dict[str, list[list]]:
         """After the edits (`added`: the ids of reports they created): write the cells that moved and
         move the forces' figures version on. Returns {force id: its cells written or emptied}."""
         self.ids.update(added)
-        reports = UseOfForceReport.objects.filter(pk__in=self.ids)
+        reports = models.Q(pk__in=self.ids)
         moved = {force_id: change.count(reports, None) for force_id, change in self.changes.items()}
         bump_figures_version(self.changes)
         return moved
@@ -255,7 +256,7 @@ def _version_by_force(versions: dict[str, int]) -> models.Case:
     return models.Case(*(models.When(force=f, then=v) for f, v in versions.items()), default=0)
 
 
-def insert_summaries(reports: QuerySet[UseOfForceReport], versions: dict[str, int]) -> int:
+def insert_summaries(reports: models.Q, versions: dict[str, int]) -> int:
     """Write the summary cells of `reports`; returns the number of cells written.
 
     The GROUP BY runs as a plain SELECT, which PostgreSQL may spread over parallel workers
@@ -273,30 +274,42 @@ def insert_summaries(reports: QuerySet[UseOfForceReport], versions: dict[str, in
     return len(cells)
 
 
-def cell_figures(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str, int]]:
-    """{(force, area, "YYYY-MM-01"): every measure of a summary cell} over `reports`, by cell.
+@functools.cache
+def _measures_by_cell() -> QuerySet[UseOfForceReport, tuple]:
+    """Every summary measure by cell, of the reports a filter will choose.
 
-    Exact for the incident measures only where `reports` holds every report of each incident
-    it touches in the cell: the whole force, or the reports sharing an incident with a change.
+    Made once: resolving its 90-odd aggregates takes several times as long as counting the few
+    reports of a single edit, and every edit counts its cells twice.
     """
     aggregates = summary_aggregates()
-    rows = (
-        reports.annotate(cell_month=TruncMonth("occurred_on"))
+    return (
+        UseOfForceReport.objects.annotate(cell_month=TruncMonth("occurred_on"))
         .values("force", "area", "cell_month")
         .annotate(**aggregates)
         .values_list("force", "area", "cell_month", *aggregates)
         .order_by()
     )
+
+
+def cell_figures(reports: models.Q) -> dict[tuple, dict[str, int]]:
+    """{(force, area, "YYYY-MM-01"): every measure of a summary cell} over the reports matching `reports`.
+
+    Exact for the incident measures only where `reports` holds every report of each incident
+    it touches in the cell: the whole force, or the reports sharing an incident with a change.
+    """
+    # A filter on the reports' own columns, after the annotations: Django puts it in the WHERE clause.
+    rows = _measures_by_cell().filter(reports)
     incidents = incident_counts(reports)
     no_incidents = dict.fromkeys(INCIDENT_MEASURES, 0)
+    measures = [*SUMMARY_MEASURES, "incidents"]  # summary_aggregates(), in order
     figures = {}
     for force, area, month, *counts in rows:
         cell = (force, area, str(month)[:10])
-        figures[cell] = dict(zip(aggregates, counts, strict=True)) | incidents.get(cell, no_incidents)
+        figures[cell] = dict(zip(measures, counts, strict=True)) | incidents.get(cell, no_incidents)
     return figures
 
 
-def incident_counts(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str, int]]:
+def incident_counts(reports: models.Q) -> dict[tuple, dict[str, int]]:
     """{(force, area, "YYYY-MM-01"): INCIDENT_MEASURES} of the Taser incidents among `reports`.
 
     Two steps: each incident of a cell at the highest level any of its reports used, then the
@@ -304,7 +317,7 @@ def incident_counts(reports: QuerySet[UseOfForceReport]) -> dict[tuple, dict[str
     filters of an incremental rebuild hold in it; only the outer count is written out here.
     """
     per_incident = (
-        reports.filter(ced_used=True)
+        UseOfForceReport.objects.filter(reports, ced_used=True)
         .annotate(
             cell_month=TruncMonth("occurred_on"),
             # A report without an incident reference is an incident of its own.

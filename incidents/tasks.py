@@ -14,6 +14,7 @@ runs an import (a task, a command) queues what follows it, with `queue_summary_r
 
 import datetime
 import logging
+import threading
 
 from celery import shared_task
 from django.conf import settings
@@ -28,7 +29,7 @@ from incidents.alerts import raise_alerts
 from incidents.imports.pipeline import ImportFailed, import_reports
 from incidents.imports.uploads import uploaded_file
 from incidents.models import ImportBatch
-from incidents.summaries import rebuild_summaries, stale_forces
+from incidents.summaries import cells_of, rebuild_summaries, stale_forces
 
 logger = logging.getLogger(__name__)
 
@@ -174,8 +175,35 @@ def queue_summary_rebuild(force_id, cells=None, counted=False):
 
     A Celery task when a broker is configured, in-process otherwise, and in-process too when the
     broker does not answer: the change is committed, so its summaries must follow it now, not never.
+
+    Every change of one force in one transaction (a hundred reports edited together) makes one
+    task, of all their cells: each change registers a commit hook, and the first hook that runs
+    sends what all of them queued. Counted only if every change was counted. What a transaction
+    rolled back had queued is sent with the force's next rebuild: a few cells rebuilt for nothing.
     """
-    transaction.on_commit(lambda: _send_rebuild(force_id, cells, counted), robust=True)
+    waiting = _waiting_rebuilds()
+    if force_id in waiting:
+        queued_cells, queued_counted = waiting[force_id]
+        cells = None if cells is None or queued_cells is None else cells_of(map(tuple, [*queued_cells, *cells]))
+        counted = counted and queued_counted
+    waiting[force_id] = (cells, counted)
+    transaction.on_commit(lambda: _send_waiting(force_id), robust=True)
+
+
+_waiting = threading.local()  # connections are per thread
+
+
+def _waiting_rebuilds():
+    """{force id: (cells, counted)} of the rebuilds this thread queued and has not yet sent."""
+    if not hasattr(_waiting, "rebuilds"):
+        _waiting.rebuilds = {}
+    return _waiting.rebuilds
+
+
+def _send_waiting(force_id):
+    queued = _waiting_rebuilds().pop(force_id, None)
+    if queued is not None:
+        _send_rebuild(force_id, *queued)
 
 
 def _send_rebuild(force_id, cells, counted):

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import override_settings
 
@@ -157,18 +158,46 @@ def metropolitan(forces):
     return Force.objects.get(pk="metropolitan")
 
 
+def make_oxford(thames_valley):
+    return AreaFactory(force=thames_valley, name="Oxford", code="E22000155")
+
+
+def make_lambeth(metropolitan):
+    return AreaFactory(force=metropolitan, name="Lambeth", code="E22000022", kind="borough")
+
+
 @pytest.fixture
 def oxford(thames_valley):
-    return AreaFactory(force=thames_valley, name="Oxford", code="E22000155")
+    return make_oxford(thames_valley)
 
 
 @pytest.fixture
 def lambeth(metropolitan):
-    return AreaFactory(force=metropolitan, name="Lambeth", code="E22000022", kind="borough")
+    return make_lambeth(metropolitan)
 
 
 def role_user(role, force):
     return create_role_user(f"{role.value}_{force.pk}", role, force, PASSWORD)
+
+
+def make_panel_chair(thames_valley):
+    return create_role_user(f"panel_chair_{thames_valley.pk}", Role.PANEL_MEMBER, thames_valley, PASSWORD)
+
+
+def make_superuser():
+    return get_user_model().objects.create_superuser("root", password=PASSWORD)
+
+
+def callers_by_name(thames_valley):
+    """The users the permission tests sign in as, by caller name (as signed_in_callers), made now."""
+    return {
+        "pcc_staff": role_user(Role.PCC_STAFF, thames_valley),
+        "panel_member": role_user(Role.PANEL_MEMBER, thames_valley),
+        "panel_chair": make_panel_chair(thames_valley),
+        "force_data_officer": role_user(Role.FORCE_DATA_OFFICER, thames_valley),
+        "api_client": role_user(Role.API_CLIENT, thames_valley),
+        "superuser": make_superuser(),
+    }
 
 
 @pytest.fixture
@@ -184,7 +213,7 @@ def panel_member(thames_valley):
 @pytest.fixture
 def panel_chair(thames_valley):
     """A panel-member login of Thames Valley; a test makes them chair of a panel (PanelMember.role)."""
-    return create_role_user(f"panel_chair_{thames_valley.pk}", Role.PANEL_MEMBER, thames_valley, PASSWORD)
+    return make_panel_chair(thames_valley)
 
 
 @pytest.fixture
@@ -198,8 +227,8 @@ def api_client_user(thames_valley):
 
 
 @pytest.fixture
-def superuser(django_user_model):
-    return django_user_model.objects.create_superuser("root", password=PASSWORD)
+def superuser(db):
+    return make_superuser()
 
 
 @pytest.fixture

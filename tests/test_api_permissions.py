@@ -12,11 +12,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from forces.models import Role, UpliftDecision
-from forces.services import create_api_token, revoke_api_token
+from forces.models import Force, Role, UpliftDecision
+from forces.services import create_api_token, load_forces, revoke_api_token
 from incidents.models import ImportBatch
 from scrutiny.models import Action, Finding, ForceResponse
-from tests.conftest import role_user
+from tests.conftest import make_lambeth, make_oxford, make_superuser, role_user, rows_for_a_module
 from tests.factories import (
     CaseSampleFactory,
     PanelFactory,
@@ -150,8 +150,31 @@ def panel_work(area, member_user):
     }
 
 
+@pytest.fixture(scope="module")
+def made_once(django_db_setup, django_db_blocker):
+    """The objects and the callers, made once for the module's tests; each test's requests are rolled back after
+    it."""
+    with rows_for_a_module(django_db_blocker):
+        load_forces()
+        thames_valley, metropolitan = Force.objects.get(pk="thames-valley"), Force.objects.get(pk="metropolitan")
+        role_users = {role: role_user(role, thames_valley) for role in Role}
+        objects = objects_of(make_oxford(thames_valley), make_lambeth(metropolitan), thames_valley, metropolitan,
+                             role_users)  # fmt: skip
+        yield objects, callers_of(role_users, make_superuser(), thames_valley)
+
+
 @pytest.fixture
-def objects(oxford, lambeth, thames_valley, metropolitan, role_users):
+def objects(made_once, db):
+    return made_once[0]
+
+
+@pytest.fixture
+def callers(made_once, db):
+    """Caller name → a function making a request as that caller."""
+    return made_once[1]
+
+
+def objects_of(oxford, lambeth, thames_valley, metropolitan, role_users):
     batch = ImportBatch.objects.create(force=thames_valley, source_name="tvp.csv", source_format="met")
     other_member = role_user(Role.PANEL_MEMBER, metropolitan)
     return {
@@ -171,9 +194,7 @@ def finding(case, published):
     return Finding.objects.create(sampled_case=case, panel_grade="Green", summary="Well done", published=published).pk
 
 
-@pytest.fixture
-def callers(role_users, superuser, thames_valley):
-    """Caller name → a function making a request as that caller."""
+def callers_of(role_users, superuser, thames_valley):
     officer = role_users[Role.FORCE_DATA_OFFICER]
     revoked, revoked_key = create_api_token(user=officer, name="old", access="read_write", force=thames_valley)
     revoke_api_token(revoked)

@@ -24,10 +24,12 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from forces.models import CapabilityRecord, UpliftDecision
+from forces.models import CapabilityRecord, Force, UpliftDecision
+from forces.services import load_forces
 from incidents.models import ImportBatch, QuarterlyReport
 from scrutiny.models import Finding
 from tests import test_api_permissions as api_matrix
+from tests.conftest import callers_by_name, make_lambeth, make_oxford, rows_for_a_module
 from tests.factories import ForceResponseFactory, PanelMemberFactory, ReportFactory, ReviewFactory
 from tests.scrutiny import test_page_permissions as scrutiny_matrix
 
@@ -315,8 +317,24 @@ for _row in admin_rows():
 # --- the objects and the callers -----------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def made_once(django_db_setup, django_db_blocker):
+    """The callers and the objects, made once for the module's 600 tests: each test's requests are rolled back
+    after it (callers), and its own changes after it."""
+    with rows_for_a_module(django_db_blocker):
+        load_forces()
+        thames_valley, metropolitan = Force.objects.get(pk="thames-valley"), Force.objects.get(pk="metropolitan")
+        users = callers_by_name(thames_valley)
+        yield users, objects_of(thames_valley, metropolitan, make_oxford(thames_valley), make_lambeth(metropolitan),
+                                users)  # fmt: skip
+
+
 @pytest.fixture
-def objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair, superuser):
+def objects(made_once, db):
+    return made_once[1]
+
+
+def objects_of(thames_valley, metropolitan, oxford, lambeth, users):
     """The scrutiny matrix's objects (its panels, cases, findings, actions), and the records of the other pages."""
 
     def quarterly(force):
@@ -330,7 +348,9 @@ def objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_ch
             source="the force",
         ).pk  # fmt: skip
 
-    objects = scrutiny_matrix.matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair)
+    objects = scrutiny_matrix.matrix_objects(
+        thames_valley, metropolitan, oxford, lambeth, users["panel_member"], users["panel_chair"]
+    )
     finding = Finding.objects.get(pk=objects["finding"])
     reviewer = PanelMemberFactory(panel=finding.sampled_case.sample.panel)
     return objects | {
@@ -344,14 +364,14 @@ def objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_ch
         "other_capability": capability(metropolitan),
         "uplift": UpliftDecision.objects.create(force=thames_valley, decided_on="2024-01-05").pk,
         "review": ReviewFactory(sampled_case=finding.sampled_case, member=reviewer, status="submitted").pk,
-        "response": ForceResponseFactory(finding=finding, responded_by=superuser).pk,
+        "response": ForceResponseFactory(finding=finding, responded_by=users["superuser"]).pk,
     }
 
 
 @pytest.fixture
-def callers(signed_in_callers):
+def callers(made_once, db):
     """callers(role, method, path, data) → the response; one signed-in client per role, kept across requests."""
-    users = signed_in_callers
+    users = made_once[0]
     clients = {}
 
     def client_of(role):

@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import connection, transaction
+from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -355,7 +356,7 @@ def _withdraw_and_count(batch: ImportBatch, applied: Applied, held: HeldReports)
             cursor.execute(f"UPDATE {REPORT} SET withdrawn_in_version = %s WHERE {in_withdrawn}", [batch.data_version])
             batch.rows_withdrawn = cursor.rowcount
         if change is not None:
-            touched = UseOfForceReport.objects.filter(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED}", []))  # noqa: S611
+            touched = Q(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED}", []))  # noqa: S611
             change.count(touched, batch.data_version or 0)
         batch.summaries_counted = change is not None
         batch.summary_cells = cells_of(applied.touched)
@@ -389,8 +390,8 @@ def _counted_change(cursor: Any, batch: ImportBatch, applied: Applied, withdrawn
     )
     _analyze(cursor, TOUCHED, "report_id")
     # The reports added are already written: as they were, the touched reports are the others.
-    held = UseOfForceReport.objects.filter(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED} WHERE NOT added", []))  # noqa: S611
-    return CountedChange(batch.force_id, held.exclude(import_batch=batch.pk))
+    held = Q(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED} WHERE NOT added", []))  # noqa: S611
+    return CountedChange(batch.force_id, held & ~Q(import_batch=batch.pk))
 
 
 def _write_ids(cursor: Any, table: str, ids: np.ndarray) -> None:

@@ -20,6 +20,7 @@ from incidents.ladder import (
 )
 from incidents.models.disclosure import PublicFamily
 from incidents.models.reports import (
+    CURRENT,
     INTEGRITY_RULES,
     LOCATION_GROUPS,
     RARE_VALUES,
@@ -47,6 +48,7 @@ from incidents.models.summaries import (
 )
 
 __all__ = [
+    "CURRENT",
     "CedLevel",
     "DISCHARGE_LEVELS",
     "LADDER",

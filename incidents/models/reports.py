@@ -204,10 +204,14 @@ RARE_VALUES = {
 }
 
 
+# Reports the latest edition of their source still holds (withdrawn ones are kept, not counted).
+CURRENT = Q(withdrawn_in_version__isnull=True)
+
+
 class ReportQuerySet(models.QuerySet):
     def current(self):
         """Reports the latest edition of their source still holds (withdrawn ones are kept, not counted)."""
-        return self.filter(withdrawn_in_version__isnull=True)
+        return self.filter(CURRENT)
 
 
 class UseOfForceReport(LadderFlags):

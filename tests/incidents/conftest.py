@@ -5,8 +5,9 @@ import io
 import pytest
 from django.core.management import call_command
 
+from forces.services import load_forces
 from oversight.celery import app as celery_app
-from tests.conftest import ONS_LOOKUP, published
+from tests.conftest import ONS_LOOKUP, published, rows_for_a_module
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +26,17 @@ def tasks_run_in_this_process(monkeypatch):
 def boroughs(metropolitan):
     """Every force's areas from the ONS lookup: the Met's boroughs, Thames Valley's partnerships, …"""
     call_command("import_areas", str(published(ONS_LOOKUP)), verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def boroughs_of_the_module(django_db_setup, django_db_blocker):
+    """The boroughs, read once for a module whose tests all take them as they are (a second a time saved);
+    each test's own changes are rolled back after it."""
+    lookup = published(ONS_LOOKUP)
+    with rows_for_a_module(django_db_blocker):
+        load_forces()
+        call_command("import_areas", str(lookup), verbosity=0)
+        yield
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ import datetime
 import random
 
 import pytest
+from celery.signals import task_prerun
 from django.db import transaction
 
 from dashboards.demo import seed_demo
@@ -12,9 +13,10 @@ from forces.models import Area, Force
 from forces.versions import figures_version
 from incidents import canonical
 from incidents.imports.pipeline import import_reports
-from incidents.models import CedUse, Ethnicity, MonthlySummary, UseOfForceReport
+from incidents.models import CedLevel, CedUse, Ethnicity, MonthlySummary, UseOfForceReport
 from incidents.summaries import rebuild_summaries
 from incidents.tasks import queue_summary_rebuild
+from tests.factories import ReportFactory
 from tests.incidents.test_summaries import MEASURES, assert_summaries_equal_direct_counts
 
 FORCE = "metropolitan"  # the demo's largest force
@@ -185,4 +187,24 @@ def test_an_edit_saved_outside_any_transaction_has_its_cells_rebuilt_at_once(tra
     report.save()  # autocommit: no transaction holds the save and its count
     used = set(report.ced_uses.values_list("device_number", flat=True))
     CedUse.objects.create(report=report, device_number=min({1, 2, 3, 4} - used), cycle_extended=True)
+    assert summaries() == rebuilt()
+
+
+def test_edits_of_one_force_in_one_transaction_queue_one_rebuild_of_all_their_cells(
+    oxford, django_capture_on_commit_callbacks
+):
+    sent = []
+
+    def record(sender=None, args=(), **kwargs):
+        if sender.name == "incidents.tasks.rebuild_summary_cells":
+            sent.append(list(args))
+
+    task_prerun.connect(record, weak=False)
+    try:
+        with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+            for day in (datetime.date(2025, 5, 3), datetime.date(2025, 6, 3), datetime.date(2025, 6, 9)):
+                ReportFactory(area=oxford, occurred_on=day, ced_levels=[CedLevel.DRAWN])
+    finally:
+        task_prerun.disconnect(record)
+    assert sent == [["thames-valley", [[oxford.pk, "2025-05-01"], [oxford.pk, "2025-06-01"]], True]]
     assert summaries() == rebuilt()

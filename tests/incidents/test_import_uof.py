@@ -26,6 +26,11 @@ BASE = {
 }  # fmt: skip
 
 
+@pytest.fixture
+def boroughs(boroughs_of_the_module, metropolitan):
+    """The ONS lookup's areas, read once for this module's tests, which all take them as they are."""
+
+
 def met_file(path, rows, encoding="utf-8", delimiter=","):
     """A Met-format CSV with the union of the rows' columns, in first-seen order."""
     header = list(dict.fromkeys(name for row in rows for name in row))

@@ -15,6 +15,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from forces.models import Area, Force
+from forces.services import load_forces
 from incidents.filters import LEVELS_BY_NAME, LOCATION_GROUP_NAMES, OPTIONS, ReportFilter
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -31,6 +33,7 @@ from incidents.models import (
     YesNoNotStated,
 )
 from incidents.queries import reports_visible_to
+from tests.conftest import make_lambeth, make_oxford, rows_for_a_module
 from tests.factories import (
     AreaFactory,
     CaseSampleFactory,
@@ -48,8 +51,27 @@ def ticked_names(list_name, prefix):
     return [column.removeprefix(prefix) for column, _ in OPTIONS[list_name]]
 
 
+@pytest.fixture(scope="module")
+def many_reports_of_the_module(django_db_setup, django_db_blocker):
+    # Made once for the module's tests, which read them; each test's own changes are rolled back after it.
+    with rows_for_a_module(django_db_blocker):
+        load_forces()
+        thames_valley = Force.objects.get(pk="thames-valley")
+        yield make_many_reports(make_oxford(thames_valley), thames_valley,
+                                make_lambeth(Force.objects.get(pk="metropolitan")))  # fmt: skip
+
+
 @pytest.fixture
-def many_reports(oxford, thames_valley, lambeth):
+def many_reports(many_reports_of_the_module, db):
+    return many_reports_of_the_module
+
+
+@pytest.fixture
+def oxford(many_reports_of_the_module, db):
+    return Area.objects.get(code="E22000155")
+
+
+def make_many_reports(oxford, thames_valley, lambeth):
     """60 Thames Valley reports over two areas and three months with every kind of detail mixed at random
     (a fixed seed), a third with two or three CED uses; and one Met report that no filter may bring in."""
     chance = random.Random(24)  # noqa: S311 - test data, not a secret

@@ -9,21 +9,33 @@ from django.db import connection
 from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 
+from forces.models import Force
+from forces.services import load_forces
 from incidents.models import CedLevel
+from tests.conftest import make_oxford, rows_for_a_module
 from tests.factories import ReportFactory
 
 
+@pytest.fixture(scope="module")
+def reports_of_the_module(django_db_setup, django_db_blocker):
+    """130 reports on three days (many on each, so pages break inside a day), half with Taser fired: made once
+    for the module's tests, which read them."""
+    with rows_for_a_module(django_db_blocker):
+        load_forces()
+        oxford = make_oxford(Force.objects.get(pk="thames-valley"))
+        yield [
+            ReportFactory(
+                area=oxford,
+                occurred_on=datetime.date(2025, 6, 1 + number % 3),
+                ced_levels=[CedLevel.FIRED] if number % 2 == 0 else None,
+            )
+            for number in range(130)
+        ]
+
+
 @pytest.fixture
-def reports_over_three_days(oxford):
-    """130 reports on three days (many on each, so pages break inside a day), half with Taser fired."""
-    return [
-        ReportFactory(
-            area=oxford,
-            occurred_on=datetime.date(2025, 6, 1 + number % 3),
-            ced_levels=[CedLevel.FIRED] if number % 2 == 0 else None,
-        )
-        for number in range(130)
-    ]
+def reports_over_three_days(reports_of_the_module, db):
+    return reports_of_the_module
 
 
 def newest_first(reports):

@@ -13,9 +13,10 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from forces.models import Role
+from forces.models import Force, Role
+from forces.services import load_forces
 from scrutiny.models import PanelMember
-from tests.conftest import role_user
+from tests.conftest import callers_by_name, make_lambeth, make_oxford, role_user, rows_for_a_module
 from tests.factories import (
     ActionFactory,
     CaseSampleFactory,
@@ -193,9 +194,20 @@ def panel_work(panel, area, member_user=None, chair_user=None):
     }  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def made_once(django_db_setup, django_db_blocker):
+    """The callers and the objects, made once for the module's tests; each test's requests are rolled back."""
+    with rows_for_a_module(django_db_blocker):
+        load_forces()
+        thames_valley, metropolitan = Force.objects.get(pk="thames-valley"), Force.objects.get(pk="metropolitan")
+        users = callers_by_name(thames_valley)
+        areas = make_oxford(thames_valley), make_lambeth(metropolitan)
+        yield users, matrix_objects(thames_valley, metropolitan, *areas, users["panel_member"], users["panel_chair"])
+
+
 @pytest.fixture
-def objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair):
-    return matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair)
+def objects(made_once, db):
+    return made_once[1]
 
 
 def matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, panel_chair):
@@ -216,7 +228,9 @@ def matrix_objects(thames_valley, metropolitan, oxford, lambeth, panel_member, p
 
 
 @pytest.fixture
-def callers(signed_in_callers):
+def callers(made_once, db):
+    signed_in_callers = made_once[0]
+
     def request(caller, path, data):
         client = Client()
         if caller in signed_in_callers:
