@@ -3,12 +3,14 @@
 import collections
 import datetime
 import functools
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast, Concat, TruncMonth
 from django.utils import timezone
 
@@ -276,11 +278,7 @@ def insert_summaries(reports: models.Q, versions: dict[str, int]) -> int:
 
 @functools.cache
 def _measures_by_cell() -> QuerySet[UseOfForceReport, tuple]:
-    """Every summary measure by cell, of the reports a filter will choose.
-
-    Made once: resolving its 90-odd aggregates takes several times as long as counting the few
-    reports of a single edit, and every edit counts its cells twice.
-    """
+    """Every summary measure by cell, of the reports a filter will choose."""
     aggregates = summary_aggregates()
     return (
         UseOfForceReport.objects.annotate(cell_month=TruncMonth("occurred_on"))
@@ -291,14 +289,72 @@ def _measures_by_cell() -> QuerySet[UseOfForceReport, tuple]:
     )
 
 
+@functools.cache
+def _top_level_by_incident() -> QuerySet[UseOfForceReport, dict[str, Any]]:
+    """Each Taser incident of a cell at the highest level any of its reports used, of the reports a filter
+    will choose."""
+    return (
+        UseOfForceReport.objects.filter(ced_used=True)
+        .annotate(
+            cell_month=TruncMonth("occurred_on"),
+            # A report without an incident reference is an incident of its own.
+            incident_key=models.Case(
+                models.When(incident_reference="", then=Concat(models.Value("#"), Cast("pk", models.CharField()))),
+                default="incident_reference",
+            ),
+        )
+        .values("force", "area", "cell_month", "incident_key")
+        .annotate(top=models.Max("highest_ced_level"))
+        .order_by()
+    )
+
+
+_THE_REPORTS = "SELECT the_reports"  # marks where the reports' condition goes in a query's SQL
+
+
+@functools.cache
+def _sql_cut(query: Callable[[], QuerySet], vendor: str) -> tuple[str, list, str, list]:
+    """The SQL of `query` on this kind of database, cut where the reports' condition goes: the text and
+    parameters before it, and after it.
+
+    Made once: compiling the queries above takes longer than running them over the few reports
+    of an edit, and every edit counts its cells twice.
+    """
+    marked = query().filter(pk__in=RawSQL(_THE_REPORTS, []))  # noqa: S611 - no input in it
+    sql, params = marked.query.sql_with_params()
+    before, after = re.split(rf"\S+ IN \({_THE_REPORTS}\)", sql)
+    cut = before.count("%s")
+    return before, list(params[:cut]), after, list(params[cut:])
+
+
+def _sql_over(query: Callable[[], QuerySet], reports: models.Q) -> tuple[str, list]:
+    """The SQL and parameters of `query` over the reports matching `reports`. EmptyResultSet when none can."""
+    chosen = UseOfForceReport.objects.filter(reports).query
+    if sum(1 for used in chosen.alias_refcount.values() if used) > 1:  # across a relation: the ORM's own join
+        # A filter on the reports' columns after the annotations: Django puts it in the WHERE clause.
+        sql, params = query().filter(reports).query.sql_with_params()
+        return sql, list(params)
+    where, where_params = chosen.get_compiler(connection=connection).compile(chosen.where)
+    before, before_params, after, after_params = _sql_cut(query, connection.vendor)
+    return f"{before}({where}){after}", [*before_params, *where_params, *after_params]
+
+
+def _fetch(sql: str, params: list) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def cell_figures(reports: models.Q) -> dict[tuple, dict[str, int]]:
     """{(force, area, "YYYY-MM-01"): every measure of a summary cell} over the reports matching `reports`.
 
     Exact for the incident measures only where `reports` holds every report of each incident
     it touches in the cell: the whole force, or the reports sharing an incident with a change.
     """
-    # A filter on the reports' own columns, after the annotations: Django puts it in the WHERE clause.
-    rows = _measures_by_cell().filter(reports)
+    try:
+        rows = _fetch(*_sql_over(_measures_by_cell, reports))
+    except EmptyResultSet:  # no report at all (an empty list of ids)
+        return {}
     incidents = incident_counts(reports)
     no_incidents = dict.fromkeys(INCIDENT_MEASURES, 0)
     measures = [*SUMMARY_MEASURES, "incidents"]  # summary_aggregates(), in order
@@ -316,22 +372,8 @@ def incident_counts(reports: models.Q) -> dict[tuple, dict[str, int]]:
     incidents of each cell by that level. The inner step is the ORM's own SQL, so the cell
     filters of an incremental rebuild hold in it; only the outer count is written out here.
     """
-    per_incident = (
-        UseOfForceReport.objects.filter(reports, ced_used=True)
-        .annotate(
-            cell_month=TruncMonth("occurred_on"),
-            # A report without an incident reference is an incident of its own.
-            incident_key=models.Case(
-                models.When(incident_reference="", then=Concat(models.Value("#"), Cast("pk", models.CharField()))),
-                default="incident_reference",
-            ),
-        )
-        .values("force", "area", "cell_month", "incident_key")
-        .annotate(top=models.Max("highest_ced_level"))
-        .order_by()
-    )
     try:
-        inner, params = per_incident.query.sql_with_params()
+        inner, params = _sql_over(_top_level_by_incident, reports)
     except EmptyResultSet:  # no report at all (an empty list of ids)
         return {}
     levels = {f"incidents_level_{level.name.lower()}": [int(level)] for level in CedLevel}
@@ -342,12 +384,10 @@ def incident_counts(reports: models.Q) -> dict[tuple, dict[str, int]]:
         for name in INCIDENT_MEASURES
     )
     sql = f'SELECT "force", "area", "cell_month", {counted} FROM ({inner}) per_incident GROUP BY 1, 2, 3'
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return {
-            (force, area, str(month)[:10]): dict(zip(INCIDENT_MEASURES, counts, strict=True))
-            for force, area, month, *counts in cursor.fetchall()
-        }
+    return {
+        (force, area, str(month)[:10]): dict(zip(INCIDENT_MEASURES, counts, strict=True))
+        for force, area, month, *counts in _fetch(sql, params)
+    }
 
 
 def stale_forces() -> list[str]:

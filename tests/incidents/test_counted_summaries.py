@@ -7,14 +7,26 @@ import random
 import pytest
 from celery.signals import task_prerun
 from django.db import transaction
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import TruncMonth
 
 from dashboards.demo import seed_demo
 from forces.models import Area, Force
 from forces.versions import figures_version
 from incidents import canonical
 from incidents.imports.pipeline import import_reports
-from incidents.models import CedLevel, CedUse, Ethnicity, MonthlySummary, UseOfForceReport
-from incidents.summaries import rebuild_summaries
+from incidents.models import (
+    CURRENT,
+    DISCHARGE_LEVELS,
+    NON_DISCHARGE_LEVELS,
+    CedLevel,
+    CedUse,
+    Ethnicity,
+    MonthlySummary,
+    UseOfForceReport,
+)
+from incidents.summaries import cell_figures, rebuild_summaries, summary_aggregates
 from incidents.tasks import queue_summary_rebuild
 from tests.factories import ReportFactory
 from tests.incidents.test_summaries import MEASURES, assert_summaries_equal_direct_counts
@@ -208,3 +220,54 @@ def test_edits_of_one_force_in_one_transaction_queue_one_rebuild_of_all_their_ce
         task_prerun.disconnect(record)
     assert sent == [["thames-valley", [[oxford.pk, "2025-05-01"], [oxford.pk, "2025-06-01"]], True]]
     assert summaries() == rebuilt()
+
+
+@pytest.mark.parametrize(
+    "chosen",
+    [
+        Q(force="thames-valley"),
+        Q(force="thames-valley", occurred_on__gte=datetime.date(2025, 6, 1)) | Q(force="metropolitan"),
+        ~Q(subject_ethnicity=Ethnicity.WHITE) & Q(pk__in=[1, 2, 3, 40]),
+        Q(pk__in=RawSQL("SELECT id FROM incidents_useofforcereport WHERE incident_reference = %s", ["shared"])),
+        Q(area__force="metropolitan"),  # across a relation
+        Q(pk__in=[]),
+    ],
+    ids=["a force", "either of two", "not white, of four", "raw sql", "a relation", "none"],
+)
+def test_cells_counted_from_sql_compiled_once_equal_the_orms_own_query(oxford, lambeth, chosen):
+    for number in range(40):
+        ReportFactory(
+            area=[oxford, lambeth][number % 2], occurred_on=datetime.date(2025, 5 + number % 3, 1 + number % 7),
+            subject_ethnicity=[Ethnicity.WHITE, Ethnicity.BLACK][number % 3 == 0],
+            ced_levels=[[CedLevel.DRAWN], [CedLevel.FIRED], None][number % 3],
+            incident_reference="shared" if number % 5 == 0 else "",
+        )  # fmt: skip
+    reports = UseOfForceReport.objects.filter(CURRENT & chosen)
+    expected = cell_figures_by_the_orm(reports)
+    assert cell_figures(CURRENT & chosen) == expected
+    assert bool(expected) == (chosen != Q(pk__in=[]))
+
+
+def cell_figures_by_the_orm(reports):
+    """The cells' figures as the ORM writes the query out itself, every time."""
+    aggregates = summary_aggregates()
+    rows = (
+        reports.annotate(month=TruncMonth("occurred_on")).values("force", "area", "month").annotate(**aggregates)
+        .values_list("force", "area", "month", *aggregates).order_by()
+    )  # fmt: skip
+    incidents = {}
+    for report in reports.filter(ced_used=True):
+        key = (report.force_id, report.area_id, report.occurred_on.replace(day=1).isoformat())
+        incident = report.incident_reference or f"#{report.pk}"
+        incidents.setdefault(key, {})[incident] = max(incidents.get(key, {}).get(incident, 0), report.highest_ced_level)
+    figures = {}
+    for force, area, month, *counts in rows:
+        cell = (force, area, str(month)[:10])
+        tops = list(incidents.get(cell, {}).values())
+        levels = {f"incidents_level_{level.name.lower()}": tops.count(level) for level in CedLevel}
+        figures[cell] = dict(zip(aggregates, counts, strict=True)) | levels | {
+            "incidents_taser": len(tops),
+            "incidents_discharge": sum(top in DISCHARGE_LEVELS for top in tops),
+            "incidents_non_discharge": sum(top in NON_DISCHARGE_LEVELS for top in tops),
+        }  # fmt: skip
+    return figures
