@@ -15,11 +15,12 @@ runs an import (a task, a command) queues what follows it, with `queue_summary_r
 import datetime
 import logging
 import threading
+from dataclasses import dataclass
 
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
@@ -177,33 +178,38 @@ def queue_summary_rebuild(force_id, cells=None, counted=False):
     broker does not answer: the change is committed, so its summaries must follow it now, not never.
 
     Every change of one force in one transaction (a hundred reports edited together) makes one
-    task, of all their cells: each change registers a commit hook, and the first hook that runs
-    sends what all of them queued. Counted only if every change was counted. What a transaction
-    rolled back had queued is sent with the force's next rebuild: a few cells rebuilt for nothing.
+    task, of all their cells. Each change registers a commit hook holding the force's one rebuild
+    of the transaction; the first hook to run sends it (a hook in a savepoint rolled back is
+    dropped, the others still hold it). Counted only if every change was counted.
     """
-    waiting = _waiting_rebuilds()
-    if force_id in waiting:
-        queued_cells, queued_counted = waiting[force_id]
-        cells = None if cells is None or queued_cells is None else cells_of(map(tuple, [*queued_cells, *cells]))
-        counted = counted and queued_counted
-    waiting[force_id] = (cells, counted)
-    transaction.on_commit(lambda: _send_waiting(force_id), robust=True)
+    outermost = connection.atomic_blocks[0] if connection.in_atomic_block else None
+    if getattr(_queued, "transaction", None) is not outermost:  # another transaction: what was queued is gone
+        _queued.transaction, _queued.rebuilds = outermost, {}
+    rebuild = _queued.rebuilds.get(force_id)
+    if rebuild is None or rebuild.sent:
+        rebuild = _queued.rebuilds[force_id] = QueuedRebuild(cells, counted)
+    else:
+        rebuild.add(cells, counted)
+    transaction.on_commit(lambda: rebuild.send(force_id), robust=True)
 
 
-_waiting = threading.local()  # connections are per thread
+_queued = threading.local()  # this thread's transaction, and its rebuilds by force: connections are per thread
 
 
-def _waiting_rebuilds():
-    """{force id: (cells, counted)} of the rebuilds this thread queued and has not yet sent."""
-    if not hasattr(_waiting, "rebuilds"):
-        _waiting.rebuilds = {}
-    return _waiting.rebuilds
+@dataclass
+class QueuedRebuild:
+    cells: list | None
+    counted: bool
+    sent: bool = False
 
+    def add(self, cells, counted):
+        self.cells = None if cells is None or self.cells is None else cells_of(map(tuple, [*self.cells, *cells]))
+        self.counted = self.counted and counted
 
-def _send_waiting(force_id):
-    queued = _waiting_rebuilds().pop(force_id, None)
-    if queued is not None:
-        _send_rebuild(force_id, *queued)
+    def send(self, force_id):
+        if not self.sent:
+            self.sent = True
+            _send_rebuild(force_id, self.cells, self.counted)
 
 
 def _send_rebuild(force_id, cells, counted):

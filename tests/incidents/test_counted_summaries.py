@@ -225,27 +225,31 @@ def test_edits_of_one_force_in_one_transaction_queue_one_rebuild_of_all_their_ce
 @pytest.mark.parametrize(
     "chosen",
     [
-        Q(force="thames-valley"),
-        Q(force="thames-valley", occurred_on__gte=datetime.date(2025, 6, 1)) | Q(force="metropolitan"),
-        ~Q(subject_ethnicity=Ethnicity.WHITE) & Q(pk__in=[1, 2, 3, 40]),
-        Q(pk__in=RawSQL("SELECT id FROM incidents_useofforcereport WHERE incident_reference = %s", ["shared"])),
-        Q(area__force="metropolitan"),  # across a relation
-        Q(pk__in=[]),
+        lambda ids: Q(force="thames-valley"),
+        lambda ids: Q(force="thames-valley", occurred_on__gte=datetime.date(2025, 6, 1)) | Q(force="metropolitan"),
+        lambda ids: ~Q(subject_ethnicity=Ethnicity.WHITE) & Q(pk__in=ids[::9]),
+        lambda ids: Q(
+            pk__in=RawSQL("SELECT id FROM incidents_useofforcereport WHERE incident_reference = %s", ["shared"])
+        ),  # fmt: skip
+        lambda ids: Q(area__force="metropolitan"),  # across a relation
+        lambda ids: Q(pk__in=[]),
     ],
-    ids=["a force", "either of two", "not white, of four", "raw sql", "a relation", "none"],
+    ids=["a force", "either of two", "not white, of five", "raw sql", "a relation", "none"],
 )
 def test_cells_counted_from_sql_compiled_once_equal_the_orms_own_query(oxford, lambeth, chosen):
-    for number in range(40):
+    ids = [
         ReportFactory(
             area=[oxford, lambeth][number % 2], occurred_on=datetime.date(2025, 5 + number % 3, 1 + number % 7),
             subject_ethnicity=[Ethnicity.WHITE, Ethnicity.BLACK][number % 3 == 0],
             ced_levels=[[CedLevel.DRAWN], [CedLevel.FIRED], None][number % 3],
             incident_reference="shared" if number % 5 == 0 else "",
-        )  # fmt: skip
-    reports = UseOfForceReport.objects.filter(CURRENT & chosen)
+        ).pk
+        for number in range(40)
+    ]  # fmt: skip
+    reports = UseOfForceReport.objects.filter(CURRENT & chosen(ids))
     expected = cell_figures_by_the_orm(reports)
-    assert cell_figures(CURRENT & chosen) == expected
-    assert bool(expected) == (chosen != Q(pk__in=[]))
+    assert cell_figures(CURRENT & chosen(ids)) == expected
+    assert bool(expected) == (chosen(ids) != Q(pk__in=[]))
 
 
 def cell_figures_by_the_orm(reports):
