@@ -183,7 +183,7 @@ def queue_summary_rebuild(force_id, cells=None, counted=False):
     dropped, the others still hold it). Counted only if every change was counted.
     """
     outermost = connection.atomic_blocks[0] if connection.in_atomic_block else None
-    if getattr(_queued, "transaction", None) is not outermost:  # another transaction: what was queued is gone
+    if not hasattr(_queued, "rebuilds") or _queued.transaction is not outermost:  # what another queued is gone
         _queued.transaction, _queued.rebuilds = outermost, {}
     rebuild = _queued.rebuilds.get(force_id)
     if rebuild is None or rebuild.sent:

@@ -3,10 +3,11 @@
 import csv
 import datetime
 import random
+import threading
 
 import pytest
 from celery.signals import task_prerun
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import TruncMonth
@@ -32,6 +33,7 @@ from tests.factories import ReportFactory
 from tests.incidents.test_summaries import MEASURES, assert_summaries_equal_direct_counts
 
 FORCE = "metropolitan"  # the demo's largest force
+DAY = datetime.date(2025, 6, 15)
 
 
 def summaries():
@@ -275,3 +277,23 @@ def cell_figures_by_the_orm(reports):
             "incidents_non_discharge": sum(top in NON_DISCHARGE_LEVELS for top in tops),
         }  # fmt: skip
     return figures
+
+
+def test_a_rebuild_queued_outside_any_transaction_runs_at_once_in_a_new_thread(transactional_db, oxford):
+    # A command or a worker's first queue of its thread, as import_uof's after its import.
+    UseOfForceReport.objects.bulk_create([UseOfForceReport(force=oxford.force, area=oxford, occurred_on=DAY)])
+    problems = []
+
+    def queue():
+        try:
+            queue_summary_rebuild("thames-valley")
+        except Exception as problem:  # noqa: BLE001 - the thread's failure is the test's
+            problems.append(problem)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=queue)
+    thread.start()
+    thread.join(timeout=60)
+    assert problems == []
+    assert MonthlySummary.objects.get(force="thames-valley", area=oxford).reports == 1
