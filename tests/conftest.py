@@ -135,10 +135,12 @@ def rows_for_a_module(django_db_blocker):
 
     They are written in a transaction the module's tests run inside, each (with `db`) in a savepoint that is
     rolled back after it, so no test sees another's changes; the transaction is rolled back after the last.
+    The forces are loaded first: the block is given (Thames Valley, the Met).
     """
     with django_db_blocker.unblock(), override_settings(PASSWORD_HASHERS=FAST_PASSWORD_HASHERS):
         with transaction.atomic():
-            yield
+            load_forces()
+            yield Force.objects.get(pk="thames-valley"), Force.objects.get(pk="metropolitan")
             transaction.set_rollback(True)
 
 

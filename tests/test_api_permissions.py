@@ -12,8 +12,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from forces.models import Force, Role, UpliftDecision
-from forces.services import create_api_token, load_forces, revoke_api_token
+from forces.models import Role, UpliftDecision
+from forces.services import create_api_token, revoke_api_token
 from incidents.models import ImportBatch
 from scrutiny.models import Action, Finding, ForceResponse
 from tests.conftest import make_lambeth, make_oxford, make_superuser, role_user, rows_for_a_module
@@ -154,9 +154,7 @@ def panel_work(area, member_user):
 def made_once(django_db_setup, django_db_blocker):
     """The objects and the callers, made once for the module's tests; each test's requests are rolled back after
     it."""
-    with rows_for_a_module(django_db_blocker):
-        load_forces()
-        thames_valley, metropolitan = Force.objects.get(pk="thames-valley"), Force.objects.get(pk="metropolitan")
+    with rows_for_a_module(django_db_blocker) as (thames_valley, metropolitan):
         role_users = {role: role_user(role, thames_valley) for role in Role}
         objects = objects_of(make_oxford(thames_valley), make_lambeth(metropolitan), thames_valley, metropolitan,
                              role_users)  # fmt: skip

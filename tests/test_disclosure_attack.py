@@ -24,7 +24,6 @@ from scipy.sparse.csgraph import connected_components
 
 from dashboards.demo import seed_demo
 from forces.models import Force, Role
-from forces.services import load_forces
 from incidents.models import CedLevel, Ethnicity
 from incidents.summaries import rebuild_summaries
 from oversight.police_calendar import months_back
@@ -283,7 +282,6 @@ def test_the_attack_recovers_the_edge_cases_without_secondary_suppression(
 def demo_once(django_db_setup, django_db_blocker):
     # Seeding takes a while: once for the module's demo tests, each test's own changes rolled back after it.
     with rows_for_a_module(django_db_blocker):
-        load_forces()
         seed_demo(reports=4000, seed=3, end_month=datetime.date(2025, 12, 1))
         yield "avon-and-somerset"
 

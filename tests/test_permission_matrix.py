@@ -24,8 +24,7 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver, resolve
 from django.utils import timezone
 
-from forces.models import CapabilityRecord, Force, UpliftDecision
-from forces.services import load_forces
+from forces.models import CapabilityRecord, UpliftDecision
 from incidents.models import ImportBatch, QuarterlyReport
 from scrutiny.models import Finding
 from tests import test_api_permissions as api_matrix
@@ -321,9 +320,7 @@ for _row in admin_rows():
 def made_once(django_db_setup, django_db_blocker):
     """The callers and the objects, made once for the module's 600 tests: each test's requests are rolled back
     after it (callers), and its own changes after it."""
-    with rows_for_a_module(django_db_blocker):
-        load_forces()
-        thames_valley, metropolitan = Force.objects.get(pk="thames-valley"), Force.objects.get(pk="metropolitan")
+    with rows_for_a_module(django_db_blocker) as (thames_valley, metropolitan):
         users = callers_by_name(thames_valley)
         yield users, objects_of(thames_valley, metropolitan, make_oxford(thames_valley), make_lambeth(metropolitan),
                                 users)  # fmt: skip

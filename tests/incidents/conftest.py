@@ -5,7 +5,6 @@ import io
 import pytest
 from django.core.management import call_command
 
-from forces.services import load_forces
 from oversight.celery import app as celery_app
 from tests.conftest import ONS_LOOKUP, published, rows_for_a_module
 
@@ -34,7 +33,6 @@ def boroughs_of_the_module(django_db_setup, django_db_blocker):
     each test's own changes are rolled back after it."""
     lookup = published(ONS_LOOKUP)
     with rows_for_a_module(django_db_blocker):
-        load_forces()
         call_command("import_areas", str(lookup), verbosity=0)
         yield
 

@@ -15,8 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from forces.models import Area, Force
-from forces.services import load_forces
+from forces.models import Area
 from incidents.filters import LEVELS_BY_NAME, LOCATION_GROUP_NAMES, OPTIONS, ReportFilter
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -54,11 +53,8 @@ def ticked_names(list_name, prefix):
 @pytest.fixture(scope="module")
 def many_reports_of_the_module(django_db_setup, django_db_blocker):
     # Made once for the module's tests, which read them; each test's own changes are rolled back after it.
-    with rows_for_a_module(django_db_blocker):
-        load_forces()
-        thames_valley = Force.objects.get(pk="thames-valley")
-        yield make_many_reports(make_oxford(thames_valley), thames_valley,
-                                make_lambeth(Force.objects.get(pk="metropolitan")))  # fmt: skip
+    with rows_for_a_module(django_db_blocker) as (thames_valley, metropolitan):
+        yield make_many_reports(make_oxford(thames_valley), thames_valley, make_lambeth(metropolitan))
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from django.db import connection
 from django.test.html import parse_html
 from django.test.utils import CaptureQueriesContext
 
-from forces.models import Force
-from forces.services import load_forces
 from incidents.models import CedLevel
 from tests.conftest import make_oxford, rows_for_a_module
 from tests.factories import ReportFactory
@@ -20,9 +18,8 @@ from tests.factories import ReportFactory
 def reports_of_the_module(django_db_setup, django_db_blocker):
     """130 reports on three days (many on each, so pages break inside a day), half with Taser fired: made once
     for the module's tests, which read them."""
-    with rows_for_a_module(django_db_blocker):
-        load_forces()
-        oxford = make_oxford(Force.objects.get(pk="thames-valley"))
+    with rows_for_a_module(django_db_blocker) as (thames_valley, _):
+        oxford = make_oxford(thames_valley)
         yield [
             ReportFactory(
                 area=oxford,

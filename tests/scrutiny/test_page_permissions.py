@@ -13,8 +13,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from forces.models import Force, Role
-from forces.services import load_forces
+from forces.models import Role
 from scrutiny.models import PanelMember
 from tests.conftest import callers_by_name, make_lambeth, make_oxford, role_user, rows_for_a_module
 from tests.factories import (
@@ -197,9 +196,7 @@ def panel_work(panel, area, member_user=None, chair_user=None):
 @pytest.fixture(scope="module")
 def made_once(django_db_setup, django_db_blocker):
     """The callers and the objects, made once for the module's tests; each test's requests are rolled back."""
-    with rows_for_a_module(django_db_blocker):
-        load_forces()
-        thames_valley, metropolitan = Force.objects.get(pk="thames-valley"), Force.objects.get(pk="metropolitan")
+    with rows_for_a_module(django_db_blocker) as (thames_valley, metropolitan):
         users = callers_by_name(thames_valley)
         areas = make_oxford(thames_valley), make_lambeth(metropolitan)
         yield users, matrix_objects(thames_valley, metropolitan, *areas, users["panel_member"], users["panel_chair"])
