@@ -13,12 +13,14 @@ requests, requests a second, errors, median and 95th percentile of each, and the
 second as a share of the static file's, and exits 1 if any request failed.
 
 With --redis (as production: Redis is the cache whenever it is the broker) the workers share the
-kept pages and the public suppression family, which the first read makes; without it each worker
-makes its own, and the Met's family takes a busy machine a minute or more, in the first run.
+kept pages and the public suppression families; each run starts with no page kept and every family
+made, as the summaries' rebuild makes them in production (bench/load.py's warm). Without it each
+worker makes its own family in the first read.
 """
 
 import argparse
 import csv
+import functools
 import os
 import statistics
 import subprocess
@@ -57,10 +59,7 @@ def main():
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--redis", metavar="URL", help="the site's broker and cache, e.g. redis://127.0.0.1:6379/13")
     arguments = parser.parse_args()
-    if arguments.redis:
-        environment = load.environment
-        load.environment = lambda url: environment(url) | {"CELERY_BROKER_URL": arguments.redis}
-    gunicorn = load.gunicorn
+    gunicorn = functools.partial(load.gunicorn, redis=arguments.redis)
     page_path = f"/public/{arguments.force}/"
     static_root = ROOT / "staticfiles"
     static_root.mkdir(exist_ok=True)
@@ -68,6 +67,8 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bench-public-") as folder:
         folder = Path(folder)
         for run in range(1, arguments.runs + 1):
+            if arguments.redis:  # every run starts with no page kept, and the families made
+                load.warm(arguments.database_url, arguments.redis)
             load_at_start = os.getloadavg()[0]
             with open(folder / "gunicorn.log", "a") as log:
                 # A first server only to read the page, so that the static file is there when whitenoise starts.

@@ -8,9 +8,9 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from forces.models import Role
+from forces.models import FiguresVersion, Role
 from forces.services import create_role_user
-from forces.versions import figures_version
+from forces.versions import bump_figures_version, figures_version
 from incidents.imports.pipeline import import_reports
 from incidents.models import UseOfForceReport
 from incidents.retention import apply_retention
@@ -152,6 +152,15 @@ def test_no_figure_is_served_stale_after_a_change(
     cache.clear()
     assert served == answers(readers, paths), "an answer kept from before the change was served"
     assert served != before, "the change shows on no page: the test proves nothing"
+
+
+def test_a_forces_figures_version_is_what_its_row_holds_with_its_time_zone(db):
+    assert figures_version(force_id=MET) == (0, None)
+    bump_figures_version([MET])
+    bump_figures_version([MET])
+    row = FiguresVersion.objects.get(scope=MET)
+    assert figures_version(force_id=MET) == (2, row.changed_at)
+    assert figures_version(force_id=MET)[1].utcoffset() == datetime.timedelta(0)
 
 
 def test_an_unchanged_page_is_served_from_the_cache(

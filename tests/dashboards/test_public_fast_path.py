@@ -5,8 +5,9 @@ A request answered by the fast path never reached the session middleware: it has
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
+from dashboards.cache import PAGES_AT_HAND
 from tests.dashboards.test_cached_pages import CHANGES, MET, met_figures, sign_in, staff  # noqa: F401 - a fixture
 
 # Every test: the Met with one imported file, summarised.
@@ -130,3 +131,13 @@ def test_a_new_figures_version_is_never_served_an_old_page(
     assert {path: answer.content for path, answer in served.items()} == made_now
     assert {path: answer.status_code for path, answer in conditional.items()} == dict.fromkeys(paths, 200)
     assert made_now != {path: answer.content for path, answer in before.items()}, "the test proves nothing"
+
+
+def test_a_thread_keeps_a_few_pages_at_hand_and_serves_each_as_the_cache_holds_it(client):
+    paths = [f"/public/{MET}/?year={year}" for year in range(2010, 2010 + PAGES_AT_HAND + 4)]
+    made = {path: client.get(path) for path in paths}
+    assert {answer.status_code for answer in made.values()} == {200}
+    again = {path: client.get(path) for path in reversed(paths)}
+    assert all(went_the_fast_way(answer) for answer in again.values())
+    assert {path: answer.content for path, answer in again.items()} == {path: made[path].content for path in paths}
+    assert len(vars(caches["default"])["pages_at_hand"]) == PAGES_AT_HAND
