@@ -13,7 +13,7 @@ import zlib
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dashboards.demo_figures import (
@@ -38,7 +38,7 @@ from dashboards.demo_figures import (
 from forces.models import Area, CapabilityRecord, DeviceModel, Force, PopulationBaseline, Role, UpliftDecision
 from forces.services import create_role_user, load_forces
 from incidents.alerts import raise_alerts
-from incidents.imports.bulk import bulk_insert, delete_reports, next_data_version, reserve_ids
+from incidents.imports.bulk import analyze, bulk_insert, delete_reports, next_data_version, reserve_ids
 from incidents.models import (
     LADDER,
     CedLevel,
@@ -489,6 +489,9 @@ def seed_demo(*, reports, seed, months=36, end_month=None, progress=None):
         generator.write_capability()
         generator.write_panel(generator.write_users())
         rebuild_summaries()
+    with connection.cursor() as cursor:  # the planner is told what the tables now hold, as after an import
+        for model in (UseOfForceReport, CedUse):
+            analyze(cursor, model._meta.db_table)
     for force_id in batches:
         raise_alerts(force_id=force_id)
     return {force_id: batch.rows_read for force_id, batch in batches.items()}

@@ -71,6 +71,20 @@ def defaults_for_omitted(model: type[models.Model], names: Iterable[str]) -> dic
     }
 
 
+def analyze(cursor: Any, table: str, *columns: str) -> None:
+    """Give the query planner statistics of what bulk writes put in `table` (of these columns, or every one).
+
+    Autovacuum analyses a table only some time after it changed (never a temporary one, and never when it is off).
+    Until then PostgreSQL plans as if the rows were not there: joins on a million-row temporary table as if it were
+    empty (an anti-join of hours), and a list of an area's reports by a subject's ethnicity as a read of all the
+    area's reports (300-700 ms at 5,000,000 reports, against 1-10 ms once analysed).
+    """
+    if connection.vendor == "postgresql" and columns:
+        cursor.execute(f"ANALYZE {table} ({', '.join(columns)})")
+    else:
+        cursor.execute(f"ANALYZE {table}")
+
+
 def bulk_insert(
     model: type[models.Model], columns: Sequence[str], rows: Iterable[Sequence[Any]], table: str | None = None
 ) -> None:

@@ -23,7 +23,14 @@ from forces.services import InputError
 from incidents import readers, recovery
 from incidents.columns import Unrecognised
 from incidents.imports.areas import AreaFinder
-from incidents.imports.bulk import COPY_CHUNK_BYTES, InBackground, id_source, next_data_version, reserve_ids
+from incidents.imports.bulk import (
+    COPY_CHUNK_BYTES,
+    InBackground,
+    analyze,
+    id_source,
+    next_data_version,
+    reserve_ids,
+)
 from incidents.imports.matching import HeldReports, RowNumbers, SeenKeys, content_digests, reports_subset, source_keys
 from incidents.imports.uploads import RejectFile
 from incidents.models import CedUse, ImportBatch, UseOfForceReport
@@ -315,7 +322,7 @@ def _apply_changes(cursor: Any, applied: Applied) -> None:
     fields = [f for f in UseOfForceReport._meta.concrete_fields if f.name not in ("id", "withdrawn_in_version")]
     updated = [f.column for f in fields if f.name not in ("force", "source_key")]
     ced_columns = [f.column for f in CedUse._meta.concrete_fields if f.name != "id"]
-    _analyze(cursor, STAGING, "id")
+    analyze(cursor, STAGING, "id")
     cursor.execute(f"DELETE FROM {CED_USE} WHERE report_id IN (SELECT id FROM {STAGING})")
     # The summary cells to rebuild include where the changed reports were.
     cursor.execute(f"SELECT DISTINCT r.area_id, r.occurred_on FROM {REPORT} r JOIN {STAGING} s ON s.id = r.id")
@@ -339,15 +346,18 @@ def _withdraw_and_count(batch: ImportBatch, applied: Applied, held: HeldReports)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and batch.rows_added > max(ANALYZE_AFTER_ROWS, held.holds // 10):
             # The planner's statistics predate the rows just added: it would take the table
-            # for nearly empty and plan later queries of it as quadratic nested loops. (Not
-            # worth it for rows few beside what the force holds: ANALYZE samples the whole table.)
-            _analyze(cursor, REPORT, "force_id", "source_key", "occurred_on", "import_batch_id", "withdrawn_in_version")
+            # for nearly empty and plan later queries of it as quadratic nested loops, and the
+            # report lists by an area or a subject's ethnicity as scans of the whole area. Every
+            # column: the lists filter by most of them. (Not worth it for rows few beside what the
+            # force holds: ANALYZE samples the whole table.)
+            analyze(cursor, REPORT)
+            analyze(cursor, CED_USE)
         covered = applied.first and applied.last and financial_year_bounds(applied.first, applied.last)
         withdrawn = held.withdrawn(*covered) if covered else np.empty(0, np.int64)
         in_withdrawn = f"id IN (SELECT report_id FROM {WITHDRAWN})"
         if len(withdrawn):
             _write_ids(cursor, WITHDRAWN, withdrawn)
-            _analyze(cursor, WITHDRAWN, "report_id")
+            analyze(cursor, WITHDRAWN, "report_id")
             cursor.execute(f"SELECT DISTINCT area_id, occurred_on FROM {REPORT} WHERE {in_withdrawn}")
             applied.touched.update(cursor.fetchall())
         change = _counted_change(cursor, batch, applied, len(withdrawn))
@@ -388,7 +398,7 @@ def _counted_change(cursor: Any, batch: ImportBatch, applied: Applied, withdrawn
         f"UNION SELECT incident_reference FROM {STAGING} WHERE incident_reference <> '')",
         [batch.force_id],
     )
-    _analyze(cursor, TOUCHED, "report_id")
+    analyze(cursor, TOUCHED, "report_id")
     # The reports added are already written: as they were, the touched reports are the others.
     held = Q(id__in=RawSQL(f"SELECT report_id FROM {TOUCHED} WHERE NOT added", []))  # noqa: S611
     return CountedChange(batch.force_id, held & ~Q(import_batch=batch.pk))
@@ -403,15 +413,3 @@ def _write_ids(cursor: Any, table: str, ids: np.ndarray) -> None:
         cursor.copy_expert(f"COPY {table} (report_id) FROM STDIN WITH (FORMAT csv)", data, COPY_CHUNK_BYTES)
     else:
         cursor.executemany(f"INSERT INTO {table} (report_id) VALUES (%s)", [(i,) for i in ids.tolist()])
-
-
-def _analyze(cursor: Any, table: str, *columns: str) -> None:
-    """Give the planner statistics (autovacuum never analyses temporary tables).
-
-    Without them PostgreSQL plans joins on a temporary table as if it were empty, and a
-    million-row anti-join then takes hours.
-    """
-    if connection.vendor == "postgresql":
-        cursor.execute(f"ANALYZE {table} ({', '.join(columns)})")
-    else:
-        cursor.execute(f"ANALYZE {table}")
