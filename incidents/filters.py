@@ -5,6 +5,7 @@ import copy
 import django_filters
 from django.db.models import Exists, OuterRef, Q
 
+from forces.models import Area
 from incidents.models import (
     DISCHARGE_LEVELS,
     LOCATION_GROUPS,
@@ -78,7 +79,7 @@ class ReportFilter(django_filters.FilterSet):
 
     date_from = django_filters.DateFilter(field_name="occurred_on", lookup_expr="gte", label="On or after (YYYY-MM-DD)")
     date_to = django_filters.DateFilter(field_name="occurred_on", lookup_expr="lte", label="On or before (YYYY-MM-DD)")
-    area = django_filters.CharFilter(field_name="area__code", label="Area code")
+    area = django_filters.CharFilter(method="filter_area", label="Area code")
     highest_level = MultipleChoiceFilter(
         choices=[(name, level.label) for name, level in LEVELS_BY_NAME.items()],
         method="filter_highest_level", label="Highest CED level",
@@ -113,6 +114,11 @@ class ReportFilter(django_filters.FilterSet):
     class Meta:
         model = UseOfForceReport
         fields = []
+
+    def filter_area(self, reports, name, value):
+        # By the area's id, not a join on its code: the planner, knowing which area, reads the area's own
+        # date index, where the join made it walk the force's (18,434 reports for a page of 51 at 5,000,000).
+        return reports.filter(area_id__in=list(Area.objects.filter(code=value).values_list("pk", flat=True)))
 
     def filter_highest_level(self, reports, name, value):
         return reports.filter(highest_ced_level__in=[LEVELS_BY_NAME[v] for v in value]) if value else reports

@@ -15,7 +15,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from forces.models import Area
+from forces.models import Area, Force
 from incidents.filters import LEVELS_BY_NAME, LOCATION_GROUP_NAMES, OPTIONS, ReportFilter
 from incidents.models import (
     DISCHARGE_LEVELS,
@@ -197,6 +197,14 @@ def test_each_filter_alone_and_in_pairs_gives_the_reports_it_did_with_distinct_o
     checked = [differences(many_reports, visible, params) for params in cases(combination_size)]
     assert len(checked) > {1: 30, 2: 250}[combination_size]
     assert [problem for problem in checked if problem] == []
+
+
+def test_an_area_code_another_force_uses_too_lists_only_the_readers_own_reports(pcc_staff, many_reports):
+    """Codes are unique within a force: the same code in the Met brings in none of its reports."""
+    AreaFactory(force=Force.objects.get(pk="metropolitan"), name="Another Reading", code="E22000160")
+    ReportFactory(area=Area.objects.get(code="E22000160", force="metropolitan"))
+    assert differences(many_reports, reports_visible_to(pcc_staff), {"area": "E22000160"}) == ""
+    assert not filtered({"area": "E22000999"}, reports_visible_to(pcc_staff)).exists()
 
 
 def test_the_filters_find_something_and_leave_something_out(pcc_staff, many_reports):
