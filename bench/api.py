@@ -6,7 +6,7 @@
 
 The database oversight_bench_api is dropped and filled by seed_demo (unless --reuse), and an
 API client of --force gets a new read token. The API runs as in production,
-`gunicorn oversight.wsgi` with gunicorn.conf.py (2 workers of 4 threads), with throttling raised
+`gunicorn oversight.wsgi` with gunicorn.conf.py, with throttling raised
 out of the way; gunicorn's log goes to /tmp/bench-api-gunicorn-*.log. Baselines, measured in
 the same run:
 

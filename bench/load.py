@@ -1,11 +1,11 @@
-"""Load: concurrent users against gunicorn (2 workers) and PostgreSQL, in one of two mixes.
+"""Load: concurrent users against gunicorn and PostgreSQL, in one of two mixes.
 
     .venv/bin/python bench/load.py --users 50 --seconds 60 --reports 1000000       # staff and scripts
     .venv/bin/python bench/load.py --mix public --users 200 --seconds 30 --reuse   # after a news story
 
 The database oversight_bench_load is dropped and filled by seed_demo (unless --reuse; another with
 --database-url); the demo's pcc_staff signs in and its api_client gets a new read token. The site
-runs as in production, `gunicorn oversight.wsgi` with gunicorn.conf.py (2 workers of 4 threads),
+runs as in production, `gunicorn oversight.wsgi` with gunicorn.conf.py (processes and threads as it sets them),
 with the API's throttling raised out of the way (the users share one token) and plain http on
 127.0.0.1. Locust (bench/load_users.py) drives it, headless, for --seconds:
 
@@ -31,6 +31,7 @@ import argparse
 import csv
 import json
 import os
+import runpy
 import socket
 import subprocess
 import sys
@@ -269,7 +270,9 @@ def main():
                  redis=arguments.redis)  # fmt: skip
     if arguments.json:
         Path(arguments.json).write_text(json.dumps(result | {"load": load}, indent=2))
-    print(f"{arguments.mix}: {arguments.users} users for {arguments.seconds} s: gunicorn 2 workers × 4 threads, "
+    served = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    print(f"{arguments.mix}: {arguments.users} users for {arguments.seconds} s: "
+          f"gunicorn {served['workers']} processes × {served['threads']} threads, "
           f"PostgreSQL{', Redis' if arguments.redis else ''}; load average before: {load[0]:.2f}\n")  # fmt: skip
     print("| page | requests | errors | median ms | p95 ms | max ms | requests/s |\n|---|---|---|---|---|---|---|")
     before = result.get("before_window")

@@ -5,7 +5,7 @@ serving a static file of the same size, in the same run.
         --database-url postgres://postgres@127.0.0.1:5432/oversight_bench_cache
 
 The database must hold seed_demo's data (bench/load.py or bench/dashboard.py seeds one). The site
-runs as bench/load.py runs it (gunicorn.conf.py, 2 workers of 4 threads, plain http on 127.0.0.1).
+runs as bench/load.py runs it (gunicorn.conf.py, plain http on 127.0.0.1).
 The page is read once to make the static file: its bytes, written into STATIC_ROOT, which whitenoise
 serves (as it serves the site's CSS and script). Each run is two locust runs of `--users` readers
 (bench/public_readers.py, no pause between requests): the page, then the static file. It prints

@@ -1,5 +1,5 @@
 """A short run of the load test (bench/load.py): concurrent users on the dashboards and the API against
-gunicorn with 2 workers on the test database; no request may fail. Times are bench/RESULTS.md's, never
+gunicorn as gunicorn.conf.py sets it, on the test database; no request may fail. Times are bench/RESULTS.md's, never
 asserted here."""
 
 import importlib.util
