@@ -270,6 +270,8 @@ def test_a_report_sampled_twice_is_listed_once_to_a_member_of_both_samples(clien
 
 # The values with an index of their own (incidents.models.RARE_VALUES), as a filter asks for each.
 RARE_FILTERS = {
+    "ced_used": {"ced_used": "true"},
+    "discharge": {"discharge_group": "discharge"},
     "death": {"subject_injury": ["death"]},
     "fatality": {"outcome": ["fatality"]},
     "under_11": {"age_band": ["under_11"]},
