@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from django.db import connection
 
+from incidents.columns import normal
 from incidents.imports.bulk import COPY_CHUNK_BYTES
 from incidents.models import ImportBatch, UseOfForceReport
 from incidents.readers import Problems
@@ -51,7 +52,13 @@ def content_digests(batch: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, pa.St
     of the time of the join (which reads a cell of each of some 270 columns per row).
     It refuses cells holding a quote, a line break or the separator: those batches are
     joined cell by cell.
+
+    The cells are taken in the order of their columns' names (compared case- and spacing-blind),
+    not the file's: an edition that publishes the same rows with its columns in another order
+    changes none of them (it had marked every row changed, and rewritten it).
     """
+    names = batch.schema.names
+    batch = batch.select(sorted(range(len(names)), key=lambda column: normal(names[column])))
     sink = pa.BufferOutputStream()
     try:
         pacsv.write_csv(batch, sink, ROWS_AS_LINES)

@@ -172,6 +172,15 @@ def test_importing_the_same_file_twice_adds_nothing(boroughs, metropolitan, tmp_
     assert (UseOfForceReport.objects.count(), second.data_version) == (3, 2)
 
 
+def test_the_same_rows_with_columns_reordered_relabelled_and_re_encoded_are_unchanged(boroughs, metropolitan, tmp_path):
+    rows = [row(), row(SubjectEthnicity="Black"), row(IncidentTime="09:00")]
+    import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    republished = [{name.upper(): value for name, value in reversed(list(one.items()))} for one in rows]
+    path = met_file(tmp_path / "uof-republished.csv", republished, encoding="cp1252", delimiter=";")
+    later = import_reports(path, metropolitan)
+    assert (later.rows_added, later.rows_changed, later.rows_unchanged, later.rows_withdrawn) == (0, 0, 3, 0)
+
+
 def test_a_later_edition_corrects_adds_and_withdraws_as_a_new_data_version(boroughs, metropolitan, tmp_path):
     first = [row(), row(IncidentTime="09:00"), row(IncidentTime="10:00")]
     import_reports(met_file(tmp_path / "fy20-21.csv", first), metropolitan)
