@@ -4,7 +4,7 @@ Processes: twice the cores and one (gunicorn's own advice), or WEB_CONCURRENCY. 
 thread of a process at a time, and gunicorn gives each process the connections it accepts, for as
 long as they are kept alive: with one process a core, a process with the busier connections queued
 them while the other core idled (50 signed-in users on 2 cores: p95 170-450 ms with 2 processes of
-4 threads, 140-350 ms with 5 of 2, medians lower; bench/RESULTS.md). Threads, so that a long CSV
+4 threads, 140-350 ms with 5 of 2; medians 39-220 and 35-110 ms; bench/RESULTS.md). Threads, so that a long CSV
 download holds a thread, not a whole process, and gunicorn does not time the process out.
 """
 
