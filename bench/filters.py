@@ -6,7 +6,7 @@
 The data are bench/api.py's (`seed_demo --reports 5000000 --seed 1 --end-month 2026-10` in
 oversight_bench_api); the callers are of the Met, the largest force (about 2.25 million reports):
 an API client with a read token (first page of 100) and PCC staff signed in (`/reports/`, first
-page of 50). gunicorn runs as in production (gunicorn.conf.py: 2 workers of 4 threads).
+page of 50). gunicorn runs as in production (gunicorn.conf.py).
 
 Each filter has one value, a bar a chart could lead to (FILTERS); the pairs are every two of them.
 Values matching a few reports in a hundred thousand (RARE) are timed alone and with one month:
@@ -16,8 +16,9 @@ is asked once to warm up, then --requests times; the times are client-side.
     .venv/bin/python bench/filters.py --reuse --database-url postgres://postgres@127.0.0.1:5432/my_copy
 
 The baseline, in the same run: the API page's SELECT run alone on PostgreSQL as it is, and with the
-indexes of rare values (incidents.models.RARE_VALUES, and the CED uses' extended cycles) dropped
-inside a transaction that is then rolled back, for every filter set whose plan reads one of them.
+indexes of rare and uncommon values (incidents.models.RARE_VALUES and UNCOMMON_VALUES, and the CED
+uses' extended cycles) dropped inside a transaction that is then rolled back, for every filter set whose
+plan reads one of them; its planner prices a row fetch as the web process's does.
 """
 
 import argparse
@@ -139,18 +140,25 @@ def page_sql(query, user):
     return filters.qs.order_by("-occurred_on", "-id")[:101].query.sql_with_params()
 
 
-def rare_indexes_read(statement):
-    """The indexes of rare values that the plan of `statement` reads."""
-    from incidents.models import RARE_VALUES
+def planned_as_the_web():
+    """A connection whose planner prices a row fetch as the web process's does (settings.WEB_RANDOM_PAGE_COST)."""
+    from django.conf import settings
 
-    connection = psycopg2.connect(api.URL)
+    return psycopg2.connect(api.URL, options=f"-c random_page_cost={settings.WEB_RANDOM_PAGE_COST}")
+
+
+def rare_indexes_read(statement):
+    """The indexes of rare and uncommon values that the plan of `statement` reads."""
+    from incidents.models import RARE_VALUES, UNCOMMON_VALUES
+
+    connection = planned_as_the_web()
     try:
         with connection.cursor() as cursor:
             cursor.execute(b"EXPLAIN " + cursor.mogrify(*statement))
             plan = "\n".join(row[0] for row in cursor.fetchall())
     finally:
         connection.close()
-    names = [f"report_{name}_date" for name in RARE_VALUES] + ["ced_use_extended_report"]
+    names = [f"report_{name}_date" for name in RARE_VALUES | UNCOMMON_VALUES] + ["ced_use_extended_report"]
     return [name for name in names if name in plan]
 
 
@@ -159,7 +167,7 @@ def sql_alone(statement, repeats, timeout_ms, without=()):
 
     `without`: indexes dropped first, in a transaction rolled back at the end (nothing else may run).
     """
-    connection = psycopg2.connect(api.URL)
+    connection = planned_as_the_web()
     try:
         with connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout_ms)}")
@@ -245,7 +253,7 @@ def main():
                              arguments.requests, api_check),
                 "html": timed(html, f"{base}/reports/?{urlencode(query)}", arguments.requests, html_check),
             }  # fmt: skip
-    # The SQL alone, with and without the indexes of rare values, where its plan reads them.
+    # The SQL alone, with and without the indexes of rare and uncommon values, where its plan reads them.
     for name, _ in sets:
         indexes = rare_indexes_read(statements[name])
         if not indexes:

@@ -34,6 +34,7 @@ OPTION_LISTS = (
     ("outcomes", "outcome_"),
 )
 OPTIONS = {name: UseOfForceReport.options(prefix) for name, prefix in OPTION_LISTS}
+GROUP_LEVELS = {"discharge": DISCHARGE_LEVELS, "non_discharge": NON_DISCHARGE_LEVELS}
 OUTCOME_NAMES = [column.removeprefix("outcome_") for column, _ in OPTIONS["outcomes"]]
 
 
@@ -120,17 +121,29 @@ class ReportFilter(django_filters.FilterSet):
         # date index, where the join made it walk the force's (18,434 reports for a page of 51 at 5,000,000).
         return reports.filter(area_id__in=list(Area.objects.filter(code=value).values_list("pk", flat=True)))
 
+    def filter_queryset(self, queryset):
+        cleaned = self.form.cleaned_data
+        levels, group = cleaned.get("highest_level"), cleaned.get("discharge_group")
+        if levels and group:
+            # Both limit the highest level. As two conditions on the column the planner takes them for
+            # independent and expects a hundred reports where thousands match (a page of fired discharges read
+            # and sorted all 14,287, 64-99 ms); as one, the levels asked that are of the group, it reads the
+            # page straight off the levels' index.
+            of_group = [name for name in levels if LEVELS_BY_NAME[name] in GROUP_LEVELS.get(group, ())]
+            if not of_group:
+                return queryset.none()
+            cleaned = cleaned | {"highest_level": of_group, "discharge_group": ""}
+        for name, value in cleaned.items():
+            queryset = self.filters[name].filter(queryset, value)
+        return queryset
+
     def filter_highest_level(self, reports, name, value):
         return reports.filter(highest_ced_level__in=[LEVELS_BY_NAME[v] for v in value]) if value else reports
 
     def filter_discharge_group(self, reports, name, value):
-        return reports.filter(
-            {
-                "discharge": Q(highest_ced_level__in=DISCHARGE_LEVELS),
-                "non_discharge": Q(highest_ced_level__in=NON_DISCHARGE_LEVELS),
-                "no_taser": Q(ced_used=False),
-            }[value]
-        )
+        if value == "no_taser":
+            return reports.filter(ced_used=False)
+        return reports.filter(highest_ced_level__in=GROUP_LEVELS[value])
 
     def filter_outcome(self, reports, name, value):
         return reports.filter(any_true(f"outcome_{v}" for v in value)) if value else reports

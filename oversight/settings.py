@@ -147,9 +147,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # cancelled, and its request answers an error instead of holding a server thread. The worker and
 # the commands (imports, rebuilds, retention) run long statements by design. 0 turns it off.
 WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("DJANGO_WEB_STATEMENT_TIMEOUT_MS", "30000"))
+# Web requests read pages of reports newest first off an index, fetching each row from the table.
+# PostgreSQL's default random_page_cost (4) prices each fetch as a seek on a spinning disk, so the planner
+# read whole indexes into bitmaps instead (an area's reports with a severe officer injury: 50 ms, where
+# reading the rare value's index newest first takes 6.5; bench/RESULTS.md). On SSDs, or with the
+# reports in memory, PostgreSQL's documentation suggests about 1.1. The worker and the commands keep the
+# server's own setting: their benchmarks were measured with it.
+WEB_RANDOM_PAGE_COST = float(os.environ.get("DJANGO_WEB_RANDOM_PAGE_COST", "1.1"))
 if DATABASES["default"]["ENGINE"].endswith("postgresql") and os.environ.get("OVERSIGHT_PROCESS") == "web":
+    web_options = [f"-c random_page_cost={WEB_RANDOM_PAGE_COST}"]
     if WEB_STATEMENT_TIMEOUT_MS:
-        DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}"
+        web_options.append(f"-c statement_timeout={WEB_STATEMENT_TIMEOUT_MS}")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(web_options)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -302,23 +302,27 @@ def test_a_pg_dump_backup_restores_into_a_new_database_with_every_row_and_rule(t
 
 # --- bounded waits -------------------------------------------------------------------------------
 
-SHOW_TIMEOUT = (
+SHOW_SETTINGS = (
     "from django.db import connection\n"
     "with connection.cursor() as cursor:\n"
     "    cursor.execute('SHOW statement_timeout')\n"
-    "    print(cursor.fetchone()[0])\n"
+    "    timeout = cursor.fetchone()[0]\n"
+    "    cursor.execute('SHOW random_page_cost')\n"
+    "    print(timeout, cursor.fetchone()[0])\n"
 )
 
 
-def test_web_requests_have_a_statement_timeout_and_the_commands_and_worker_none(transactional_db):
+def test_web_requests_have_a_statement_timeout_and_a_cheaper_row_fetch_and_the_commands_and_worker_neither(
+    transactional_db,
+):
     if connection.vendor != "postgresql":
         pytest.skip("A statement timeout is PostgreSQL's.")
     env = {"DATABASE_URL": database_url(connection.settings_dict["NAME"]), "DJANGO_SECRET_KEY": "x"}
-    env |= {"DJANGO_WEB_STATEMENT_TIMEOUT_MS": "4000"}
+    env |= {"DJANGO_WEB_STATEMENT_TIMEOUT_MS": "4000", "DJANGO_WEB_RANDOM_PAGE_COST": "1.5"}
     web = subprocess.run(  # noqa: S603 - our own interpreter, loading the web's WSGI application
-        [sys.executable, "-c", "import oversight.wsgi\n" + SHOW_TIMEOUT], cwd=ROOT, capture_output=True, text=True,
+        [sys.executable, "-c", "import oversight.wsgi\n" + SHOW_SETTINGS], cwd=ROOT, capture_output=True, text=True,
         env={name: value for name, value in os.environ.items() if name != "OVERSIGHT_PROCESS"} | env, timeout=120,
     )  # fmt: skip
-    assert web.stdout.strip().splitlines()[-1] == "4s", web.stderr
-    command = manage("shell", "-c", SHOW_TIMEOUT, env=env)
-    assert command.stdout.strip().splitlines()[-1] == "0", command.stderr
+    assert web.stdout.strip().splitlines()[-1] == "4s 1.5", web.stderr
+    command = manage("shell", "-c", SHOW_SETTINGS, env=env)
+    assert command.stdout.strip().splitlines()[-1] == "0 4", command.stderr
