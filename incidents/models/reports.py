@@ -403,6 +403,13 @@ class UseOfForceReport(LadderFlags):
                 name="report_force_level_date",
                 condition=Q(highest_ced_level__isnull=False),
             ),
+            # An area's reports of a level, where a bar of the area's dashboard leads: read in order, where
+            # ANDing the force's levels with the area's whole index took 11 ms (64,125 entries for 437).
+            models.Index(
+                fields=["area", "highest_ced_level", "occurred_on", "id"],
+                name="report_area_level_date",
+                condition=Q(highest_ced_level__isnull=False),
+            ),
             # The reports of an incident, which a change counted into the summaries reads whole.
             models.Index(
                 fields=["force", "incident_reference"],

@@ -351,6 +351,7 @@ def test_a_value_with_an_index_alone_and_with_another_filter_gives_the_reports_i
     "params, index",
     [(params, f"Index Scan Backward using report_{name}_date") for name, params in INDEXED_FILTERS.items()]
     + [({"highest_level": ["fired"]}, "Index Scan Backward using report_force_level_date")]
+    + [({"area": "E22000160", "highest_level": ["fired"]}, "Index Scan Backward using report_area_level_date")]
     + [({"extended_cycle": "true"}, "Index Only Scan Backward using ced_use_extended_report")],
 )
 def test_a_page_of_a_value_with_an_index_can_be_read_from_that_index(pcc_staff, many_reports, params, index):
