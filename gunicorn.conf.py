@@ -19,3 +19,10 @@ threads = 2
 # client that does not retry, as most scripts' HTTP libraries do not, reports an error. At
 # gunicorn's default of 2 s, 3 requests in 936 of the 50-user load test were reset.
 keepalive = 5
+# Each process listens on a socket of its own (SO_REUSEPORT), and the kernel spreads new connections
+# over them. On one shared socket, whichever process woke first accepted them: the 50 users'
+# connections, opened at once and then kept alive, went unevenly, one process at 50-69% of a core while
+# two others idled at 0-3%, its requests queued behind one another while cores went unused. 50
+# signed-in users, p95: 99-400 ms over seven runs before, 110-200 ms over three after; 200 public
+# readers: 130-160 ms, 0.54-0.59x a static file (bench/RESULTS.md).
+reuse_port = True
