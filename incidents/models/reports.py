@@ -193,61 +193,56 @@ class ImportBatch(models.Model):
         return f"{self.force} v{self.data_version}: {self.source_name}"
 
 
-# Values rare in use-of-force data by nature, from about one report in ten (Taser used) to a few in a
-# hundred thousand. A page of reports filtered by one of them, read off the (force, occurred_on, id) index,
-# walks most of the force's reports to find 51 (more still with a second filter: a Taser discharge and a
-# gender, 423 ms at 5,000,000 reports); each has an index of its own reports alone instead (4 ms), which
-# the planner reads the same way (newest first) and which an import writes only for those rows.
-RARE_VALUES = {
-    "ced_used": Q(ced_used=True),
-    "discharge": Q(highest_ced_level__in=DISCHARGE_LEVELS),
-    "death": Q(subject_injury=SubjectInjury.DEATH),
-    "fatality": Q(outcome_fatality=True),
-    "under_11": Q(subject_age=AgeBand.UNDER_11),
-    "gender_other": Q(subject_gender=Gender.OTHER),
-    "subject_severe": Q(subject_injury=SubjectInjury.SEVERE),
-    "officer_severe": Q(officer_injury=OfficerInjury.SEVERE),
-}
+def any_flag(*flags):
+    """(condition, key columns) of a value index over some flags of one multi-select group."""
+    return reduce(operator.or_, (Q(**{flag: True}) for flag in flags)), flags
 
 
-# Filter values that about one report in ten or fewer carries, in the national statistics and in the demo's
-# Met (from an ambulance, 0.5%, to a weapon, 10%). Two of them together are rarer still (a child in a
-# medical setting: 0.3% of reports): read off the force's date index, a page of such a pair walked
-# 34,000-50,000 reports (70-180 ms at 5,000,000); read newest first off one value's own index, the other
-# checked on the row, it takes 1-9 ms. Values more common are left to the date index: two of them together
-# are still about one report in a hundred or more, a page within a few thousand.
-UNCOMMON_VALUES = {
-    "made_off": Q(outcome_made_off=True),
-    "detained_mha": Q(outcome_detained_mha=True),
-    "hospitalised": Q(outcome_hospitalised=True),
-    "outcome_other": Q(outcome_other=True),
-    "remove_handcuffs": Q(reason_remove_handcuffs=True),
-    "method_of_entry": Q(reason_method_of_entry=True),
-    "secure_evidence": Q(reason_secure_evidence=True),
-    "effect_search": Q(reason_effect_search=True),
-    "reason_other": Q(reason_other=True),
-    "acute_behaviour": Q(impact_acute_behavioural_disturbance=True),
-    "crowd": Q(impact_crowd=True),
-    "weapon": Q(impact_weapon=True),
-    "impact_other": Q(impact_other=True),
-    # A location filter asks for a group, any of its places (as incidents.filters writes it).
-    "medical_setting": reduce(operator.or_, (Q(**{flag: True}) for flag in LOCATION_GROUPS["Medical setting"])),
-    "location_other": Q(location_other=True),
-    "age_11_17": Q(subject_age=AgeBand.FROM_11_TO_17),
-    "age_50_64": Q(subject_age=AgeBand.FROM_50_TO_64),
-    "age_65_plus": Q(subject_age=AgeBand.FROM_65),
-    "age_unreported": Q(subject_age=AgeBand.NOT_REPORTED),
-    "gender_unreported": Q(subject_gender=Gender.NOT_REPORTED),
-    "mixed": Q(subject_ethnicity=Ethnicity.MIXED),
-    "ethnicity_other": Q(subject_ethnicity=Ethnicity.OTHER),
-    "ethnic_unreported": Q(subject_ethnicity=Ethnicity.NOT_REPORTED),
-    "health_physical": Q(subject_health=HealthCondition.PHYSICAL),
-    "physical_mental": Q(subject_health=HealthCondition.PHYSICAL_AND_MENTAL),
-    "health_unreported": Q(subject_health=HealthCondition.NOT_REPORTED),
-    "injury_unreported": Q(subject_injury=SubjectInjury.NOT_REPORTED),
-    "officer_minor": Q(officer_injury=OfficerInjury.MINOR),
-    "officer_unreported": Q(officer_injury=OfficerInjury.NOT_REPORTED),
-    "video_not_stated": Q(body_worn_video=YesNoNotStated.NOT_STATED),
+def one_of(column, *values):
+    """(condition, key columns) of a value index over some values of one column."""
+    return Q(**{f"{column}__in": values}), (column,)
+
+
+# Filter values rare or uncommon in use-of-force data (in the national statistics and the demo's Met:
+# from a death to a weapon, 10% of reports), one index per filter. A page of such a value, or of two of
+# them together (a child in a medical setting: 0.3% of reports), read off the force's date index
+# walked most of the force's reports (70-423 ms at 5,000,000); read newest first off the value's own
+# index, with the filter's columns and the highest level in its key and checked there, it takes a few
+# ms. Values more common are left to the date index: two of them together are still about one report
+# in a hundred or more, a page within a few thousand. One index per filter, not per value: an import
+# pays about a microsecond a row for each partial index, whether the row is in it or not.
+VALUE_INDEXES = {
+    "ced_used": (Q(ced_used=True), ()),
+    "discharge": (Q(highest_ced_level__in=DISCHARGE_LEVELS), ()),
+    "age": one_of(
+        "subject_age",
+        AgeBand.UNDER_11,
+        AgeBand.FROM_11_TO_17,
+        AgeBand.FROM_50_TO_64,
+        AgeBand.FROM_65,
+        AgeBand.NOT_REPORTED,
+    ),  # fmt: skip
+    "gender": one_of("subject_gender", Gender.OTHER, Gender.NOT_REPORTED),
+    "ethnicity": one_of("subject_ethnicity", Ethnicity.MIXED, Ethnicity.OTHER, Ethnicity.NOT_REPORTED),
+    "health": one_of(
+        "subject_health", HealthCondition.PHYSICAL, HealthCondition.PHYSICAL_AND_MENTAL, HealthCondition.NOT_REPORTED
+    ),
+    "subject_injury": one_of("subject_injury", SubjectInjury.SEVERE, SubjectInjury.DEATH, SubjectInjury.NOT_REPORTED),
+    "officer_injury": one_of("officer_injury", OfficerInjury.SEVERE, OfficerInjury.MINOR, OfficerInjury.NOT_REPORTED),
+    "video": one_of("body_worn_video", YesNoNotStated.NOT_STATED),
+    "outcome": any_flag(
+        "outcome_fatality", "outcome_made_off", "outcome_detained_mha", "outcome_hospitalised", "outcome_other"
+    ),
+    "reason": any_flag(
+        "reason_remove_handcuffs",
+        "reason_method_of_entry",
+        "reason_secure_evidence",
+        "reason_effect_search",
+        "reason_other",
+    ),  # fmt: skip
+    "impact": any_flag("impact_acute_behavioural_disturbance", "impact_crowd", "impact_weapon", "impact_other"),
+    # A location filter asks for a group (incidents.filters): the medical settings and "other".
+    "location": any_flag(*LOCATION_GROUPS["Medical setting"], *LOCATION_GROUPS["Other"]),
 }
 
 
@@ -416,16 +411,17 @@ class UseOfForceReport(LadderFlags):
                 name="report_force_incident",
                 condition=~Q(incident_reference=""),
             ),
-            # Each rare or uncommon value's reports, newest first. The highest level ends the key: a value
-            # with a level or a discharge group (a severe officer injury in a firing: 57 of 11,240) is checked
-            # on the index, not on each report fetched (1 ms, where fetching each took 18-75).
+            # Each filter's rare and uncommon values, newest first (VALUE_INDEXES). The filter's columns and
+            # the highest level end the key: a value with another of its filter, a level or a discharge group
+            # (a severe officer injury in a firing: 57 of 11,240) is checked on the index, not on each report
+            # fetched (1 ms, where fetching each took 18-75).
             *(
                 models.Index(
-                    fields=["force", "occurred_on", "id", "highest_ced_level"],
-                    condition=value,
+                    fields=["force", "occurred_on", "id", *columns, "highest_ced_level"],
+                    condition=condition,
                     name=f"report_{name}_date",
                 )
-                for name, value in (RARE_VALUES | UNCOMMON_VALUES).items()
+                for name, (condition, columns) in VALUE_INDEXES.items()
             ),
         ]
         constraints = [

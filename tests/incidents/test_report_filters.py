@@ -20,8 +20,7 @@ from incidents.filters import LEVELS_BY_NAME, LOCATION_GROUP_NAMES, OPTIONS, Rep
 from incidents.models import (
     DISCHARGE_LEVELS,
     NON_DISCHARGE_LEVELS,
-    RARE_VALUES,
-    UNCOMMON_VALUES,
+    VALUE_INDEXES,
     AgeBand,
     CedLevel,
     Ethnicity,
@@ -269,58 +268,30 @@ def test_a_report_sampled_twice_is_listed_once_to_a_member_of_both_samples(clien
     assert sorted(listed) == sorted([report.pk, other.pk])
 
 
-# The values with an index of their own (incidents.models.RARE_VALUES), as a filter asks for each.
-RARE_FILTERS = {
-    "ced_used": {"ced_used": "true"},
-    "discharge": {"discharge_group": "discharge"},
-    "death": {"subject_injury": ["death"]},
-    "fatality": {"outcome": ["fatality"]},
-    "under_11": {"age_band": ["under_11"]},
-    "gender_other": {"gender": ["other"]},
-    "subject_severe": {"subject_injury": ["severe"]},
-    "officer_severe": {"officer_injury": ["severe"]},
+# Each value index (incidents.models.VALUE_INDEXES) and every value in it, as a filter asks for each.
+VALUE_FILTERS = {
+    "ced_used": [{"ced_used": "true"}],
+    "discharge": [{"discharge_group": "discharge"}],
+    "age": [{"age_band": [age]} for age in ("under_11", "11_17", "50_64", "65_plus", "not_reported")],
+    "gender": [{"gender": ["other"]}, {"gender": ["not_reported"]}],
+    "ethnicity": [{"ethnicity": [value]} for value in ("mixed", "other", "not_reported")],
+    "health": [{"health_condition": [value]} for value in ("physical", "physical_and_mental", "not_reported")],
+    "subject_injury": [{"subject_injury": [value]} for value in ("severe", "death", "not_reported")],
+    "officer_injury": [{"officer_injury": [value]} for value in ("severe", "minor", "not_reported")],
+    "video": [{"body_worn_video": "not_stated"}],
+    "outcome": [{"outcome": [value]} for value in ("fatality", "made_off", "detained_mha", "hospitalised", "other")],
+    "reason": [
+        {"reason": [value]}
+        for value in ("remove_handcuffs", "method_of_entry", "secure_evidence", "effect_search", "other")
+    ],
+    "impact": [{"impact_factor": [value]} for value in ("acute_behavioural_disturbance", "crowd", "weapon", "other")],
+    "location": [{"location_group": ["medical_setting"]}, {"location_group": ["other"]}],
 }
+INDEXED_FILTERS = [(index, params) for index, asked in VALUE_FILTERS.items() for params in asked]
 
 
-# The values about one report in ten or fewer carries (incidents.models.UNCOMMON_VALUES), as a filter asks for each.
-UNCOMMON_FILTERS = {
-    "made_off": {"outcome": ["made_off"]},
-    "detained_mha": {"outcome": ["detained_mha"]},
-    "hospitalised": {"outcome": ["hospitalised"]},
-    "outcome_other": {"outcome": ["other"]},
-    "remove_handcuffs": {"reason": ["remove_handcuffs"]},
-    "method_of_entry": {"reason": ["method_of_entry"]},
-    "secure_evidence": {"reason": ["secure_evidence"]},
-    "effect_search": {"reason": ["effect_search"]},
-    "reason_other": {"reason": ["other"]},
-    "acute_behaviour": {"impact_factor": ["acute_behavioural_disturbance"]},
-    "crowd": {"impact_factor": ["crowd"]},
-    "weapon": {"impact_factor": ["weapon"]},
-    "impact_other": {"impact_factor": ["other"]},
-    "medical_setting": {"location_group": ["medical_setting"]},
-    "location_other": {"location_group": ["other"]},
-    "age_11_17": {"age_band": ["11_17"]},
-    "age_50_64": {"age_band": ["50_64"]},
-    "age_65_plus": {"age_band": ["65_plus"]},
-    "age_unreported": {"age_band": ["not_reported"]},
-    "gender_unreported": {"gender": ["not_reported"]},
-    "mixed": {"ethnicity": ["mixed"]},
-    "ethnicity_other": {"ethnicity": ["other"]},
-    "ethnic_unreported": {"ethnicity": ["not_reported"]},
-    "health_physical": {"health_condition": ["physical"]},
-    "physical_mental": {"health_condition": ["physical_and_mental"]},
-    "health_unreported": {"health_condition": ["not_reported"]},
-    "injury_unreported": {"subject_injury": ["not_reported"]},
-    "officer_minor": {"officer_injury": ["minor"]},
-    "officer_unreported": {"officer_injury": ["not_reported"]},
-    "video_not_stated": {"body_worn_video": "not_stated"},
-}
-INDEXED_FILTERS = RARE_FILTERS | UNCOMMON_FILTERS
-
-
-def test_every_value_with_an_index_has_a_filter_here():
-    assert set(RARE_FILTERS) == set(RARE_VALUES)
-    assert set(UNCOMMON_FILTERS) == set(UNCOMMON_VALUES)
+def test_every_value_index_has_its_values_asked_here():
+    assert set(VALUE_FILTERS) == set(VALUE_INDEXES)
 
 
 @pytest.mark.parametrize("group", MEANINGS["discharge_group"][0])
@@ -337,10 +308,11 @@ def test_a_level_and_a_discharge_group_together_give_the_levels_asked_of_that_gr
     assert matched or group == "no_taser", "the data hold reports of the group's levels"
 
 
-@pytest.mark.parametrize("name", INDEXED_FILTERS)
-def test_a_value_with_an_index_alone_and_with_another_filter_gives_the_reports_it_names(pcc_staff, many_reports, name):
+@pytest.mark.parametrize("index, params", INDEXED_FILTERS)
+def test_a_value_with_an_index_alone_and_with_another_filter_gives_the_reports_it_names(
+    pcc_staff, many_reports, index, params
+):
     visible = reports_visible_to(pcc_staff)
-    params = INDEXED_FILTERS[name]
     for more in ({}, {"from": "2025-06-01"}, {"ced_used": "true"}, {"reason": ticked_names("reasons", "reason_")[:1]}):
         assert differences(many_reports, visible, params | more) == ""
         assert expected_ids(many_reports, params | more), "the data hold reports of the value"
@@ -349,7 +321,7 @@ def test_a_value_with_an_index_alone_and_with_another_filter_gives_the_reports_i
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a plan of PostgreSQL's planner")
 @pytest.mark.parametrize(
     "params, index",
-    [(params, f"Index Scan Backward using report_{name}_date") for name, params in INDEXED_FILTERS.items()]
+    [(params, f"Index Scan Backward using report_{index}_date") for index, params in INDEXED_FILTERS]
     + [({"highest_level": ["fired"]}, "Index Scan Backward using report_force_level_date")]
     + [({"area": "E22000160", "highest_level": ["fired"]}, "Index Scan Backward using report_area_level_date")]
     + [({"extended_cycle": "true"}, "Index Only Scan Backward using ced_use_extended_report")],
