@@ -16,9 +16,9 @@ is asked once to warm up, then --requests times; the times are client-side.
     .venv/bin/python bench/filters.py --reuse --database-url postgres://postgres@127.0.0.1:5432/my_copy
 
 The baseline, in the same run: the API page's SELECT run alone on PostgreSQL as it is, and with the
-indexes of rare and uncommon values (incidents.models.RARE_VALUES and UNCOMMON_VALUES, and the CED
-uses' extended cycles) dropped inside a transaction that is then rolled back, for every filter set whose
-plan reads one of them; its planner prices a row fetch as the web process's does.
+value indexes (incidents.models.VALUE_INDEXES, and the CED uses' extended cycles) dropped inside a
+transaction that is then rolled back, for every filter set whose plan reads one of them; its planner
+prices a row fetch as the web process's does.
 """
 
 import argparse
@@ -147,9 +147,9 @@ def planned_as_the_web():
     return psycopg2.connect(api.URL, options=f"-c random_page_cost={settings.WEB_RANDOM_PAGE_COST}")
 
 
-def rare_indexes_read(statement):
-    """The indexes of rare and uncommon values that the plan of `statement` reads."""
-    from incidents.models import RARE_VALUES, UNCOMMON_VALUES
+def value_indexes_read(statement):
+    """The value indexes (and the CED uses' extended cycles') that the plan of `statement` reads."""
+    from incidents.models import VALUE_INDEXES
 
     connection = planned_as_the_web()
     try:
@@ -158,7 +158,7 @@ def rare_indexes_read(statement):
             plan = "\n".join(row[0] for row in cursor.fetchall())
     finally:
         connection.close()
-    names = [f"report_{name}_date" for name in RARE_VALUES | UNCOMMON_VALUES] + ["ced_use_extended_report"]
+    names = [f"report_{name}_date" for name in VALUE_INDEXES] + ["ced_use_extended_report"]
     return [name for name in names if name in plan]
 
 
@@ -253,9 +253,9 @@ def main():
                              arguments.requests, api_check),
                 "html": timed(html, f"{base}/reports/?{urlencode(query)}", arguments.requests, html_check),
             }  # fmt: skip
-    # The SQL alone, with and without the indexes of rare and uncommon values, where its plan reads them.
+    # The SQL alone, with and without the value indexes, where its plan reads them.
     for name, _ in sets:
-        indexes = rare_indexes_read(statements[name])
+        indexes = value_indexes_read(statements[name])
         if not indexes:
             continue
         results[name]["indexes"] = indexes
