@@ -193,24 +193,23 @@ class ImportBatch(models.Model):
         return f"{self.force} v{self.data_version}: {self.source_name}"
 
 
-def any_flag(*flags):
-    """(condition, key columns) of a value index over some flags of one multi-select group."""
-    return reduce(operator.or_, (Q(**{flag: True}) for flag in flags)), flags
-
-
 def one_of(column, *values):
-    """(condition, key columns) of a value index over some values of one column."""
+    """(condition, leading columns) of a value index over some values of one column, keyed by it."""
     return Q(**{f"{column}__in": values}), (column,)
 
 
+def ticked(*flags):
+    """(condition, leading columns) of a value index over the reports with any of these flags."""
+    return reduce(operator.or_, (Q(**{flag: True}) for flag in flags)), ()
+
+
 # Filter values rare or uncommon in use-of-force data (in the national statistics and the demo's Met:
-# from a death to a weapon, 10% of reports), one index per filter. A page of such a value, or of two of
-# them together (a child in a medical setting: 0.3% of reports), read off the force's date index
-# walked most of the force's reports (70-423 ms at 5,000,000); read newest first off the value's own
-# index, with the filter's columns and the highest level in its key and checked there, it takes a few
-# ms. Values more common are left to the date index: two of them together are still about one report
-# in a hundred or more, a page within a few thousand. One index per filter, not per value: an import
-# pays about a microsecond a row for each partial index, whether the row is in it or not.
+# from a death to a weapon, 10% of reports). A page of such a value, or of two of them together (a child
+# in a medical setting: 0.3% of reports), read off the force's date index walked most of the force's
+# reports (70-423 ms at 5,000,000); read newest first off the value's own index, with the highest level
+# in its key and checked there, it takes a few ms. Values more common are left to the date index: two
+# of them together are still about one report in a hundred or more, a page within a few thousand. A
+# column's values share one index that begins with the column; each ticked option has its own.
 VALUE_INDEXES = {
     "ced_used": (Q(ced_used=True), ()),
     "discharge": (Q(highest_ced_level__in=DISCHARGE_LEVELS), ()),
@@ -230,19 +229,23 @@ VALUE_INDEXES = {
     "subject_injury": one_of("subject_injury", SubjectInjury.SEVERE, SubjectInjury.DEATH, SubjectInjury.NOT_REPORTED),
     "officer_injury": one_of("officer_injury", OfficerInjury.SEVERE, OfficerInjury.MINOR, OfficerInjury.NOT_REPORTED),
     "video": one_of("body_worn_video", YesNoNotStated.NOT_STATED),
-    "outcome": any_flag(
-        "outcome_fatality", "outcome_made_off", "outcome_detained_mha", "outcome_hospitalised", "outcome_other"
-    ),
-    "reason": any_flag(
-        "reason_remove_handcuffs",
-        "reason_method_of_entry",
-        "reason_secure_evidence",
-        "reason_effect_search",
-        "reason_other",
-    ),  # fmt: skip
-    "impact": any_flag("impact_acute_behavioural_disturbance", "impact_crowd", "impact_weapon", "impact_other"),
-    # A location filter asks for a group (incidents.filters): the medical settings and "other".
-    "location": any_flag(*LOCATION_GROUPS["Medical setting"], *LOCATION_GROUPS["Other"]),
+    "fatality": ticked("outcome_fatality"),
+    "made_off": ticked("outcome_made_off"),
+    "detained_mha": ticked("outcome_detained_mha"),
+    "hospitalised": ticked("outcome_hospitalised"),
+    "outcome_other": ticked("outcome_other"),
+    "remove_handcuffs": ticked("reason_remove_handcuffs"),
+    "method_of_entry": ticked("reason_method_of_entry"),
+    "secure_evidence": ticked("reason_secure_evidence"),
+    "effect_search": ticked("reason_effect_search"),
+    "reason_other": ticked("reason_other"),
+    "acute_behaviour": ticked("impact_acute_behavioural_disturbance"),
+    "crowd": ticked("impact_crowd"),
+    "weapon": ticked("impact_weapon"),
+    "impact_other": ticked("impact_other"),
+    # A location filter asks for a group (incidents.filters), any of its places.
+    "medical_setting": ticked(*LOCATION_GROUPS["Medical setting"]),
+    "location_other": ticked(*LOCATION_GROUPS["Other"]),
 }
 
 
@@ -411,13 +414,13 @@ class UseOfForceReport(LadderFlags):
                 name="report_force_incident",
                 condition=~Q(incident_reference=""),
             ),
-            # Each filter's rare and uncommon values, newest first (VALUE_INDEXES). The filter's columns and
-            # the highest level end the key: a value with another of its filter, a level or a discharge group
-            # (a severe officer injury in a firing: 57 of 11,240) is checked on the index, not on each report
+            # Each rare or uncommon value's reports, newest first (VALUE_INDEXES); a column's values begin
+            # with the column. The highest level ends the key: a value with a level or a discharge group (a
+            # severe officer injury in a firing: 57 of 11,240) is checked on the index, not on each report
             # fetched (1 ms, where fetching each took 18-75).
             *(
                 models.Index(
-                    fields=["force", "occurred_on", "id", *columns, "highest_ced_level"],
+                    fields=["force", *columns, "occurred_on", "id", "highest_ced_level"],
                     condition=condition,
                     name=f"report_{name}_date",
                 )

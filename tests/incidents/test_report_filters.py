@@ -279,13 +279,22 @@ VALUE_FILTERS = {
     "subject_injury": [{"subject_injury": [value]} for value in ("severe", "death", "not_reported")],
     "officer_injury": [{"officer_injury": [value]} for value in ("severe", "minor", "not_reported")],
     "video": [{"body_worn_video": "not_stated"}],
-    "outcome": [{"outcome": [value]} for value in ("fatality", "made_off", "detained_mha", "hospitalised", "other")],
-    "reason": [
-        {"reason": [value]}
-        for value in ("remove_handcuffs", "method_of_entry", "secure_evidence", "effect_search", "other")
-    ],
-    "impact": [{"impact_factor": [value]} for value in ("acute_behavioural_disturbance", "crowd", "weapon", "other")],
-    "location": [{"location_group": ["medical_setting"]}, {"location_group": ["other"]}],
+    "fatality": [{"outcome": ["fatality"]}],
+    "made_off": [{"outcome": ["made_off"]}],
+    "detained_mha": [{"outcome": ["detained_mha"]}],
+    "hospitalised": [{"outcome": ["hospitalised"]}],
+    "outcome_other": [{"outcome": ["other"]}],
+    "remove_handcuffs": [{"reason": ["remove_handcuffs"]}],
+    "method_of_entry": [{"reason": ["method_of_entry"]}],
+    "secure_evidence": [{"reason": ["secure_evidence"]}],
+    "effect_search": [{"reason": ["effect_search"]}],
+    "reason_other": [{"reason": ["other"]}],
+    "acute_behaviour": [{"impact_factor": ["acute_behavioural_disturbance"]}],
+    "crowd": [{"impact_factor": ["crowd"]}],
+    "weapon": [{"impact_factor": ["weapon"]}],
+    "impact_other": [{"impact_factor": ["other"]}],
+    "medical_setting": [{"location_group": ["medical_setting"]}],
+    "location_other": [{"location_group": ["other"]}],
 }
 INDEXED_FILTERS = [(index, params) for index, asked in VALUE_FILTERS.items() for params in asked]
 
