@@ -179,9 +179,10 @@ class InBackground:
     (SQLite) each piece is written at once, in this thread.
     """
 
-    # 24 pieces of about 4 MB: PostgreSQL is the slower side, so the queue is full all along, and its
-    # length is memory, not speed (a piece sorted by date costs a copy; 32 pieces then peaked at 401 MB).
-    def __init__(self, depth: int = 24) -> None:
+    # 16 pieces of about 4 MB: PostgreSQL is the slower side, so the queue is full all along, and its
+    # length is memory, not speed (a piece sorted by date costs a copy: 32 pieces peaked at 401 MB, 24 at
+    # 394-402).
+    def __init__(self, depth: int = 16) -> None:
         self.raw: Any = connection.connection if connection.vendor == "postgresql" else None
         self.errors = connection.wrap_database_errors  # this thread's connection's, used from the other
         self.csv_maker = ThreadPoolExecutor(max_workers=1) if self.raw else None

@@ -220,7 +220,7 @@ VALUE_INDEXES = {
         AgeBand.FROM_50_TO_64,
         AgeBand.FROM_65,
         AgeBand.NOT_REPORTED,
-    ),  # fmt: skip
+    ),
     "gender": one_of("subject_gender", Gender.OTHER, Gender.NOT_REPORTED),
     "ethnicity": one_of("subject_ethnicity", Ethnicity.MIXED, Ethnicity.OTHER, Ethnicity.NOT_REPORTED),
     "health": one_of(
