@@ -110,3 +110,26 @@ def test_the_filter_form_reads_as_djangos_own_rendering_of_it(client, pcc_staff,
     response = client.get(f"/reports/?{query}")
     shown = re.search(r'class="stacked filter-form">(.*?)<button type="submit">', response.content.decode(), re.S)
     assert parse_html(shown.group(1)) == parse_html(response.context["filters"].form.as_div())
+
+
+def test_each_row_shows_the_report_its_date_force_area_and_highest_level_and_an_empty_list_says_so(
+    client, pcc_staff, reports_over_three_days
+):
+    fired = reports_over_three_days[0]
+    without_area = ReportFactory(force=fired.force, area=None, occurred_on=datetime.date(2025, 6, 4), ced_levels=None)
+    client.force_login(pcc_staff)
+
+    def rows(query):
+        """Each listed report's cells after its link, by its id; and the link's address."""
+        page = client.get(f"/reports/?{query}").content.decode()
+        found = re.findall(r'<tr>\s*<td><a href="([^"]+)">(\d+)</a></td>(.*?)</tr>', page, re.S)
+        return {int(pk): (href, [cell.strip() for cell in re.findall(r"<td>(.*?)</td>", rest, re.S)])
+                for href, pk, rest in found}  # fmt: skip
+
+    assert rows("")[without_area.pk] == (
+        f"/reports/{without_area.pk}/",
+        ["4 Jun 2025", "Thames Valley Police", "—", "No Taser use"],
+    )
+    day = fired.occurred_on.isoformat()
+    assert rows(f"highest_level=fired&from={day}&to={day}")[fired.pk][1][2:] == ["Oxford", "Fired"]
+    assert "No reports." in client.get("/reports/?from=2030-01-01").content.decode()
