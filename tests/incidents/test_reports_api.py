@@ -148,6 +148,17 @@ def every_csv_split(monkeypatch):
     monkeypatch.setattr("oversight.api.SPLIT_FROM_IDS", 1)
 
 
+@pytest.mark.parametrize(
+    "filters",
+    [{"area": "E99999999"}, {"highest_level": "fired", "discharge_group": "no_taser"}],
+    ids=["unknown area", "no level of the group"],
+)
+def test_a_csv_of_filters_that_can_match_nothing_is_its_header_and_the_next_request_is_answered(api, reports, filters):
+    lines = b"".join(api(format="csv", **filters).streaming_content).decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("source_key,")
+    assert len(api().json()["results"]) == 3  # the request's connection is still open
+
+
 def test_halves_of_the_reports_hold_each_report_once(reports, every_csv_split):
     halves = id_halves(UseOfForceReport.objects.all())
     assert len(halves) == 2
