@@ -17,6 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
 import django  # noqa: E402 - after the path is set
 
 django.setup()
+from dashboards import demo_figures  # noqa: E402
 from incidents import met_format  # noqa: E402
 
 BOROUGHS = ["Lambeth", "Southwark", "Croydon", "Newham", "Hackney", "City of Westminster", "Brent", "Heathrow"]
@@ -45,7 +46,55 @@ def block_of(name):
     return met_format.BLOCKS.index(prefix) + 1 if prefix in met_format.BLOCKS and name != "CED Used" else 0
 
 
-def column(rng, name, n, devices, first_day="2020-04-01"):
+# The Met's labels of each category the demo's national shares (dashboards.demo_figures) are given for.
+AGE_LABELS = {"under_11": "0-10", "11_17": "11-17", "18_34": "18-34", "35_49": "35-49", "50_64": "50-64",
+              "65_plus": "65 and over", "not_reported": ""}  # fmt: skip
+GENDER_LABELS = {"male": "Male", "female": "Female", "other": "Other", "not_reported": ""}
+# London's subjects, roughly as the Met's own figures give them ("Chinese" is counted in Asian).
+ETHNICITY_SHARES = {"White": 0.45, "Black": 0.3, "Asian": 0.11, "Chinese": 0.005, "Mixed": 0.045, "Other": 0.035,
+                    "Don't know": 0.055}  # fmt: skip
+INJURY_LABELS = {"minor": "Minor injury", "severe": "Severe injury", "death": "Fatal", "none": "", "not_reported": ""}
+LEVEL_LABELS = {level: f"CED (Taser) {label}" for level, label in met_format.BLOCK_LEVELS.items()}
+OTHER_TACTICS = ["Tactical Communications", "Compliant Handcuffing", "Non-Compliant Handcuffing", "Unarmed Skills"]
+
+
+def choose(rng, shares, n):
+    """n keys of `shares`, drawn in proportion to their values."""
+    keys = list(shares)
+    weights = np.array([shares[key] for key in keys], dtype=float)
+    return np.array(keys, dtype=object)[rng.choice(len(keys), n, p=weights / weights.sum())]
+
+
+def subjects(rng, n, devices):
+    """Each row's draws that several columns share: as in the national figures the demo follows."""
+    taser = devices > 0
+    levels = np.array([int(level) for level in demo_figures.LEVEL_SHARES])
+    shares = np.array(list(demo_figures.LEVEL_SHARES.values()), dtype=float)
+    return {
+        "taser": taser,
+        # The highest level a tactic column names (0, not stated: no tactic names one).
+        "level": np.where(taser, rng.choice(levels, n, p=shares / shares.sum()), -1),
+        "health": choose(rng, {str(k): v for k, v in demo_figures.HEALTH_SHARES.items()}, n),
+        "officer_injury": choose(rng, {str(k): v for k, v in demo_figures.OFFICER_INJURY_SHARES.items()}, n),
+        "subject_injury": choose(rng, {str(k): v for k, v in demo_figures.SUBJECT_INJURY_SHARES.items()}, n),
+    }
+
+
+def yes_no(flags, blank=None):
+    """ "Yes" or "No" for each flag; "" where `blank`."""
+    values = np.where(flags, "Yes", "No").astype(object)
+    return values if blank is None else np.where(blank, "", values).astype(object)
+
+
+def injured(draws, key, name):
+    """StaffInjured/SubjectInjured and their levels, from one draw of the injury."""
+    injury = draws[key]
+    if name.endswith("Injured"):
+        return yes_no(~np.isin(injury, ["none", "not_reported"]), blank=injury == "not_reported")
+    return np.array([INJURY_LABELS[value] for value in injury], dtype=object)
+
+
+def column(rng, name, n, devices, draws, first_day="2020-04-01"):
     pick = lambda values, p=None: np.array(values, dtype=object)[rng.choice(len(values), n, p=p)]  # noqa: E731
     if name == "IncidentDate":
         return (np.datetime64(first_day) + rng.integers(0, 365, n)).astype(str).astype(object)
@@ -57,19 +106,29 @@ def column(rng, name, n, devices, first_day="2020-04-01"):
     if name == "PrimaryConduct":
         return pick(["Compliant", "Passive resistance", "Active resistance", "Aggressive resistance", ""])
     if name == "SubjectAge":
-        return pick(["0-10", "11-17", "18-34", "35-49", "50-64", "65 and over", ""])
+        return choose(rng, {AGE_LABELS[str(k)]: v for k, v in demo_figures.AGE_SHARES.items()}, n)
     if name == "SubjectGender":
-        return pick(["Male", "Female", "Other", ""])
+        return choose(rng, {GENDER_LABELS[str(k)]: v for k, v in demo_figures.GENDER_SHARES.items()}, n)
     if name == "SubjectEthnicity":
-        return pick(["White", "Black", "Asian", "Mixed", "Other", "Chinese", "Don't know"])
-    if name in ("StaffInjuryLevel", "SubjectNatureOfInjury"):
-        return pick(["", "Minor", "Severe"], [0.9, 0.08, 0.02])
+        return choose(rng, ETHNICITY_SHARES, n)
+    if name in ("PhysicalDisability", "MentalDisability"):
+        health = draws["health"]
+        kind = "physical" if name.startswith("Physical") else "mental"
+        return yes_no(np.isin(health, [kind, "physical_and_mental"]), blank=health == "not_reported")
+    if name in ("StaffInjured", "StaffInjuryLevel"):
+        return injured(draws, "officer_injury", name)
+    if name in ("SubjectInjured", "SubjectNatureOfInjury"):
+        return injured(draws, "subject_injury", name)
     if name == "MainDuty":
         return pick(["Response", "Neighbourhood", "Custody"])
+    if name == "Tactic 1":
+        # A report with Taser names its highest level among its tactics (none: not stated).
+        level = np.array([LEVEL_LABELS.get(value, "") for value in draws["level"]], dtype=object)
+        return np.where(level != "", level, pick(OTHER_TACTICS)).astype(object)
     if name.startswith("Tactic "):
-        return pick(["", "Tactical Communications", "Compliant Handcuffing", "CED (Taser) Drawn", "CED (Taser) Aimed"])
+        return pick(["", *OTHER_TACTICS], [0.6, 0.1, 0.1, 0.1, 0.1])
     if name == "CED Used":
-        return np.where(devices > 0, "Yes", "No").astype(object)
+        return yes_no(draws["taser"])
     if block_of(name):
         # A device block is filled in only for the devices used; elsewhere it is blank.
         if name.endswith(("Total Number Of Cycles", "Cartridge Number")):
@@ -79,8 +138,10 @@ def column(rng, name, n, devices, first_day="2020-04-01"):
         else:
             values = pick(["Yes", "No"], [0.3, 0.7])
         return np.where(devices >= block_of(name), values, "").astype(object)
-    if name.startswith(("Impact", "Reason", "Outcome", "Incident Location")):
-        return pick(["Yes", "No", ""], [0.05, 0.6, 0.35])
+    if name in met_format.FLAGS:
+        # Each option as often as the demo ticks it, with Taser and without.
+        without, with_taser = demo_figures.OPTION_CHANCES[met_format.FLAGS[name]]
+        return yes_no(rng.random(n) < np.where(draws["taser"], with_taser, without))
     return pick(["Yes", "No"], [0.2, 0.8])
 
 
@@ -98,8 +159,9 @@ def main():
             n = min(100_000, arguments.rows - start)
             # Taser is used in about one report in ten; a second device in one of those in twenty.
             devices = rng.choice(5, n, p=[0.9, 0.0945, 0.005, 0.0004, 0.0001])
+            draws = subjects(rng, n, devices)
             columns = {
-                name: pa.array(column(rng, name, n, devices, arguments.first_day), pa.string()) for name in names
+                name: pa.array(column(rng, name, n, devices, draws, arguments.first_day), pa.string()) for name in names
             }
             writer.write_table(pa.table(columns))
     print(f"{arguments.out}: {arguments.rows:,} rows, {len(names)} columns")
