@@ -278,7 +278,6 @@ VALUE_FILTERS = {
     "health": [{"health_condition": [value]} for value in ("physical", "physical_and_mental", "not_reported")],
     "subject_injury": [{"subject_injury": [value]} for value in ("severe", "death", "not_reported")],
     "officer_injury": [{"officer_injury": [value]} for value in ("severe", "minor", "not_reported")],
-    "video": [{"body_worn_video": "not_stated"}],
     "fatality": [{"outcome": ["fatality"]}],
     "made_off": [{"outcome": ["made_off"]}],
     "detained_mha": [{"outcome": ["detained_mha"]}],
