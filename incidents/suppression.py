@@ -16,9 +16,9 @@ import heapq
 from collections import defaultdict
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import linprog
-from scipy.sparse.csgraph import connected_components
+
+# scipy is imported by the functions that use it: at the top, it was 56 MB of every process that loads
+# the apps (a web worker, an import), where only the public cells' audit needs it.
 
 # Below this, a rise of a hidden count in a linear programme is rounding, not a second possible value.
 TOLERANCE = 1e-7
@@ -101,6 +101,8 @@ def _hide_partners(values, members, of_cell, hidden):
 def equation_system(values, members, hidden):
     """The equations as the public sees them: (A, b, columns) with A x = b over the hidden cells `columns`,
     each row one equation holding a hidden cell (total minus parts is zero; shown cells moved to b)."""
+    from scipy import sparse
+
     columns = np.flatnonzero(hidden)
     lengths = np.array([len(cells) for cells in members], dtype=np.int64)
     cells = np.concatenate(members) if members else np.zeros(0, dtype=np.int64)
@@ -134,6 +136,8 @@ def determined_cells(values, members, hidden, *, memory=None):
     and the cells at 1 found able to rise. Neither changes the answer, only what is audited again. The
     cells come in the order of their parts (numbered from the lowest cell) and, in a part, of their ids.
     """
+    from scipy.sparse.csgraph import connected_components
+
     memory = {} if memory is None else memory
     a, _, columns = equation_system(values, members, hidden)
     if not len(columns):
@@ -178,6 +182,8 @@ def free_cells(equations, *, seed=0):
     unknown the system fixes is zero in every null vector, one it leaves free is non-zero in a random one
     but with odds of one in PRIME (which would only hide one cell more).
     """
+    from scipy import sparse
+
     equations = sparse.csr_matrix(equations)
     size = equations.shape[1]
     integers = np.rint(equations.data).astype(np.int64) % PRIME
@@ -240,6 +246,9 @@ def _bounds_held(a, candidates, at_one):
     raise every such candidate by 1 at once (Fukuda's test for implicit equalities): maximising the rises,
     each capped at 1, leaves at 0 exactly the candidates held at 1.
     """
+    from scipy import sparse
+    from scipy.optimize import linprog
+
     candidates = list(candidates)
     if not candidates:
         return []
