@@ -276,15 +276,35 @@ def insert_summaries(reports: models.Q, versions: dict[str, int]) -> int:
     return len(cells)
 
 
+# Measured over every report of a cell; every other measure counts Taser reports (CED used) only.
+EVERY_REPORT_MEASURES = ("reports", "incidents")
+TASER_MEASURES = [name for name in SUMMARY_MEASURES if name not in EVERY_REPORT_MEASURES]
+
+
 @functools.cache
-def _measures_by_cell() -> QuerySet[UseOfForceReport, tuple]:
-    """Every summary measure by cell, of the reports a filter will choose."""
+def _every_report_by_cell() -> QuerySet[UseOfForceReport, tuple]:
+    """The measures of every report by cell, of the reports a filter will choose."""
+    return _by_cell(UseOfForceReport.objects.all(), EVERY_REPORT_MEASURES)
+
+
+@functools.cache
+def _taser_measures_by_cell() -> QuerySet[UseOfForceReport, tuple]:
+    """The measures of Taser reports by cell, of the reports a filter will choose.
+
+    Read from the Taser reports alone, about one in ten: in one pass with the measures of every report,
+    each of 5,000,000 reports was tested ninety times, and the full rebuild took 1.18 times the time
+    of that pass alone; in two, 1.00-1.03 times.
+    """
+    return _by_cell(UseOfForceReport.objects.filter(ced_used=True), TASER_MEASURES)
+
+
+def _by_cell(reports: QuerySet[UseOfForceReport], measures: Sequence[str]) -> QuerySet[UseOfForceReport, tuple]:
     aggregates = summary_aggregates()
     return (
-        UseOfForceReport.objects.annotate(cell_month=TruncMonth("occurred_on"))
+        reports.annotate(cell_month=TruncMonth("occurred_on"))
         .values("force", "area", "cell_month")
-        .annotate(**aggregates)
-        .values_list("force", "area", "cell_month", *aggregates)
+        .annotate(**{name: aggregates[name] for name in measures})
+        .values_list("force", "area", "cell_month", *measures)
         .order_by()
     )
 
@@ -352,16 +372,20 @@ def cell_figures(reports: models.Q) -> dict[tuple, dict[str, int]]:
     it touches in the cell: the whole force, or the reports sharing an incident with a change.
     """
     try:
-        rows = _fetch(*_sql_over(_measures_by_cell, reports))
+        rows = _fetch(*_sql_over(_every_report_by_cell, reports))
+        taser = {
+            (force, area, str(month)[:10]): dict(zip(TASER_MEASURES, counts, strict=True))
+            for force, area, month, *counts in _fetch(*_sql_over(_taser_measures_by_cell, reports))
+        }
     except EmptyResultSet:  # no report at all (an empty list of ids)
         return {}
     incidents = incident_counts(reports)
-    no_incidents = dict.fromkeys(INCIDENT_MEASURES, 0)
-    measures = [*SUMMARY_MEASURES, "incidents"]  # summary_aggregates(), in order
+    no_taser, no_incidents = dict.fromkeys(TASER_MEASURES, 0), dict.fromkeys(INCIDENT_MEASURES, 0)
     figures = {}
     for force, area, month, *counts in rows:
         cell = (force, area, str(month)[:10])
-        figures[cell] = dict(zip(measures, counts, strict=True)) | incidents.get(cell, no_incidents)
+        every = dict(zip(EVERY_REPORT_MEASURES, counts, strict=True))
+        figures[cell] = every | taser.get(cell, no_taser) | incidents.get(cell, no_incidents)
     return figures
 
 

@@ -27,7 +27,13 @@ from incidents.models import (
     MonthlySummary,
     UseOfForceReport,
 )
-from incidents.summaries import cell_figures, rebuild_summaries, summary_aggregates
+from incidents.summaries import (
+    EVERY_REPORT_MEASURES,
+    TASER_MEASURES,
+    cell_figures,
+    rebuild_summaries,
+    summary_aggregates,
+)
 from incidents.tasks import queue_summary_rebuild
 from tests.factories import ReportFactory
 from tests.incidents.test_summaries import MEASURES, assert_summaries_equal_direct_counts
@@ -252,6 +258,16 @@ def test_cells_counted_from_sql_compiled_once_equal_the_orms_own_query(oxford, l
     expected = cell_figures_by_the_orm(reports)
     assert cell_figures(CURRENT & chosen(ids)) == expected
     assert bool(expected) == (chosen(ids) != Q(pk__in=[]))
+
+
+def test_a_report_without_taser_counts_only_among_the_reports_and_incidents(oxford):
+    """What lets a cell's Taser measures be read from its Taser reports alone."""
+    options = [name for prefix in ("outcome_", "reason_", "impact_", "location_") for name, _ in
+               UseOfForceReport.options(prefix)]  # fmt: skip
+    ReportFactory(area=oxford, ced_levels=None, body_worn_video="yes", **dict.fromkeys(options, True))
+    counted = UseOfForceReport.objects.aggregate(**summary_aggregates())
+    assert {name for name, value in counted.items() if value} == set(EVERY_REPORT_MEASURES)
+    assert set(TASER_MEASURES) == set(counted) - set(EVERY_REPORT_MEASURES)
 
 
 def cell_figures_by_the_orm(reports):
