@@ -70,7 +70,6 @@ def main():
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.db.models import Q
     from django.db.models.functions import TruncMonth
@@ -86,9 +85,8 @@ def main():
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE")
     force = Force.objects.get(pk=arguments.force)
-    user = get_user_model().objects.filter(username="bench_pcc_staff").first()
-    if user is None:
-        user = create_role_user("bench_pcc_staff", Role.PCC_STAFF, force, "bench-only-password-1")
+    # Made or moved to this force: another benchmark may have left the user on another.
+    user = create_role_user("bench_pcc_staff", Role.PCC_STAFF, force, "bench-only-password-1")
     client = Client(SERVER_NAME="localhost")
     client.force_login(user)
     path = f"/forces/{force.pk}/"
