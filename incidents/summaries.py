@@ -11,7 +11,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection, models, transaction
 from django.db.models import QuerySet
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Cast, Concat, TruncMonth
+from django.db.models.functions import Cast, Collate, Concat, TruncMonth
 from django.utils import timezone
 
 from forces.models import Force
@@ -78,9 +78,11 @@ def summary_aggregates() -> dict[str, Any]:
         name: models.Count("pk", filter=condition) if condition else models.Count("pk")
         for name, (_, condition) in SUMMARY_MEASURES.items()
     }
-    # Reports without an incident reference are each an incident of their own.
+    # Reports without an incident reference are each an incident of their own. The references are told
+    # apart byte by byte, as the database's own collation does, only faster (5,000,000 reports: 4.2 s → 3.5 s).
+    bytewise = "C" if connection.vendor == "postgresql" else "BINARY"
     aggregates["incidents"] = models.Count(
-        "incident_reference", distinct=True, filter=~models.Q(incident_reference="")
+        Collate("incident_reference", bytewise), distinct=True, filter=~models.Q(incident_reference="")
     ) + models.Count("pk", filter=models.Q(incident_reference=""))
     return aggregates
 
@@ -292,19 +294,24 @@ def _taser_measures_by_cell() -> QuerySet[UseOfForceReport, tuple]:
     """The measures of Taser reports by cell, of the reports a filter will choose.
 
     Read from the Taser reports alone, about one in ten: in one pass with the measures of every report,
-    each of 5,000,000 reports was tested ninety times, and the full rebuild took 1.18 times the time
-    of that pass alone; in two, 1.00-1.03 times.
+    each of 5,000,000 reports was tested ninety times (the full rebuild took 1.18 times that pass alone;
+    in two passes, 1.00-1.03 times; grouped by the area first, 0.85-0.87 times).
     """
     return _by_cell(UseOfForceReport.objects.filter(ced_used=True), TASER_MEASURES)
 
 
 def _by_cell(reports: QuerySet[UseOfForceReport], measures: Sequence[str]) -> QuerySet[UseOfForceReport, tuple]:
+    """(area, month, force, *measures) of each cell.
+
+    Grouped by the area first, a number: by the force first, its name was compared at every step of
+    sorting 5,000,000 reports (the measures of every report: 5.5 s → 4.2 s).
+    """
     aggregates = summary_aggregates()
     return (
         reports.annotate(cell_month=TruncMonth("occurred_on"))
-        .values("force", "area", "cell_month")
+        .values("area", "cell_month", "force")
         .annotate(**{name: aggregates[name] for name in measures})
-        .values_list("force", "area", "cell_month", *measures)
+        .values_list("area", "cell_month", "force", *measures)
         .order_by()
     )
 
@@ -375,14 +382,14 @@ def cell_figures(reports: models.Q) -> dict[tuple, dict[str, int]]:
         rows = _fetch(*_sql_over(_every_report_by_cell, reports))
         taser = {
             (force, area, str(month)[:10]): dict(zip(TASER_MEASURES, counts, strict=True))
-            for force, area, month, *counts in _fetch(*_sql_over(_taser_measures_by_cell, reports))
+            for area, month, force, *counts in _fetch(*_sql_over(_taser_measures_by_cell, reports))
         }
     except EmptyResultSet:  # no report at all (an empty list of ids)
         return {}
     incidents = incident_counts(reports)
     no_taser, no_incidents = dict.fromkeys(TASER_MEASURES, 0), dict.fromkeys(INCIDENT_MEASURES, 0)
     figures = {}
-    for force, area, month, *counts in rows:
+    for area, month, force, *counts in rows:
         cell = (force, area, str(month)[:10])
         every = dict(zip(EVERY_REPORT_MEASURES, counts, strict=True))
         figures[cell] = every | taser.get(cell, no_taser) | incidents.get(cell, no_incidents)
