@@ -17,8 +17,9 @@ from collections import defaultdict
 
 import numpy as np
 
-# scipy is imported by the functions that use it: at the top, it was 56 MB of every process that loads
-# the apps (a web worker, an import), where only the public cells' audit needs it.
+# scipy is imported by the functions that use it: at the top, it was 48 MB of every process that loads
+# the apps (an import, a management command), where only the public cells' audit needs it. A web process
+# still loads it with the URLs: the API schema's example summary is suppressed by these rules.
 
 # Below this, a rise of a hidden count in a linear programme is rounding, not a second possible value.
 TOLERANCE = 1e-7
