@@ -211,7 +211,7 @@ def ticked(*flags):
 # of them together are still about one report in a hundred or more, a page within a few thousand. A
 # column's values share one index that begins with the column; each ticked option has its own.
 # Body-worn video has none: the Met's export never states it, so its "not stated" index held every report
-# the Met sends (a sixth of a million-row import's time) for pages the date index serves within 31 ms.
+# the Met sends (a sixth of the COPY of a million-row file) for pages the date index serves within 31 ms.
 VALUE_INDEXES = {
     "ced_used": (Q(ced_used=True), ()),
     "discharge": (Q(highest_ced_level__in=DISCHARGE_LEVELS), ()),
