@@ -17,7 +17,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "oversight.settings")
 import django  # noqa: E402 - after the path is set
 
 django.setup()
-from dashboards import demo_figures  # noqa: E402
+from dashboards import demo, demo_figures  # noqa: E402
 from incidents import met_format  # noqa: E402
 
 BOROUGHS = ["Lambeth", "Southwark", "Croydon", "Newham", "Hackney", "City of Westminster", "Brent", "Heathrow"]
@@ -59,10 +59,8 @@ OTHER_TACTICS = ["Tactical Communications", "Compliant Handcuffing", "Non-Compli
 
 
 def choose(rng, shares, n):
-    """n keys of `shares`, drawn in proportion to their values."""
-    keys = list(shares)
-    weights = np.array([shares[key] for key in keys], dtype=float)
-    return np.array(keys, dtype=object)[rng.choice(len(keys), n, p=weights / weights.sum())]
+    """n keys of `shares`, drawn in proportion to their values, as the demo draws them."""
+    return np.array(demo.choose(rng, shares, n), dtype=object)
 
 
 def subjects(rng, n, devices):
