@@ -114,8 +114,8 @@ def main():
     print(f"import_uof, first import      {first:.1f} s ({n / first:,.0f} rows/s), peak {first_memory:,.0f} MB")
     print(f"import_uof, same file again   {again:.1f} s ({n / again:,.0f} rows/s), peak {again_memory:,.0f} MB")
     print(f"its summary rebuild (queued)  {rebuild:.1f} s")
-    print(f"ratio first import / COPY     {first / copy_seconds:.1f}x")
-    print(f"ratio re-import / first       {again / first:.2f}")
+    print(f"ratio first import / COPY     {first / copy_seconds:.3f}x")
+    print(f"ratio re-import / first       {again / first:.3f}")
 
 
 if __name__ == "__main__":

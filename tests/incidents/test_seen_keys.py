@@ -6,8 +6,13 @@ from hypothesis import strategies as st
 
 from incidents.imports.matching import SeenKeys
 
-# Few distinct identities, so that many repeat, within a batch and across batches.
-IDENTITIES = [bytes([n]) * 15 + bytes([n % 3]) for n in range(6)] + [b"\x00" * 16]
+# Few distinct identities, so that many repeat, within a batch and across batches; some share
+# their first 8 bytes, which the search goes by first.
+IDENTITIES = (
+    [bytes([n]) * 15 + bytes([n % 3]) for n in range(6)]
+    + [b"\x00" * 16]
+    + [b"\x07" * 8 + bytes([n]) * 8 for n in (0, 1, 255)]
+)
 
 
 @given(st.lists(st.lists(st.sampled_from(IDENTITIES), max_size=12), max_size=40))
