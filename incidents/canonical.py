@@ -65,6 +65,11 @@ def is_known(name):
     return normal(name) in KNOWN
 
 
+def digest_name(name):
+    """The name by which a column's cells are ordered in a record's content digest (one spelling a column)."""
+    return normal(name)
+
+
 # --- reading ------------------------------------------------------------------------------
 
 

@@ -81,6 +81,23 @@ ALIASES = {
 }
 
 
+# The Met's own spellings of the columns ALIASES names otherwise.
+PUBLISHED = {
+    normal("Effective 20"): normal("Tactic Effective 20"),
+    **{normal(f"{p} Arced"): normal(f"{p} Ar{p}") for p in BLOCKS[1:]},
+}
+
+
+def digest_name(name):
+    """The name by which a column's cells are ordered in a record's content digest: the Met's own spelling.
+
+    Every spelling of a column has it, so an edition that spells a column otherwise changes no record;
+    and the Met's files, whose records were digested by their own spellings, keep their digests.
+    """
+    known = ALIASES.get(normal(name), normal(name))
+    return PUBLISHED.get(known, known)
+
+
 def known_columns():
     names = [*FLAGS, *OFFICER_CONTEXT, *KNOWN_UNUSED, "IncidentDate", "Borough", "PrimaryConduct", "MainDuty"]
     names += ["SubjectAge", "SubjectGender", "SubjectEthnicity", "PhysicalDisability", "MentalDisability"]

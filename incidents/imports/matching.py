@@ -45,7 +45,9 @@ def _md5_digests(data: Any, starts: np.ndarray, ends: np.ndarray) -> tuple[np.nd
 ROWS_AS_LINES = pacsv.WriteOptions(include_header=False, delimiter="\x1f", quoting_style="none")
 
 
-def content_digests(batch: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, pa.StringArray]:
+def content_digests(
+    batch: pa.RecordBatch | pa.Table, column_name: Callable[[str], str] = normal
+) -> tuple[np.ndarray, pa.StringArray]:
     """md5_digests of each row's cells joined by \\x1f: the digest by which a correction is seen.
 
     pyarrow's CSV writer, unquoted, writes the same bytes a line per row, in two thirds
@@ -53,12 +55,14 @@ def content_digests(batch: pa.RecordBatch | pa.Table) -> tuple[np.ndarray, pa.St
     It refuses cells holding a quote, a line break or the separator: those batches are
     joined cell by cell.
 
-    The cells are taken in the order of their columns' names (compared case- and spacing-blind),
-    not the file's: an edition that publishes the same rows with its columns in another order
-    changes none of them (it had marked every row changed, and rewritten it).
+    The cells are taken in the order of their columns' names, not the file's: an edition that
+    publishes the same rows with its columns in another order changes none of them (it had marked
+    every row changed, and rewritten it). `column_name` gives the name a column is ordered by: by
+    default as written, case- and spacing-blind; a format that accepts other spellings of a column
+    gives each of them the same name, so that a respelt column changes nothing either.
     """
     names = batch.schema.names
-    batch = batch.select(sorted(range(len(names)), key=lambda column: normal(names[column])))
+    batch = batch.select(sorted(range(len(names)), key=lambda column: column_name(names[column])))
     sink = pa.BufferOutputStream()
     try:
         pacsv.write_csv(batch, sink, ROWS_AS_LINES)

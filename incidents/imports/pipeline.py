@@ -186,7 +186,7 @@ def _stage_and_apply(
         for first_row, rows in table.batches():
             numbers = np.arange(first_row, first_row + rows.num_rows)
             keys, key_digests = source_keys(file_format.identity(rows), numbers, seen, problems, numbered)
-            contents, content_hashes = content_digests(rows)
+            contents, content_hashes = content_digests(rows, file_format.digest_name)
             found, at, unchanged = held.match(keys, key_digests, contents)
             applied.revises |= bool(found.any())
             convert = ~unchanged

@@ -9,7 +9,8 @@ from django.core.management.base import CommandError
 from openpyxl import Workbook
 
 from forces.models import Area
-from incidents import readers
+from incidents import met_format, readers
+from incidents.imports.matching import content_digests
 from incidents.imports.pipeline import ImportFailed, import_reports
 from incidents.models import CedLevel, ImportBatch, UseOfForceReport
 from tests.conftest import ONS_LOOKUP, published
@@ -179,6 +180,25 @@ def test_the_same_rows_with_columns_reordered_relabelled_and_re_encoded_are_unch
     path = met_file(tmp_path / "uof-republished.csv", republished, encoding="cp1252", delimiter=";")
     later = import_reports(path, metropolitan)
     assert (later.rows_added, later.rows_changed, later.rows_unchanged, later.rows_withdrawn) == (0, 0, 3, 0)
+
+
+def test_the_same_rows_with_columns_spelt_otherwise_are_unchanged(boroughs, metropolitan, tmp_path):
+    published = {"Tactic Effective 20": "Yes", "CED2 ArCED2": "", "Impact Factor: Possesion of a weapon": "Yes"}
+    rows = [row(**published), row(IncidentTime="09:00", **published)]
+    import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    respelt = {"Tactic Effective 20": "Effective 20", "CED2 ArCED2": "CED2 Arced"}
+    respelt["Impact Factor: Possesion of a weapon"] = "Impact Factor: Possession of a weapon"
+    later = [{respelt.get(name, name): value for name, value in one.items()} for one in rows]
+    batch = import_reports(met_file(tmp_path / "uof-respelt.csv", later), metropolitan)
+    assert (batch.rows_added, batch.rows_changed, batch.rows_unchanged, batch.rows_withdrawn) == (0, 0, 2, 0)
+
+
+def test_a_file_in_the_mets_own_spellings_keeps_the_content_digests_its_reports_were_stored_with(tmp_path):
+    published = {"Tactic Effective 20": "Yes", "CED2 ArCED2": "", "CED Device Serial No": "X2-0001"}
+    path = met_file(tmp_path / "uof.csv", [row(**published), row(IncidentTime="09:00")])
+    ((_, batch),) = readers.open_table(path).batches()
+    as_written, as_published = content_digests(batch), content_digests(batch, met_format.digest_name)
+    assert as_written[0].tolist() == as_published[0].tolist()
 
 
 def test_a_later_edition_corrects_adds_and_withdraws_as_a_new_data_version(boroughs, metropolitan, tmp_path):
