@@ -23,6 +23,15 @@ from incidents import met_format  # noqa: E402
 BOROUGHS = ["Lambeth", "Southwark", "Croydon", "Newham", "Hackney", "City of Westminster", "Brent", "Heathrow"]
 
 
+def level_columns(prefix):
+    """{column: CED level} of a device block, as the Met names them (CED2 ArCED2 …)."""
+    arced = f"{prefix} Ar{prefix}" if prefix != "CED" else "CED Arced"
+    return {arced if s == "Arced" else f"{prefix} {s}": level for level, s in met_format.BLOCK_LEVELS.items()}
+
+
+LEVEL_COLUMNS = {name: level for prefix in met_format.BLOCKS for name, level in level_columns(prefix).items()}
+
+
 def header():
     names = ["IncidentDate", "IncidentTime", "Borough", *met_format.LOCATIONS, "PrimaryConduct", "AssaultedBySubject"]
     names += ["ThreatenedWithWeapon", "AssaultedWithWeapon", *met_format.IMPACT_FACTORS, *met_format.REASONS]
@@ -30,9 +39,9 @@ def header():
     names += [f"Tactic {n}" for n in range(1, 21)] + [f"Effective {n}" for n in range(1, 20)] + ["Tactic Effective 20"]
     names += ["CED Used", "CED Device Serial No"]
     for prefix in met_format.BLOCKS:
-        arced = f"{prefix} Ar{prefix}" if prefix != "CED" else "CED Arced"
-        levels = [arced if s == "Arced" else f"{prefix} {s}" for s in met_format.BLOCK_LEVELS.values()]
-        names += levels + [f"{prefix} {s}" for s in [*met_format.BLOCK_DETAILS, *met_format.BLOCK_NUMBERS]]
+        names += list(level_columns(prefix)) + [
+            f"{prefix} {s}" for s in [*met_format.BLOCK_DETAILS, *met_format.BLOCK_NUMBERS]
+        ]
         names += [f"{prefix} {zone}" for zone in met_format.PROBE_ZONES]
     names += ["Firearms Aimed", "Firearms Fired", "SubjectAge", "SubjectGender", "SubjectEthnicity"]
     names += ["PhysicalDisability", "MentalDisability", "StaffInjured", "StaffInjuryIntentional", "StaffInjuryLevel"]
@@ -129,7 +138,10 @@ def column(rng, name, n, devices, draws, first_day="2020-04-01"):
         return yes_no(draws["taser"])
     if block_of(name):
         # A device block is filled in only for the devices used; elsewhere it is blank.
-        if name.endswith(("Total Number Of Cycles", "Cartridge Number")):
+        if name in LEVEL_COLUMNS:
+            # Each device used names the row's level, the highest its tactics name (and the report's).
+            values = yes_no(draws["level"] == LEVEL_COLUMNS[name])
+        elif name.endswith(("Total Number Of Cycles", "Cartridge Number")):
             values = pick(["", "1", "2"], [0.8, 0.15, 0.05])
         elif name.endswith("Device Serial No"):
             values = pick(["X2-0001", "T7-0042"])
