@@ -66,7 +66,10 @@ def is_known(name):
 
 
 def digest_name(name):
-    """The name by which a column's cells are ordered in a record's content digest (one spelling a column)."""
+    """The name by which a column's cells are ordered in a record's content digest: as written.
+
+    The canonical CSV has one spelling of each column (compared case- and spacing-blind).
+    """
     return normal(name)
 
 

@@ -133,7 +133,7 @@ def _equal_range(run: Sequence[np.ndarray], keys: Sequence[np.ndarray]) -> tuple
 
     Searched by the first half; among the run's digests with that first half (almost always
     copies of one digest), by the last half. Distinct digests that share their first 8 bytes
-    (about one chance in 10^7 in a file of a million identities) are searched one by one.
+    (about one chance in 40 million in a file of a million identities) are searched one by one.
     """
     (run_high, run_low), (high, low) = run, keys
     left = np.searchsorted(run_high, high, "left")
