@@ -72,7 +72,7 @@ def choose(rng, shares, n):
     return np.array(demo.choose(rng, shares, n), dtype=object)
 
 
-def subjects(rng, n, devices):
+def shared_draws(rng, n, devices):
     """Each row's draws that several columns share: as in the national figures the demo follows."""
     taser = devices > 0
     levels = np.array([int(level) for level in demo_figures.LEVEL_SHARES])
@@ -169,7 +169,7 @@ def main():
             n = min(100_000, arguments.rows - start)
             # Taser is used in about one report in ten; a second device in one of those in twenty.
             devices = rng.choice(5, n, p=[0.9, 0.0945, 0.005, 0.0004, 0.0001])
-            draws = subjects(rng, n, devices)
+            draws = shared_draws(rng, n, devices)
             columns = {
                 name: pa.array(column(rng, name, n, devices, draws, arguments.first_day), pa.string()) for name in names
             }
