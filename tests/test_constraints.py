@@ -145,3 +145,27 @@ def test_area_codes_are_unique_within_a_force(thames_valley):
     AreaFactory(force=thames_valley, code="E1")
     with refused(), transaction.atomic():
         AreaFactory(force=thames_valley, code="E1")
+
+
+def test_a_source_key_cannot_repeat_within_a_force(oxford):
+    ReportFactory(area=oxford, source_key="TVP-0001")
+    with refused("source_key"), transaction.atomic():
+        ReportFactory(area=oxford, source_key="TVP-0001")
+
+
+def test_a_source_key_cannot_be_taken_by_another_report_of_the_force(oxford):
+    ReportFactory(area=oxford, source_key="TVP-0001")
+    other = ReportFactory(area=oxford, source_key="TVP-0002")
+    with refused("source_key"), transaction.atomic():
+        UseOfForceReport.objects.filter(pk=other.pk).update(source_key="TVP-0001")
+
+
+def test_two_forces_may_use_the_same_source_key_and_reports_without_one_repeat(oxford, lambeth):
+    reports = [ReportFactory(area=area, source_key=key) for area in (oxford, lambeth) for key in ("0001", "", "")]
+    assert UseOfForceReport.objects.filter(pk__in=[report.pk for report in reports]).count() == 6
+
+
+def test_a_report_keeps_its_source_key_when_corrected(oxford):
+    report = ReportFactory(area=oxford, source_key="TVP-0001", subject_age="18_34")
+    UseOfForceReport.objects.filter(pk=report.pk).update(subject_age="35_49")
+    assert UseOfForceReport.objects.get(source_key="TVP-0001").subject_age == "35_49"

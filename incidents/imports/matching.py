@@ -14,6 +14,7 @@ from django.db import connection
 from incidents.columns import normal
 from incidents.imports.bulk import COPY_CHUNK_BYTES
 from incidents.models import ImportBatch, UseOfForceReport
+from incidents.models.reports import SOURCE_KEY_UNIQUE
 from incidents.readers import Problems
 
 md5: Callable[[Any], Any]
@@ -198,7 +199,7 @@ class HeldReports:
 
     Every report an import wrote has a source key: these are all the reports an edition may
     withdraw. A file small beside what the force holds reads only the reports its rows name,
-    batch by batch, through the index on (force, source key), and at the end those of its
+    batch by batch, through the index that keeps a source key unique in its force, and at the end those of its
     format in the years it covers (see `withdrawn`). Once the rows looked up pass a sixteenth of
     what the force holds, or LOOKUPS_AT_MOST, looking each up would cost more than reading them
     all: the force's reports are then read at once (51 bytes a report in numpy arrays) and
@@ -283,21 +284,25 @@ def _empty_parts() -> dict[str, list[np.ndarray]]:
 
 
 def _held_by_keys(force_id: str, source_format: str, keys: list[str]) -> dict[str, list[np.ndarray]]:
-    """The held reports of these source keys (texts), from the index on (force, source key)."""
+    """The held reports of these source keys (texts), from the index of the source key unique in its force."""
     parts = _empty_parts()
-    query = _held_query(("source_key", "content_hash"))
     with connection.cursor() as cursor:
         # One array parameter on PostgreSQL; SQLite takes a few hundred parameters at a time.
         size = len(keys) if connection.vendor == "postgresql" else 500
         for start in range(0, len(keys), size):
-            chunk = keys[start : start + size]
-            if connection.vendor == "postgresql":
-                cursor.execute(f"{query} AND source_key = ANY(%s)", [force_id, source_format, force_id, chunk])
-            else:
-                places = ", ".join(["%s"] * len(chunk))
-                cursor.execute(f"{query} AND source_key IN ({places})", [force_id, source_format, force_id, *chunk])
+            cursor.execute(*held_by_keys_query(force_id, source_format, keys[start : start + size]))
             _take_rows(parts, cursor.fetchall())
     return parts
+
+
+def held_by_keys_query(force_id: str, source_format: str, keys: list[str]) -> tuple[str, list[Any]]:
+    """The query of _held_by_keys, with its parameters."""
+    query, params = _held_query(("source_key", "content_hash")), [force_id, source_format, force_id]
+    if connection.vendor != "postgresql":
+        return f"{query} AND source_key IN ({', '.join(['%s'] * len(keys))})", [*params, *keys]
+    # The force and the key joined, as the hash index of their uniqueness holds them.
+    joined = SOURCE_KEY_UNIQUE.joined_sql(UseOfForceReport, connection.schema_editor())
+    return f"{query} AND {joined} = ANY(%s)", [*params, [f"{force_id} {key}" for key in keys]]
 
 
 def _held_of_format(force_id: str, source_format: str, start: datetime.date, end: datetime.date) -> np.ndarray:

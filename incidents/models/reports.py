@@ -16,6 +16,7 @@ from incidents.ladder import (
     highest_level,
     highest_level_of,
 )
+from oversight.constraints import UniqueByHash
 from oversight.triggers import Rule
 
 
@@ -260,6 +261,12 @@ class ReportQuerySet(models.QuerySet):
         return self.filter(CURRENT)
 
 
+# Source keys are digests, in random order: on PostgreSQL checked on a hash index.
+SOURCE_KEY_UNIQUE = UniqueByHash(
+    fields=["force", "source_key"], condition=~Q(source_key=""), name="report_source_key_unique_in_force"
+)
+
+
 class UseOfForceReport(LadderFlags):
     """One officer's use of force on one person (one national use-of-force form)."""
 
@@ -429,9 +436,7 @@ class UseOfForceReport(LadderFlags):
             ),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["force", "source_key"], condition=~Q(source_key=""), name="report_source_key_unique_in_force"
-            ),
+            SOURCE_KEY_UNIQUE,
             # The stored highest level always follows the ladder rule over the flags.
             models.CheckConstraint(
                 condition=Q(ced_used=False, highest_ced_level__isnull=True, **dict.fromkeys(LADDER_FLAGS, False))

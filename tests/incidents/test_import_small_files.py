@@ -51,6 +51,6 @@ def test_a_small_file_into_a_force_holding_many_reports_reads_only_the_reports_i
 
     # Matching read the reports by the file's keys, never every report of the force.
     reads = held_reads(second_queries.captured_queries)
-    assert reads and all("source_key = ANY" in sql or "source_key IN (" in sql for sql in reads)
+    assert reads and all(" = ANY(" in sql or "source_key IN (" in sql for sql in reads)
     rebuild_summaries()
     assert_summaries_equal_direct_counts()
