@@ -18,14 +18,12 @@ class UniqueByHash(models.UniqueConstraint):
         # A UniqueConstraint of the same fields is another constraint: a migration changes one into the other.
         return type(other) is type(self) and super().__eq__(other)
 
-    __hash__ = models.UniqueConstraint.__hash__
-
     def joined_sql(self, model: type[models.Model], schema_editor: Any) -> str:
         """The text the hash index holds, as SQL: a query names this expression to use the index.
 
-        NULL where the condition does not hold, which the index leaves out: a condition of the
-        index itself (a partial index) would leave PostgreSQL without statistics of the expression,
-        and it planned a look-up of a few thousand keys as a read of every row.
+        NULL where the condition does not hold, which the index leaves out. As a partial index
+        (the condition on the index) PostgreSQL would not use the statistics of the expression,
+        and planned a look-up of a few thousand keys as a read of every row.
         """
         columns = (schema_editor.quote_name(model._meta.get_field(name).column) for name in self.fields)
         joined = " || ' ' || ".join(columns)

@@ -197,13 +197,12 @@ LOOKUPS_AT_MOST = 25_000
 class HeldReports:
     """A force's reports as an import matches rows against them, sorted by the digest of their source key.
 
-    Every report an import wrote has a source key: these are all the reports an edition may
-    withdraw. A file small beside what the force holds reads only the reports its rows name,
-    batch by batch, through the index that keeps a source key unique in its force, and at the end those of its
-    format in the years it covers (see `withdrawn`). Once the rows looked up pass a sixteenth of
-    what the force holds, or LOOKUPS_AT_MOST, looking each up would cost more than reading them
-    all: the force's reports are then read at once (51 bytes a report in numpy arrays) and
-    matched in memory.
+    Every report an import wrote has a source key: these are all the reports an edition may withdraw. A
+    file small beside what the force holds reads only the reports its rows name, batch by batch, through
+    the index that keeps a source key unique in its force, and at the end those of its format in the
+    years it covers (see `withdrawn`). Once the rows looked up pass a sixteenth of what the force holds,
+    or LOOKUPS_AT_MOST, looking each up would cost more than reading them all: the force's reports are
+    then read at once (51 bytes a report in numpy arrays) and matched in memory.
     Read with the force locked.
     """
 
