@@ -1,18 +1,21 @@
 """import_uof on hand-made files in the Metropolitan Police export format, quirks included."""
 
 import csv
+import functools
 import zipfile
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import transaction
 from openpyxl import Workbook
 
 from forces.models import Area
 from incidents import met_format, readers
+from incidents.imports import bulk, pipeline
 from incidents.imports.matching import content_digests
 from incidents.imports.pipeline import ImportFailed, import_reports
-from incidents.models import CedLevel, ImportBatch, UseOfForceReport
+from incidents.models import CedLevel, CedUse, ImportBatch, UseOfForceReport
 from tests.conftest import ONS_LOOKUP, published
 from tests.factories import ReportFactory
 from tests.test_constraints import postgresql_only
@@ -235,6 +238,42 @@ def test_repeated_identities_are_numbered_in_file_order_across_many_batches(
         (str(at)[:5], int(key.rsplit("-", 1)[1])) for at, key in reports().values_list("occurred_at", "source_key")
     ]
     assert numbers == [(time, times[: position + 1].count(time)) for position, time in enumerate(times)]
+
+
+@postgresql_only
+def test_batches_gathered_into_larger_pieces_are_written_as_batch_by_batch(
+    boroughs, metropolitan, tmp_path, monkeypatch
+):
+    # Batches of a few rows, some with Taser (CED uses, written after their reports) and some with a value
+    # outside the vocabularies (a column the others lack): written batch by batch, then gathered in fifties.
+    monkeypatch.setattr(readers, "BLOCK_BYTES", 1024)
+    monkeypatch.setattr(readers, "BATCH_BYTES", 1024)
+    taser = {"CED Used": "Yes", "CED Drawn": "Yes", "CED Fired": "Yes"}
+    rows = [
+        row(IncidentDate=f"2020-{4 + n % 9:02}-{1 + n % 28:02}", IncidentTime=f"{n // 60:02}:{n % 60:02}")
+        | (taser | {"CED Device Serial No": f"X2-{n}"} if n % 7 == 0 else {})
+        | ({"SubjectEthnicity": "Martian"} if n % 37 == 5 else {})
+        for n in range(200)
+    ]
+    path = met_file(tmp_path / "uof.csv", rows)
+    assert len(list(readers.open_table(path).batches())) > 20
+
+    def imported(rows_a_piece):
+        monkeypatch.setattr(pipeline, "InBackground", functools.partial(bulk.InBackground, rows=rows_a_piece))
+        saved = transaction.savepoint()
+        batch = import_reports(path, metropolitan)
+        written = (
+            batch.rows_added,
+            sorted(reports().values_list("source_key", "content_hash", "occurred_on", "highest_ced_level")),
+            sorted(reports().exclude(unrecognised={}).values_list("source_key", "unrecognised")),
+            sorted(CedUse.objects.values_list("report__source_key", "device_number", "serial_number", "ced_fired")),
+        )
+        transaction.savepoint_rollback(saved)
+        return written
+
+    batch_by_batch = imported(1)
+    assert batch_by_batch[0] == 200 and len(batch_by_batch[2]) == 6 and len(batch_by_batch[3]) == 29
+    assert imported(50) == batch_by_batch
 
 
 def test_when_an_earlier_officer_drops_out_the_next_takes_their_number_and_report(boroughs, metropolitan, tmp_path):
