@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import logging
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, cast
 
@@ -220,14 +220,6 @@ class InBackground:
             self._queue(self._copy, made)
         self.gathered, self.rows_gathered = {}, 0
 
-    def __call__(self, work: Callable[..., Any], *args: Any) -> Any:
-        """work(cursor, *args), now or in the copying thread, after what is queued before it."""
-        if self.raw is None:
-            with connection.cursor() as cursor:
-                return work(cursor, *args)
-        self._flush()
-        self._queue(self._run, work, *args)
-
     def _queue(self, *call: Any) -> None:
         # Only the threaded path (PostgreSQL) queues, where the copier exists.
         self.pending.append(cast(ThreadPoolExecutor, self.copier).submit(*call))
@@ -236,14 +228,10 @@ class InBackground:
 
     def _copy(self, made: Future[tuple[str, Any]]) -> None:
         statement, data = made.result()
-        with self.errors, self.raw.cursor() as cursor:
-            cursor.copy_expert(statement, data, COPY_CHUNK_BYTES)
-
-    def _run(self, work: Callable[..., Any], *args: Any) -> Any:
         # Django's own error classes, and its note that the connection failed: a dropped connection
         # is then replaced before the batch records the failure (see _record_failure).
         with self.errors, self.raw.cursor() as cursor:
-            return work(cursor, *args)
+            cursor.copy_expert(statement, data, COPY_CHUNK_BYTES)
 
     def wait(self) -> None:
         """Wait for all the work; raise the first error."""
