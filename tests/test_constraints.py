@@ -7,6 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from forces.models import Area, PopulationBaseline
 from incidents.models import CedLevel, CedUse, ImportBatch, UseOfForceReport
+from incidents.models.reports import INTEGRITY_RULES
 from scrutiny.models import Action, CaseSample, Finding
 from tests.factories import (
     AreaFactory,
@@ -23,6 +24,7 @@ from tests.factories import (
 # Deleting what is still referred to is refused by statement triggers, which SQLite lacks
 # (see oversight/triggers.py); there the ORM's PROTECT and CASCADE keep the references.
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
+REPORTS = UseOfForceReport._meta.db_table
 
 
 def refused(rule=None):
@@ -82,6 +84,38 @@ def test_report_with_ced_uses_cannot_be_deleted_under_them(oxford):
     report = CedUseFactory(report=ReportFactory(area=oxford, ced_levels=[CedLevel.FIRED]), ced_fired=True).report
     with refused("report_keeps_its_ced_uses"), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("DELETE FROM incidents_useofforcereport WHERE id = %s", [report.pk])
+
+
+@postgresql_only
+def test_a_rule_over_many_updated_reports_finds_each_by_its_key_not_by_reading_every_report(oxford):
+    # A statement's rows are checked together (a transition table). Were the reports looked up as
+    # IN (SELECT id …), a table too large to hash in work_mem would be read again for each row:
+    # withdrawing a million reports of a million then ran for more than ten minutes.
+    ReportFactory(area=oxford, source_key="")
+    columns = [field.column for field in UseOfForceReport._meta.concrete_fields if field.column != "id"]
+    rule = next(rule for rule in INTEGRITY_RULES if rule.name == "report_keeps_its_ced_uses")
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {REPORTS} ({', '.join(columns)}) SELECT {', '.join(columns)} "  # noqa: S608 - the model's
+            f"FROM {REPORTS}, generate_series(1, 4999)"
+        )
+        cursor.execute(f"CREATE TEMPORARY TABLE affected ON COMMIT DROP AS SELECT * FROM {REPORTS}")  # noqa: S608
+        cursor.execute(f"ANALYZE {REPORTS}")
+        cursor.execute("ANALYZE affected")
+        cursor.execute("SET LOCAL work_mem = '64kB'")  # 5,000 keys do not fit: as a million would not in 4 MB
+        cursor.execute(
+            f"EXPLAIN (FORMAT JSON) SELECT 1 FROM affected WHERE NOT ({rule.condition.replace('OLD.', 'affected.')})"  # noqa: S608
+        )
+        plan = cursor.fetchone()[0][0]["Plan"]
+    reads_of_reports = [node for node in plan_nodes(plan) if node.get("Relation Name") == REPORTS]
+    assert reads_of_reports
+    assert all(node["Node Type"] in ("Index Only Scan", "Index Scan") for node in reads_of_reports), plan
+
+
+def plan_nodes(node):
+    yield node
+    for child in node.get("Plans", []):
+        yield from plan_nodes(child)
 
 
 def test_report_is_deleted_with_its_ced_uses(oxford):
