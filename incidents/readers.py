@@ -42,6 +42,7 @@ class Table:
     encoding: str = "utf-8"
     delimiter: str = ","
     sheet: str = ""
+    width: int = 0  # the cells of a CSV's header row, empty ones at its end too
 
     def batches(self):
         """(file row number of the batch's first row, pyarrow RecordBatch of strings)."""
@@ -127,7 +128,7 @@ def _open_csv(path, head, encoding=None):
     counts = {delimiter: len(next(csv.reader([first_line], delimiter=delimiter))) for delimiter in ",;"}
     delimiter = max(counts, key=counts.get)
     header = _check_header(path, next(csv.reader([first_line], delimiter=delimiter)))
-    return Table(path=path, header=header, kind="csv", encoding=encoding, delimiter=delimiter)
+    return Table(path=path, header=header, kind="csv", encoding=encoding, delimiter=delimiter, width=counts[delimiter])
 
 
 def _decode(head):
@@ -145,19 +146,27 @@ def _decode(head):
 
 def _csv_batches(table):
     names = table.header
+    # The columns by position, named as the header was read (its names trimmed): pyarrow's own
+    # names keep the spaces around them, and " Borough" was then a column it could not find.
+    positions = [f"f{i}" for i in range(table.width)]
     read_options = pacsv.ReadOptions(
-        encoding="utf8" if table.encoding == "utf-8" else table.encoding, block_size=BLOCK_BYTES, use_threads=False
+        encoding="utf8" if table.encoding == "utf-8" else table.encoding,
+        block_size=BLOCK_BYTES,
+        use_threads=False,
+        skip_rows=1,
+        column_names=positions,
     )
     parse_options = pacsv.ParseOptions(delimiter=table.delimiter, newlines_in_values=True)
+    wanted = positions[: len(names)]
     convert_options = pacsv.ConvertOptions(
-        column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False, include_columns=names
+        column_types=dict.fromkeys(wanted, pa.string()), strings_can_be_null=False, include_columns=wanted
     )
     row = 2
     try:
         reader = pacsv.open_csv(table.path, read_options, parse_options, convert_options)
         for batch in read_ahead(_put_together(reader, BATCH_BYTES)):
             if batch.num_rows:
-                yield row, batch
+                yield row, batch.rename_columns(names)
                 row += batch.num_rows
     except pa.ArrowInvalid as error:
         raise InputError(f"{table.path.name}: {_arrow_message(error, row)}") from None

@@ -185,6 +185,17 @@ def test_the_same_rows_with_columns_reordered_relabelled_and_re_encoded_are_unch
     assert (later.rows_added, later.rows_changed, later.rows_unchanged, later.rows_withdrawn) == (0, 0, 3, 0)
 
 
+def test_the_same_rows_with_spaces_around_the_column_names_are_unchanged(boroughs, metropolitan, tmp_path):
+    rows = [row(), row(IncidentTime="09:00")]
+    import_reports(met_file(tmp_path / "uof.csv", rows), metropolitan)
+    spaced = [
+        {f" {name} " if name in ("Borough", "SubjectGender") else name: value for name, value in one.items()}
+        for one in rows
+    ]
+    later = import_reports(met_file(tmp_path / "uof-spaced.csv", spaced), metropolitan)
+    assert (later.rows_added, later.rows_changed, later.rows_unchanged, later.rows_withdrawn) == (0, 0, 2, 0)
+
+
 def test_the_same_rows_with_columns_spelt_otherwise_are_unchanged(boroughs, metropolitan, tmp_path):
     published = {"Tactic Effective 20": "Yes", "CED2 ArCED2": "", "Impact Factor: Possesion of a weapon": "Yes"}
     rows = [row(**published), row(IncidentTime="09:00", **published)]
